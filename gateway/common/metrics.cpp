@@ -1,0 +1,112 @@
+#include "common/metrics.hpp"
+
+#include <cstdio>
+
+namespace sb {
+namespace {
+
+void header(std::string& out, std::string_view name, std::string_view help, std::string_view type) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+}
+
+template <typename N>
+void sample_line(std::string& out, std::string_view name, N value) {
+  out += name;
+  out += ' ';
+  out += std::to_string(value);
+  out += '\n';
+}
+
+std::string format_bound(double b) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", b);
+  return buf;
+}
+
+}  // namespace
+
+CounterFamily::CounterFamily(std::string name, std::string help, std::string label)
+    : name_(std::move(name)), help_(std::move(help)), label_(std::move(label)) {}
+
+Counter& CounterFamily::with(std::string_view label_value) {
+  std::lock_guard lock(mutex_);
+  auto it = counters_.find(label_value);
+  if (it == counters_.end()) it = counters_.emplace(std::string(label_value), std::make_unique<Counter>()).first;
+  return *it->second;  // stable: counters are heap-allocated and never removed
+}
+
+void CounterFamily::render(std::string& out) const {
+  header(out, name_, help_, "counter");
+  std::lock_guard lock(mutex_);
+  for (const auto& [value, counter] : counters_) {
+    out += name_ + "{" + label_ + "=\"" + value + "\"} " + std::to_string(counter->value()) + "\n";
+  }
+}
+
+Histogram::Histogram(std::string name, std::string help, std::vector<double> upper_bounds_seconds)
+    : name_(std::move(name)),
+      help_(std::move(help)),
+      bounds_(std::move(upper_bounds_seconds)),
+      buckets_(new std::atomic<std::uint64_t>[bounds_.size() + 1]) {
+  for (std::size_t i = 0; i <= bounds_.size(); ++i) buckets_[i].store(0);
+}
+
+void Histogram::observe(std::chrono::nanoseconds elapsed) {
+  double seconds = std::chrono::duration<double>(elapsed).count();
+  std::size_t i = 0;
+  while (i < bounds_.size() && seconds > bounds_[i]) ++i;
+  buckets_[i].fetch_add(1, std::memory_order_relaxed);
+  count_.fetch_add(1, std::memory_order_relaxed);
+  sum_nanos_.fetch_add(static_cast<std::uint64_t>(elapsed.count()), std::memory_order_relaxed);
+}
+
+void Histogram::render(std::string& out) const {
+  header(out, name_, help_, "histogram");
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i <= bounds_.size(); ++i) {
+    cumulative += buckets_[i].load(std::memory_order_relaxed);
+    std::string le = i < bounds_.size() ? format_bound(bounds_[i]) : "+Inf";
+    out += name_ + "_bucket{le=\"" + le + "\"} " + std::to_string(cumulative) + "\n";
+  }
+  char sum[48];
+  std::snprintf(sum, sizeof sum, "%.9f", static_cast<double>(sum_nanos_.load()) / 1e9);
+  out += name_ + "_sum " + sum + "\n";
+  sample_line(out, name_ + "_count", count_.load());
+}
+
+std::string Metrics::render() const {
+  std::string out;
+  out.reserve(4096);
+  header(out, "switchboard_connections", "Client connections open now.", "gauge");
+  sample_line(out, "switchboard_connections", connections_open.value());
+  header(out, "switchboard_connects_total", "Client connections accepted (handshake completed).", "counter");
+  sample_line(out, "switchboard_connects_total", connects.value());
+  disconnects.render(out);
+  header(out, "switchboard_messages_received_total", "Hub messages received from clients.", "counter");
+  sample_line(out, "switchboard_messages_received_total", messages_received.value());
+  header(out, "switchboard_messages_sent_total", "Hub messages queued to clients.", "counter");
+  sample_line(out, "switchboard_messages_sent_total", messages_sent.value());
+  rejected_input.render(out);
+  upstream_requests.render(out);
+  upstream_latency.render(out);
+  rest_requests.render(out);
+  negotiations.render(out);
+  header(out, "switchboard_handler_exceptions_total", "Exceptions caught by the event loop (bugs).", "counter");
+  sample_line(out, "switchboard_handler_exceptions_total", handler_exceptions.value());
+  return out;
+}
+
+Metrics& metrics() {
+  static Metrics instance;
+  return instance;
+}
+
+}  // namespace sb

@@ -1,0 +1,82 @@
+#pragma once
+// Process-wide metrics, rendered in Prometheus text format at /metrics. Counters are relaxed atomics,
+// so any thread may bump them; labelled families take a short mutex only to find the label's slot.
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sb {
+
+class Counter {
+ public:
+  void inc(std::uint64_t n = 1) { value_.fetch_add(n, std::memory_order_relaxed); }
+  std::uint64_t value() const { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::uint64_t> value_{0};
+};
+
+class Gauge {
+ public:
+  void add(std::int64_t n) { value_.fetch_add(n, std::memory_order_relaxed); }
+  std::int64_t value() const { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::int64_t> value_{0};
+};
+
+// Counters keyed by one label value ("reason", "outcome", "status"). Label values come from our own
+// fixed vocabularies, never from clients, so the family stays small.
+class CounterFamily {
+ public:
+  CounterFamily(std::string name, std::string help, std::string label);
+  Counter& with(std::string_view label_value);
+  void render(std::string& out) const;
+
+ private:
+  std::string name_, help_, label_;
+  mutable std::mutex mutex_;
+  std::map<std::string, std::unique_ptr<Counter>, std::less<>> counters_;
+};
+
+class Histogram {
+ public:
+  Histogram(std::string name, std::string help, std::vector<double> upper_bounds_seconds);
+  void observe(std::chrono::nanoseconds elapsed);
+  void render(std::string& out) const;
+
+ private:
+  std::string name_, help_;
+  std::vector<double> bounds_;
+  std::unique_ptr<std::atomic<std::uint64_t>[]> buckets_;  // one per bound, plus +Inf
+  std::atomic<std::uint64_t> count_{0};
+  std::atomic<std::uint64_t> sum_nanos_{0};
+};
+
+// Every metric the gateway exposes, in one place so operators can read the whole list.
+struct Metrics {
+  Gauge connections_open;
+  Counter connects;
+  CounterFamily disconnects{"switchboard_disconnects_total", "Connections ended, by reason.", "reason"};
+  Counter messages_received;
+  Counter messages_sent;
+  CounterFamily rejected_input{"switchboard_rejected_input_total", "Client input refused, by reason.", "reason"};
+  CounterFamily upstream_requests{"switchboard_upstream_requests_total", "Upstream calls, by outcome.", "outcome"};
+  Histogram upstream_latency{"switchboard_upstream_request_duration_seconds", "Upstream call latency.",
+                             {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}};
+  CounterFamily rest_requests{"switchboard_rest_requests_total", "REST API calls, by status.", "status"};
+  CounterFamily negotiations{"switchboard_negotiations_total", "Client negotiate calls, by status.", "status"};
+  Counter handler_exceptions;
+
+  std::string render() const;
+};
+
+Metrics& metrics();
+
+}  // namespace sb

@@ -1,0 +1,373 @@
+#include "config/config.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "config/connection_string.hpp"
+
+namespace sb::config {
+namespace {
+
+using Apply = std::function<std::optional<std::string>(Config&, std::string_view)>;
+
+struct Option {
+  std::string name;          // flag name without "--"
+  std::string value_name;    // for --help
+  std::string default_text;  // for --help
+  std::string help;
+  bool repeatable = false;
+  char env_separator = ',';  // how a repeatable option's values share one environment variable
+  Apply apply;
+};
+
+std::string env_name(std::string_view flag) {
+  std::string out = "SWITCHBOARD_";
+  for (char c : flag) out += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::optional<std::string> parse_duration(std::string_view text, milliseconds& out) {
+  std::int64_t number = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+  if (ec != std::errc() || number < 0) return "expected a duration such as 15s, 500ms or 2m";
+  std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
+  if (unit.empty() || unit == "s") out = std::chrono::seconds(number);
+  else if (unit == "ms") out = milliseconds(number);
+  else if (unit == "m") out = std::chrono::minutes(number);
+  else return "unknown unit '" + std::string(unit) + "' (ms, s, m)";
+  return std::nullopt;
+}
+
+std::optional<std::string> parse_bytes(std::string_view text, std::size_t& out) {
+  std::uint64_t number = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+  if (ec != std::errc()) return "expected a size such as 32768, 64KiB or 1MiB";
+  std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
+  std::uint64_t multiplier = 1;
+  if (unit == "KiB" || unit == "K" || unit == "k") multiplier = 1024;
+  else if (unit == "MiB" || unit == "M") multiplier = 1024 * 1024;
+  else if (!unit.empty() && unit != "B") return "unknown unit '" + std::string(unit) + "' (B, KiB, MiB)";
+  out = static_cast<std::size_t>(number * multiplier);
+  return std::nullopt;
+}
+
+std::optional<std::string> parse_unsigned(std::string_view text, std::uint64_t max, std::uint64_t& out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  if (ec != std::errc() || end != text.data() + text.size() || out > max)
+    return "expected a whole number up to " + std::to_string(max);
+  return std::nullopt;
+}
+
+std::string format_ms(milliseconds ms) {
+  if (ms.count() % 1000 == 0) return std::to_string(ms.count() / 1000) + "s";
+  return std::to_string(ms.count()) + "ms";
+}
+
+template <typename Field>
+Apply duration_into(Field field) {
+  return [field](Config& c, std::string_view v) { return parse_duration(v, field(c)); };
+}
+
+template <typename Field>
+Apply bytes_into(Field field) {
+  return [field](Config& c, std::string_view v) { return parse_bytes(v, field(c)); };
+}
+
+const std::vector<Option>& options() {
+  static const std::vector<Option> table = [] {
+    Config d;  // defaults, so --help always shows the real values
+    std::vector<Option> t;
+    t.push_back({"listen", "HOST:PORT", d.server.listen_host + ":" + std::to_string(d.server.listen_port),
+                 "address to accept clients, REST calls and probes on; port 0 picks a free port", false, ',',
+                 [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   auto colon = v.rfind(':');
+                   if (colon == std::string_view::npos) return "expected HOST:PORT";
+                   std::uint64_t port = 0;
+                   if (auto e = parse_unsigned(v.substr(colon + 1), 65535, port)) return e;
+                   auto host = v.substr(0, colon);
+                   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+                   c.server.listen_host = host.empty() ? "0.0.0.0" : std::string(host);
+                   c.server.listen_port = static_cast<std::uint16_t>(port);
+                   return std::nullopt;
+                 }});
+    t.push_back({"access-key", "KEY", "(none: required)",
+                 "access key for client and REST tokens and upstream signatures; repeatable: the first signs, all verify",
+                 true, ',', [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   if (v.empty()) return "must not be empty";
+                   c.access_keys.emplace_back(v);
+                   return std::nullopt;
+                 }});
+    t.push_back({"connection-string", "STRING", "(none)",
+                 "an Azure SignalR connection string \"Endpoint=…;AccessKey=…;Version=1.0;\"; its AccessKey is added",
+                 true, '\n', [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   auto parsed = parse_connection_string(v);
+                   if (!parsed) return parsed.error().message;
+                   c.access_keys.push_back(parsed->access_key);
+                   return std::nullopt;
+                 }});
+    t.push_back({"upstream", "RULE", "(none: events are not sent)",
+                 "where events go; repeatable, first match wins: a URL template with {hub} {category} {event}, or "
+                 "\"hub=P;category=P;event=P;url=TEMPLATE\" (P: *, a comma list, a name); env: one per line",
+                 true, '\n', [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   auto rule = UpstreamRule::parse(v);
+                   if (!rule) return rule.error().message;
+                   c.upstream.rules.push_back(std::move(rule).value());
+                   return std::nullopt;
+                 }});
+    t.push_back({"threads", "N", "0 (one per core)", "event-loop threads", false, ',',
+                 [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   std::uint64_t n = 0;
+                   if (auto e = parse_unsigned(v, 256, n)) return e;
+                   c.server.threads = static_cast<unsigned>(n);
+                   return std::nullopt;
+                 }});
+    t.push_back({"keepalive-interval", "DURATION", format_ms(d.connection.keepalive_interval),
+                 "send a Ping after this long without sending", false, ',',
+                 duration_into([](Config& c) -> milliseconds& { return c.connection.keepalive_interval; })});
+    t.push_back({"client-timeout", "DURATION", format_ms(d.connection.client_timeout),
+                 "close a client silent this long (armed at its first Ping)", false, ',',
+                 duration_into([](Config& c) -> milliseconds& { return c.connection.client_timeout; })});
+    t.push_back({"handshake-timeout", "DURATION", format_ms(d.connection.handshake_timeout),
+                 "close a connection that has not completed the handshake", false, ',',
+                 duration_into([](Config& c) -> milliseconds& { return c.connection.handshake_timeout; })});
+    t.push_back({"negotiate-timeout", "DURATION", format_ms(d.connection.negotiate_timeout),
+                 "forget a negotiated connection id that no transport used", false, ',',
+                 duration_into([](Config& c) -> milliseconds& { return c.connection.negotiate_timeout; })});
+    t.push_back({"max-message-bytes", "SIZE", std::to_string(d.connection.max_message_bytes),
+                 "largest hub message a client may send (handshake included)", false, ',',
+                 bytes_into([](Config& c) -> std::size_t& { return c.connection.max_message_bytes; })});
+    t.push_back({"max-send-queue-bytes", "SIZE", std::to_string(d.connection.max_send_queue_bytes),
+                 "a connection whose unsent output exceeds this is closed", false, ',',
+                 bytes_into([](Config& c) -> std::size_t& { return c.connection.max_send_queue_bytes; })});
+    t.push_back({"max-pending-invocations", "N", std::to_string(d.connection.max_pending_invocations),
+                 "client messages waiting for the upstream, per connection, before it is closed", false, ',',
+                 [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   std::uint64_t n = 0;
+                   if (auto e = parse_unsigned(v, 1'000'000, n)) return e;
+                   c.connection.max_pending_invocations = n;
+                   return std::nullopt;
+                 }});
+    t.push_back({"rest-max-body-bytes", "SIZE", std::to_string(d.rest.max_body_bytes), "largest REST request body",
+                 false, ',', bytes_into([](Config& c) -> std::size_t& { return c.rest.max_body_bytes; })});
+    t.push_back({"upstream-timeout", "DURATION", format_ms(d.upstream.timeout), "deadline of one upstream request",
+                 false, ',', duration_into([](Config& c) -> milliseconds& { return c.upstream.timeout; })});
+    t.push_back({"upstream-concurrency", "N", std::to_string(d.upstream.max_concurrency),
+                 "upstream requests in flight at once (whole process); more wait in line", false, ',',
+                 [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   std::uint64_t n = 0;
+                   if (auto e = parse_unsigned(v, 1'000'000, n)) return e;
+                   if (n == 0) return "must be at least 1";
+                   c.upstream.max_concurrency = n;
+                   return std::nullopt;
+                 }});
+    t.push_back({"upstream-max-response-bytes", "SIZE", std::to_string(d.upstream.max_response_bytes),
+                 "largest upstream reply accepted", false, ',',
+                 bytes_into([](Config& c) -> std::size_t& { return c.upstream.max_response_bytes; })});
+    t.push_back({"redis", "redis://HOST:PORT[/DB]", "(none: one gateway, in-process)", "scale out over Redis", false,
+                 ',', [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   c.redis_url = std::string(v);
+                   return std::nullopt;
+                 }});
+    t.push_back({"shutdown-timeout", "DURATION", format_ms(d.shutdown_timeout),
+                 "on SIGTERM, how long connections may take to leave", false, ',',
+                 duration_into([](Config& c) -> milliseconds& { return c.shutdown_timeout; })});
+    t.push_back({"log-level", "LEVEL", d.log_level, "trace, debug, info, warn, error or off", false, ',',
+                 [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   static constexpr std::string_view levels[] = {"trace", "debug", "info", "warn", "error", "off"};
+                   for (auto l : levels)
+                     if (v == l) {
+                       c.log_level = std::string(v);
+                       return std::nullopt;
+                     }
+                   return "expected trace, debug, info, warn, error or off";
+                 }});
+    return t;
+  }();
+  return table;
+}
+
+const Option* find_option(std::string_view name) {
+  for (const auto& o : options())
+    if (o.name == name) return &o;
+  return nullptr;
+}
+
+// Values collected per source; a higher source replaces a repeatable option's whole list.
+using Collected = std::map<std::string, std::vector<std::string>>;
+
+void collect_file(const std::string& path, Collected& out, std::vector<std::string>& errors) {
+  std::ifstream in(path);
+  if (!in) {
+    errors.push_back("--config: cannot read '" + path + "'");
+    return;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  auto doc = nlohmann::json::parse(text.str(), nullptr, false);
+  if (!doc.is_object()) {
+    errors.push_back("--config: '" + path + "' is not a JSON object");
+    return;
+  }
+  for (const auto& [key, value] : doc.items()) {
+    if (key == "UpstreamSettings") {  // the Azure SignalR emulator's settings shape, unchanged
+      const auto* templates = value.is_object() && value.contains("Templates") ? &value["Templates"] : nullptr;
+      if (!templates || !templates->is_array()) {
+        errors.push_back("--config: UpstreamSettings.Templates must be an array");
+        continue;
+      }
+      for (const auto& item : *templates) {
+        auto text_of = [&](const char* k) {
+          return item.contains(k) && item[k].is_string() ? item[k].get<std::string>() : std::string("*");
+        };
+        if (!item.is_object() || !item.contains("UrlTemplate") || !item["UrlTemplate"].is_string()) {
+          errors.push_back("--config: each UpstreamSettings.Templates item needs a UrlTemplate string");
+          continue;
+        }
+        out["upstream"].push_back("hub=" + text_of("HubPattern") + ";category=" + text_of("CategoryPattern") +
+                                  ";event=" + text_of("EventPattern") + ";url=" + item["UrlTemplate"].get<std::string>());
+      }
+      continue;
+    }
+    const Option* option = find_option(key);
+    if (!option) {
+      errors.push_back("--config: unknown key '" + key + "'");
+      continue;
+    }
+    auto as_text = [](const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
+    if (value.is_array() && option->repeatable) {
+      for (const auto& v : value) out[key].push_back(as_text(v));
+    } else {
+      out[key].push_back(as_text(value));
+    }
+  }
+}
+
+void collect_env(const char* const* environment, Collected& out) {
+  if (!environment) return;
+  for (const auto& option : options()) {
+    auto name = env_name(option.name);
+    for (auto e = environment; *e; ++e) {
+      std::string_view entry(*e);
+      if (entry.size() <= name.size() || entry.substr(0, name.size()) != name || entry[name.size()] != '=') continue;
+      std::string_view value = entry.substr(name.size() + 1);
+      if (!option.repeatable) {
+        out[option.name] = {std::string(value)};
+        continue;
+      }
+      while (!value.empty()) {
+        auto sep = value.find(option.env_separator);
+        auto item = value.substr(0, sep);
+        if (!item.empty()) out[option.name].emplace_back(item);
+        if (sep == std::string_view::npos) break;
+        value.remove_prefix(sep + 1);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+std::string help_text() {
+  std::string out =
+      "Usage: switchboard [OPTIONS]\n"
+      "A self-hosted real-time gateway for SignalR clients, compatible with Azure SignalR Service (Serverless).\n\n"
+      "Each option can also be set by environment (SWITCHBOARD_<OPTION>) or in a JSON file (--config FILE);\n"
+      "flag > environment > file > default.\n\n"
+      "  --config FILE\n      JSON object of option names to values; also accepts the Azure emulator's UpstreamSettings\n"
+      "  --help, --version\n";
+  for (const auto& o : options()) {
+    out += "  --" + o.name + " " + o.value_name + (o.repeatable ? "  (repeatable)" : "") + "\n";
+    out += "      " + o.help + "\n      default: " + o.default_text + "; env: " + env_name(o.name) + "\n";
+  }
+  return out;
+}
+
+LoadResult load_config(int argc, const char* const* argv, const char* const* environment) {
+  LoadResult result;
+  Collected from_flags, from_env, from_file;
+  std::string config_path;
+
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      result.status = LoadStatus::help_shown;
+      return result;
+    }
+    if (arg == "--version") {
+      result.status = LoadStatus::version_shown;
+      return result;
+    }
+    if (arg.substr(0, 2) != "--") {
+      result.errors.push_back("unexpected argument '" + std::string(arg) + "'");
+      continue;
+    }
+    arg.remove_prefix(2);
+    std::string name(arg.substr(0, arg.find('=')));
+    std::string value;
+    if (arg.find('=') != std::string_view::npos) {
+      value = std::string(arg.substr(arg.find('=') + 1));
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      result.errors.push_back("--" + name + ": missing value");
+      continue;
+    }
+    if (name == "config") {
+      config_path = value;
+      continue;
+    }
+    if (!find_option(name)) {
+      result.errors.push_back("unknown option --" + name + " (see --help)");
+      continue;
+    }
+    from_flags[name].push_back(value);
+  }
+  if (config_path.empty() && environment)
+    for (auto e = environment; *e; ++e)
+      if (std::strncmp(*e, "SWITCHBOARD_CONFIG=", 19) == 0) config_path = *e + 19;
+  if (!config_path.empty()) collect_file(config_path, from_file, result.errors);
+  collect_env(environment, from_env);
+
+  // access-key and connection-string both feed access_keys: treat them as one list per source.
+  Config& c = result.config;
+  for (const auto& option : options()) {
+    const std::vector<std::string>* values = nullptr;
+    for (const Collected* source : {&from_flags, &from_env, &from_file}) {
+      auto it = source->find(option.name);
+      if (it != source->end()) {
+        values = &it->second;
+        break;
+      }
+    }
+    if (!values) continue;
+    if (!option.repeatable && values->size() > 1) {
+      result.errors.push_back("--" + option.name + ": given more than once");
+      continue;
+    }
+    for (const auto& v : *values)
+      if (auto error = option.apply(c, v)) result.errors.push_back("--" + option.name + " '" + v + "': " + *error);
+  }
+
+  if (c.access_keys.empty())
+    result.errors.push_back("no access key: give --access-key KEY or --connection-string (or SWITCHBOARD_ACCESS_KEY)");
+  if (!c.redis_url.empty())
+    result.errors.push_back("--redis: scale-out over Redis is not available in this version yet");
+  if (c.connection.keepalive_interval.count() == 0) result.errors.push_back("--keepalive-interval must be above 0");
+  if (c.connection.client_timeout <= c.connection.keepalive_interval)
+    result.errors.push_back("--client-timeout must be longer than --keepalive-interval");
+  if (c.connection.max_message_bytes < 64) result.errors.push_back("--max-message-bytes must be at least 64");
+  if (c.server.threads == 0) c.server.threads = std::max(1u, std::thread::hardware_concurrency());
+  return result;
+}
+
+}  // namespace sb::config

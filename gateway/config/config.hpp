@@ -1,0 +1,69 @@
+#pragma once
+// The gateway's whole configuration: built once at start-up from defaults, then the config file, then
+// SWITCHBOARD_* environment variables, then flags (PROTOCOL.md part 3 §3.1). Validated as a whole and
+// const afterwards; each module receives its sub-struct by const&.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "config/upstream_rule.hpp"
+
+namespace sb::config {
+
+using std::chrono::milliseconds;
+
+struct ServerConfig {
+  std::string listen_host = "0.0.0.0";  // every interface, as a container expects
+  std::uint16_t listen_port = 8080;     // 0 picks a free port, printed in the ready line
+  unsigned threads = 0;                 // event-loop threads; 0 = one per core
+};
+
+struct ConnectionConfig {
+  milliseconds keepalive_interval{15'000};   // ASP.NET KeepAliveInterval; the client times out at 30 s
+  milliseconds client_timeout{30'000};       // ASP.NET ClientTimeoutInterval, armed at the first Ping
+  milliseconds handshake_timeout{15'000};    // ASP.NET HandshakeTimeout
+  milliseconds negotiate_timeout{15'000};    // a negotiated id unused this long is dropped (DisconnectTimeout)
+  std::size_t max_message_bytes = 32 * 1024;       // ASP.NET MaximumReceiveMessageSize, handshake included
+  std::size_t max_send_queue_bytes = 1024 * 1024;  // a reader this far behind is closed, not buffered forever
+  std::size_t max_pending_invocations = 1024;      // messages waiting for the upstream, per connection
+};
+
+struct RestConfig {
+  std::size_t max_body_bytes = 1024 * 1024;  // Azure's REST limit: 1 MB
+};
+
+struct UpstreamConfig {
+  std::vector<UpstreamRule> rules;        // first match wins; none = the event is not sent
+  milliseconds timeout{30'000};           // per request; Azure documents none, the emulator uses 100 s
+  std::size_t max_concurrency = 1024;     // requests in flight, whole process
+  std::size_t max_response_bytes = 16 * 1024 * 1024;  // Azure: "Invocation failed, response too large."
+};
+
+struct Config {
+  ServerConfig server;
+  std::vector<std::string> access_keys;  // the first signs, every one verifies
+  ConnectionConfig connection;
+  RestConfig rest;
+  UpstreamConfig upstream;
+  std::string redis_url;                 // empty: in-process backplane
+  milliseconds shutdown_timeout{30'000};
+  std::string log_level = "info";
+};
+
+enum class LoadStatus { run, help_shown, version_shown };
+
+struct LoadResult {
+  LoadStatus status = LoadStatus::run;
+  Config config;
+  std::vector<std::string> errors;  // every problem found; non-empty means exit 2
+};
+
+// argv as given to main, environ as the environment. Reads the --config file if named.
+LoadResult load_config(int argc, const char* const* argv, const char* const* environment);
+
+// The text --help prints: every option with its environment variable and default.
+std::string help_text();
+
+}  // namespace sb::config

@@ -1,0 +1,45 @@
+#include "config/connection_string.hpp"
+
+#include <strings.h>
+
+#include <cstring>
+
+namespace sb::config {
+
+Result<ConnectionString> parse_connection_string(std::string_view text) {
+  ConnectionString out;
+  bool has_version = false;
+  while (!text.empty()) {
+    auto semicolon = text.find(';');
+    auto item = text.substr(0, semicolon);
+    text = semicolon == std::string_view::npos ? std::string_view{} : text.substr(semicolon + 1);
+    if (item.empty()) continue;
+    auto eq = item.find('=');
+    if (eq == std::string_view::npos) return make_error("invalid_connection_string", "'" + std::string(item) + "' is not Key=Value");
+    auto key = item.substr(0, eq);
+    auto value = item.substr(eq + 1);
+    auto is = [&](const char* k) { return key.size() == std::strlen(k) && strncasecmp(key.data(), k, key.size()) == 0; };
+    if (is("Endpoint")) {
+      out.endpoint = std::string(value);
+      while (!out.endpoint.empty() && out.endpoint.back() == '/') out.endpoint.pop_back();
+    } else if (is("AccessKey")) {
+      out.access_key = std::string(value);
+    } else if (is("Port")) {
+      out.port = std::string(value);
+    } else if (is("Version")) {
+      has_version = !value.empty() && value[0] == '1';
+    }
+    // ClientEndpoint, ServerEndpoint, AuthType: accepted and not needed by the gateway itself.
+  }
+  if (out.endpoint.empty()) return make_error("invalid_connection_string", "Endpoint is missing");
+  if (out.access_key.empty()) return make_error("invalid_connection_string", "AccessKey is missing (identity-based auth is not supported)");
+  if (!has_version) return make_error("invalid_connection_string", "Version must be 1.x");
+  return out;
+}
+
+std::string format_connection_string(std::string_view host, unsigned port, std::string_view access_key) {
+  return "Endpoint=http://" + std::string(host) + ";Port=" + std::to_string(port) + ";AccessKey=" +
+         std::string(access_key) + ";Version=1.0;";
+}
+
+}  // namespace sb::config

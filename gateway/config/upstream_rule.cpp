@@ -1,0 +1,166 @@
+#include "config/upstream_rule.hpp"
+
+#include <strings.h>
+
+namespace sb::config {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+bool starts_with_icase(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+}
+
+constexpr std::string_view placeholders[] = {"{hub}", "{category}", "{event}"};
+
+}  // namespace
+
+bool NamePattern::matches(std::string_view name) const {
+  if (any) return true;
+  for (const auto& n : names)
+    if (iequals(n, name)) return true;
+  return false;
+}
+
+Result<NamePattern> NamePattern::parse(std::string_view text) {
+  text = trim(text);
+  NamePattern pattern;
+  if (text.empty() || text == "*") return pattern;
+  pattern.any = false;
+  while (true) {
+    auto comma = text.find(',');
+    auto item = trim(text.substr(0, comma));
+    if (item.empty()) return make_error("invalid_pattern", "empty name in the list '" + std::string(text) + "'");
+    if (item == "*") return NamePattern{};
+    pattern.names.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return pattern;
+}
+
+bool UpstreamRule::matches(std::string_view hub, std::string_view category, std::string_view event) const {
+  return hubs.matches(hub) && categories.matches(category) && events.matches(event);
+}
+
+std::string escape_data_string(std::string_view value) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(value.size());
+  for (unsigned char c : value) {
+    bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                      c == '.' || c == '_' || c == '~';
+    if (unreserved) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string UpstreamRule::expand(std::string_view hub, std::string_view category, std::string_view event) const {
+  std::string out;
+  out.reserve(url_template.size() + hub.size() + event.size());
+  std::string_view rest = url_template;
+  while (!rest.empty()) {
+    auto brace = rest.find('{');
+    out += rest.substr(0, brace);
+    if (brace == std::string_view::npos) break;
+    rest.remove_prefix(brace);
+    if (starts_with_icase(rest, "{hub}")) {
+      out += escape_data_string(hub);
+      rest.remove_prefix(5);
+    } else if (starts_with_icase(rest, "{category}")) {
+      out += escape_data_string(category);
+      rest.remove_prefix(10);
+    } else if (starts_with_icase(rest, "{event}")) {
+      out += escape_data_string(event);
+      rest.remove_prefix(7);
+    } else {
+      out += '{';
+      rest.remove_prefix(1);
+    }
+  }
+  return out;
+}
+
+Result<bool> validate_url_template(std::string_view url) {
+  if (starts_with_icase(url, "https://"))
+    return make_error("unsupported_scheme", "'" + std::string(url) +
+                                                "': https upstreams are not supported yet; terminate TLS in a local proxy");
+  if (!starts_with_icase(url, "http://"))
+    return make_error("invalid_url", "'" + std::string(url) + "' is not an absolute http:// URL");
+  auto authority = url.substr(7, url.find_first_of("/?#", 7) - 7);
+  if (authority.empty() || authority.find('{') != std::string_view::npos)
+    return make_error("invalid_url", "'" + std::string(url) + "' has no host (placeholders are not allowed in the host)");
+  for (std::size_t i = url.find('{'); i != std::string_view::npos; i = url.find('{', i + 1)) {
+    bool known = false;
+    for (auto p : placeholders) known = known || starts_with_icase(url.substr(i), p);
+    if (!known)
+      return make_error("invalid_url", "'" + std::string(url) + "': only {hub}, {category} and {event} may be used");
+  }
+  return true;
+}
+
+Result<UpstreamRule> UpstreamRule::from_parts(std::string_view url_template, std::string_view hub_pattern,
+                                              std::string_view category_pattern, std::string_view event_pattern) {
+  url_template = trim(url_template);
+  auto valid = validate_url_template(url_template);
+  if (!valid) return valid.error();
+  UpstreamRule rule;
+  rule.url_template = std::string(url_template);
+  auto hubs = NamePattern::parse(hub_pattern);
+  if (!hubs) return hubs.error();
+  auto categories = NamePattern::parse(category_pattern);
+  if (!categories) return categories.error();
+  auto events = NamePattern::parse(event_pattern);
+  if (!events) return events.error();
+  rule.hubs = *hubs;
+  rule.categories = *categories;
+  rule.events = *events;
+  return rule;
+}
+
+Result<UpstreamRule> UpstreamRule::parse(std::string_view text) {
+  text = trim(text);
+  bool rule_form = starts_with_icase(text, "hub=") || starts_with_icase(text, "category=") ||
+                   starts_with_icase(text, "event=") || starts_with_icase(text, "url=");
+  if (!rule_form) return from_parts(text, "*", "*", "*");
+
+  std::string_view url, hub = "*", category = "*", event = "*";
+  while (!text.empty()) {
+    // url= comes last by convention but may hold ';' in its query, so it takes the rest of the text.
+    if (starts_with_icase(text, "url=")) {
+      url = text.substr(4);
+      break;
+    }
+    auto semicolon = text.find(';');
+    auto item = trim(text.substr(0, semicolon));
+    auto eq = item.find('=');
+    if (eq == std::string_view::npos)
+      return make_error("invalid_rule", "'" + std::string(item) + "': expected key=value");
+    auto key = trim(item.substr(0, eq));
+    auto value = item.substr(eq + 1);
+    if (iequals(key, "hub")) hub = value;
+    else if (iequals(key, "category")) category = value;
+    else if (iequals(key, "event")) event = value;
+    else return make_error("invalid_rule", "unknown key '" + std::string(key) + "' (hub, category, event, url)");
+    if (semicolon == std::string_view::npos) break;
+    text = trim(text.substr(semicolon + 1));
+  }
+  if (url.empty()) return make_error("invalid_rule", "the rule has no url=");
+  return from_parts(url, hub, category, event);
+}
+
+}  // namespace sb::config

@@ -1,0 +1,133 @@
+#pragma once
+// One client connection: identity, hub protocol, handshake, keep-alive state, groups, and the ordered
+// pipeline of its upstream events. Lives on one event-loop thread from start to end; every member
+// function runs there. Owned by its transport (through the handler pointer) and by whatever has an
+// upstream event of it in flight; the hub registry only points at it.
+//
+// Guarantees (PROTOCOL.md part 3 §3.3): `connected` is delivered before any message; messages are
+// delivered one at a time in the order received; `disconnected` is delivered exactly once, last.
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "auth/jwt.hpp"
+#include "config/config.hpp"
+#include "protocol/encoded_message.hpp"
+#include "protocol/hub_message.hpp"
+#include "transport/transport.hpp"
+
+namespace sb::connection {
+
+class Connection;
+class ConnectionSet;
+
+struct ConnectionIdentity {
+  std::string connection_id;
+  std::string hub;       // as the client sent it (X-ASRS-Hub)
+  std::string hub_key;   // lower-cased: hubs are case-insensitive
+  std::string user_id;   // empty: anonymous
+  auth::Claims claims;
+  std::string client_query;  // "?…" as forwarded upstream (secrets removed), or empty
+};
+
+enum class ConnectionState { handshaking, open, closing, closed };
+
+enum class UpstreamEventKind { connected, message, disconnected };
+
+struct UpstreamEvent {
+  UpstreamEventKind kind{};
+  protocol::InboundMessage message;  // message events
+  std::string error;                 // disconnected: why, empty when clean
+};
+
+// Why the gateway closes a connection: what the client is told and what operators see.
+struct CloseRequest {
+  std::string reason;            // metric/log label: "client_timeout", "protocol_error", "upstream_refused"…
+  std::string error;             // the Close message's error text (the client shows it); empty: none
+  bool allow_reconnect = false;  // Close.allowReconnect
+};
+
+// Implemented above (the hub dispatcher). Calls arrive on the connection's thread.
+class ConnectionObserver {
+ public:
+  virtual ~ConnectionObserver() = default;
+  virtual void on_open(Connection& connection) = 0;    // handshake done; index it
+  virtual void on_closed(Connection& connection) = 0;  // ended; unindex it (before `disconnected` is delivered)
+  // Delivers one event upstream; `done` must be called on the connection's thread when it is handled.
+  virtual void deliver(std::shared_ptr<Connection> connection, UpstreamEvent event, std::function<void()> done) = 0;
+};
+
+struct ConnectionContext {
+  const config::ConnectionConfig& config;
+  ConnectionSet& connections;
+  ConnectionObserver& observer;
+};
+
+class Connection : public transport::TransportHandler, public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(ConnectionIdentity identity, std::shared_ptr<transport::Transport> transport, ConnectionContext context);
+  ~Connection() override;
+
+  void start();
+
+  const ConnectionIdentity& identity() const { return identity_; }
+  const std::string& id() const { return identity_.connection_id; }
+  ConnectionState state() const { return state_; }
+  bool is_open() const { return state_ == ConnectionState::open; }
+  protocol::HubProtocolKind protocol() const { return protocol_; }
+
+  // Group names this connection is in, maintained by the hub registry.
+  std::unordered_set<std::string>& groups() { return groups_; }
+
+  // Queues a message encoded for every protocol; picks this connection's encoding.
+  void send_message(const protocol::EncodedMessage& message);
+  // Queues a frame already in this connection's protocol (a Completion, a verbatim upstream reply).
+  void send_frame(Frame frame);
+  // Sends a Close message (when the handshake is done), flushes, and closes. Idempotent.
+  void close(const CloseRequest& request);
+
+  // Called by the heartbeat once per second.
+  void on_heartbeat(std::chrono::steady_clock::time_point now);
+
+  // transport::TransportHandler
+  void on_transport_data(std::string_view data, transport::FrameFormat format) override;
+  void on_transport_closed(transport::TransportEnd end, std::string_view detail) override;
+
+ private:
+  friend class ConnectionSet;
+
+  void on_handshake_data(std::string_view data);
+  void on_hub_data(std::string_view data);
+  void on_message(protocol::InboundMessage&& message);
+  void fail_handshake(std::string_view error, std::string_view reason);
+  void enqueue_event(UpstreamEvent event);
+  void deliver_next_event();
+  void finish(std::string_view reason, std::string error);
+
+  ConnectionIdentity identity_;
+  std::shared_ptr<transport::Transport> transport_;
+  ConnectionContext context_;
+  ConnectionState state_ = ConnectionState::handshaking;
+  protocol::HubProtocolKind protocol_ = protocol::HubProtocolKind::json;
+  std::unordered_set<std::string> groups_;
+
+  std::string pending_input_;  // an incomplete record (or handshake) carried to the next read
+  std::chrono::steady_clock::time_point started_at_, last_send_, last_receive_;
+  bool has_opened_ = false;               // the handshake succeeded: upstream knows this connection
+  bool is_client_timeout_armed_ = false;  // ASP.NET arms it at the client's first Ping
+
+  std::deque<UpstreamEvent> pending_events_;
+  std::size_t pending_message_events_ = 0;
+  bool has_event_in_flight_ = false;
+  std::string close_reason_;  // set once by whoever ends the connection first
+  std::string close_error_;   // the `disconnected` event's error
+
+  std::size_t set_index_ = static_cast<std::size_t>(-1);  // position in ConnectionSet
+};
+
+}  // namespace sb::connection

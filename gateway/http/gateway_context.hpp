@@ -1,0 +1,24 @@
+#pragma once
+// What every HTTP session needs, shared by all threads: immutable config and keys, the negotiated
+// connection table, the backplane, readiness.
+#include <atomic>
+#include <memory>
+
+#include "auth/key_ring.hpp"
+#include "backplane/backplane.hpp"
+#include "config/config.hpp"
+#include "http/negotiated_connections.hpp"
+
+namespace sb::http {
+
+struct Shard;
+
+struct GatewayContext {
+  const config::Config& config;
+  std::shared_ptr<const auth::KeyRing> keys;
+  NegotiatedConnections& negotiated;
+  backplane::Backplane& backplane;
+  std::atomic<bool>& is_ready;     // false while starting and draining: /health/ready answers 503
+};
+
+}  // namespace sb::http

@@ -1,0 +1,163 @@
+#include "http/hub_dispatcher.hpp"
+
+#include <boost/asio/post.hpp>
+#include <chrono>
+
+#include "common/log.hpp"
+#include "common/metrics.hpp"
+#include "hub/upstream_reply.hpp"
+#include "protocol/json_hub_protocol.hpp"
+#include "upstream/upstream_request.hpp"
+
+namespace sb::http {
+namespace {
+
+using connection::UpstreamEventKind;
+
+std::string_view event_name(const connection::UpstreamEvent& event) {
+  switch (event.kind) {
+    case UpstreamEventKind::connected: return "connected";
+    case UpstreamEventKind::disconnected: return "disconnected";
+    case UpstreamEventKind::message: return event.message.target;
+  }
+  return "";
+}
+
+// The Completion texts Azure sends when an invocation's upstream call fails (PROTOCOL.md part 2 §2.6).
+std::string failure_text(upstream::CallOutcome outcome) {
+  switch (outcome) {
+    case upstream::CallOutcome::timeout: return "Invocation failed, response cancelled.";
+    case upstream::CallOutcome::response_too_large: return "Invocation failed, response too large.";
+    default: return "Invocation failed, status code 500";  // Azure maps transport failures to 500
+  }
+}
+
+// A short reason a function gave for refusing `connected`: its {"error"} or its plain-text body.
+std::string refusal_text(const upstream::HttpResponse& response) {
+  std::string text = response.body.substr(0, 256);
+  auto key = text.find("\"error\"");
+  if (key != std::string::npos) {
+    auto open = text.find('"', text.find(':', key) + 1);
+    auto close = open == std::string::npos ? open : text.find('"', open + 1);
+    if (close != std::string::npos) return text.substr(open + 1, close - open - 1);
+  }
+  if (text.empty() || text.find('{') != std::string::npos) return "Unauthorized";
+  return text;
+}
+
+}  // namespace
+
+HubDispatcher::HubDispatcher(boost::asio::any_io_executor executor, const config::Config& config,
+                             std::shared_ptr<const auth::KeyRing> keys, hub::HubRegistry& registry,
+                             upstream::HttpClient& upstream, backplane::Backplane& backplane)
+    : executor_(std::move(executor)),
+      config_(config),
+      keys_(std::move(keys)),
+      registry_(registry),
+      upstream_(upstream),
+      backplane_(backplane) {}
+
+void HubDispatcher::on_open(connection::Connection& connection) {
+  ++live_connections_;
+  registry_.add(connection, std::chrono::system_clock::now());
+}
+
+void HubDispatcher::on_closed(connection::Connection& connection) { registry_.remove(connection); }
+
+void HubDispatcher::deliver(std::shared_ptr<connection::Connection> connection, connection::UpstreamEvent event,
+                            std::function<void()> done) {
+  if (event.kind == UpstreamEventKind::disconnected) {
+    done = [this, done = std::move(done)] {
+      --live_connections_;
+      done();
+    };
+  }
+  auto request = upstream::build_upstream_request(config_.upstream.rules, *keys_, connection->identity(), event);
+  if (!request) {
+    // No rule matches: like Azure, the event isn't sent. An invoke still gets its one Completion.
+    metrics().upstream_requests.with("no_rule").inc();
+    if (event.kind == UpstreamEventKind::message && event.message.invocation_id)
+      connection->send_frame(make_frame(protocol::encode_json_completion_error(
+          *event.message.invocation_id, "No upstream is configured for '" + event.message.target + "'.")));
+    return done();
+  }
+  auto started = std::chrono::steady_clock::now();
+  auto event_ptr = std::make_shared<connection::UpstreamEvent>(std::move(event));
+  upstream_.post(std::move(*request), [this, connection, event_ptr, done = std::move(done), started](
+                                          upstream::CallOutcome outcome, upstream::HttpResponse response) {
+    metrics().upstream_latency.observe(std::chrono::steady_clock::now() - started);
+    on_reply(connection, *event_ptr, outcome, std::move(response));
+    done();
+  });
+}
+
+void HubDispatcher::complete(const std::shared_ptr<connection::Connection>& connection, const std::string&,
+                             Frame completion) {
+  // Posted after the reply's actions, which were posted to every shard first: this thread runs them in
+  // order, so the caller sees the actions' messages before its Completion.
+  boost::asio::post(executor_, [connection, completion = std::move(completion)] { connection->send_frame(completion); });
+}
+
+void HubDispatcher::on_reply(const std::shared_ptr<connection::Connection>& connection,
+                             const connection::UpstreamEvent& event, upstream::CallOutcome outcome,
+                             upstream::HttpResponse response) {
+  const auto& identity = connection->identity();
+  bool is_invoke = event.kind == UpstreamEventKind::message && event.message.invocation_id.has_value();
+  const std::string invocation_id = is_invoke ? *event.message.invocation_id : std::string();
+
+  if (outcome != upstream::CallOutcome::ok) {
+    metrics().upstream_requests.with(upstream::to_string(outcome)).inc();
+    log::warn("upstream", "request_failed",
+              {{"conn", identity.connection_id}, {"hub", identity.hub}, {"event", event_name(event)},
+               {"outcome", upstream::to_string(outcome)}, {"detail", response.error_detail}});
+    if (is_invoke) connection->send_frame(make_frame(protocol::encode_json_completion_error(invocation_id, failure_text(outcome))));
+    return;
+  }
+
+  bool is_success = response.status >= 200 && response.status < 300;
+  metrics().upstream_requests.with(is_success ? "success" : "http_error").inc();
+  if (!is_success) {
+    log::warn("upstream", "request_rejected",
+              {{"conn", identity.connection_id}, {"hub", identity.hub}, {"event", event_name(event)}, {"status", response.status}});
+    if (is_invoke) {
+      connection->send_frame(make_frame(protocol::encode_json_completion_error(
+          invocation_id, "Invocation failed, status code " + std::to_string(response.status))));
+    } else if (event.kind == UpstreamEventKind::connected && (response.status == 401 || response.status == 403)) {
+      // A function may refuse a connection (PROTOCOL.md part 3 §3.4): no reconnect, the reason shown.
+      connection->close({"upstream_refused", refusal_text(response), false});
+    }
+    return;
+  }
+
+  hub::ReplyContext context{identity.hub_key, connection->protocol(), 1000};
+  auto reply = hub::parse_upstream_reply(response.content_type, response.body, context);
+  if (!reply) {
+    metrics().upstream_requests.with("invalid_reply").inc();
+    log::warn("upstream", "invalid_reply",
+              {{"conn", identity.connection_id}, {"hub", identity.hub}, {"event", event_name(event)},
+               {"error", reply.error().message}, {"sample", log::sample(response.body)}});
+    if (is_invoke)
+      connection->send_frame(make_frame(protocol::encode_json_completion_error(invocation_id, "Invocation failed, invalid reply.")));
+    return;
+  }
+
+  for (auto& action : reply->actions)
+    backplane_.publish(std::make_shared<const hub::Action>(std::move(action)), executor_, nullptr);
+
+  if (!is_invoke) return;  // a send() gets no Completion; connected/disconnected have no caller
+  switch (reply->kind) {
+    case hub::ReplyKind::empty:
+      return complete(connection, invocation_id, make_frame(protocol::encode_json_completion_void(invocation_id)));
+    case hub::ReplyKind::verbatim:
+      return complete(connection, invocation_id, make_frame(std::move(reply->verbatim)));
+    case hub::ReplyKind::envelope:
+      if (reply->error)
+        return complete(connection, invocation_id, make_frame(protocol::encode_json_completion_error(invocation_id, *reply->error)));
+      if (reply->result_json)
+        return complete(connection, invocation_id,
+                        make_frame(protocol::encode_json_completion_result(invocation_id, *reply->result_json)));
+      return complete(connection, invocation_id, make_frame(protocol::encode_json_completion_void(invocation_id)));
+  }
+}
+
+}  // namespace sb::http

@@ -1,0 +1,46 @@
+#pragma once
+// Joins a thread's connections to the rest of the gateway: indexes them in the thread's registry, sends
+// their events upstream in order, reads each reply (result or actions) and runs the actions through the
+// backplane before the caller's Completion. One per event-loop thread.
+#include <boost/asio/any_io_executor.hpp>
+#include <memory>
+
+#include "auth/key_ring.hpp"
+#include "backplane/backplane.hpp"
+#include "config/config.hpp"
+#include "connection/connection.hpp"
+#include "hub/hub_registry.hpp"
+#include "upstream/http_client.hpp"
+
+namespace sb::http {
+
+class HubDispatcher : public connection::ConnectionObserver {
+ public:
+  HubDispatcher(boost::asio::any_io_executor executor, const config::Config& config,
+                std::shared_ptr<const auth::KeyRing> keys, hub::HubRegistry& registry, upstream::HttpClient& upstream,
+                backplane::Backplane& backplane);
+
+  void on_open(connection::Connection& connection) override;
+  void on_closed(connection::Connection& connection) override;
+  void deliver(std::shared_ptr<connection::Connection> connection, connection::UpstreamEvent event,
+               std::function<void()> done) override;
+
+  // Connections whose `disconnected` has not been delivered yet: shutdown waits for zero.
+  std::size_t live_connections() const { return live_connections_; }
+
+ private:
+  void on_reply(const std::shared_ptr<connection::Connection>& connection, const connection::UpstreamEvent& event,
+                upstream::CallOutcome outcome, upstream::HttpResponse response);
+  void complete(const std::shared_ptr<connection::Connection>& connection, const std::string& invocation_id,
+                Frame completion);
+
+  boost::asio::any_io_executor executor_;
+  const config::Config& config_;
+  std::shared_ptr<const auth::KeyRing> keys_;
+  hub::HubRegistry& registry_;
+  upstream::HttpClient& upstream_;
+  backplane::Backplane& backplane_;
+  std::size_t live_connections_ = 0;
+};
+
+}  // namespace sb::http

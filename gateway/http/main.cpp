@@ -1,0 +1,29 @@
+// switchboard: wires the configuration into a Gateway and runs it. Nothing else lives here.
+#include <cstdio>
+
+#include "common/log.hpp"
+#include "config/config.hpp"
+#include "http/gateway.hpp"
+
+extern char** environ;
+
+int main(int argc, char** argv) {
+  auto loaded = sb::config::load_config(argc, argv, environ);
+  if (loaded.status == sb::config::LoadStatus::help_shown) {
+    std::fputs(sb::config::help_text().c_str(), stdout);
+    return 0;
+  }
+  if (loaded.status == sb::config::LoadStatus::version_shown) {
+    std::puts("switchboard " SB_VERSION);
+    return 0;
+  }
+  if (!loaded.errors.empty()) {
+    for (const auto& e : loaded.errors) std::fprintf(stderr, "switchboard: %s\n", e.c_str());
+    std::fputs("switchboard: see --help\n", stderr);
+    return 2;
+  }
+  sb::log::Level level;
+  if (sb::log::parse_level(loaded.config.log_level, level)) sb::log::set_level(level);
+  sb::http::Gateway gateway(loaded.config);
+  return gateway.run();
+}

@@ -1,0 +1,25 @@
+#pragma once
+// Canned HTTP responses in one place (uWS HttpErrors.h): JSON error bodies {"code","message"}, the
+// x-ms-error-code contract, CORS for browser clients. Only http/*.cpp includes this.
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <string_view>
+
+namespace sb::http {
+
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+using Response = boost::beast::http::response<boost::beast::http::string_body>;
+
+Response make_response(const Request& request, unsigned status);
+Response json_response(const Request& request, unsigned status, std::string body);
+Response text_response(const Request& request, unsigned status, std::string body, std::string_view content_type);
+Response json_error(const Request& request, unsigned status, std::string_view code, std::string_view message);
+// 404 with Azure's x-ms-error-code, which the Management SDK reads to tell "not there" from "broken".
+Response not_found(const Request& request, std::string_view ms_error_code, std::string_view message);
+Response unauthorized(const Request& request, std::string_view message);
+
+// Echoes Origin with credentials allowed (PROTOCOL.md part 1 §1 "CORS"); no-op without an Origin.
+void add_cors(const Request& request, Response& response);
+Response cors_preflight(const Request& request);
+
+}  // namespace sb::http

@@ -1,0 +1,364 @@
+#include "http/rest_api.hpp"
+
+#include <strings.h>
+
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "auth/audience.hpp"
+#include "common/log.hpp"
+#include "common/metrics.hpp"
+#include "hub/message_encoding.hpp"
+#include "hub/upstream_reply.hpp"
+#include "http/url_query.hpp"
+
+namespace sb::http {
+namespace {
+
+namespace beast_http = boost::beast::http;
+using beast_http::verb;
+using hub::Scope;
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> segments;
+  while (!path.empty()) {
+    if (path.front() == '/') {
+      path.remove_prefix(1);
+      continue;
+    }
+    auto slash = path.find('/');
+    segments.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash);
+  }
+  return segments;
+}
+
+bool is_valid_name(std::string_view name) {
+  if (name.empty() || name.size() > 1024) return false;
+  for (char c : name)
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return true;
+  return false;  // all whitespace
+}
+
+// What one REST request asks for, once routed.
+struct RestCall {
+  bool is_v1 = false;
+  std::string hub_key;
+  QueryParams query;
+};
+
+class RestRequest {
+ public:
+  RestRequest(const Request& request, GatewayContext& context, boost::asio::any_io_executor executor, Respond respond)
+      : request_(request), context_(context), executor_(std::move(executor)), respond_(std::move(respond)) {}
+
+  void handle();
+
+ private:
+  void reply(Response response) {
+    metrics().rest_requests.with(std::to_string(response.result_int())).inc();
+    respond_(std::move(response));
+  }
+  void error(unsigned status, std::string_view code, std::string_view message) {
+    reply(json_error(request_, status, code, message));
+  }
+  void status_only(unsigned status) {
+    auto response = make_response(request_, status);
+    response.prepare_payload();
+    reply(std::move(response));
+  }
+  bool authorize(std::string_view raw_path);
+  void route(const std::vector<std::string>& rest);
+  void send(Scope scope, std::string id);
+  void publish(hub::Action action, std::function<void(hub::ActionOutcome)> then);
+  void exists(hub::QueryKind kind, std::string id, std::string group, std::string_view ms_error_code);
+  std::vector<std::string> excluded() const { return query_values(call_.query, "excluded"); }
+  // What a deferred response needs of the request (version, keep-alive, method), without the body.
+  Request basis() const {
+    Request r{request_.method(), request_.target(), request_.version()};
+    r.keep_alive(request_.keep_alive());
+    return r;
+  }
+
+  const Request& request_;
+  GatewayContext& context_;
+  boost::asio::any_io_executor executor_;
+  Respond respond_;
+  RestCall call_;
+};
+
+bool RestRequest::authorize(std::string_view raw_path) {
+  auto header = request_[beast_http::field::authorization];
+  if (header.size() <= 7 || strncasecmp(header.data(), "Bearer ", 7) != 0) {
+    reply(unauthorized(request_, "The access token is missing."));
+    return false;
+  }
+  auto host = request_[beast_http::field::host];
+  auto token = auth::verify_jwt(header.substr(7), *context_.keys, std::chrono::system_clock::now(),
+                                [&](std::string_view aud) { return auth::rest_audience_matches(aud, host, raw_path); });
+  if (!token) {
+    log::info("rest", "unauthorized", {{"path", log::sample(raw_path, 200)}, {"error", token.error().message}});
+    reply(unauthorized(request_, token.error().message));
+    return false;
+  }
+  return true;
+}
+
+void RestRequest::handle() {
+  auto target = split_target(request_.target());
+  auto raw_segments = split_path(target.path);
+  // /api/v1/hubs/{hub}/… or /api/hubs/{hub}/…
+  std::size_t hub_index;
+  if (raw_segments.size() >= 4 && raw_segments[0] == "api" && raw_segments[1] == "v1" && raw_segments[2] == "hubs") {
+    call_.is_v1 = true;
+    hub_index = 3;
+  } else if (raw_segments.size() >= 3 && raw_segments[0] == "api" && raw_segments[1] == "hubs") {
+    hub_index = 2;
+  } else {
+    return error(404, "NotFound", "No such REST operation.");
+  }
+  // Segments are split before decoding: a user or group id may hold an encoded '/'.
+  std::vector<std::string> segments;
+  for (std::size_t i = hub_index; i < raw_segments.size(); ++i) {
+    auto decoded = percent_decode(raw_segments[i], false);
+    if (!decoded) return error(400, "InvalidPath", "The path has a malformed percent-escape or an encoded NUL.");
+    segments.push_back(std::move(*decoded));
+  }
+  auto query = parse_query(target.query);
+  if (!query) return error(400, "InvalidQuery", "The query string is malformed.");
+  call_.query = std::move(*query);
+
+  if (!authorize(target.path)) return;
+
+  std::string hub = segments[0];
+  if (!hub::is_valid_hub_name(hub)) return error(400, "InvalidHub", "Invalid hub name.");
+  // ?application=app selects the internal hub "app_hub" (the emulator's GetInternalHubName).
+  if (auto app = query_value(call_.query, "application"); app && !app->empty()) {
+    if (!hub::is_valid_hub_name(*app)) return error(400, "InvalidApplication", "Invalid application name.");
+    hub = *app + "_" + hub;
+  }
+  call_.hub_key = hub::hub_key_of(hub);
+  segments.erase(segments.begin());
+  route(segments);
+}
+
+void RestRequest::publish(hub::Action action, std::function<void(hub::ActionOutcome)> then) {
+  context_.backplane.publish(std::make_shared<const hub::Action>(std::move(action)), executor_, std::move(then));
+}
+
+void RestRequest::send(Scope scope, std::string id) {
+  if (scope != Scope::all && !is_valid_name(id)) return error(400, "InvalidName", "The name must have 1 to 1024 characters, not all whitespace.");
+  auto content_type = request_[beast_http::field::content_type];
+  auto media = content_type.substr(0, content_type.find(';'));
+  if (!media.empty() && !iequals(media, "application/json") && !iequals(media, "text/json"))
+    return error(415, "UnsupportedMediaType", "Send a JSON body {\"target\", \"arguments\"} (application/json).");
+  const auto& body = request_.body();
+  if (body.empty()) return error(400, "InvalidBody", "Message in request body is required.");
+  auto document = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (document.is_discarded()) return error(400, "InvalidBody", "The body is not valid JSON.");
+  if (!document.is_object()) return error(400, "InvalidBody", "The body must be a JSON object {\"target\", \"arguments\"}.");
+  // Keys are case-insensitive: the SDK sends Target/Arguments.
+  const nlohmann::json* target = nullptr;
+  const nlohmann::json* arguments = nullptr;
+  for (const auto& [key, value] : document.items()) {
+    if (iequals(key, "target")) target = &value;
+    else if (iequals(key, "arguments")) arguments = &value;
+  }
+  if (!target || !target->is_string() || target->get_ref<const std::string&>().empty())
+    return error(400, "InvalidBody", "target: expected a non-empty string.");
+  std::string arguments_json = "[]";
+  if (arguments && !arguments->is_null()) {
+    if (!arguments->is_array()) return error(400, "InvalidBody", "arguments: expected an array.");
+    arguments_json = arguments->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  hub::SendAction action;
+  action.hub_key = call_.hub_key;
+  action.scope = scope;
+  action.id = std::move(id);
+  action.excluded = excluded();
+  action.message = hub::encode_invocation(target->get_ref<const std::string&>(), arguments_json);
+  // 202: accepted for delivery. The reply waits for every shard to have queued it, so a client that
+  // then asks for something else sees this send first.
+  publish(std::move(action), [this_reply = respond_, request = basis()](hub::ActionOutcome) mutable {
+    auto response = make_response(request, 202);
+    response.prepare_payload();
+    metrics().rest_requests.with("202").inc();
+    this_reply(std::move(response));
+  });
+}
+
+void RestRequest::exists(hub::QueryKind kind, std::string id, std::string group, std::string_view ms_error_code) {
+  hub::QueryAction query{call_.hub_key, kind, std::move(id), std::move(group)};
+  publish(std::move(query), [respond = respond_, request = basis(), code = std::string(ms_error_code)](hub::ActionOutcome outcome) {
+    Response response = outcome.matched > 0 ? make_response(request, 200) : not_found(request, code, "Not found.");
+    if (outcome.matched > 0) response.prepare_payload();
+    if (request.method() == verb::head) response.body().clear();  // HEAD: headers only, Content-Length kept
+    metrics().rest_requests.with(std::to_string(response.result_int())).inc();
+    respond(std::move(response));
+  });
+}
+
+void RestRequest::route(const std::vector<std::string>& s) {
+  const verb method = request_.method();
+  const bool is_read = method == verb::get || method == verb::head;
+  auto done_with = [this](unsigned status) {
+    return [respond = respond_, request = basis(), status](hub::ActionOutcome) {
+      auto response = make_response(request, status);
+      response.prepare_payload();
+      metrics().rest_requests.with(std::to_string(status)).inc();
+      respond(std::move(response));
+    };
+  };
+  auto close_action = [this](Scope scope, std::string id) {
+    hub::CloseAction close;
+    close.hub_key = call_.hub_key;
+    close.scope = scope;
+    close.id = std::move(id);
+    close.excluded = excluded();
+    close.reason = query_value(call_.query, "reason").value_or("");
+    // The emulator closes with allowReconnect:true; a REST close means "go away", so we say false
+    // unless the caller asks (docs/compatibility.md).
+    close.allow_reconnect = query_value(call_.query, "allowReconnect").value_or("") == "true";
+    return close;
+  };
+  auto membership = [this](hub::MembershipOp op, Scope subject, std::string id, std::string group) {
+    hub::MembershipAction m;
+    m.hub_key = call_.hub_key;
+    m.op = op;
+    m.subject = subject;
+    m.id = std::move(id);
+    m.group = std::move(group);
+    return m;
+  };
+  auto ttl_of = [this](std::optional<std::chrono::seconds>& ttl) {
+    auto text = query_value(call_.query, "ttl");
+    if (!text) return true;
+    char* end = nullptr;
+    long long value = std::strtoll(text->c_str(), &end, 10);
+    if (text->empty() || *end != '\0' || value < 0) return false;
+    ttl = std::chrono::seconds(value);
+    return true;
+  };
+  auto names_ok = [&](std::initializer_list<std::size_t> indexes) {
+    for (auto i : indexes)
+      if (!is_valid_name(s[i])) return false;
+    return true;
+  };
+  auto bad_name = [this] { error(400, "InvalidName", "Names must have 1 to 1024 characters, not all whitespace."); };
+  auto method_not_allowed = [this] { error(405, "MethodNotAllowed", "That method is not allowed on this path."); };
+
+  // Hub-wide
+  if (s.empty() || (s.size() == 1 && s[0] == ":send")) {
+    if (method == verb::post) return send(Scope::all, {});
+    return method_not_allowed();
+  }
+  if (s.size() == 1 && s[0] == ":closeConnections") {
+    if (method != verb::post) return method_not_allowed();
+    return publish(close_action(Scope::all, {}), done_with(204));
+  }
+
+  if (s[0] == "connections" && s.size() >= 2) {
+    if (!names_ok({1})) return bad_name();
+    const std::string& c = s[1];
+    if (s.size() == 2) {
+      if (method == verb::post) return send(Scope::connection, c);
+      if (is_read) return exists(hub::QueryKind::connection_exists, c, {}, "Warning.Connection.NotExisted");
+      if (method == verb::delete_)
+        return publish(close_action(Scope::connection, c), done_with(200));  // absent: nothing to close
+      return method_not_allowed();
+    }
+    if (s.size() == 3 && s[2] == ":send" && method == verb::post) return send(Scope::connection, c);
+    if (s.size() == 3 && s[2] == "groups" && method == verb::delete_)
+      return publish(hub::RemoveFromAllGroupsAction{call_.hub_key, Scope::connection, c}, done_with(200));
+    if (s.size() == 4 && s[2] == "groups") {
+      if (!names_ok({3})) return bad_name();
+      if (method == verb::put || method == verb::delete_) {
+        bool is_add = method == verb::put;
+        return publish(membership(is_add ? hub::MembershipOp::add : hub::MembershipOp::remove, Scope::connection, c, s[3]),
+                       [respond = respond_, request = basis(), is_add](hub::ActionOutcome outcome) {
+                         Response response = make_response(request, 200);
+                         if (is_add && outcome.matched == 0)
+                           response = not_found(request, "Error.Connection.NotExisted", "The connection does not exist.");
+                         else
+                           response.prepare_payload();
+                         metrics().rest_requests.with(std::to_string(response.result_int())).inc();
+                         respond(std::move(response));
+                       });
+      }
+      return method_not_allowed();
+    }
+  }
+
+  if (s[0] == "groups" && s.size() >= 2) {
+    if (!names_ok({1})) return bad_name();
+    const std::string& g = s[1];
+    if (s.size() == 2) {
+      if (method == verb::post) return send(Scope::group, g);
+      if (is_read) return exists(hub::QueryKind::group_exists, {}, g, "Warning.Group.NotExisted");
+      return method_not_allowed();
+    }
+    if (s.size() == 3 && s[2] == ":send" && method == verb::post) return send(Scope::group, g);
+    if (s.size() == 3 && s[2] == ":closeConnections" && method == verb::post)
+      return publish(close_action(Scope::group, g), done_with(204));
+    if (s.size() == 4 && s[2] == "connections") {
+      if (!names_ok({3})) return bad_name();
+      std::vector<std::string> swapped{"connections", s[3], "groups", g};
+      return route(swapped);
+    }
+    if (s.size() == 4 && s[2] == "users") {
+      std::vector<std::string> swapped{"users", s[3], "groups", g};
+      return route(swapped);
+    }
+  }
+
+  if (s[0] == "users" && s.size() >= 2) {
+    if (!names_ok({1})) return bad_name();
+    const std::string& u = s[1];
+    if (s.size() == 2) {
+      if (method == verb::post) return send(Scope::user, u);
+      if (is_read) return exists(hub::QueryKind::user_exists, u, {}, "Warning.User.NotExisted");
+      return method_not_allowed();
+    }
+    if (s.size() == 3 && s[2] == ":send" && method == verb::post) return send(Scope::user, u);
+    if (s.size() == 3 && s[2] == ":closeConnections" && method == verb::post)
+      return publish(close_action(Scope::user, u), done_with(204));
+    if (s.size() == 3 && s[2] == "groups" && method == verb::delete_)
+      return publish(hub::RemoveFromAllGroupsAction{call_.hub_key, Scope::user, u}, done_with(call_.is_v1 ? 200 : 204));
+    if (s.size() == 4 && s[2] == "groups") {
+      if (!names_ok({3})) return bad_name();
+      const std::string& g = s[3];
+      if (is_read) return exists(hub::QueryKind::user_in_group, u, g, "Info.User.NotInGroup");
+      if (method == verb::put) {
+        std::optional<std::chrono::seconds> ttl;
+        if (!ttl_of(ttl)) return error(400, "InvalidTtl", "ttl: expected a whole number of seconds, 0 or more.");
+        auto m = membership(hub::MembershipOp::add, Scope::user, u, g);
+        m.ttl = ttl;
+        return publish(std::move(m), done_with(call_.is_v1 ? 202 : 200));
+      }
+      if (method == verb::delete_)
+        return publish(membership(hub::MembershipOp::remove, Scope::user, u, g), done_with(call_.is_v1 ? 202 : 204));
+      return method_not_allowed();
+    }
+  }
+  error(404, "NotFound", "No such REST operation.");
+}
+
+}  // namespace
+
+bool handle_rest(const Request& request, GatewayContext& context, boost::asio::any_io_executor session_executor,
+                 Respond respond) {
+  auto path = split_target(request.target()).path;
+  if (path.substr(0, 5) != "/api/") return false;
+  auto rest = std::make_shared<RestRequest>(request, context, std::move(session_executor), std::move(respond));
+  rest->handle();
+  return true;
+}
+
+}  // namespace sb::http

@@ -1,0 +1,31 @@
+#pragma once
+// Everything one event-loop thread owns: its io_context, its connections and heartbeat, its slice of the
+// hub registry, its upstream client and dispatcher. Nothing here is touched from another thread except
+// through posts to `io`.
+#include <boost/asio/io_context.hpp>
+#include <memory>
+
+#include "connection/connection_set.hpp"
+#include "http/hub_dispatcher.hpp"
+#include "hub/hub_registry.hpp"
+#include "upstream/http_client.hpp"
+
+namespace sb::http {
+
+struct Shard {
+  explicit Shard(const config::Config& config, std::size_t thread_count)
+      : io(1),  // concurrency hint 1: one thread runs this context, so Asio can skip its locking
+        connections(io.get_executor()),
+        upstream(io.get_executor(), upstream::HttpClientLimits{config.upstream.timeout,
+                                                               std::max<std::size_t>(1, config.upstream.max_concurrency / thread_count),
+                                                               100'000, config.upstream.max_response_bytes,
+                                                               std::chrono::milliseconds(4'000)}) {}
+
+  boost::asio::io_context io;
+  connection::ConnectionSet connections;
+  hub::HubRegistry registry;
+  upstream::HttpClient upstream;
+  std::unique_ptr<HubDispatcher> dispatcher;  // needs the backplane, which needs every shard: set after
+};
+
+}  // namespace sb::http

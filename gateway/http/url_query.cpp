@@ -1,0 +1,101 @@
+#include "http/url_query.hpp"
+
+#include <strings.h>
+
+namespace sb::http {
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+template <typename F>
+void for_each_pair(std::string_view query, F f) {
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    auto pair = query.substr(0, amp);
+    if (!pair.empty()) {
+      auto eq = pair.find('=');
+      f(pair, pair.substr(0, eq), eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+}
+
+}  // namespace
+
+std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '%') {
+      if (i + 2 >= text.size()) return std::nullopt;
+      int hi = hex_value(text[i + 1]), lo = hex_value(text[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      char decoded = static_cast<char>(hi * 16 + lo);
+      if (decoded == '\0') return std::nullopt;
+      out += decoded;
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+Target split_target(std::string_view target) {
+  auto q = target.find('?');
+  if (q == std::string_view::npos) return {target, {}};
+  return {target.substr(0, q), target.substr(q + 1)};
+}
+
+std::optional<QueryParams> parse_query(std::string_view query) {
+  QueryParams params;
+  bool ok = true;
+  for_each_pair(query, [&](std::string_view, std::string_view key, std::string_view value) {
+    auto k = percent_decode(key, true);
+    auto v = percent_decode(value, true);
+    if (!k || !v) ok = false;
+    else params.emplace_back(std::move(*k), std::move(*v));
+  });
+  if (!ok) return std::nullopt;
+  return params;
+}
+
+std::vector<std::string> query_values(const QueryParams& params, std::string_view name) {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : params)
+    if (iequals(k, name)) out.push_back(v);
+  return out;
+}
+
+std::optional<std::string> query_value(const QueryParams& params, std::string_view name) {
+  std::optional<std::string> out;
+  for (const auto& [k, v] : params)
+    if (iequals(k, name)) out = v;
+  return out;
+}
+
+std::string query_without(std::string_view raw_query, std::initializer_list<std::string_view> names) {
+  std::string out;
+  for_each_pair(raw_query, [&](std::string_view pair, std::string_view key, std::string_view) {
+    for (auto n : names)
+      if (iequals(key, n)) return;
+    out += out.empty() ? '?' : '&';
+    out += pair;
+  });
+  return out;
+}
+
+}  // namespace sb::http

@@ -1,0 +1,255 @@
+#include "hub/hub_registry.hpp"
+
+#include <algorithm>
+#include <vector>
+
+namespace sb::hub {
+namespace {
+
+using connection::Connection;
+
+// Azure: a user membership without TTL lives at most a year.
+constexpr auto default_user_membership_ttl = std::chrono::hours(24 * 365);
+
+// Resolves excluded ids to pointers once, so the walk compares pointers, not strings.
+template <typename Find>
+std::vector<Connection*> resolve_excluded(const std::vector<std::string>& excluded, Find find) {
+  std::vector<Connection*> out;
+  for (const auto& id : excluded)
+    if (auto* c = find(id)) out.push_back(c);
+  return out;
+}
+
+bool contains(const std::vector<Connection*>& list, Connection* c) {
+  for (auto* x : list)
+    if (x == c) return true;
+  return false;
+}
+
+}  // namespace
+
+HubRegistry::HubIndex* HubRegistry::find_hub(const std::string& hub_key) {
+  auto it = hubs_.find(hub_key);
+  return it == hubs_.end() ? nullptr : &it->second;
+}
+
+Connection* HubRegistry::find(const std::string& hub_key, const std::string& connection_id) {
+  auto it = by_id_.find(connection_id);
+  if (it == by_id_.end() || it->second->identity().hub_key != hub_key) return nullptr;
+  return it->second;
+}
+
+void HubRegistry::add(Connection& c, Clock::time_point now) {
+  const auto& identity = c.identity();
+  by_id_[identity.connection_id] = &c;
+  auto& hub = hubs_[identity.hub_key];
+  hub.connections.insert(&c);
+  if (identity.user_id.empty()) return;
+  hub.users[identity.user_id].insert(&c);
+  auto memberships = hub.user_groups.find(identity.user_id);
+  if (memberships == hub.user_groups.end()) return;
+  for (const auto& [group, expires_at] : memberships->second)
+    if (expires_at > now) join(hub, c, group);
+}
+
+void HubRegistry::remove(Connection& c) {
+  const auto& identity = c.identity();
+  by_id_.erase(identity.connection_id);
+  auto* hub = find_hub(identity.hub_key);
+  if (!hub) return;
+  hub->connections.erase(&c);
+  if (!identity.user_id.empty()) {
+    auto user = hub->users.find(identity.user_id);
+    if (user != hub->users.end()) {
+      user->second.erase(&c);
+      if (user->second.empty()) hub->users.erase(user);
+    }
+  }
+  for (const auto& group : c.groups()) {
+    auto it = hub->groups.find(group);
+    if (it == hub->groups.end()) continue;
+    it->second.erase(&c);
+    if (it->second.empty()) hub->groups.erase(it);
+  }
+  c.groups().clear();
+  if (hub->connections.empty() && hub->user_groups.empty()) hubs_.erase(identity.hub_key);
+}
+
+void HubRegistry::join(HubIndex& hub, Connection& c, const std::string& group) {
+  hub.groups[group].insert(&c);
+  c.groups().insert(group);
+}
+
+void HubRegistry::leave(HubIndex& hub, Connection& c, const std::string& group) {
+  auto it = hub.groups.find(group);
+  if (it != hub.groups.end()) {
+    it->second.erase(&c);
+    if (it->second.empty()) hub.groups.erase(it);
+  }
+  c.groups().erase(group);
+}
+
+ActionOutcome HubRegistry::execute(const Action& action, Clock::time_point now) {
+  return std::visit([&](const auto& a) { return run(a, now); }, action);
+}
+
+ActionOutcome HubRegistry::run(const SendAction& a, Clock::time_point) {
+  ActionOutcome outcome;
+  auto* hub = find_hub(a.hub_key);
+  if (!hub) return outcome;
+  auto excluded = resolve_excluded(a.excluded, [&](const std::string& id) { return find(a.hub_key, id); });
+  auto send_each = [&](const ConnectionPtrSet& members) {
+    for (auto* c : members) {
+      if (!excluded.empty() && contains(excluded, c)) continue;
+      c->send_message(*a.message);
+      ++outcome.matched;
+    }
+  };
+  switch (a.scope) {
+    case Scope::all:
+      send_each(hub->connections);
+      break;
+    case Scope::connection:
+      if (auto* c = find(a.hub_key, a.id)) {
+        c->send_message(*a.message);
+        ++outcome.matched;
+      }
+      break;
+    case Scope::user:
+      if (auto it = hub->users.find(a.id); it != hub->users.end()) send_each(it->second);
+      break;
+    case Scope::group:
+      if (auto it = hub->groups.find(a.id); it != hub->groups.end()) send_each(it->second);
+      break;
+  }
+  return outcome;
+}
+
+ActionOutcome HubRegistry::run(const MembershipAction& a, Clock::time_point now) {
+  ActionOutcome outcome;
+  if (a.subject == Scope::connection) {
+    auto* c = find(a.hub_key, a.id);
+    if (!c) return outcome;
+    auto& hub = hubs_[a.hub_key];
+    if (a.op == MembershipOp::add) join(hub, *c, a.group);
+    else leave(hub, *c, a.group);
+    outcome.matched = 1;
+    return outcome;
+  }
+  // A user: every shard keeps the membership, so the user's future connections here join too.
+  auto& hub = hubs_[a.hub_key];
+  if (a.op == MembershipOp::add) {
+    if (!a.ttl || a.ttl->count() > 0)
+      hub.user_groups[a.id][a.group] = now + (a.ttl ? std::chrono::duration_cast<Clock::duration>(*a.ttl)
+                                                     : std::chrono::duration_cast<Clock::duration>(default_user_membership_ttl));
+  } else if (auto it = hub.user_groups.find(a.id); it != hub.user_groups.end()) {
+    it->second.erase(a.group);
+    if (it->second.empty()) hub.user_groups.erase(it);
+  }
+  if (auto user = hub.users.find(a.id); user != hub.users.end()) {
+    for (auto* c : user->second) {
+      if (a.op == MembershipOp::add) join(hub, *c, a.group);
+      else leave(hub, *c, a.group);
+      ++outcome.matched;
+    }
+  }
+  if (hub.connections.empty() && hub.user_groups.empty()) hubs_.erase(a.hub_key);
+  return outcome;
+}
+
+ActionOutcome HubRegistry::run(const RemoveFromAllGroupsAction& a, Clock::time_point) {
+  ActionOutcome outcome;
+  auto* hub = find_hub(a.hub_key);
+  if (!hub) return outcome;
+  auto leave_all = [&](Connection& c) {
+    std::vector<std::string> groups(c.groups().begin(), c.groups().end());
+    for (const auto& g : groups) leave(*hub, c, g);
+    ++outcome.matched;
+  };
+  if (a.subject == Scope::connection) {
+    if (auto* c = find(a.hub_key, a.id)) leave_all(*c);
+    return outcome;
+  }
+  hub->user_groups.erase(a.id);
+  if (auto user = hub->users.find(a.id); user != hub->users.end())
+    for (auto* c : user->second) leave_all(*c);
+  if (hub->connections.empty() && hub->user_groups.empty()) hubs_.erase(a.hub_key);
+  return outcome;
+}
+
+ActionOutcome HubRegistry::run(const CloseAction& a, Clock::time_point) {
+  ActionOutcome outcome;
+  auto* hub = find_hub(a.hub_key);
+  if (!hub) return outcome;
+  std::vector<Connection*> targets;
+  switch (a.scope) {
+    case Scope::all:
+      targets.assign(hub->connections.begin(), hub->connections.end());
+      break;
+    case Scope::connection:
+      if (auto* c = find(a.hub_key, a.id)) targets.push_back(c);
+      break;
+    case Scope::user:
+      if (auto it = hub->users.find(a.id); it != hub->users.end()) targets.assign(it->second.begin(), it->second.end());
+      break;
+    case Scope::group:
+      if (auto it = hub->groups.find(a.id); it != hub->groups.end()) targets.assign(it->second.begin(), it->second.end());
+      break;
+  }
+  // Closing is asynchronous, but copy the targets anyway: the sets may change before we are done.
+  for (auto* c : targets) {
+    if (std::find(a.excluded.begin(), a.excluded.end(), c->id()) != a.excluded.end()) continue;
+    c->close({"closed_by_api", a.reason, a.allow_reconnect});
+    ++outcome.matched;
+  }
+  return outcome;
+}
+
+ActionOutcome HubRegistry::run(const QueryAction& a, Clock::time_point now) {
+  ActionOutcome outcome;
+  auto* hub = find_hub(a.hub_key);
+  if (!hub) return outcome;
+  switch (a.kind) {
+    case QueryKind::connection_exists:
+      outcome.matched = find(a.hub_key, a.id) ? 1 : 0;
+      break;
+    case QueryKind::user_exists:
+      outcome.matched = hub->users.count(a.id);
+      break;
+    case QueryKind::group_exists:
+      outcome.matched = hub->groups.count(a.group);
+      break;
+    case QueryKind::user_in_group: {
+      auto memberships = hub->user_groups.find(a.id);
+      if (memberships != hub->user_groups.end()) {
+        auto g = memberships->second.find(a.group);
+        if (g != memberships->second.end() && g->second > now) outcome.matched = 1;
+      }
+      if (outcome.matched == 0)
+        if (auto user = hub->users.find(a.id); user != hub->users.end())
+          for (auto* c : user->second)
+            if (c->groups().count(a.group)) outcome.matched = 1;
+      break;
+    }
+  }
+  return outcome;
+}
+
+void HubRegistry::expire_memberships(Clock::time_point now) {
+  for (auto& [hub_key, hub] : hubs_) {
+    for (auto user = hub.user_groups.begin(); user != hub.user_groups.end();) {
+      for (auto g = user->second.begin(); g != user->second.end();) {
+        if (g->second > now) {
+          ++g;
+          continue;
+        }
+        if (auto members = hub.users.find(user->first); members != hub.users.end())
+          for (auto* c : members->second) leave(hub, *c, g->first);
+        g = user->second.erase(g);
+      }
+      user = user->second.empty() ? hub.user_groups.erase(user) : std::next(user);
+    }
+  }
+}
+
+}  // namespace sb::hub

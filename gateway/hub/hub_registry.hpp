@@ -1,0 +1,56 @@
+#pragma once
+// One event-loop thread's index of its connections by hub, user and group, and the place where actions
+// run (DESIGN.md "Threads": the registry is sharded per thread; an action is posted once to each shard
+// and each walks its own members). Owner thread only; holds non-owning pointers that connections
+// remove (through the hub dispatcher) when they close.
+#include <chrono>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "connection/connection.hpp"
+#include "hub/action.hpp"
+
+namespace sb::hub {
+
+class HubRegistry {
+ public:
+  using Clock = std::chrono::system_clock;
+
+  void add(connection::Connection& connection, Clock::time_point now);
+  void remove(connection::Connection& connection);
+
+  ActionOutcome execute(const Action& action, Clock::time_point now);
+
+  // Drops user memberships whose TTL passed and takes those users' connections out of the groups.
+  void expire_memberships(Clock::time_point now);
+
+  std::size_t connection_count() const { return by_id_.size(); }
+
+ private:
+  using ConnectionPtrSet = std::unordered_set<connection::Connection*>;
+
+  struct HubIndex {
+    ConnectionPtrSet connections;
+    std::unordered_map<std::string, ConnectionPtrSet> users;
+    std::unordered_map<std::string, ConnectionPtrSet> groups;
+    // user -> group -> expiry; applies to the user's current and future connections (Azure semantics).
+    std::unordered_map<std::string, std::unordered_map<std::string, Clock::time_point>> user_groups;
+  };
+
+  ActionOutcome run(const SendAction& a, Clock::time_point now);
+  ActionOutcome run(const MembershipAction& a, Clock::time_point now);
+  ActionOutcome run(const RemoveFromAllGroupsAction& a, Clock::time_point now);
+  ActionOutcome run(const CloseAction& a, Clock::time_point now);
+  ActionOutcome run(const QueryAction& a, Clock::time_point now);
+
+  void join(HubIndex& hub, connection::Connection& c, const std::string& group);
+  void leave(HubIndex& hub, connection::Connection& c, const std::string& group);
+  connection::Connection* find(const std::string& hub_key, const std::string& connection_id);
+  HubIndex* find_hub(const std::string& hub_key);
+
+  std::unordered_map<std::string, HubIndex> hubs_;
+  std::unordered_map<std::string, connection::Connection*> by_id_;  // connection ids are unique across hubs
+};
+
+}  // namespace sb::hub

@@ -1,0 +1,203 @@
+#include "hub/upstream_reply.hpp"
+
+#include <strings.h>
+
+#include <nlohmann/json.hpp>
+
+#include "hub/message_encoding.hpp"
+#include "protocol/json_hub_protocol.hpp"
+
+namespace sb::hub {
+namespace {
+
+using nlohmann::json;
+
+Error bad(std::string message) { return make_error("invalid_reply", std::move(message)); }
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string_view media_type(std::string_view content_type) {
+  auto semicolon = content_type.find(';');
+  auto type = content_type.substr(0, semicolon);
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  while (!type.empty() && type.front() == ' ') type.remove_prefix(1);
+  return type;
+}
+
+// Reads an optional non-empty string field. Returns an error naming the field, or whether it was present.
+Result<bool> optional_string(const json& object, const char* key, const std::string& where, std::string& out) {
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return false;
+  if (!it->is_string() || it->get_ref<const std::string&>().empty())
+    return bad(where + "." + key + ": expected a non-empty string");
+  out = it->get<std::string>();
+  return true;
+}
+
+Result<std::string> action_hub(const json& object, const std::string& where, const ReplyContext& context) {
+  std::string hub;
+  auto present = optional_string(object, "hub", where, hub);
+  if (!present) return present.error();
+  if (!*present) return context.hub_key;
+  if (!is_valid_hub_name(hub)) return bad(where + ".hub: not a valid hub name");
+  return hub_key_of(hub);
+}
+
+Result<Action> parse_message_action(const json& object, const std::string& where, const ReplyContext& context) {
+  const auto& target = object["target"];
+  if (!target.is_string() || target.get_ref<const std::string&>().empty())
+    return bad(where + ".target: expected a non-empty string");
+  std::string arguments_json = "[]";
+  if (auto it = object.find("arguments"); it != object.end() && !it->is_null()) {
+    if (!it->is_array()) return bad(where + ".arguments: expected an array");
+    arguments_json = it->dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+  auto hub = action_hub(object, where, context);
+  if (!hub) return hub.error();
+  SendAction send;
+  send.hub_key = *hub;
+  // Azure Functions' SignalRMessage precedence: connectionId > userId > groupName > everyone.
+  std::string connection_id, user_id, group;
+  for (auto [key, out] : {std::pair{"connectionId", &connection_id}, {"userId", &user_id}, {"groupName", &group}}) {
+    auto present = optional_string(object, key, where, *out);
+    if (!present) return present.error();
+  }
+  if (!connection_id.empty()) send.scope = Scope::connection, send.id = connection_id;
+  else if (!user_id.empty()) send.scope = Scope::user, send.id = user_id;
+  else if (!group.empty()) send.scope = Scope::group, send.id = group;
+  if (auto it = object.find("excluded"); it != object.end() && !it->is_null()) {
+    if (!it->is_array()) return bad(where + ".excluded: expected an array of connection ids");
+    for (const auto& e : *it) {
+      if (!e.is_string()) return bad(where + ".excluded: expected an array of connection ids");
+      send.excluded.push_back(e.get<std::string>());
+    }
+  }
+  send.message = encode_invocation(target.get_ref<const std::string&>(), arguments_json);
+  return Action{std::move(send)};
+}
+
+Result<Action> parse_group_action(const json& object, const std::string& where, const ReplyContext& context) {
+  const auto& verb_value = object["action"];
+  if (!verb_value.is_string()) return bad(where + ".action: expected add, remove, removeAll or close");
+  const auto& verb = verb_value.get_ref<const std::string&>();
+  auto hub = action_hub(object, where, context);
+  if (!hub) return hub.error();
+  std::string connection_id, user_id, group;
+  for (auto [key, out] : {std::pair{"connectionId", &connection_id}, {"userId", &user_id}, {"groupName", &group}}) {
+    auto present = optional_string(object, key, where, *out);
+    if (!present) return present.error();
+  }
+
+  if (iequals(verb, "add") || iequals(verb, "remove")) {
+    if (group.empty()) return bad(where + ".groupName: required for " + verb);
+    if (connection_id.empty() && user_id.empty()) return bad(where + ": " + verb + " needs connectionId or userId");
+    MembershipAction m;
+    m.hub_key = *hub;
+    m.op = iequals(verb, "add") ? MembershipOp::add : MembershipOp::remove;
+    m.group = group;
+    // SignalRGroupAction: connectionId takes precedence over userId.
+    m.subject = connection_id.empty() ? Scope::user : Scope::connection;
+    m.id = connection_id.empty() ? user_id : connection_id;
+    return Action{std::move(m)};
+  }
+  if (iequals(verb, "removeAll")) {
+    if (connection_id.empty() && user_id.empty()) return bad(where + ": removeAll needs userId or connectionId");
+    RemoveFromAllGroupsAction r;
+    r.hub_key = *hub;
+    r.subject = connection_id.empty() ? Scope::user : Scope::connection;
+    r.id = connection_id.empty() ? user_id : connection_id;
+    return Action{std::move(r)};
+  }
+  if (iequals(verb, "close")) {
+    CloseAction c;
+    c.hub_key = *hub;
+    if (!connection_id.empty()) c.scope = Scope::connection, c.id = connection_id;
+    else if (!user_id.empty()) c.scope = Scope::user, c.id = user_id;
+    else if (!group.empty()) c.scope = Scope::group, c.id = group;
+    else return bad(where + ": close needs connectionId, userId or groupName");
+    if (auto it = object.find("reason"); it != object.end() && !it->is_null()) {
+      if (!it->is_string()) return bad(where + ".reason: expected a string");
+      c.reason = it->get<std::string>();
+    }
+    if (auto it = object.find("allowReconnect"); it != object.end() && !it->is_null()) {
+      if (!it->is_boolean()) return bad(where + ".allowReconnect: expected true or false");
+      c.allow_reconnect = it->get<bool>();
+    }
+    return Action{std::move(c)};
+  }
+  return bad(where + ".action: '" + verb + "' is not add, remove, removeAll or close");
+}
+
+}  // namespace
+
+bool is_valid_hub_name(std::string_view hub) {
+  if (hub.empty() || hub.size() > 128) return false;
+  auto is_letter = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); };
+  if (!is_letter(hub[0])) return false;
+  for (char c : hub)
+    if (!is_letter(c) && !(c >= '0' && c <= '9') && c != '_' && c != '`' && c != ',' && c != '.' && c != '[' && c != ']')
+      return false;
+  return true;
+}
+
+std::string hub_key_of(std::string_view hub) {
+  std::string key(hub);
+  for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return key;
+}
+
+Result<UpstreamReply> parse_upstream_reply(std::string_view content_type, std::string_view body,
+                                           const ReplyContext& context) {
+  UpstreamReply reply;
+  if (body.empty()) return reply;
+
+  bool is_json_media = iequals(media_type(content_type), "application/json");
+  if (!is_json_media || body.back() == '\x1e') {
+    // Azure's form: framed hub messages for the caller. Check they are whole, valid records so a broken
+    // function can't corrupt the client's stream.
+    if (context.protocol == protocol::HubProtocolKind::json) {
+      std::vector<protocol::InboundMessage> records;
+      auto consumed = protocol::parse_json_messages(body, records, {body.size()});
+      if (!consumed || *consumed != body.size() || records.empty())
+        return bad("the reply is neither the action envelope (application/json) nor complete JSON hub messages");
+    }
+    reply.kind = ReplyKind::verbatim;
+    reply.verbatim.assign(body);
+    return reply;
+  }
+
+  json document = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (document.is_discarded()) return bad("the reply is not valid JSON");
+  if (!document.is_object()) return bad("the reply must be a JSON object {\"result\", \"error\", \"actions\"}");
+  reply.kind = ReplyKind::envelope;
+  auto result = document.find("result");
+  auto error = document.find("error");
+  if (result != document.end() && error != document.end() && !error->is_null())
+    return bad("the reply has both result and error");
+  if (result != document.end()) reply.result_json = result->dump(-1, ' ', false, json::error_handler_t::replace);
+  if (error != document.end() && !error->is_null()) {
+    if (!error->is_string()) return bad("error: expected a string");
+    reply.error = error->get<std::string>();
+  }
+  auto actions = document.find("actions");
+  if (actions == document.end() || actions->is_null()) return reply;
+  if (!actions->is_array()) return bad("actions: expected an array");
+  if (actions->size() > context.max_actions)
+    return bad("actions: " + std::to_string(actions->size()) + " actions; at most " + std::to_string(context.max_actions));
+  reply.actions.reserve(actions->size());
+  for (std::size_t i = 0; i < actions->size(); ++i) {
+    const auto& item = (*actions)[i];
+    std::string where = "actions[" + std::to_string(i) + "]";
+    if (!item.is_object()) return bad(where + ": expected an object");
+    Result<Action> action = item.contains("target") ? parse_message_action(item, where, context)
+                            : item.contains("action") ? parse_group_action(item, where, context)
+                                                      : Result<Action>(bad(where + ": needs \"target\" (a message) or \"action\""));
+    if (!action) return action.error();
+    reply.actions.push_back(std::move(action).value());
+  }
+  return reply;
+}
+
+}  // namespace sb::hub

@@ -1,0 +1,34 @@
+#pragma once
+// Hub protocol messages as the gateway sees them (PROTOCOL.md part 1 §3). Inbound messages keep their
+// raw record bytes, because an Invocation goes upstream verbatim, unframed, in the client's protocol.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace sb::protocol {
+
+enum class MessageType : int {
+  invocation = 1,
+  stream_item = 2,
+  completion = 3,
+  stream_invocation = 4,
+  cancel_invocation = 5,
+  ping = 6,
+  close = 7,
+  ack = 8,
+  sequence = 9,
+};
+
+enum class HubProtocolKind { json, messagepack };
+
+struct InboundMessage {
+  MessageType type{};
+  std::optional<std::string> invocation_id;  // absent for send() (non-blocking) invocations
+  std::string target;                        // invocation, stream invocation
+  bool has_stream_ids = false;               // client upload streams: unsupported in serverless
+  std::optional<std::string> error;          // close
+  std::uint64_t sequence_id = 0;             // ack, sequence
+  std::string raw;                           // the record without its framing (no 0x1E / VarInt)
+};
+
+}  // namespace sb::protocol

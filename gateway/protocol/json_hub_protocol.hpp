@@ -1,0 +1,36 @@
+#pragma once
+// The JSON hub protocol (PROTOCOL.md part 1 §3): records are JSON objects ending with 0x1E; a frame
+// may hold several. Pure: bytes in, messages out; values in, ready-to-send bytes out.
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.hpp"
+#include "protocol/hub_message.hpp"
+
+namespace sb::protocol {
+
+struct JsonParseLimits {
+  std::size_t max_message_bytes = 32 * 1024;  // ASP.NET MaximumReceiveMessageSize
+};
+
+// Parses every complete record in `input` into `out` and returns how many bytes it consumed; the
+// rest (an incomplete record) stays with the caller for the next read. An error means the stream is
+// unusable (bad JSON, a required field missing or of the wrong type, a record over the limit): the
+// caller closes the connection with the error's message.
+Result<std::size_t> parse_json_messages(std::string_view input, std::vector<InboundMessage>& out,
+                                        const JsonParseLimits& limits = {});
+
+// Encoders. `arguments_json` / `result_json` are JSON texts (an array / any value) produced elsewhere.
+std::string encode_json_invocation(std::string_view target, std::string_view arguments_json);
+std::string encode_json_completion_result(std::string_view invocation_id, std::string_view result_json);
+std::string encode_json_completion_void(std::string_view invocation_id);
+std::string encode_json_completion_error(std::string_view invocation_id, std::string_view error);
+std::string encode_json_close(std::string_view error, bool allow_reconnect);
+const std::string& json_ping_frame();
+
+// A JSON string literal for `text` (quotes and escapes included).
+std::string json_quote(std::string_view text);
+
+}  // namespace sb::protocol

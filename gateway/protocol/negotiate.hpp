@@ -1,0 +1,21 @@
+#pragma once
+// The negotiate response (PROTOCOL.md part 1 §1): camelCase keys, status 200, never a ProtocolVersion key.
+#include <string>
+#include <string_view>
+
+namespace sb::protocol {
+
+struct NegotiateResponse {
+  std::string connection_id;
+  std::string connection_token;  // written only when negotiate_version >= 1
+  int negotiate_version = 1;
+  bool websockets = true;
+  bool server_sent_events = false;
+  bool long_polling = false;
+};
+
+std::string encode_negotiate_response(const NegotiateResponse& response);
+// {"error":"…"}: negotiate failures the client shows verbatim ("Negotiate failed: …" in its message).
+std::string encode_negotiate_error(std::string_view message);
+
+}  // namespace sb::protocol

@@ -1,0 +1,73 @@
+#include "upstream/upstream_request.hpp"
+
+#include "auth/upstream_signature.hpp"
+#include "common/ids.hpp"
+#include "protocol/json_hub_protocol.hpp"
+
+namespace sb::upstream {
+
+std::string format_claims_header(const auth::Claims& claims) {
+  std::string out;
+  for (const auto& [type, value] : claims) {
+    if (!out.empty()) out += ", ";
+    out += type;
+    out += ": ";
+    out += value;
+  }
+  // Header values can't carry CR/LF: a claim that tries gets them replaced.
+  for (auto& c : out)
+    if (c == '\r' || c == '\n') c = ' ';
+  return out;
+}
+
+std::optional<UpstreamRequest> build_upstream_request(const std::vector<config::UpstreamRule>& rules,
+                                                      const auth::KeyRing& keys,
+                                                      const connection::ConnectionIdentity& identity,
+                                                      const connection::UpstreamEvent& event) {
+  using connection::UpstreamEventKind;
+  std::string_view category = event.kind == UpstreamEventKind::message ? "messages" : "connections";
+  std::string_view name = event.kind == UpstreamEventKind::connected      ? std::string_view("connected")
+                          : event.kind == UpstreamEventKind::disconnected ? std::string_view("disconnected")
+                                                                          : std::string_view(event.message.target);
+  const config::UpstreamRule* rule = nullptr;
+  for (const auto& r : rules)
+    if (r.matches(identity.hub, category, name)) {
+      rule = &r;
+      break;
+    }
+  if (!rule) return std::nullopt;
+
+  UpstreamRequest request;
+  request.url = rule->expand(identity.hub, category, name);
+  request.event_id = random_id();
+  auto& h = request.headers;
+  h.emplace_back("X-ASRS-Connection-Id", identity.connection_id);
+  h.emplace_back("X-ASRS-Hub", identity.hub);
+  h.emplace_back("X-ASRS-Category", category);
+  h.emplace_back("X-ASRS-Event", name);
+  if (!identity.user_id.empty()) h.emplace_back("X-ASRS-User-Id", identity.user_id);
+  if (!identity.claims.empty()) h.emplace_back("X-ASRS-User-Claims", format_claims_header(identity.claims));
+  if (!identity.client_query.empty()) h.emplace_back("X-ASRS-Client-Query", identity.client_query);
+  h.emplace_back("X-ASRS-Signature", auth::upstream_signature(keys, identity.connection_id));
+  h.emplace_back("X-Switchboard-Event-Id", request.event_id);
+
+  switch (event.kind) {
+    case UpstreamEventKind::connected:
+      request.content_type = "application/json";
+      request.body = R"({"type":10})";
+      break;
+    case UpstreamEventKind::disconnected:
+      request.content_type = "application/json";
+      // The emulator omits "error" on a clean close (BuildCloseConnectionPayload).
+      request.body = event.error.empty() ? R"({"type":11})" : R"({"type":11,"error":)" + protocol::json_quote(event.error) + "}";
+      break;
+    case UpstreamEventKind::message:
+      // The client's own Invocation record, unframed, in its protocol.
+      request.content_type = "application/json";
+      request.body = event.message.raw;
+      break;
+  }
+  return request;
+}
+
+}  // namespace sb::upstream

@@ -1,0 +1,34 @@
+#pragma once
+// Builds the POST for one upstream event exactly in Azure's serverless format (PROTOCOL.md part 2 §2,
+// part 3 §3.3): URL from the first matching rule, X-ASRS-* headers, one sha256= signature per key,
+// and the body. Pure.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "auth/key_ring.hpp"
+#include "config/upstream_rule.hpp"
+#include "connection/connection.hpp"
+
+namespace sb::upstream {
+
+struct UpstreamRequest {
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string content_type;
+  std::string body;
+  std::string event_id;  // X-Switchboard-Event-Id
+};
+
+// nullopt: no rule matches, the event is not sent (Azure and the emulator drop it too).
+std::optional<UpstreamRequest> build_upstream_request(const std::vector<config::UpstreamRule>& rules,
+                                                      const auth::KeyRing& keys,
+                                                      const connection::ConnectionIdentity& identity,
+                                                      const connection::UpstreamEvent& event);
+
+// "type: value, type: value" (.NET Claim.ToString() joined by ", ").
+std::string format_claims_header(const auth::Claims& claims);
+
+}  // namespace sb::upstream

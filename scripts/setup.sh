@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what Switchboard needs on Debian 12 (apt packages, npm modules). Idempotent: quick when done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# libmsgpack-cxx-dev is not here: it depends on libboost-dev (1.74), which conflicts with 1.81.
+APT_PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config clang libclang-rt-14-dev
+  libboost1.81-dev libssl-dev libcpp-httplib-dev nlohmann-json3-dev doctest-dev libhiredis-dev
+  redis-server chromium nodejs npm curl ca-certificates
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# Node may come from elsewhere than Debian (the dev machine has its own); only ask apt for it when absent.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  filtered=(); for p in "${missing[@]}"; do [[ $p == nodejs || $p == npm ]] || filtered+=("$p"); done
+  missing=("${filtered[@]+"${filtered[@]}"}")
+fi
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if [ ! -d node_modules/@microsoft/signalr ] || [ package.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
