@@ -8,5 +8,5 @@ scripts/build.sh release
 echo "== unit tests"
 ctest --test-dir build --output-on-failure -j2
 echo "== end-to-end tests"
-node --test --test-concurrency=1 tests/e2e/
+node --test --test-concurrency=1 tests/e2e/*.test.mjs
 echo "== all tests passed"

@@ -28,7 +28,9 @@ Connection::Connection(ConnectionIdentity identity, std::shared_ptr<transport::T
                        ConnectionContext context)
     : identity_(std::move(identity)), transport_(std::move(transport)), context_(context) {}
 
-Connection::~Connection() { context_.connections.remove(*this); }
+// finish() leaves the set; a connection destroyed without finishing is one torn down with its
+// io_context at exit, after the set is gone, so the destructor must not touch it.
+Connection::~Connection() = default;
 
 void Connection::start() {
   started_at_ = last_send_ = last_receive_ = context_.connections.coarse_now();
