@@ -1,0 +1,13 @@
+// The one rule for the `arguments` a user hands Reply and RestClient: the hub message needs an array
+// (PROTOCOL.md part 3 §3.4, part 2 §4.2).
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace switchboard::detail {
+
+// An array stays as it is; null (what `{}` converts to) means no arguments; any other value is the
+// single argument.
+nlohmann::json to_argument_array(nlohmann::json arguments);
+
+}  // namespace switchboard::detail

@@ -1,0 +1,64 @@
+// Turns one upstream request (headers + body) into a call to the user's handler and the HTTP answer
+// for the gateway. No sockets here: App adapts cpp-httplib's request to UpstreamRequest, and tests
+// drive the dispatcher directly.
+//
+// Checks, in order (each failure answers with a JSON body {"code","message"}):
+//   415  Content-Type is not application/json (application/x-msgpack is not supported yet)
+//   400  X-ASRS-Hub, -Category, -Event or -Connection-Id missing or empty
+//   401  X-ASRS-Signature matches no access key (when validation is on)
+//   404  no handler for the event; `connected`/`disconnected` without a handler answer 200 instead
+//   400  the body is not the message the event calls for (PROTOCOL.md part 2 §2.5)
+// then the handler runs (PROTOCOL.md part 2 §3.1, part 3 §3.4 for the reply).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "switchboard/detail/upstream_headers.hpp"
+#include "switchboard/functions.hpp"
+
+namespace switchboard::detail {
+
+struct UpstreamRequest {
+  HeaderMap headers;  // as received
+  std::string body;
+};
+
+struct UpstreamResponse {
+  int status = 200;
+  std::string content_type;  // empty when the body is empty
+  std::string body;
+  std::string log_line;      // when not empty, one line the caller writes to stderr
+};
+
+enum class UpstreamEvent { connected, disconnected, message };
+
+class UpstreamDispatcher {
+ public:
+  explicit UpstreamDispatcher(AppOptions options);
+
+  // hub and target "*" match anything and compare case-insensitively; `target` is ignored for
+  // connection events. Registering the same (event, hub, target) again replaces the handler.
+  // Not thread-safe: add every handler before the first dispatch().
+  void add(UpstreamEvent event, std::string hub, std::string target, Handler handler);
+
+  // Safe to call from many threads at once. Never throws: a handler's exception becomes the answer.
+  UpstreamResponse dispatch(const UpstreamRequest& request) const;
+
+ private:
+  struct Route {
+    UpstreamEvent event;
+    std::string hub;     // lower case, or "*"
+    std::string target;  // lower case, or "*"
+    Handler handler;
+  };
+
+  const Handler* find_handler(UpstreamEvent event, std::string_view hub, std::string_view target) const;
+  UpstreamResponse run_handler(const Handler& handler, const Context& context, UpstreamEvent event) const;
+
+  AppOptions options_;
+  std::vector<Route> routes_;
+};
+
+}  // namespace switchboard::detail

@@ -1,0 +1,204 @@
+// switchboard/functions.hpp: write the functions behind a Switchboard (or Azure SignalR Serverless) hub.
+//
+// The gateway POSTs every event of a hub (a client connected, invoked a method, disconnected) to one
+// URL, its --upstream. An App is the HTTP service behind that URL: it checks the request's signature,
+// turns it into a Context and calls your handler, whose Reply becomes the gateway's instructions.
+//
+//   #include <switchboard/functions.hpp>
+//
+//   int main() {
+//     auto endpoint = switchboard::ServiceEndpoint::parse(std::getenv("SWITCHBOARD_CONNECTION_STRING"));
+//     switchboard::App app({.access_keys = {endpoint.access_key}});
+//     app.on_message("chat", "say", [](const switchboard::Context& ctx, switchboard::Reply& reply) {
+//       reply.send_to_all("message", {ctx.user_id, ctx.arguments.at(0)}).result(true);
+//     });
+//     app.server().Post("/api/negotiate", [&](const httplib::Request& req, httplib::Response& res) {
+//       auto info = switchboard::negotiate(endpoint, "chat", req.get_param_value("user"));
+//       res.set_content(info.to_json().dump(), "application/json");
+//     });
+//     app.listen("127.0.0.1", 7071);   // gateway: switchboard --upstream http://127.0.0.1:7071/upstream
+//   }
+//
+// Outside handlers, RestClient calls the gateway's REST API (send, groups, close) directly.
+// Wire details: PROTOCOL.md part 2 §2 (upstream requests) and part 3 §3.4 (the reply envelope).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+namespace switchboard {
+
+using Json = nlohmann::json;
+
+// One upstream event, read from the request's X-ASRS-* headers and body.
+struct Context {
+  std::string hub, category, event;                // X-ASRS-Hub / -Category ("connections" | "messages") / -Event
+  std::string connection_id;                       // X-ASRS-Connection-Id
+  std::string user_id;                             // X-ASRS-User-Id, empty when anonymous
+  std::multimap<std::string, std::string> claims;  // X-ASRS-User-Claims ("type: value, type: value")
+  std::multimap<std::string, std::string> query;   // X-ASRS-Client-Query, percent-decoded
+  std::optional<std::string> invocation_id;        // messages: set for invoke(), absent for send()
+  std::string target;                              // messages: the method the client called
+  Json arguments = Json::array();                  // messages: its arguments
+  std::string error;                               // disconnected: why, empty on a clean close
+  std::multimap<std::string, std::string> headers; // every request header, names as received
+
+  std::string claim(std::string_view type) const;         // first value of a claim type, or ""
+  std::string header(std::string_view name) const;        // first value, name compared case-insensitively, or ""
+  std::string query_value(std::string_view key) const;    // first value of a client query key, or ""
+};
+
+// What a handler answers: a result or error for the caller's invoke(), and actions the gateway runs
+// (in order, before the caller gets its result). Every call returns *this so calls chain.
+// `arguments` is the argument array: {"alice", "hi"} or Json::array(); null (`{}`) means none, and
+// any other value is sent as the single argument.
+class Reply {
+ public:
+  Reply& result(Json value);        // the invocation's result; replaces an earlier error()
+  Reply& error(std::string message);  // the invocation fails with this text; replaces an earlier result()
+
+  Reply& send_to_all(std::string target, Json arguments, std::vector<std::string> excluded_connection_ids = {});
+  Reply& send_to_connection(std::string connection_id, std::string target, Json arguments);
+  Reply& send_to_user(std::string user_id, std::string target, Json arguments);
+  Reply& send_to_group(std::string group, std::string target, Json arguments,
+                       std::vector<std::string> excluded_connection_ids = {});
+
+  Reply& add_to_group(std::string group, std::string connection_id);
+  Reply& remove_from_group(std::string group, std::string connection_id);
+  Reply& add_user_to_group(std::string group, std::string user_id);
+  Reply& remove_user_from_group(std::string group, std::string user_id);
+  Reply& remove_user_from_all_groups(std::string user_id);
+  Reply& close_connection(std::string connection_id, std::string reason = {}, bool allow_reconnect = false);
+
+  Reply& status(int http_status);  // default 200; e.g. 403 refuses a `connected` event
+  int http_status() const { return http_status_; }
+  bool empty() const;              // no result, no error, no actions: answered with an empty body
+
+  Json to_json() const;            // {"result"?, "error"?, "actions"?: [...]} (PROTOCOL.md part 3 §3.4)
+
+ private:
+  std::optional<Json> result_;
+  std::optional<std::string> error_;
+  Json actions_ = Json::array();
+  int http_status_ = 200;
+};
+
+using Handler = std::function<void(const Context&, Reply&)>;
+
+struct AppOptions {
+  std::vector<std::string> access_keys{};   // keys that may sign X-ASRS-Signature (primary, secondary, ...)
+  bool validate_signature = true;           // with no keys, every event is refused with 401
+  std::string upstream_path = "/upstream";  // the path the gateway's --upstream URL points at
+  std::size_t max_body_bytes = 16 << 20;    // larger upstream bodies get 413; the gateway's own cap is lower
+  std::size_t max_threads = 256;            // handler threads; cpp-httplib holds one per open connection
+};
+
+// An HTTP service (cpp-httplib) that receives upstream events and runs your handlers.
+// Register handlers before listening; cpp-httplib then calls them on its thread pool, concurrently
+// for different connections, so state your handlers share needs a lock.
+// A handler that throws answers an invoke() with the exception's text as its error and refuses a
+// `connected` event (403); either way one line goes to stderr.
+class App {
+ public:
+  explicit App(AppOptions options);
+  ~App();
+  App(const App&) = delete;
+  App& operator=(const App&) = delete;
+
+  // hub "*" = any hub; hubs and targets compare case-insensitively. The most specific handler wins.
+  App& on_connected(std::string hub, Handler handler);
+  App& on_disconnected(std::string hub, Handler handler);
+  App& on_message(std::string hub, std::string target, Handler handler);  // target "*" = any method
+
+  httplib::Server& server();  // add your own routes (pages, /api/negotiate) before listening
+
+  bool listen(const std::string& host, int port);        // blocks until stop()
+  bool bind_to_port(const std::string& host, int port);  // then listen_after_bind()
+  int bind_to_any_port(const std::string& host);         // a free port, or -1; then listen_after_bind()
+  bool listen_after_bind();                              // blocks until stop()
+  void stop();  // from any thread (not a signal handler), also before listening has begun; final
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// A connection string "Endpoint=http://host[:port];[Port=p;]AccessKey=k;Version=1.0;"
+// (keys case-insensitive, unknown keys ignored; PROTOCOL.md part 2 §3.3).
+struct ServiceEndpoint {
+  std::string endpoint;    // scheme://host[:port], Port= folded in, no trailing slash
+  std::string access_key;
+
+  static ServiceEndpoint parse(std::string_view connection_string);  // throws std::invalid_argument
+};
+
+// What your /api/negotiate returns to a SignalR client: where to connect and the token to show there.
+struct Negotiation {
+  std::string url;           // endpoint + "/client/?hub=" + hub
+  std::string access_token;  // HS256 JWT signed with the access key
+  Json to_json() const;      // {"url", "accessToken"}
+};
+
+// Issues a client token (PROTOCOL.md part 2 §1.3): aud = url, exp = now + lifetime, iat, nbf,
+// "asrs.s.uid" = user_id unless empty, plus `claims`. A claim named like a reserved JWT claim
+// (aud, exp, iat, nbf, ...) is sent as "asrs.u.<name>", as the Azure SDKs do, so it cannot override them.
+Negotiation negotiate(const ServiceEndpoint& endpoint, std::string_view hub, std::string_view user_id = {},
+                      const std::map<std::string, std::string>& claims = {},
+                      std::chrono::seconds lifetime = std::chrono::hours(1));
+
+// The gateway's data-plane REST API (PROTOCOL.md part 2 §4, 2022-06-01 paths), for code that runs
+// outside a handler: a timer, a queue consumer, another service. Each request carries its own token.
+// Errors: every call throws std::runtime_error (naming the status and body, or the network error)
+// unless the gateway answers 2xx; a closed connection that is already gone counts as closed, and the
+// `*_exists`/`user_in_group` questions answer false on 404. Safe to share between threads.
+class RestClient {
+ public:
+  explicit RestClient(ServiceEndpoint endpoint);
+  ~RestClient();
+  RestClient(const RestClient&) = delete;
+  RestClient& operator=(const RestClient&) = delete;
+
+  void send_to_all(std::string_view hub, std::string_view target, Json arguments,
+                   const std::vector<std::string>& excluded_connection_ids = {});
+  void send_to_connection(std::string_view hub, std::string_view connection_id, std::string_view target,
+                          Json arguments);
+  void send_to_user(std::string_view hub, std::string_view user_id, std::string_view target, Json arguments);
+  void send_to_group(std::string_view hub, std::string_view group, std::string_view target, Json arguments,
+                     const std::vector<std::string>& excluded_connection_ids = {});
+
+  void add_to_group(std::string_view hub, std::string_view group, std::string_view connection_id);
+  void remove_from_group(std::string_view hub, std::string_view group, std::string_view connection_id);
+  void add_user_to_group(std::string_view hub, std::string_view group, std::string_view user_id,
+                         std::optional<std::chrono::seconds> ttl = {});
+  void remove_user_from_group(std::string_view hub, std::string_view group, std::string_view user_id);
+  void remove_user_from_all_groups(std::string_view hub, std::string_view user_id);
+  void remove_connection_from_all_groups(std::string_view hub, std::string_view connection_id);
+
+  bool connection_exists(std::string_view hub, std::string_view connection_id);
+  bool user_exists(std::string_view hub, std::string_view user_id);
+  bool group_exists(std::string_view hub, std::string_view group);
+  bool user_in_group(std::string_view hub, std::string_view group, std::string_view user_id);
+
+  void close_connection(std::string_view hub, std::string_view connection_id, std::string_view reason = {});
+  void close_all(std::string_view hub, std::string_view reason = {});
+  void close_group(std::string_view hub, std::string_view group, std::string_view reason = {});
+  void close_user(std::string_view hub, std::string_view user_id, std::string_view reason = {});
+
+  bool healthy();  // anonymous HEAD /api/health; false on any failure, never throws
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace switchboard

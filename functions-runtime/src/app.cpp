@@ -1,0 +1,149 @@
+#include "switchboard/functions.hpp"
+
+#include <sys/socket.h>
+
+#include <atomic>
+#include <thread>
+
+#include "switchboard/detail/growing_thread_pool.hpp"
+#include "switchboard/detail/log_line.hpp"
+#include "switchboard/detail/upstream_dispatcher.hpp"
+
+namespace switchboard {
+namespace {
+
+// cpp-httplib route patterns are regular expressions; the upstream path is a literal.
+std::string escape_regex(std::string_view literal) {
+  std::string escaped;
+  for (const char c : literal) {
+    if (std::string_view(R"(\^$.|?*+()[]{})").find(c) != std::string_view::npos) escaped += '\\';
+    escaped += c;
+  }
+  return escaped;
+}
+
+// cpp-httplib stores the peer's and our own address among the request headers; they are not headers
+// the gateway sent.
+bool is_pseudo_header(std::string_view name) {
+  return name == "REMOTE_ADDR" || name == "REMOTE_PORT" || name == "LOCAL_ADDR" || name == "LOCAL_PORT";
+}
+
+// Debian's cpp-httplib 0.11.4 is a shared library built with a listen backlog of 5
+// (CPPHTTPLIB_LISTEN_BACKLOG): a burst of new upstream connections overflows it, the kernel drops
+// their SYNs and the gateway's connects stall for the 1 s SYN retry. listen() again on the bound
+// socket sets a deeper backlog; the socket is protected in httplib::Server, hence the subclass.
+class UpstreamServer final : public httplib::Server {
+ public:
+  void deepen_listen_backlog() {
+    const socket_t socket = svr_sock_;
+    if (socket != INVALID_SOCKET) ::listen(socket, SOMAXCONN);
+  }
+};
+
+}  // namespace
+
+struct App::Impl {
+  explicit Impl(AppOptions options) : upstream_path(options.upstream_path), dispatcher(std::move(options)) {}
+
+  std::string upstream_path;
+  detail::UpstreamDispatcher dispatcher;
+  UpstreamServer server;
+  // cpp-httplib's stop() does nothing until listen_after_bind() has marked the server running, so a
+  // stop() racing the start would be lost; these two let stop() wait for that moment.
+  std::atomic<bool> is_stop_requested{false};
+  std::atomic<bool> is_listen_in_progress{false};
+};
+
+App::App(AppOptions options) : impl_(std::make_unique<Impl>(options)) {
+  impl_->server.set_payload_max_length(options.max_body_bytes);
+  // cpp-httplib owns and deletes what new_task_queue returns, hence the bare new.
+  impl_->server.new_task_queue = [max_threads = options.max_threads] {
+    return new detail::GrowingThreadPool(max_threads);
+  };
+  // The default of 5 requests per connection would undo the gateway's connection pooling.
+  impl_->server.set_keep_alive_max_count(1000);
+
+  // 0.11.4's default puts what() in an EXCEPTION_WHAT response header (STYLE.md, cpp-httplib);
+  // a route of the user's that throws gets a 500 with our JSON error instead, and one log line.
+  impl_->server.set_exception_handler([](const httplib::Request& request, httplib::Response& response,
+                                         std::exception_ptr exception) {
+    std::string what = "not a std::exception";
+    try {
+      if (exception) std::rethrow_exception(exception);
+    } catch (const std::exception& failure) {
+      what = failure.what();
+    } catch (...) {
+    }
+    detail::write_log_line("warn functions route_failed method=" + request.method +
+                           " path=" + detail::log_value(request.path) + " error=" + detail::log_value(what));
+    response.status = 500;
+    response.set_content(R"({"code":"InternalError","message":"the request failed"})", "application/json");
+  });
+
+  Impl* impl = impl_.get();
+  impl_->server.Post(escape_regex(impl_->upstream_path),
+                     [impl](const httplib::Request& request, httplib::Response& response) {
+                       detail::UpstreamRequest upstream;
+                       for (const auto& [name, value] : request.headers) {
+                         if (!is_pseudo_header(name)) upstream.headers.emplace(name, value);
+                       }
+                       upstream.body = request.body;
+                       const detail::UpstreamResponse answer = impl->dispatcher.dispatch(upstream);
+                       if (!answer.log_line.empty()) detail::write_log_line(answer.log_line);
+                       response.status = answer.status;
+                       if (!answer.body.empty()) response.set_content(answer.body, answer.content_type);
+                     });
+}
+
+App::~App() = default;
+
+App& App::on_connected(std::string hub, Handler handler) {
+  impl_->dispatcher.add(detail::UpstreamEvent::connected, std::move(hub), "*", std::move(handler));
+  return *this;
+}
+
+App& App::on_disconnected(std::string hub, Handler handler) {
+  impl_->dispatcher.add(detail::UpstreamEvent::disconnected, std::move(hub), "*", std::move(handler));
+  return *this;
+}
+
+App& App::on_message(std::string hub, std::string target, Handler handler) {
+  impl_->dispatcher.add(detail::UpstreamEvent::message, std::move(hub), std::move(target), std::move(handler));
+  return *this;
+}
+
+httplib::Server& App::server() { return impl_->server; }
+
+bool App::listen(const std::string& host, int port) {
+  if (!bind_to_port(host, port)) return false;
+  return listen_after_bind();
+}
+
+bool App::bind_to_port(const std::string& host, int port) {
+  if (!impl_->server.bind_to_port(host, port)) return false;
+  impl_->server.deepen_listen_backlog();
+  return true;
+}
+
+int App::bind_to_any_port(const std::string& host) {
+  const int port = impl_->server.bind_to_any_port(host);
+  if (port >= 0) impl_->server.deepen_listen_backlog();
+  return port;
+}
+
+bool App::listen_after_bind() {
+  impl_->is_listen_in_progress = true;
+  const bool is_ok = impl_->is_stop_requested ? true : impl_->server.listen_after_bind();
+  impl_->is_listen_in_progress = false;
+  return is_ok;
+}
+
+void App::stop() {
+  impl_->is_stop_requested = true;
+  while (impl_->is_listen_in_progress && !impl_->server.is_running()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  impl_->server.stop();
+}
+
+}  // namespace switchboard

@@ -1,0 +1,253 @@
+#include "switchboard/detail/upstream_dispatcher.hpp"
+
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "switchboard/detail/ascii.hpp"
+#include "switchboard/detail/log_line.hpp"
+#include "switchboard/detail/upstream_signature.hpp"
+
+namespace switchboard::detail {
+namespace {
+
+// Serverless protocol message types (PROTOCOL.md part 2 §2.5).
+constexpr int kInvocation = 1;
+constexpr int kOpenConnection = 10;
+constexpr int kCloseConnection = 11;
+
+std::string dump_json(const Json& value) {
+  // replace: a handler's string with invalid UTF-8 must not turn into an exception here.
+  return value.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+UpstreamResponse json_answer(int status, const Json& body) {
+  return UpstreamResponse{status, "application/json", dump_json(body), {}};
+}
+
+UpstreamResponse error_answer(int status, std::string_view code, std::string message) {
+  return json_answer(status, Json{{"code", code}, {"message", std::move(message)}});
+}
+
+std::string media_type(std::string_view content_type) {
+  return to_ascii_lower(trim_blanks(content_type.substr(0, content_type.find(';'))));
+}
+
+std::optional<int> message_type(const Json& body) {
+  if (!body.is_object()) return std::nullopt;
+  const auto type = body.find("type");
+  if (type == body.end() || !type->is_number_integer()) return std::nullopt;
+  return type->get<int>();
+}
+
+// Fills the message fields of `context` from a JSON Invocation; returns the problem, or "" when fine.
+std::string read_invocation(const Json& body, Context& context) {
+  if (message_type(body) != kInvocation) return "the body must be a JSON Invocation ({\"type\":1,...})";
+
+  const auto target = body.find("target");
+  if (target == body.end() || !target->is_string() || target->get_ref<const std::string&>().empty()) {
+    return "target: expected a non-empty string";
+  }
+  context.target = target->get<std::string>();
+
+  const auto invocation_id = body.find("invocationId");
+  if (invocation_id != body.end() && !invocation_id->is_null()) {
+    if (!invocation_id->is_string()) return "invocationId: expected a string";
+    context.invocation_id = invocation_id->get<std::string>();
+  }
+
+  const auto arguments = body.find("arguments");
+  if (arguments != body.end()) {
+    if (!arguments->is_array()) return "arguments: expected an array";
+    context.arguments = *arguments;
+  }
+  return {};
+}
+
+std::string read_close(const Json& body, Context& context) {
+  if (message_type(body) != kCloseConnection) return "the body must be {\"type\":11}";
+  const auto error = body.find("error");
+  if (error != body.end() && !error->is_null()) {
+    if (!error->is_string()) return "error: expected a string";
+    context.error = error->get<std::string>();
+  }
+  return {};
+}
+
+std::string read_open(const Json& body) {
+  return message_type(body) == kOpenConnection ? std::string{} : "the body must be {\"type\":10}";
+}
+
+}  // namespace
+
+UpstreamDispatcher::UpstreamDispatcher(AppOptions options) : options_(std::move(options)) {}
+
+void UpstreamDispatcher::add(UpstreamEvent event, std::string hub, std::string target, Handler handler) {
+  Route route{event, to_ascii_lower(hub), event == UpstreamEvent::message ? to_ascii_lower(target) : "*",
+              std::move(handler)};
+  for (Route& existing : routes_) {
+    if (existing.event == route.event && existing.hub == route.hub && existing.target == route.target) {
+      existing = std::move(route);
+      return;
+    }
+  }
+  routes_.push_back(std::move(route));
+}
+
+const Handler* UpstreamDispatcher::find_handler(UpstreamEvent event, std::string_view hub,
+                                                std::string_view target) const {
+  // Most specific wins: exact hub beats "*" hub, then exact target beats "*" target.
+  const Handler* best = nullptr;
+  int best_score = -1;
+  for (const Route& route : routes_) {
+    if (route.event != event) continue;
+    const bool is_exact_hub = route.hub != "*";
+    const bool is_exact_target = route.target != "*";
+    if (is_exact_hub && !equals_ignoring_ascii_case(route.hub, hub)) continue;
+    if (is_exact_target && !equals_ignoring_ascii_case(route.target, target)) continue;
+    const int score = (is_exact_hub ? 2 : 0) + (is_exact_target ? 1 : 0);
+    if (score > best_score) {
+      best = &route.handler;
+      best_score = score;
+    }
+  }
+  return best;
+}
+
+UpstreamResponse UpstreamDispatcher::dispatch(const UpstreamRequest& request) const {
+  try {
+    // 1. Media type (PROTOCOL.md part 2 §3.1 step 1: parameters such as charset don't matter).
+    const std::string* content_type = find_header(request.headers, "Content-Type");
+    const std::string media = content_type ? media_type(*content_type) : std::string{};
+    if (media == "application/x-msgpack") {
+      return error_answer(415, "UnsupportedMediaType",
+                          "MessagePack upstream bodies are not supported yet; connect clients with the json protocol");
+    }
+    if (media != "application/json") {
+      return error_answer(415, "UnsupportedMediaType", "Content-Type must be application/json");
+    }
+
+    // 2. The headers every event carries.
+    Context context;
+    context.headers = request.headers;
+    const std::pair<std::string_view, std::string*> required[] = {{"X-ASRS-Hub", &context.hub},
+                                                                   {"X-ASRS-Category", &context.category},
+                                                                   {"X-ASRS-Event", &context.event},
+                                                                   {"X-ASRS-Connection-Id", &context.connection_id}};
+    for (const auto& [name, field] : required) {
+      const std::string* value = find_header(request.headers, name);
+      if (value == nullptr || value->empty()) {
+        return error_answer(400, "MissingHeader", "the " + std::string(name) + " header is required");
+      }
+      *field = *value;
+    }
+
+    // 3. Who sent it.
+    if (options_.validate_signature) {
+      bool is_signed = false;
+      for (const auto& [name, value] : request.headers) {
+        if (equals_ignoring_ascii_case(name, "X-ASRS-Signature") &&
+            is_upstream_signature_valid(value, context.connection_id, options_.access_keys)) {
+          is_signed = true;
+        }
+      }
+      if (!is_signed) {
+        return error_answer(401, "InvalidSignature", "X-ASRS-Signature does not match any access key");
+      }
+    }
+
+    // 4. Which handler.
+    std::optional<UpstreamEvent> event;
+    if (equals_ignoring_ascii_case(context.category, "connections")) {
+      if (equals_ignoring_ascii_case(context.event, "connected")) event = UpstreamEvent::connected;
+      if (equals_ignoring_ascii_case(context.event, "disconnected")) event = UpstreamEvent::disconnected;
+    } else if (equals_ignoring_ascii_case(context.category, "messages")) {
+      event = UpstreamEvent::message;
+    }
+    if (!event) {
+      return error_answer(404, "NoHandler",
+                          "no handler for category '" + context.category + "' event '" + context.event + "'");
+    }
+    const Handler* handler = find_handler(*event, context.hub, context.event);
+    if (handler == nullptr) {
+      // Nothing to do when a connection comes or goes is a fine answer; an unknown method is not.
+      if (*event != UpstreamEvent::message) return UpstreamResponse{};
+      return error_answer(404, "NoHandler",
+                          "no handler for hub '" + context.hub + "' method '" + context.event + "'");
+    }
+
+    // 5. The body.
+    const Json body = Json::parse(request.body, nullptr, false);
+    if (body.is_discarded()) return error_answer(400, "InvalidBody", "the body is not JSON");
+    std::string problem;
+    switch (*event) {
+      case UpstreamEvent::connected: problem = read_open(body); break;
+      case UpstreamEvent::disconnected: problem = read_close(body, context); break;
+      case UpstreamEvent::message:
+        problem = read_invocation(body, context);
+        if (problem.empty() && !equals_ignoring_ascii_case(context.target, context.event)) {
+          problem = "the X-ASRS-Event header does not match the invocation's target";
+        }
+        break;
+    }
+    if (!problem.empty()) return error_answer(400, "InvalidBody", problem);
+
+    if (const std::string* user_id = find_header(request.headers, "X-ASRS-User-Id")) context.user_id = *user_id;
+    if (const std::string* claims = find_header(request.headers, "X-ASRS-User-Claims")) {
+      context.claims = parse_user_claims(*claims);
+    }
+    if (const std::string* query = find_header(request.headers, "X-ASRS-Client-Query")) {
+      context.query = parse_client_query(*query);
+    }
+
+    return run_handler(*handler, context, *event);
+  } catch (const std::exception& failure) {
+    // Only allocation can fail above; answer rather than let it reach cpp-httplib.
+    UpstreamResponse answer{500, "application/json",
+                            R"({"code":"InternalError","message":"the functions runtime failed"})", {}};
+    answer.log_line = "error functions dispatch_failed error=" + log_value(failure.what());
+    return answer;
+  }
+}
+
+UpstreamResponse UpstreamDispatcher::run_handler(const Handler& handler, const Context& context,
+                                                 UpstreamEvent event) const {
+  Reply reply;
+  std::optional<std::string> failure;
+  try {
+    handler(context, reply);
+  } catch (const std::exception& exception) {
+    failure = exception.what();
+  } catch (...) {
+    failure = "the handler threw an exception that is not a std::exception";
+  }
+
+  if (failure) {
+    UpstreamResponse answer;
+    switch (event) {
+      // Functions' answers (PROTOCOL.md part 2 §3.1 step 6): the caller of invoke() gets the error as
+      // its completion, a failed `connected` refuses the connection, `disconnected` can't be refused.
+      case UpstreamEvent::message: answer = json_answer(200, Json{{"error", *failure}}); break;
+      case UpstreamEvent::connected: answer = json_answer(403, Json{{"error", *failure}}); break;
+      case UpstreamEvent::disconnected: break;
+    }
+    answer.log_line = "warn functions handler_failed hub=" + log_value(context.hub) +
+                      " event=" + log_value(context.event) + " conn=" + log_value(context.connection_id) +
+                      " error=" + log_value(*failure);
+    return answer;
+  }
+
+  int status = reply.http_status();
+  std::string log_line;
+  if (status < 200 || status > 599) {
+    log_line = "warn functions invalid_reply_status hub=" + log_value(context.hub) +
+               " event=" + log_value(context.event) + " status=" + std::to_string(status);
+    status = 500;
+  }
+  UpstreamResponse answer = reply.empty() ? UpstreamResponse{status, {}, {}, {}}
+                                          : json_answer(status, reply.to_json());
+  answer.log_line = std::move(log_line);
+  return answer;
+}
+
+}  // namespace switchboard::detail

@@ -1,0 +1,268 @@
+#include "switchboard/detail/upstream_dispatcher.hpp"
+
+#include <stdexcept>
+
+#include <doctest/doctest.h>
+
+#include "switchboard/detail/upstream_signature.hpp"
+
+using switchboard::Context;
+using switchboard::Json;
+using switchboard::Reply;
+using switchboard::detail::UpstreamDispatcher;
+using switchboard::detail::UpstreamEvent;
+using switchboard::detail::UpstreamRequest;
+using switchboard::detail::UpstreamResponse;
+
+namespace {
+
+constexpr const char* kAccessKey = "7aab239577fd4f24bc919802fb629f5f";
+constexpr const char* kConnectionId = "0f9c97a2f0bf4706afe87a14e0797b11";
+
+// A correctly signed event as the gateway sends it (PROTOCOL.md part 2 §2.3, §2.5).
+UpstreamRequest event(std::string category, std::string event_name, std::string body) {
+  UpstreamRequest request;
+  request.headers = {{"Content-Type", "application/json; charset=utf-8"},
+                     {"X-ASRS-Hub", "chat"},
+                     {"X-ASRS-Category", std::move(category)},
+                     {"X-ASRS-Event", std::move(event_name)},
+                     {"X-ASRS-Connection-Id", kConnectionId},
+                     {"X-ASRS-Signature", switchboard::detail::sign_connection_id(kAccessKey, kConnectionId)}};
+  request.body = std::move(body);
+  return request;
+}
+
+UpstreamRequest connected() { return event("connections", "connected", R"({"type":10})"); }
+
+UpstreamRequest invocation(std::string target, std::string body) {
+  return event("messages", std::move(target), std::move(body));
+}
+
+void set_header(UpstreamRequest& request, const std::string& name, std::string value) {
+  request.headers.erase(name);
+  request.headers.emplace(name, std::move(value));
+}
+
+Json body_of(const UpstreamResponse& response) { return Json::parse(response.body); }
+
+UpstreamDispatcher dispatcher_with_keys(std::vector<std::string> keys) {
+  return UpstreamDispatcher(switchboard::AppOptions{.access_keys = std::move(keys)});
+}
+
+}  // namespace
+
+TEST_CASE("refuses a body that is neither JSON nor MessagePack with 415") {
+  const UpstreamDispatcher dispatcher = dispatcher_with_keys({kAccessKey});
+  UpstreamRequest request = connected();
+  set_header(request, "Content-Type", "text/plain");
+  const UpstreamResponse response = dispatcher.dispatch(request);
+  CHECK(response.status == 415);
+  CHECK(body_of(response)["code"] == "UnsupportedMediaType");
+}
+
+TEST_CASE("answers a MessagePack event with 415 and a JSON error until MessagePack is supported") {
+  UpstreamDispatcher dispatcher = dispatcher_with_keys({kAccessKey});
+  dispatcher.add(UpstreamEvent::message, "*", "*", [](const Context&, Reply& reply) { reply.result(1); });
+  UpstreamRequest request = invocation("say", "\x95\x01\x80\xc0\xa3say\x90");
+  set_header(request, "Content-Type", "application/x-msgpack");
+  const UpstreamResponse response = dispatcher.dispatch(request);
+  CHECK(response.status == 415);
+  CHECK(response.content_type == "application/json");
+  CHECK(body_of(response)["message"].get<std::string>().find("MessagePack") != std::string::npos);
+}
+
+TEST_CASE("names the missing X-ASRS header in a 400") {
+  const UpstreamDispatcher dispatcher = dispatcher_with_keys({kAccessKey});
+  for (const char* header : {"X-ASRS-Hub", "X-ASRS-Category", "X-ASRS-Event", "X-ASRS-Connection-Id"}) {
+    CAPTURE(header);
+    UpstreamRequest request = connected();
+    request.headers.erase(header);
+    const UpstreamResponse response = dispatcher.dispatch(request);
+    CHECK(response.status == 400);
+    CHECK(body_of(response)["code"] == "MissingHeader");
+    CHECK(body_of(response)["message"].get<std::string>().find(header) != std::string::npos);
+  }
+}
+
+TEST_CASE("refuses an event whose signature matches no access key with 401") {
+  SUBCASE("signed with another key") {
+    UpstreamRequest request = connected();
+    set_header(request, "X-ASRS-Signature", switchboard::detail::sign_connection_id("other", kConnectionId));
+    CHECK(dispatcher_with_keys({kAccessKey}).dispatch(request).status == 401);
+  }
+  SUBCASE("not signed") {
+    UpstreamRequest request = connected();
+    request.headers.erase("X-ASRS-Signature");
+    CHECK(dispatcher_with_keys({kAccessKey}).dispatch(request).status == 401);
+  }
+  SUBCASE("no access key configured") { CHECK(dispatcher_with_keys({}).dispatch(connected()).status == 401); }
+}
+
+TEST_CASE("skips the signature check when validation is turned off") {
+  UpstreamRequest request = connected();
+  request.headers.erase("X-ASRS-Signature");
+  const UpstreamDispatcher dispatcher(switchboard::AppOptions{.validate_signature = false});
+  CHECK(dispatcher.dispatch(request).status == 200);
+}
+
+TEST_CASE("answers connection events without a handler with an empty 200") {
+  const UpstreamDispatcher dispatcher = dispatcher_with_keys({kAccessKey});
+  const UpstreamResponse opened = dispatcher.dispatch(connected());
+  CHECK(opened.status == 200);
+  CHECK(opened.body.empty());
+  CHECK(dispatcher.dispatch(event("connections", "disconnected", R"({"type":11})")).status == 200);
+}
+
+TEST_CASE("answers a method without a handler with 404") {
+  const UpstreamDispatcher dispatcher = dispatcher_with_keys({kAccessKey});
+  const UpstreamResponse response =
+      dispatcher.dispatch(invocation("say", R"({"type":1,"invocationId":"0","target":"say","arguments":[]})"));
+  CHECK(response.status == 404);
+  CHECK(body_of(response)["code"] == "NoHandler");
+}
+
+TEST_CASE("hands a handler the invocation's target, arguments and invocation id") {
+  UpstreamDispatcher dispatcher = dispatcher_with_keys({kAccessKey});
+  Context seen;
+  dispatcher.add(UpstreamEvent::message, "chat", "say", [&](const Context& context, Reply& reply) {
+    seen = context;
+    reply.result(true);
+  });
+  const UpstreamResponse response = dispatcher.dispatch(
+      invocation("say", R"({"type":1,"invocationId":"7","target":"say","arguments":["lobby","hi"]})"));
+  CHECK(response.status == 200);
+  CHECK(response.content_type == "application/json");
+  CHECK(body_of(response) == Json{{"result", true}});
+  CHECK(seen.hub == "chat");
+  CHECK(seen.category == "messages");
+  CHECK(seen.event == "say");
+  CHECK(seen.connection_id == kConnectionId);
+  CHECK(seen.target == "say");
+  CHECK(seen.invocation_id == "7");
+  CHECK(seen.arguments == Json::array({"lobby", "hi"}));
+}
+
+TEST_CASE("leaves the invocation id empty for a send() and answers an empty reply with an empty body") {
+  UpstreamDispatcher dispatcher = dispatcher_with_keys({kAccessKey});
+  bool has_invocation_id = true;
+  dispatcher.add(UpstreamEvent::message, "chat", "say",
+                 [&](const Context& context, Reply&) { has_invocation_id = context.invocation_id.has_value(); });
+  const UpstreamResponse response =
+      dispatcher.dispatch(invocation("say", R"({"type":1,"target":"say","arguments":[]})"));
+  CHECK(response.status == 200);
+  CHECK(response.body.empty());
+  CHECK_FALSE(has_invocation_id);
+}
+
+TEST_CASE("fills the user, claims, query and headers of the context") {
+  UpstreamDispatcher dispatcher = dispatcher_with_keys({kAccessKey});
+  Context seen;
+  dispatcher.add(UpstreamEvent::connected, "chat", "", [&](const Context& context, Reply&) { seen = context; });
+  UpstreamRequest request = connected();
+  request.headers.emplace("X-ASRS-User-Id", "alice");
+  request.headers.emplace("X-ASRS-User-Claims", "asrs.s.uid: alice, role: admin, role: editor");
+  request.headers.emplace("X-ASRS-Client-Query", "?hub=chat&room=the%20lobby");
+  REQUIRE(dispatcher.dispatch(request).status == 200);
+  CHECK(seen.user_id == "alice");
+  CHECK(seen.claim("role") == "admin");
+  CHECK(seen.claims.count("role") == 2);
+  CHECK(seen.query_value("room") == "the lobby");
+  CHECK(seen.header("x-asrs-user-id") == "alice");
+  CHECK(seen.header("X-Not-There").empty());
+}
+
+TEST_CASE("hands a disconnected handler the error that closed the connection") {
+  UpstreamDispatcher dispatcher = dispatcher_with_keys({kAccessKey});
+  std::string error = "unset";
+  dispatcher.add(UpstreamEvent::disconnected, "*", "", [&](const Context& context, Reply&) { error = context.error; });
+  dispatcher.dispatch(event("connections", "disconnected", R"({"type":11,"error":"transport failed"})"));
+  CHECK(error == "transport failed");
+  dispatcher.dispatch(event("connections", "disconnected", R"({"type":11})"));
+  CHECK(error.empty());
+}
+
+TEST_CASE("matches hubs and targets case-insensitively") {
+  UpstreamDispatcher dispatcher = dispatcher_with_keys({kAccessKey});
+  dispatcher.add(UpstreamEvent::message, "Chat", "SAY", [](const Context&, Reply& reply) { reply.result(1); });
+  UpstreamRequest request = invocation("say", R"({"type":1,"invocationId":"0","target":"Say","arguments":[]})");
+  set_header(request, "X-ASRS-Hub", "CHAT");
+  CHECK(body_of(dispatcher.dispatch(request)) == Json{{"result", 1}});
+}
+
+TEST_CASE("prefers the handler registered for the exact hub and target over wildcards") {
+  UpstreamDispatcher dispatcher = dispatcher_with_keys({kAccessKey});
+  dispatcher.add(UpstreamEvent::message, "*", "*", [](const Context&, Reply& reply) { reply.result("any"); });
+  dispatcher.add(UpstreamEvent::message, "*", "say", [](const Context&, Reply& reply) { reply.result("any hub"); });
+  dispatcher.add(UpstreamEvent::message, "chat", "*", [](const Context&, Reply& reply) { reply.result("chat"); });
+  dispatcher.add(UpstreamEvent::message, "chat", "say", [](const Context&, Reply& reply) { reply.result("exact"); });
+  const auto result_for = [&](std::string hub, std::string target) {
+    UpstreamRequest request =
+        invocation(target, Json{{"type", 1}, {"invocationId", "0"}, {"target", target}, {"arguments", Json::array()}}.dump());
+    set_header(request, "X-ASRS-Hub", std::move(hub));
+    return body_of(dispatcher.dispatch(request))["result"];
+  };
+  CHECK(result_for("chat", "say") == "exact");
+  CHECK(result_for("chat", "shout") == "chat");
+  CHECK(result_for("news", "say") == "any hub");
+  CHECK(result_for("news", "shout") == "any");
+}
+
+TEST_CASE("refuses a malformed event body with 400") {
+  UpstreamDispatcher dispatcher = dispatcher_with_keys({kAccessKey});
+  dispatcher.add(UpstreamEvent::message, "*", "*", [](const Context&, Reply& reply) { reply.result(1); });
+  dispatcher.add(UpstreamEvent::connected, "*", "", [](const Context&, Reply&) {});
+  for (const char* body : {"not json", R"({"type":3,"target":"say","arguments":[]})",
+                           R"({"type":1,"arguments":[]})", R"({"type":1,"target":"say","arguments":{}})",
+                           R"({"type":1,"target":"say","invocationId":5,"arguments":[]})", "[1]"}) {
+    CAPTURE(body);
+    CHECK(dispatcher.dispatch(invocation("say", body)).status == 400);
+  }
+  CHECK(dispatcher.dispatch(event("connections", "connected", R"({"type":11})")).status == 400);
+}
+
+TEST_CASE("refuses an invocation whose target differs from the X-ASRS-Event header") {
+  UpstreamDispatcher dispatcher = dispatcher_with_keys({kAccessKey});
+  dispatcher.add(UpstreamEvent::message, "*", "*", [](const Context&, Reply& reply) { reply.result(1); });
+  const UpstreamResponse response =
+      dispatcher.dispatch(invocation("say", R"({"type":1,"invocationId":"0","target":"shout","arguments":[]})"));
+  CHECK(response.status == 400);
+}
+
+TEST_CASE("answers an invocation whose handler throws with 200 and the exception's text as error") {
+  UpstreamDispatcher dispatcher = dispatcher_with_keys({kAccessKey});
+  dispatcher.add(UpstreamEvent::message, "chat", "say", [](const Context&, Reply& reply) {
+    reply.send_to_all("never", Json::array());
+    throw std::runtime_error("room is full");
+  });
+  const UpstreamResponse response =
+      dispatcher.dispatch(invocation("say", R"({"type":1,"invocationId":"0","target":"say","arguments":[]})"));
+  CHECK(response.status == 200);
+  CHECK(body_of(response) == Json{{"error", "room is full"}});
+  CHECK(response.log_line.find("handler_failed") != std::string::npos);
+}
+
+TEST_CASE("refuses a connection whose connected handler throws with 403") {
+  UpstreamDispatcher dispatcher = dispatcher_with_keys({kAccessKey});
+  dispatcher.add(UpstreamEvent::connected, "chat", "", [](const Context&, Reply&) { throw std::runtime_error("banned"); });
+  const UpstreamResponse response = dispatcher.dispatch(connected());
+  CHECK(response.status == 403);
+  CHECK(body_of(response) == Json{{"error", "banned"}});
+  CHECK_FALSE(response.log_line.empty());
+}
+
+TEST_CASE("answers with the status and envelope the handler chose") {
+  UpstreamDispatcher dispatcher = dispatcher_with_keys({kAccessKey});
+  dispatcher.add(UpstreamEvent::connected, "chat", "", [](const Context& context, Reply& reply) {
+    reply.send_to_connection(context.connection_id, "welcome", Json::array({"alice"}));
+  });
+  const UpstreamResponse response = dispatcher.dispatch(connected());
+  CHECK(response.status == 200);
+  CHECK(body_of(response) ==
+        Json::parse(R"({"actions":[{"target":"welcome","arguments":["alice"],"connectionId":"0f9c97a2f0bf4706afe87a14e0797b11"}]})"));
+
+  dispatcher.add(UpstreamEvent::connected, "chat", "",
+                 [](const Context&, Reply& reply) { reply.error("not today").status(403); });
+  const UpstreamResponse refused = dispatcher.dispatch(connected());
+  CHECK(refused.status == 403);
+  CHECK(body_of(refused) == Json{{"error", "not today"}});
+}
