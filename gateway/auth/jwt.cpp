@@ -7,7 +7,8 @@
 namespace sb::auth {
 namespace {
 
-using nlohmann::json;
+// ordered_json keeps the token's claim order, which X-ASRS-User-Claims forwards.
+using json = nlohmann::ordered_json;
 
 Error invalid(std::string message) { return make_error("invalid_token", std::move(message)); }
 
@@ -70,7 +71,11 @@ Result<VerifiedToken> verify_jwt(std::string_view token, const KeyRing& keys, st
   }
 
   VerifiedToken verified;
-  verified.expires_at = std::chrono::system_clock::time_point(seconds(static_cast<long long>(exp_seconds)));
+  // Clamp before converting: a year-3000 or 1e300 exp must not overflow the nanosecond time_point.
+  constexpr double max_exp_seconds = 9e9;  // year 2255: system_clock (ns) ends in 2262
+  double clamped = exp_seconds > max_exp_seconds ? max_exp_seconds : exp_seconds;
+  verified.expires_at = std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(seconds(static_cast<long long>(clamped))));
   auto aud = payload->find("aud");
   if (aud != payload->end()) {
     if (aud->is_string()) verified.audiences.push_back(aud->get<std::string>());
@@ -93,13 +98,13 @@ Result<VerifiedToken> verify_jwt(std::string_view token, const KeyRing& keys, st
 }
 
 std::string user_id_from_claims(const Claims& claims) {
-  static constexpr std::string_view name_identifier_types[] = {
-      "nameid", "sub", "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier"};
-  for (const auto& [type, value] : claims)
-    if (type == "asrs.s.uid" && !value.empty()) return value;
-  for (const auto& [type, value] : claims)
-    for (auto t : name_identifier_types)
-      if (type == t && !value.empty()) return value;
+  // PROTOCOL.md part 3 §3.2: asrs.s.uid, then nameid, sub, the long NameIdentifier URI; the first
+  // non-empty value of the first type present wins.
+  static constexpr std::string_view precedence[] = {
+      "asrs.s.uid", "nameid", "sub", "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier"};
+  for (auto type : precedence)
+    for (const auto& [claim_type, value] : claims)
+      if (claim_type == type && !value.empty()) return value;
   return {};
 }
 

@@ -41,10 +41,14 @@ std::optional<std::string> parse_duration(std::string_view text, milliseconds& o
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
   if (ec != std::errc() || number < 0) return "expected a duration such as 15s, 500ms or 2m";
   std::string_view unit(end, static_cast<std::size_t>(text.data() + text.size() - end));
-  if (unit.empty() || unit == "s") out = std::chrono::seconds(number);
-  else if (unit == "ms") out = milliseconds(number);
-  else if (unit == "m") out = std::chrono::minutes(number);
+  std::int64_t ms_per_unit;
+  if (unit.empty() || unit == "s") ms_per_unit = 1000;
+  else if (unit == "ms") ms_per_unit = 1;
+  else if (unit == "m") ms_per_unit = 60'000;
   else return "unknown unit '" + std::string(unit) + "' (ms, s, m)";
+  constexpr std::int64_t max_ms = 365LL * 24 * 3600 * 1000;  // a year: anything longer is a typo
+  if (number > max_ms / ms_per_unit) return "longer than a year";
+  out = milliseconds(number * ms_per_unit);
   return std::nullopt;
 }
 
@@ -56,7 +60,10 @@ std::optional<std::string> parse_bytes(std::string_view text, std::size_t& out) 
   std::uint64_t multiplier = 1;
   if (unit == "KiB" || unit == "K" || unit == "k") multiplier = 1024;
   else if (unit == "MiB" || unit == "M") multiplier = 1024 * 1024;
-  else if (!unit.empty() && unit != "B") return "unknown unit '" + std::string(unit) + "' (B, KiB, MiB)";
+  else if (unit == "GiB" || unit == "G") multiplier = 1024 * 1024 * 1024;
+  else if (!unit.empty() && unit != "B") return "unknown unit '" + std::string(unit) + "' (B, KiB, MiB, GiB)";
+  constexpr std::uint64_t max_bytes = 1ULL << 40;  // 1 TiB: anything larger is a typo
+  if (number > max_bytes / multiplier) return "larger than 1 TiB";
   out = static_cast<std::size_t>(number * multiplier);
   return std::nullopt;
 }
@@ -314,6 +321,10 @@ LoadResult load_config(int argc, const char* const* argv, const char* const* env
     arg.remove_prefix(2);
     std::string name(arg.substr(0, arg.find('=')));
     std::string value;
+    if (name != "config" && !find_option(name)) {
+      result.errors.push_back("unknown option --" + name + " (see --help)");
+      continue;
+    }
     if (arg.find('=') != std::string_view::npos) {
       value = std::string(arg.substr(arg.find('=') + 1));
     } else if (i + 1 < argc) {
@@ -326,10 +337,6 @@ LoadResult load_config(int argc, const char* const* argv, const char* const* env
       config_path = value;
       continue;
     }
-    if (!find_option(name)) {
-      result.errors.push_back("unknown option --" + name + " (see --help)");
-      continue;
-    }
     from_flags[name].push_back(value);
   }
   if (config_path.empty() && environment)
@@ -338,11 +345,17 @@ LoadResult load_config(int argc, const char* const* argv, const char* const* env
   if (!config_path.empty()) collect_file(config_path, from_file, result.errors);
   collect_env(environment, from_env);
 
-  // access-key and connection-string both feed access_keys: treat them as one list per source.
+  // access-key and connection-string both feed access_keys, so they are one list: the highest source
+  // that gives either of them supplies both.
+  auto is_key_option = [](const std::string& name) { return name == "access-key" || name == "connection-string"; };
+  const Collected* key_source = nullptr;
+  for (const Collected* source : {&from_flags, &from_env, &from_file})
+    if (!key_source && (source->count("access-key") || source->count("connection-string"))) key_source = source;
   Config& c = result.config;
   for (const auto& option : options()) {
     const std::vector<std::string>* values = nullptr;
     for (const Collected* source : {&from_flags, &from_env, &from_file}) {
+      if (is_key_option(option.name) && source != key_source) continue;
       auto it = source->find(option.name);
       if (it != source->end()) {
         values = &it->second;

@@ -2,6 +2,7 @@
 
 #include <strings.h>
 
+#include <cstdlib>
 #include <cstring>
 
 namespace sb::config {
@@ -25,9 +26,13 @@ Result<ConnectionString> parse_connection_string(std::string_view text) {
     } else if (is("AccessKey")) {
       out.access_key = std::string(value);
     } else if (is("Port")) {
+      auto port = std::atoi(std::string(value).c_str());
+      if (port < 1 || port > 65535 || value.find_first_not_of("0123456789") != std::string_view::npos)
+        return make_error("invalid_connection_string", "Port must be 1 to 65535");
       out.port = std::string(value);
     } else if (is("Version")) {
-      has_version = !value.empty() && value[0] == '1';
+      // ^1\.\d+ (ConnectionStringParser): "1.0", "1.1-preview"; not "10" or "2.0".
+      has_version = value.size() >= 3 && value[0] == '1' && value[1] == '.' && value[2] >= '0' && value[2] <= '9';
     }
     // ClientEndpoint, ServerEndpoint, AuthType: accepted and not needed by the gateway itself.
   }

@@ -3,6 +3,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
+#include <array>
 #include <optional>
 
 #include "common/log.hpp"
@@ -67,6 +68,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     Request basis;
     basis.version(11);
     basis.keep_alive(false);
+    must_linger_ = true;
     write(json_error(basis, status, code, message));
   }
 
@@ -126,6 +128,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     beast_http::async_write(stream_, *response_,
                             [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
                               self->response_.reset();
+                              if (!ec && self->must_linger_) return self->linger_close();
                               if (ec || !keep_alive) return self->close();
                               self->do_read();
                             });
@@ -137,11 +140,34 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     stream_.close();
   }
 
+  // After an early error response (413, 431, 400) the client may still be sending its body. Closing
+  // with unread input makes the kernel send a reset that can destroy the response before the client
+  // reads it, so stop sending, then read and discard for a bounded time and size before closing.
+  void linger_close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(std::chrono::seconds(2));
+    discard_ = std::make_unique<std::array<char, 16 * 1024>>();
+    do_discard();
+  }
+
+  void do_discard() {
+    stream_.async_read_some(boost::asio::buffer(*discard_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t bytes) {
+                              self->discarded_bytes_ += bytes;
+                              if (ec || self->discarded_bytes_ > 4 * 1024 * 1024) return self->stream_.close();
+                              self->do_discard();
+                            });
+  }
+
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<beast_http::request_parser<beast_http::string_body>> parser_;
   Request request_;  // kept while a REST call is answered asynchronously
   std::shared_ptr<Response> response_;
+  bool must_linger_ = false;
+  std::unique_ptr<std::array<char, 16 * 1024>> discard_;  // only while lingering
+  std::size_t discarded_bytes_ = 0;
   Shard& shard_;
   GatewayContext& context_;
 };

@@ -236,7 +236,8 @@ ActionOutcome HubRegistry::run(const QueryAction& a, Clock::time_point now) {
 }
 
 void HubRegistry::expire_memberships(Clock::time_point now) {
-  for (auto& [hub_key, hub] : hubs_) {
+  for (auto it = hubs_.begin(); it != hubs_.end();) {
+    auto& hub = it->second;
     for (auto user = hub.user_groups.begin(); user != hub.user_groups.end();) {
       for (auto g = user->second.begin(); g != user->second.end();) {
         if (g->second > now) {
@@ -249,6 +250,7 @@ void HubRegistry::expire_memberships(Clock::time_point now) {
       }
       user = user->second.empty() ? hub.user_groups.erase(user) : std::next(user);
     }
+    it = hub.connections.empty() && hub.user_groups.empty() ? hubs_.erase(it) : std::next(it);
   }
 }
 

@@ -1,0 +1,320 @@
+#include "config/config.hpp"
+
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+using namespace sb::config;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+namespace {
+
+// argv and environ arrays built in the test (argv[0] is the program name).
+LoadResult load(std::vector<std::string> args, std::vector<std::string> env = {}) {
+  std::vector<const char*> argv{"switchboard"};
+  for (const auto& a : args) argv.push_back(a.c_str());
+  argv.push_back(nullptr);
+  std::vector<const char*> envp;
+  for (const auto& e : env) envp.push_back(e.c_str());
+  envp.push_back(nullptr);
+  return load_config(static_cast<int>(argv.size() - 1), argv.data(), envp.data());
+}
+
+// A JSON config file in the temp directory, removed at the end of the test.
+class TempFile {
+ public:
+  explicit TempFile(const std::string& text) {
+    static int counter = 0;
+    path_ = std::filesystem::temp_directory_path() /
+            ("switchboard_config_test_" + std::to_string(::getpid()) + "_" + std::to_string(++counter) + ".json");
+    std::ofstream(path_) << text;
+  }
+  ~TempFile() { std::filesystem::remove(path_); }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  std::string path() const { return path_.string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+bool has_error_containing(const LoadResult& r, std::string_view text) {
+  for (const auto& e : r.errors)
+    if (e.find(text) != std::string::npos) return true;
+  return false;
+}
+
+std::string all_errors(const LoadResult& r) {
+  std::string out;
+  for (const auto& e : r.errors) out += e + "\n";
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("starts from the documented defaults") {
+  auto r = load({"--access-key", "k"});
+  REQUIRE_MESSAGE(r.errors.empty(), all_errors(r));
+  CHECK(r.status == LoadStatus::run);
+  const auto& c = r.config;
+  CHECK(c.server.listen_host == "0.0.0.0");
+  CHECK(c.server.listen_port == 8080);
+  CHECK(c.server.threads >= 1);  // 0 means one per core, resolved at load
+  CHECK(c.access_keys == std::vector<std::string>{"k"});
+  CHECK(c.connection.keepalive_interval == seconds(15));
+  CHECK(c.connection.client_timeout == seconds(30));
+  CHECK(c.connection.handshake_timeout == seconds(15));
+  CHECK(c.connection.max_message_bytes == 32 * 1024);
+  CHECK(c.rest.max_body_bytes == 1024 * 1024);
+  CHECK(c.upstream.rules.empty());
+  CHECK(c.upstream.timeout == seconds(30));
+  CHECK(c.upstream.max_response_bytes == 16 * 1024 * 1024);
+  CHECK(c.redis_url.empty());
+  CHECK(c.shutdown_timeout == seconds(30));
+  CHECK(c.log_level == "info");
+}
+
+TEST_CASE("takes flags over environment over file") {
+  TempFile file(R"({"keepalive-interval":"5s","client-timeout":"60s","log-level":"debug","listen":"127.0.0.1:7000",
+                   "access-key":["file-key"]})");
+  auto r = load({"--config", file.path(), "--keepalive-interval", "9s"},
+                {"SWITCHBOARD_KEEPALIVE_INTERVAL=7s", "SWITCHBOARD_LOG_LEVEL=warn", "PATH=/usr/bin"});
+  REQUIRE_MESSAGE(r.errors.empty(), all_errors(r));
+  CHECK(r.config.connection.keepalive_interval == seconds(9));  // flag
+  CHECK(r.config.log_level == "warn");                          // environment
+  CHECK(r.config.connection.client_timeout == seconds(60));     // file
+  CHECK(r.config.server.listen_host == "127.0.0.1");            // file
+  CHECK(r.config.server.listen_port == 7000);
+  CHECK(r.config.access_keys == std::vector<std::string>{"file-key"});
+
+  SUBCASE("the file can be named by SWITCHBOARD_CONFIG") {
+    auto from_env = load({}, {"SWITCHBOARD_CONFIG=" + file.path()});
+    REQUIRE_MESSAGE(from_env.errors.empty(), all_errors(from_env));
+    CHECK(from_env.config.log_level == "debug");
+    CHECK(from_env.config.connection.keepalive_interval == seconds(5));
+  }
+}
+
+TEST_CASE("accepts --name=value as well as --name value") {
+  auto r = load({"--access-key=k=", "--listen=[::1]:0", "--handshake-timeout=500ms", "--max-message-bytes=64KiB"});
+  REQUIRE_MESSAGE(r.errors.empty(), all_errors(r));
+  CHECK(r.config.access_keys == std::vector<std::string>{"k="});
+  CHECK(r.config.server.listen_host == "::1");
+  CHECK(r.config.server.listen_port == 0);
+  CHECK(r.config.connection.handshake_timeout == milliseconds(500));
+  CHECK(r.config.connection.max_message_bytes == 64 * 1024);
+}
+
+TEST_CASE("collects a repeatable --access-key in order") {
+  SUBCASE("flags") {
+    auto r = load({"--access-key", "first", "--access-key", "second"});
+    REQUIRE_MESSAGE(r.errors.empty(), all_errors(r));
+    CHECK(r.config.access_keys == std::vector<std::string>{"first", "second"});
+  }
+  SUBCASE("environment, comma separated") {
+    auto r = load({}, {"SWITCHBOARD_ACCESS_KEY=a,b"});
+    REQUIRE_MESSAGE(r.errors.empty(), all_errors(r));
+    CHECK(r.config.access_keys == std::vector<std::string>{"a", "b"});
+  }
+  SUBCASE("flags replace the environment's list") {
+    auto r = load({"--access-key", "flag"}, {"SWITCHBOARD_ACCESS_KEY=a,b"});
+    REQUIRE_MESSAGE(r.errors.empty(), all_errors(r));
+    CHECK(r.config.access_keys == std::vector<std::string>{"flag"});
+  }
+  SUBCASE("from a connection string") {
+    auto r = load({"--connection-string", "Endpoint=http://localhost;AccessKey=cs-key;Version=1.0;"});
+    REQUIRE_MESSAGE(r.errors.empty(), all_errors(r));
+    CHECK(r.config.access_keys == std::vector<std::string>{"cs-key"});
+  }
+}
+
+// config.cpp: "access-key and connection-string both feed access_keys: treat them as one list per source".
+TEST_CASE("lets a flag connection string win over an environment access key") {
+  auto r = load({"--connection-string", "Endpoint=http://localhost;AccessKey=flag-key;Version=1.0;"},
+                {"SWITCHBOARD_ACCESS_KEY=env-key"});
+  REQUIRE_MESSAGE(r.errors.empty(), all_errors(r));
+  CHECK(r.config.access_keys == std::vector<std::string>{"flag-key"});
+}
+
+TEST_CASE("reads --upstream rules from the environment one per line") {
+  auto r = load({"--access-key", "k"},
+                {"SWITCHBOARD_UPSTREAM=http://a/{event}\nhub=chat;event=x,y;url=http://b/?code=1,2\n"});
+  REQUIRE_MESSAGE(r.errors.empty(), all_errors(r));
+  REQUIRE(r.config.upstream.rules.size() == 2);
+  CHECK(r.config.upstream.rules[0].url_template == "http://a/{event}");
+  CHECK(r.config.upstream.rules[1].url_template == "http://b/?code=1,2");
+  CHECK(r.config.upstream.rules[1].events.names == std::vector<std::string>{"x", "y"});
+}
+
+TEST_CASE("keeps --upstream flags in order") {
+  auto r = load({"--access-key", "k", "--upstream", "hub=chat;url=http://first/", "--upstream", "http://second/"});
+  REQUIRE_MESSAGE(r.errors.empty(), all_errors(r));
+  REQUIRE(r.config.upstream.rules.size() == 2);
+  CHECK(r.config.upstream.rules[0].url_template == "http://first/");
+  CHECK(r.config.upstream.rules[1].url_template == "http://second/");
+}
+
+TEST_CASE("accepts the emulator's UpstreamSettings.Templates in the config file") {
+  TempFile file(R"({"access-key":"k","UpstreamSettings":{"Templates":[
+      {"UrlTemplate":"http://localhost:7071/runtime/webhooks/signalr","HubPattern":"chat","EventPattern":"connected, broadcast","CategoryPattern":"*"},
+      {"UrlTemplate":"http://localhost:7072/{hub}/{event}"}]}})");
+  auto r = load({"--config", file.path()});
+  REQUIRE_MESSAGE(r.errors.empty(), all_errors(r));
+  REQUIRE(r.config.upstream.rules.size() == 2);
+  const auto& first = r.config.upstream.rules[0];
+  CHECK(first.url_template == "http://localhost:7071/runtime/webhooks/signalr");
+  CHECK(first.hubs.names == std::vector<std::string>{"chat"});
+  CHECK(first.categories.any);
+  CHECK(first.events.names == std::vector<std::string>{"connected", "broadcast"});
+  CHECK(r.config.upstream.rules[1].hubs.any);
+  CHECK(r.config.upstream.rules[1].expand("chat", "messages", "send") == "http://localhost:7072/chat/send");
+
+  SUBCASE("a template without UrlTemplate is an error") {
+    TempFile bad(R"({"access-key":"k","UpstreamSettings":{"Templates":[{"HubPattern":"chat"}]}})");
+    auto rb = load({"--config", bad.path()});
+    CHECK(has_error_containing(rb, "UrlTemplate"));
+  }
+  SUBCASE("Templates not an array is an error") {
+    TempFile bad(R"({"access-key":"k","UpstreamSettings":{"Templates":{}}})");
+    auto rb = load({"--config", bad.path()});
+    CHECK(has_error_containing(rb, "UpstreamSettings.Templates must be an array"));
+  }
+}
+
+TEST_CASE("reports an unknown flag") {
+  auto r = load({"--access-key", "k", "--colour", "red"});
+  CHECK(has_error_containing(r, "unknown option --colour"));
+  SUBCASE("and a positional argument") {
+    auto p = load({"--access-key", "k", "stray"});
+    CHECK(has_error_containing(p, "unexpected argument 'stray'"));
+  }
+  SUBCASE("and a flag without its value") {
+    auto m = load({"--access-key", "k", "--listen"});
+    CHECK(has_error_containing(m, "--listen: missing value"));
+  }
+}
+
+TEST_CASE("reports a missing access key") {
+  auto r = load({});
+  CHECK(has_error_containing(r, "no access key"));
+  SUBCASE("an empty key does not count") {
+    auto e = load({"--access-key", ""});
+    CHECK(has_error_containing(e, "--access-key '': must not be empty"));
+  }
+}
+
+TEST_CASE("lists every bad duration and size") {
+  auto r =
+      load({"--access-key", "k", "--keepalive-interval", "5x", "--handshake-timeout", "soon", "--max-message-bytes",
+            "12QB", "--rest-max-body-bytes", "lots", "--upstream-timeout", "-1s", "--threads", "many"});
+  CHECK(has_error_containing(r, "--keepalive-interval '5x': unknown unit 'x'"));
+  CHECK(has_error_containing(r, "--handshake-timeout 'soon'"));
+  CHECK(has_error_containing(r, "--max-message-bytes '12QB': unknown unit 'QB'"));
+  CHECK(has_error_containing(r, "--rest-max-body-bytes 'lots'"));
+  CHECK(has_error_containing(r, "--upstream-timeout '-1s'"));
+  CHECK(has_error_containing(r, "--threads 'many'"));
+  CHECK(r.errors.size() >= 6);
+}
+
+// 17592186044416 MiB is 2^64 bytes: the multiplication wraps to 0 instead of being refused.
+TEST_CASE("rejects a size too large to represent") {
+  auto r = load({"--access-key", "k", "--rest-max-body-bytes", "17592186044416MiB"});
+  CHECK(has_error_containing(r, "--rest-max-body-bytes '17592186044416MiB'"));
+}
+
+TEST_CASE("validates the configuration as a whole") {
+  SUBCASE("client timeout not above keep-alive") {
+    auto r = load({"--access-key", "k", "--keepalive-interval", "30s"});
+    CHECK(has_error_containing(r, "--client-timeout must be longer than --keepalive-interval"));
+  }
+  SUBCASE("a tiny message limit") {
+    auto r = load({"--access-key", "k", "--max-message-bytes", "10"});
+    CHECK(has_error_containing(r, "--max-message-bytes must be at least 64"));
+  }
+  SUBCASE("a non-repeatable option given twice") {
+    auto r = load({"--access-key", "k", "--log-level", "info", "--log-level", "debug"});
+    CHECK(has_error_containing(r, "--log-level: given more than once"));
+  }
+  SUBCASE("a bad log level") {
+    auto r = load({"--access-key", "k", "--log-level", "loud"});
+    CHECK(has_error_containing(r, "--log-level 'loud'"));
+  }
+  SUBCASE("a bad upstream rule") {
+    auto r = load({"--access-key", "k", "--upstream", "https://x/"});
+    CHECK(has_error_containing(r, "--upstream 'https://x/'"));
+  }
+  SUBCASE("a port out of range") {
+    auto r = load({"--access-key", "k", "--listen", "0.0.0.0:70000"});
+    CHECK(has_error_containing(r, "--listen"));
+  }
+}
+
+TEST_CASE("reports config file problems") {
+  SUBCASE("missing file") {
+    auto r = load({"--access-key", "k", "--config", "/nonexistent/switchboard.json"});
+    CHECK(has_error_containing(r, "cannot read '/nonexistent/switchboard.json'"));
+  }
+  SUBCASE("not an object") {
+    TempFile file("[1,2]");
+    auto r = load({"--access-key", "k", "--config", file.path()});
+    CHECK(has_error_containing(r, "is not a JSON object"));
+  }
+  SUBCASE("unknown key") {
+    TempFile file(R"({"colour":"red"})");
+    auto r = load({"--access-key", "k", "--config", file.path()});
+    CHECK(has_error_containing(r, "--config: unknown key 'colour'"));
+  }
+  SUBCASE("numbers are read as their text") {
+    TempFile file(R"({"max-message-bytes":65536,"threads":2})");
+    auto r = load({"--access-key", "k", "--config", file.path()});
+    REQUIRE_MESSAGE(r.errors.empty(), all_errors(r));
+    CHECK(r.config.connection.max_message_bytes == 65536);
+    CHECK(r.config.server.threads == 2);
+  }
+}
+
+TEST_CASE("stops at --help and --version") {
+  CHECK(load({"--help"}).status == LoadStatus::help_shown);
+  CHECK(load({"-h"}).status == LoadStatus::help_shown);
+  CHECK(load({"--version"}).status == LoadStatus::version_shown);
+  auto r = load({"--colour", "x", "--help"});
+  CHECK(r.status == LoadStatus::help_shown);
+}
+
+TEST_CASE("help text lists every option with its environment variable") {
+  auto help = help_text();
+  for (const char* option : {"--config",
+                             "--listen",
+                             "--access-key",
+                             "--connection-string",
+                             "--upstream",
+                             "--threads",
+                             "--keepalive-interval",
+                             "--client-timeout",
+                             "--handshake-timeout",
+                             "--negotiate-timeout",
+                             "--max-message-bytes",
+                             "--max-send-queue-bytes",
+                             "--max-pending-invocations",
+                             "--rest-max-body-bytes",
+                             "--upstream-timeout",
+                             "--upstream-concurrency",
+                             "--upstream-max-response-bytes",
+                             "--redis",
+                             "--shutdown-timeout",
+                             "--log-level",
+                             "--help",
+                             "--version"}) {
+    CAPTURE(option);
+    CHECK(help.find(option) != std::string::npos);
+  }
+  CHECK(help.find("SWITCHBOARD_ACCESS_KEY") != std::string::npos);
+  CHECK(help.find("SWITCHBOARD_KEEPALIVE_INTERVAL") != std::string::npos);
+  CHECK(help.find("default: 15s") != std::string::npos);
+  CHECK(help.find("default: 0.0.0.0:8080") != std::string::npos);
+}

@@ -1,0 +1,81 @@
+#include "http/url_query.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace sb::http;
+
+TEST_CASE("percent-decodes escapes in either case") {
+  CHECK(percent_decode("a%20b", false) == std::optional<std::string>("a b"));
+  CHECK(percent_decode("%2f%2F", false) == std::optional<std::string>("//"));
+  CHECK(percent_decode("%C3%A9", false) == std::optional<std::string>("\xc3\xa9"));
+  CHECK(percent_decode("plain", false) == std::optional<std::string>("plain"));
+  CHECK(percent_decode("", false) == std::optional<std::string>(""));
+  CHECK(percent_decode("%41", false) == std::optional<std::string>("A"));
+  CHECK(percent_decode("x%41", false) == std::optional<std::string>("xA"));
+}
+
+TEST_CASE("rejects malformed escapes and an encoded NUL") {
+  CHECK_FALSE(percent_decode("%", false).has_value());
+  CHECK_FALSE(percent_decode("%4", false).has_value());
+  CHECK_FALSE(percent_decode("a%4", false).has_value());
+  CHECK_FALSE(percent_decode("%zz", false).has_value());
+  CHECK_FALSE(percent_decode("%g1", false).has_value());
+  CHECK_FALSE(percent_decode("%00", false).has_value());
+  CHECK_FALSE(percent_decode("a%00b", true).has_value());
+}
+
+TEST_CASE("turns + into a space only in query mode") {
+  CHECK(percent_decode("a+b", true) == std::optional<std::string>("a b"));
+  CHECK(percent_decode("a+b", false) == std::optional<std::string>("a+b"));
+  CHECK(percent_decode("a%2Bb", true) == std::optional<std::string>("a+b"));
+}
+
+TEST_CASE("splits a request target into path and query") {
+  auto t = split_target("/client/?hub=chat&id=x");
+  CHECK(t.path == "/client/");
+  CHECK(t.query == "hub=chat&id=x");
+  auto no_query = split_target("/api/v1/health");
+  CHECK(no_query.path == "/api/v1/health");
+  CHECK(no_query.query.empty());
+  auto empty_query = split_target("/x?");
+  CHECK(empty_query.path == "/x");
+  CHECK(empty_query.query.empty());
+}
+
+TEST_CASE("parses query pairs in order, decoded") {
+  auto params = parse_query("hub=chat&excluded=a%2Fb&excluded=c+d&flag&=v&&empty=");
+  REQUIRE(params.has_value());
+  QueryParams expected{{"hub", "chat"}, {"excluded", "a/b"}, {"excluded", "c d"},
+                       {"flag", ""},    {"", "v"},           {"empty", ""}};
+  CHECK(*params == expected);
+  CHECK(parse_query("")->empty());
+  SUBCASE("a value may contain '='") {
+    auto p = parse_query("access_token=a.b=c");
+    REQUIRE(p.has_value());
+    CHECK((*p)[0].second == "a.b=c");
+  }
+  SUBCASE("a malformed escape fails the whole query") {
+    CHECK_FALSE(parse_query("hub=chat&bad=%zz").has_value());
+    CHECK_FALSE(parse_query("b%00ad=1").has_value());
+  }
+}
+
+TEST_CASE("finds query values case-insensitively") {
+  auto params = parse_query("Hub=chat&EXCLUDED=a&excluded=b");
+  REQUIRE(params.has_value());
+  CHECK(query_values(*params, "hub") == std::vector<std::string>{"chat"});
+  CHECK(query_values(*params, "excluded") == std::vector<std::string>{"a", "b"});
+  CHECK(query_values(*params, "missing").empty());
+  CHECK(query_value(*params, "HUB") == std::optional<std::string>("chat"));
+  CHECK(query_value(*params, "excluded") == std::optional<std::string>("b"));  // the last one
+  CHECK_FALSE(query_value(*params, "missing").has_value());
+}
+
+TEST_CASE("removes named parameters from a raw query") {
+  CHECK(query_without("hub=chat&id=x&access_token=secret&a=%20", {"access_token"}) == "?hub=chat&id=x&a=%20");
+  CHECK(query_without("ACCESS_TOKEN=s&hub=chat", {"access_token"}) == "?hub=chat");
+  CHECK(query_without("access_token=s", {"access_token"}) == "");
+  CHECK(query_without("", {"access_token"}) == "");
+  CHECK(query_without("id=1&hub=c&id=2", {"id", "access_token"}) == "?hub=c");
+  CHECK(query_without("a=1&&b=2", {}) == "?a=1&b=2");
+}

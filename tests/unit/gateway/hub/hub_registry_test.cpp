@@ -1,0 +1,419 @@
+#include "hub/hub_registry.hpp"
+
+#include <doctest/doctest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/log.hpp"
+#include "connection/connection_set.hpp"
+#include "hub/message_encoding.hpp"
+#include "hub/upstream_reply.hpp"
+
+using namespace sb::hub;
+using sb::connection::Connection;
+using sb::connection::ConnectionIdentity;
+using Clock = HubRegistry::Clock;
+
+namespace {
+
+// Records what the connection sends; never calls back (the real transport is covered end to end).
+class FakeTransport : public sb::transport::Transport {
+ public:
+  void start(std::shared_ptr<sb::transport::TransportHandler> handler) override { handler_ = handler; }
+  bool send(sb::Frame frame, sb::transport::FrameFormat) override {
+    frames.push_back(std::move(frame));
+    return true;
+  }
+  void close() override { ++close_calls; }
+  void abort() override { ++abort_calls; }
+  std::size_t queued_bytes() const override { return 0; }
+
+  std::vector<sb::Frame> frames;
+  int close_calls = 0;
+  int abort_calls = 0;
+
+ private:
+  std::weak_ptr<sb::transport::TransportHandler> handler_;  // weak: the test owns the connection
+};
+
+class NoopObserver : public sb::connection::ConnectionObserver {
+ public:
+  void on_open(Connection&) override {}
+  void on_closed(Connection&) override {}
+  void deliver(std::shared_ptr<Connection>, sb::connection::UpstreamEvent, std::function<void()>) override {}
+};
+
+struct Client {
+  std::shared_ptr<FakeTransport> transport;
+  std::shared_ptr<Connection> connection;
+
+  // Frames sent after the handshake response.
+  std::vector<sb::Frame> sent() const { return {transport->frames.begin() + 1, transport->frames.end()}; }
+};
+
+// A registry with open connections on an io_context that never runs.
+class Fixture {
+ public:
+  Fixture() : connections_(io_.get_executor()) { sb::log::set_level(sb::log::Level::off); }
+
+  Client open(const std::string& id, const std::string& user = "", const std::string& hub = "chat") {
+    ConnectionIdentity identity;
+    identity.connection_id = id;
+    identity.hub = hub;
+    identity.hub_key = hub_key_of(hub);
+    identity.user_id = user;
+    Client client;
+    client.transport = std::make_shared<FakeTransport>();
+    client.connection = std::make_shared<Connection>(
+        identity, client.transport, sb::connection::ConnectionContext{config_, connections_, observer_});
+    client.connection->start();
+    client.connection->on_transport_data(std::string(R"({"protocol":"json","version":1})") + '\x1e',
+                                         sb::transport::FrameFormat::text);
+    REQUIRE(client.connection->is_open());
+    REQUIRE(client.transport->frames.size() == 1);  // the handshake response
+    registry.add(*client.connection, now);
+    return client;
+  }
+
+  HubRegistry registry;
+  Clock::time_point now = Clock::time_point(std::chrono::seconds(1'700'000'000));
+
+ private:
+  boost::asio::io_context io_;
+  sb::connection::ConnectionSet connections_;
+  sb::config::ConnectionConfig config_;
+  NoopObserver observer_;
+};
+
+SendAction send_to(Scope scope, std::string id, std::vector<std::string> excluded = {}, std::string hub = "chat") {
+  SendAction a;
+  a.hub_key = std::move(hub);
+  a.scope = scope;
+  a.id = std::move(id);
+  a.excluded = std::move(excluded);
+  a.message = encode_invocation("news", "[1]");
+  return a;
+}
+
+MembershipAction membership(MembershipOp op, Scope subject, std::string id, std::string group,
+                            std::optional<std::chrono::seconds> ttl = std::nullopt) {
+  MembershipAction a;
+  a.hub_key = "chat";
+  a.op = op;
+  a.subject = subject;
+  a.id = std::move(id);
+  a.group = std::move(group);
+  a.ttl = ttl;
+  return a;
+}
+
+QueryAction query(QueryKind kind, std::string id, std::string group = "") {
+  QueryAction a;
+  a.hub_key = "chat";
+  a.kind = kind;
+  a.id = std::move(id);
+  a.group = std::move(group);
+  return a;
+}
+
+bool received(const Client& client, const SendAction& action) {
+  for (const auto& frame : client.sent())
+    if (frame.get() == action.message->json.get()) return true;
+  return false;
+}
+
+std::size_t group_size(Fixture& f, const std::string& group) {
+  // Counts the group's members by sending to it: every member gets exactly one frame.
+  return f.registry.execute(send_to(Scope::group, group), f.now).matched;
+}
+
+}  // namespace
+
+TEST_CASE("adds and removes connections") {
+  Fixture f;
+  auto a = f.open("a");
+  auto b = f.open("b", "bob");
+  CHECK(f.registry.connection_count() == 2);
+  CHECK(f.registry.execute(query(QueryKind::connection_exists, "a"), f.now).matched == 1);
+  CHECK(f.registry.execute(query(QueryKind::user_exists, "bob"), f.now).matched == 1);
+  f.registry.remove(*b.connection);
+  CHECK(f.registry.connection_count() == 1);
+  CHECK(f.registry.execute(query(QueryKind::connection_exists, "b"), f.now).matched == 0);
+  CHECK(f.registry.execute(query(QueryKind::user_exists, "bob"), f.now).matched == 0);
+  f.registry.remove(*b.connection);  // twice is harmless
+  CHECK(f.registry.connection_count() == 1);
+}
+
+TEST_CASE("sends to everyone in the hub, encoded once") {
+  Fixture f;
+  auto a = f.open("a");
+  auto b = f.open("b", "bob");
+  auto other = f.open("c", "", "lobby");
+  auto action = send_to(Scope::all, "");
+  CHECK(f.registry.execute(action, f.now).matched == 2);
+  REQUIRE(a.sent().size() == 1);
+  REQUIRE(b.sent().size() == 1);
+  CHECK(a.sent()[0].get() == b.sent()[0].get());  // one shared frame for every recipient
+  CHECK(a.sent()[0].get() == action.message->json.get());
+  CHECK(*a.sent()[0] == std::string(R"({"type":1,"target":"news","arguments":[1]})") + '\x1e');
+  CHECK(other.sent().empty());
+}
+
+TEST_CASE("sends to everyone except the excluded connections") {
+  Fixture f;
+  auto a = f.open("a");
+  auto b = f.open("b");
+  auto c = f.open("c");
+  auto action = send_to(Scope::all, "", {"b", "nonexistent"});
+  CHECK(f.registry.execute(action, f.now).matched == 2);
+  CHECK(received(a, action));
+  CHECK_FALSE(received(b, action));
+  CHECK(received(c, action));
+}
+
+TEST_CASE("sends to one connection") {
+  Fixture f;
+  auto a = f.open("a");
+  auto b = f.open("b");
+  auto action = send_to(Scope::connection, "b");
+  CHECK(f.registry.execute(action, f.now).matched == 1);
+  CHECK_FALSE(received(a, action));
+  CHECK(received(b, action));
+  SUBCASE("not across hubs") {
+    auto elsewhere = send_to(Scope::connection, "b", {}, "lobby");
+    CHECK(f.registry.execute(elsewhere, f.now).matched == 0);
+  }
+  SUBCASE("unknown id") {
+    CHECK(f.registry.execute(send_to(Scope::connection, "zzz"), f.now).matched == 0);
+  }
+}
+
+TEST_CASE("sends to every connection of a user") {
+  Fixture f;
+  auto bob1 = f.open("b1", "bob");
+  auto bob2 = f.open("b2", "bob");
+  auto alice = f.open("a1", "alice");
+  auto action = send_to(Scope::user, "bob");
+  CHECK(f.registry.execute(action, f.now).matched == 2);
+  CHECK(received(bob1, action));
+  CHECK(received(bob2, action));
+  CHECK_FALSE(received(alice, action));
+  SUBCASE("with an excluded connection") {
+    auto excluding = send_to(Scope::user, "bob", {"b2"});
+    CHECK(f.registry.execute(excluding, f.now).matched == 1);
+    CHECK(received(bob1, excluding));
+    CHECK_FALSE(received(bob2, excluding));
+  }
+}
+
+TEST_CASE("sends to a group's members except the excluded ones") {
+  Fixture f;
+  auto a = f.open("a");
+  auto b = f.open("b");
+  auto c = f.open("c");
+  CHECK(f.registry.execute(membership(MembershipOp::add, Scope::connection, "a", "room"), f.now).matched == 1);
+  CHECK(f.registry.execute(membership(MembershipOp::add, Scope::connection, "b", "room"), f.now).matched == 1);
+  auto action = send_to(Scope::group, "room", {"a"});
+  CHECK(f.registry.execute(action, f.now).matched == 1);
+  CHECK_FALSE(received(a, action));
+  CHECK(received(b, action));
+  CHECK_FALSE(received(c, action));
+  CHECK(f.registry.execute(send_to(Scope::group, "nobody-here"), f.now).matched == 0);
+}
+
+TEST_CASE("adds and removes a connection to and from a group") {
+  Fixture f;
+  auto a = f.open("a");
+  CHECK(f.registry.execute(query(QueryKind::group_exists, "", "room"), f.now).matched == 0);
+  f.registry.execute(membership(MembershipOp::add, Scope::connection, "a", "room"), f.now);
+  CHECK(a.connection->groups().count("room") == 1);
+  CHECK(f.registry.execute(query(QueryKind::group_exists, "", "room"), f.now).matched == 1);
+  CHECK(group_size(f, "room") == 1);
+  f.registry.execute(membership(MembershipOp::remove, Scope::connection, "a", "room"), f.now);
+  CHECK(a.connection->groups().empty());
+  CHECK(f.registry.execute(query(QueryKind::group_exists, "", "room"), f.now).matched == 0);
+  CHECK(f.registry.execute(membership(MembershipOp::add, Scope::connection, "unknown", "room"), f.now).matched == 0);
+}
+
+TEST_CASE("removing a connection takes it out of its groups") {
+  Fixture f;
+  auto a = f.open("a");
+  auto b = f.open("b");
+  f.registry.execute(membership(MembershipOp::add, Scope::connection, "a", "room"), f.now);
+  f.registry.execute(membership(MembershipOp::add, Scope::connection, "b", "room"), f.now);
+  f.registry.remove(*a.connection);
+  CHECK(group_size(f, "room") == 1);
+  f.registry.remove(*b.connection);
+  CHECK(f.registry.execute(query(QueryKind::group_exists, "", "room"), f.now).matched == 0);
+}
+
+TEST_CASE("adds and removes a user's connections to and from a group") {
+  Fixture f;
+  auto bob1 = f.open("b1", "bob");
+  auto bob2 = f.open("b2", "bob");
+  auto alice = f.open("a1", "alice");
+  CHECK(f.registry.execute(membership(MembershipOp::add, Scope::user, "bob", "room"), f.now).matched == 2);
+  CHECK(bob1.connection->groups().count("room") == 1);
+  CHECK(bob2.connection->groups().count("room") == 1);
+  CHECK(alice.connection->groups().empty());
+  CHECK(f.registry.execute(query(QueryKind::user_in_group, "bob", "room"), f.now).matched == 1);
+  CHECK(f.registry.execute(query(QueryKind::user_in_group, "alice", "room"), f.now).matched == 0);
+  CHECK(f.registry.execute(membership(MembershipOp::remove, Scope::user, "bob", "room"), f.now).matched == 2);
+  CHECK(bob1.connection->groups().empty());
+  CHECK(bob2.connection->groups().empty());
+  CHECK(f.registry.execute(query(QueryKind::user_in_group, "bob", "room"), f.now).matched == 0);
+}
+
+TEST_CASE("applies a user's group membership to the user's future connections") {
+  Fixture f;
+  CHECK(f.registry.execute(membership(MembershipOp::add, Scope::user, "bob", "room"), f.now).matched == 0);
+  CHECK(f.registry.execute(query(QueryKind::user_in_group, "bob", "room"), f.now).matched == 1);
+  auto bob = f.open("b1", "bob");
+  auto alice = f.open("a1", "alice");
+  CHECK(bob.connection->groups().count("room") == 1);
+  CHECK(alice.connection->groups().empty());
+  auto action = send_to(Scope::group, "room");
+  CHECK(f.registry.execute(action, f.now).matched == 1);
+  CHECK(received(bob, action));
+}
+
+TEST_CASE("expires a user's group membership after its ttl") {
+  Fixture f;
+  auto bob = f.open("b1", "bob");
+  f.registry.execute(membership(MembershipOp::add, Scope::user, "bob", "room", std::chrono::seconds(60)), f.now);
+  CHECK(bob.connection->groups().count("room") == 1);
+
+  f.registry.expire_memberships(f.now + std::chrono::seconds(59));
+  CHECK(bob.connection->groups().count("room") == 1);
+  CHECK(f.registry.execute(query(QueryKind::user_in_group, "bob", "room"), f.now + std::chrono::seconds(59)).matched ==
+        1);
+
+  f.registry.expire_memberships(f.now + std::chrono::seconds(60));
+  CHECK(bob.connection->groups().empty());
+  CHECK(group_size(f, "room") == 0);
+  CHECK(f.registry.execute(query(QueryKind::user_in_group, "bob", "room"), f.now + std::chrono::seconds(60)).matched ==
+        0);
+
+  SUBCASE("and later connections do not join") {
+    auto later = f.open("b2", "bob");
+    CHECK(later.connection->groups().empty());
+  }
+}
+
+TEST_CASE("a new connection does not join a membership whose ttl already passed") {
+  Fixture f;
+  f.registry.execute(membership(MembershipOp::add, Scope::user, "bob", "room", std::chrono::seconds(10)), f.now);
+  f.now += std::chrono::seconds(11);  // not yet swept by expire_memberships
+  auto bob = f.open("b1", "bob");
+  CHECK(bob.connection->groups().empty());
+}
+
+TEST_CASE("a zero ttl applies only to the user's current connections") {
+  Fixture f;
+  auto bob1 = f.open("b1", "bob");
+  CHECK(f.registry.execute(membership(MembershipOp::add, Scope::user, "bob", "room", std::chrono::seconds(0)), f.now)
+            .matched == 1);
+  CHECK(bob1.connection->groups().count("room") == 1);
+  auto bob2 = f.open("b2", "bob");
+  CHECK(bob2.connection->groups().empty());
+  CHECK(group_size(f, "room") == 1);
+}
+
+TEST_CASE("removes a user from all groups, now and for later connections") {
+  Fixture f;
+  auto bob = f.open("b1", "bob");
+  auto alice = f.open("a1", "alice");
+  f.registry.execute(membership(MembershipOp::add, Scope::user, "bob", "room1"), f.now);
+  f.registry.execute(membership(MembershipOp::add, Scope::user, "bob", "room2"), f.now);
+  f.registry.execute(membership(MembershipOp::add, Scope::connection, "a1", "room1"), f.now);
+  RemoveFromAllGroupsAction remove_all{"chat", Scope::user, "bob"};
+  CHECK(f.registry.execute(remove_all, f.now).matched == 1);
+  CHECK(bob.connection->groups().empty());
+  CHECK(alice.connection->groups().count("room1") == 1);
+  CHECK(f.registry.execute(query(QueryKind::user_in_group, "bob", "room1"), f.now).matched == 0);
+  auto later = f.open("b2", "bob");
+  CHECK(later.connection->groups().empty());
+}
+
+TEST_CASE("removes a connection from all groups") {
+  Fixture f;
+  auto a = f.open("a");
+  auto b = f.open("b");
+  for (const char* group : {"g1", "g2"}) {
+    f.registry.execute(membership(MembershipOp::add, Scope::connection, "a", group), f.now);
+    f.registry.execute(membership(MembershipOp::add, Scope::connection, "b", group), f.now);
+  }
+  RemoveFromAllGroupsAction remove_all{"chat", Scope::connection, "a"};
+  CHECK(f.registry.execute(remove_all, f.now).matched == 1);
+  CHECK(a.connection->groups().empty());
+  CHECK(b.connection->groups().size() == 2);
+  CHECK(group_size(f, "g1") == 1);
+  CHECK(group_size(f, "g2") == 1);
+}
+
+TEST_CASE("answers existence queries") {
+  Fixture f;
+  auto bob = f.open("b1", "bob");
+  f.registry.execute(membership(MembershipOp::add, Scope::connection, "b1", "room"), f.now);
+  CHECK(f.registry.execute(query(QueryKind::connection_exists, "b1"), f.now).matched == 1);
+  CHECK(f.registry.execute(query(QueryKind::connection_exists, "nope"), f.now).matched == 0);
+  CHECK(f.registry.execute(query(QueryKind::user_exists, "bob"), f.now).matched == 1);
+  CHECK(f.registry.execute(query(QueryKind::user_exists, "alice"), f.now).matched == 0);
+  CHECK(f.registry.execute(query(QueryKind::group_exists, "", "room"), f.now).matched == 1);
+  CHECK(f.registry.execute(query(QueryKind::group_exists, "", "hall"), f.now).matched == 0);
+  // A connection-level membership counts for "is the user in the group".
+  CHECK(f.registry.execute(query(QueryKind::user_in_group, "bob", "room"), f.now).matched == 1);
+  QueryAction elsewhere = query(QueryKind::connection_exists, "b1");
+  elsewhere.hub_key = "lobby";
+  CHECK(f.registry.execute(elsewhere, f.now).matched == 0);
+}
+
+TEST_CASE("closes the connections of each scope") {
+  Fixture f;
+  auto a = f.open("a", "alice");
+  auto b1 = f.open("b1", "bob");
+  auto b2 = f.open("b2", "bob");
+  auto c = f.open("c");
+  f.registry.execute(membership(MembershipOp::add, Scope::connection, "c", "room"), f.now);
+  f.registry.execute(membership(MembershipOp::add, Scope::connection, "a", "room"), f.now);
+  CloseAction close;
+  close.hub_key = "chat";
+  close.reason = "bye";
+  close.allow_reconnect = true;
+
+  SUBCASE("one connection") {
+    close.scope = Scope::connection;
+    close.id = "a";
+    CHECK(f.registry.execute(close, f.now).matched == 1);
+    CHECK(a.transport->close_calls == 1);
+    REQUIRE_FALSE(a.sent().empty());
+    CHECK(*a.sent().back() == std::string(R"({"type":7,"error":"bye","allowReconnect":true})") + '\x1e');
+    CHECK(b1.transport->close_calls == 0);
+  }
+  SUBCASE("a user's connections") {
+    close.scope = Scope::user;
+    close.id = "bob";
+    CHECK(f.registry.execute(close, f.now).matched == 2);
+    CHECK(b1.transport->close_calls == 1);
+    CHECK(b2.transport->close_calls == 1);
+    CHECK(a.transport->close_calls == 0);
+  }
+  SUBCASE("a group's connections except the excluded") {
+    close.scope = Scope::group;
+    close.id = "room";
+    close.excluded = {"a"};
+    close.allow_reconnect = false;
+    CHECK(f.registry.execute(close, f.now).matched == 1);
+    CHECK(c.transport->close_calls == 1);
+    CHECK(*c.sent().back() == std::string(R"({"type":7,"error":"bye"})") + '\x1e');
+    CHECK(a.transport->close_calls == 0);
+  }
+  SUBCASE("everyone") {
+    close.scope = Scope::all;
+    CHECK(f.registry.execute(close, f.now).matched == 4);
+    for (const auto* client : {&a, &b1, &b2, &c}) CHECK(client->transport->close_calls == 1);
+  }
+}

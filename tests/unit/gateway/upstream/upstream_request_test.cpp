@@ -1,0 +1,173 @@
+#include "upstream/upstream_request.hpp"
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+using namespace sb::upstream;
+using sb::connection::ConnectionIdentity;
+using sb::connection::UpstreamEvent;
+using sb::connection::UpstreamEventKind;
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+namespace {
+
+const sb::auth::KeyRing keys{{"7aab239577fd4f24bc919802fb629f5f", "a5f2815d0d0c4b00bd27e832432f91ab"}};
+const std::string signature =
+    "sha256=7767effcb3946f3e1de039df4b986ef02c110b1469d02c0a06f41b3b727ab561,"
+    "sha256=d4aefb65547a00a9881fa8ac8bd03d0faf77af9da5205d45c6e57cbda4377760";
+
+std::vector<sb::config::UpstreamRule> rules(std::initializer_list<const char*> texts) {
+  std::vector<sb::config::UpstreamRule> out;
+  for (const char* t : texts) {
+    auto rule = sb::config::UpstreamRule::parse(t);
+    REQUIRE(rule.ok());
+    out.push_back(*rule);
+  }
+  return out;
+}
+
+ConnectionIdentity anonymous() {
+  ConnectionIdentity identity;
+  identity.connection_id = "0f9c97a2f0bf4706afe87a14e0797b11";
+  identity.hub = "Chat";
+  identity.hub_key = "chat";
+  return identity;
+}
+
+UpstreamEvent event_of(UpstreamEventKind kind) {
+  UpstreamEvent event;
+  event.kind = kind;
+  return event;
+}
+
+UpstreamEvent message_event(std::string target, std::string raw) {
+  UpstreamEvent event;
+  event.kind = UpstreamEventKind::message;
+  event.message.type = sb::protocol::MessageType::invocation;
+  event.message.target = std::move(target);
+  event.message.invocation_id = "0";
+  event.message.raw = std::move(raw);
+  return event;
+}
+
+}  // namespace
+
+TEST_CASE("writes exactly the Azure headers for an anonymous connection") {
+  auto request =
+      build_upstream_request(rules({"http://fn/api"}), keys, anonymous(), event_of(UpstreamEventKind::connected));
+  REQUIRE(request.has_value());
+  CHECK(request->url == "http://fn/api");
+  REQUIRE(request->event_id.size() == 22);
+  Headers expected{{"X-ASRS-Connection-Id", "0f9c97a2f0bf4706afe87a14e0797b11"},
+                   {"X-ASRS-Hub", "Chat"},
+                   {"X-ASRS-Category", "connections"},
+                   {"X-ASRS-Event", "connected"},
+                   {"X-ASRS-Signature", signature},
+                   {"X-Switchboard-Event-Id", request->event_id}};
+  CHECK(request->headers == expected);
+  CHECK(request->content_type == "application/json");
+  CHECK(request->body == R"({"type":10})");
+}
+
+TEST_CASE("adds user id, claims and client query only when present") {
+  auto identity = anonymous();
+  identity.user_id = "alice";
+  identity.claims = {{"a", "b"}, {"c", "d"}};
+  identity.client_query = "?hub=Chat&id=abc";
+  auto request =
+      build_upstream_request(rules({"http://fn/api"}), keys, identity, event_of(UpstreamEventKind::connected));
+  REQUIRE(request.has_value());
+  Headers expected{{"X-ASRS-Connection-Id", "0f9c97a2f0bf4706afe87a14e0797b11"},
+                   {"X-ASRS-Hub", "Chat"},
+                   {"X-ASRS-Category", "connections"},
+                   {"X-ASRS-Event", "connected"},
+                   {"X-ASRS-User-Id", "alice"},
+                   {"X-ASRS-User-Claims", "a: b, c: d"},
+                   {"X-ASRS-Client-Query", "?hub=Chat&id=abc"},
+                   {"X-ASRS-Signature", signature},
+                   {"X-Switchboard-Event-Id", request->event_id}};
+  CHECK(request->headers == expected);
+}
+
+TEST_CASE("gives every event its own event id") {
+  auto r = rules({"http://fn/api"});
+  auto first = build_upstream_request(r, keys, anonymous(), event_of(UpstreamEventKind::connected));
+  auto second = build_upstream_request(r, keys, anonymous(), event_of(UpstreamEventKind::connected));
+  REQUIRE(first.has_value());
+  REQUIRE(second.has_value());
+  CHECK(first->event_id != second->event_id);
+}
+
+TEST_CASE("formats the claims header as .NET Claim.ToString joined by comma and space") {
+  CHECK(format_claims_header({{"aud", "https://x/client/?hub=chat"}, {"asrs.s.uid", "u1"}, {"role", "admin"}}) ==
+        "aud: https://x/client/?hub=chat, asrs.s.uid: u1, role: admin");
+  CHECK(format_claims_header({}) == "");
+  CHECK(format_claims_header({{"evil", "a\r\nX-Injected: 1"}}) == "evil: a  X-Injected: 1");
+}
+
+TEST_CASE("writes the disconnected body with the error only when there is one") {
+  auto r = rules({"http://fn/api"});
+  SUBCASE("clean") {
+    auto request = build_upstream_request(r, keys, anonymous(), event_of(UpstreamEventKind::disconnected));
+    REQUIRE(request.has_value());
+    CHECK(request->body == R"({"type":11})");
+    CHECK(request->content_type == "application/json");
+    CHECK(request->headers[3] == std::pair<std::string, std::string>{"X-ASRS-Event", "disconnected"});
+    CHECK(request->headers[2] == std::pair<std::string, std::string>{"X-ASRS-Category", "connections"});
+  }
+  SUBCASE("with an error") {
+    auto event = event_of(UpstreamEventKind::disconnected);
+    event.error = "x";
+    auto request = build_upstream_request(r, keys, anonymous(), event);
+    REQUIRE(request.has_value());
+    CHECK(request->body == R"({"type":11,"error":"x"})");
+  }
+  SUBCASE("with an error that needs escaping") {
+    auto event = event_of(UpstreamEventKind::disconnected);
+    event.error = "say \"hi\"";
+    auto request = build_upstream_request(r, keys, anonymous(), event);
+    REQUIRE(request.has_value());
+    CHECK(request->body == R"({"type":11,"error":"say \"hi\""})");
+  }
+}
+
+TEST_CASE("sends a message event's raw record as the body") {
+  std::string raw = R"({"type":1,"invocationId":"0","target":"broadcast","arguments":["hi"]})";
+  auto request = build_upstream_request(rules({"http://fn/api"}), keys, anonymous(), message_event("broadcast", raw));
+  REQUIRE(request.has_value());
+  CHECK(request->body == raw);
+  CHECK(request->content_type == "application/json");
+  CHECK(request->headers[2] == std::pair<std::string, std::string>{"X-ASRS-Category", "messages"});
+  CHECK(request->headers[3] == std::pair<std::string, std::string>{"X-ASRS-Event", "broadcast"});
+}
+
+TEST_CASE("uses the first matching rule") {
+  auto r = rules({"hub=other;url=http://other/", "category=connections;url=http://connections/",
+                  "event=broadcast;url=http://broadcast/", "http://fallback/"});
+  auto connected = build_upstream_request(r, keys, anonymous(), event_of(UpstreamEventKind::connected));
+  REQUIRE(connected.has_value());
+  CHECK(connected->url == "http://connections/");
+  auto broadcast = build_upstream_request(r, keys, anonymous(), message_event("broadcast", "{}"));
+  REQUIRE(broadcast.has_value());
+  CHECK(broadcast->url == "http://broadcast/");
+  auto echo = build_upstream_request(r, keys, anonymous(), message_event("echo", "{}"));
+  REQUIRE(echo.has_value());
+  CHECK(echo->url == "http://fallback/");
+}
+
+TEST_CASE("sends nothing when no rule matches") {
+  auto r = rules({"hub=other;url=http://other/", "event=connected;url=http://c/"});
+  CHECK_FALSE(build_upstream_request(r, keys, anonymous(), message_event("broadcast", "{}")).has_value());
+  CHECK_FALSE(build_upstream_request({}, keys, anonymous(), event_of(UpstreamEventKind::connected)).has_value());
+}
+
+TEST_CASE("expands the URL template for the event") {
+  auto r = rules({"http://fn:7071/api/{hub}/{category}/{event}"});
+  auto message = build_upstream_request(r, keys, anonymous(), message_event("send to/all", "{}"));
+  REQUIRE(message.has_value());
+  CHECK(message->url == "http://fn:7071/api/Chat/messages/send%20to%2Fall");
+  auto disconnected = build_upstream_request(r, keys, anonymous(), event_of(UpstreamEventKind::disconnected));
+  REQUIRE(disconnected.has_value());
+  CHECK(disconnected->url == "http://fn:7071/api/Chat/connections/disconnected");
+}
