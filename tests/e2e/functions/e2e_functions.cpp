@@ -1,0 +1,237 @@
+// e2e-functions: the function service the end-to-end tests talk to through the gateway.
+//
+// It answers upstream events for hub "e2e" with the handlers the tests need, and records every event it
+// receives in a thread-safe log served at GET /events (optionally ?connectionId=X), so that a test can
+// check what reached the function, and in which order.
+//
+// Usage: e2e-functions --listen 127.0.0.1:0 --access-key KEY [--access-key KEY2]
+// Prints "e2e-functions listening on http://HOST:PORT" on stdout once it accepts connections.
+
+#include <switchboard/functions.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace {
+
+using switchboard::Context;
+using switchboard::Json;
+using switchboard::Reply;
+
+constexpr const char* kHub = "e2e";
+
+// Turns a multimap (claims, query) into a JSON object; a key that repeats becomes an array of its values.
+Json multimap_to_json(const std::multimap<std::string, std::string>& values) {
+  Json out = Json::object();
+  for (const auto& [key, value] : values) {
+    if (!out.contains(key)) {
+      out[key] = value;
+    } else if (out[key].is_array()) {
+      out[key].push_back(value);
+    } else {
+      out[key] = Json::array({out[key], value});
+    }
+  }
+  return out;
+}
+
+// Every event the function receives, in arrival order.
+class EventLog {
+ public:
+  void record(const Context& ctx) {
+    Json entry = {
+        {"hub", ctx.hub},
+        {"category", ctx.category},
+        {"event", ctx.event},
+        {"connectionId", ctx.connection_id},
+        {"userId", ctx.user_id},
+        {"target", ctx.target},
+        {"arguments", ctx.arguments.is_null() ? Json::array() : ctx.arguments},
+        {"error", ctx.error},
+        {"hasInvocationId", ctx.invocation_id.has_value()},
+    };
+    const std::lock_guard lock(mutex_);
+    entry["index"] = events_.size();
+    events_.push_back(std::move(entry));
+  }
+
+  Json snapshot(const std::optional<std::string>& connection_id) const {
+    const std::lock_guard lock(mutex_);
+    if (!connection_id) return events_;
+    Json out = Json::array();
+    for (const auto& entry : events_) {
+      if (entry["connectionId"] == *connection_id) out.push_back(entry);
+    }
+    return out;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  Json events_ = Json::array();
+};
+
+const Json& arg(const Context& ctx, std::size_t i) {
+  static const Json null_value;
+  if (!ctx.arguments.is_array() || i >= ctx.arguments.size()) return null_value;
+  return ctx.arguments[i];
+}
+
+std::string string_arg(const Context& ctx, std::size_t i) {
+  const Json& value = arg(ctx, i);
+  if (!value.is_string()) throw std::invalid_argument("argument " + std::to_string(i) + " must be a string");
+  return value.get<std::string>();
+}
+
+struct Options {
+  std::string host = "127.0.0.1";
+  int port = 0;
+  std::vector<std::string> access_keys;
+};
+
+[[noreturn]] void usage(const std::string& why) {
+  std::cerr << "e2e-functions: " << why << "\n"
+            << "usage: e2e-functions --listen HOST:PORT --access-key KEY [--access-key KEY]...\n";
+  std::exit(2);
+}
+
+Options parse_args(int argc, char** argv) {
+  Options options;
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage(flag + " needs a value");
+      return argv[++i];
+    };
+    if (flag == "--listen") {
+      const std::string listen = value();
+      const auto colon = listen.rfind(':');
+      if (colon == std::string::npos) usage("--listen wants HOST:PORT");
+      options.host = listen.substr(0, colon);
+      try {
+        options.port = std::stoi(listen.substr(colon + 1));
+      } catch (const std::exception&) {
+        usage("bad port in --listen");
+      }
+    } else if (flag == "--access-key") {
+      options.access_keys.push_back(value());
+    } else {
+      usage("unknown flag " + flag);
+    }
+  }
+  if (options.access_keys.empty()) usage("--access-key is required");
+  return options;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options options = parse_args(argc, argv);
+
+  switchboard::AppOptions app_options;
+  app_options.access_keys = options.access_keys;
+  app_options.upstream_path = "/upstream";
+  switchboard::App app(app_options);
+
+  EventLog log;
+
+  // Registers a message handler that records the event before running `body`.
+  auto on = [&](const std::string& target, std::function<void(const Context&, Reply&)> body) {
+    app.on_message(kHub, target, [&log, body = std::move(body)](const Context& ctx, Reply& reply) {
+      log.record(ctx);
+      body(ctx, reply);
+    });
+  };
+
+  app.on_connected(kHub, [&log](const Context& ctx, Reply& reply) {
+    log.record(ctx);
+    if (ctx.user_id == "blocked") {
+      reply.status(403).error("blocked user");
+      return;
+    }
+    for (auto [it, end] = ctx.query.equal_range("welcome"); it != end; ++it) {
+      if (it->second == "1") {
+        reply.send_to_connection(ctx.connection_id, "welcome", Json::array({ctx.connection_id}));
+        break;
+      }
+    }
+  });
+  app.on_disconnected(kHub, [&log](const Context& ctx, Reply&) { log.record(ctx); });
+
+  on("echo", [](const Context& ctx, Reply& reply) { reply.result(arg(ctx, 0)); });
+  on("add", [](const Context& ctx, Reply& reply) {
+    const Json& a = arg(ctx, 0);
+    const Json& b = arg(ctx, 1);
+    if (!a.is_number() || !b.is_number()) {
+      reply.error("add wants two numbers");
+    } else if (a.is_number_integer() && b.is_number_integer()) {
+      reply.result(a.get<std::int64_t>() + b.get<std::int64_t>());
+    } else {
+      reply.result(a.get<double>() + b.get<double>());
+    }
+  });
+  on("fail", [](const Context&, Reply& reply) { reply.error("boom"); });
+  on("throw", [](const Context&, Reply&) { throw std::runtime_error("thrown"); });
+
+  on("joinGroup", [](const Context& ctx, Reply& reply) {
+    reply.add_to_group(string_arg(ctx, 0), ctx.connection_id).result(true);
+  });
+  on("leaveGroup", [](const Context& ctx, Reply& reply) {
+    reply.remove_from_group(string_arg(ctx, 0), ctx.connection_id).result(true);
+  });
+  on("sendToGroup", [](const Context& ctx, Reply& reply) {
+    std::vector<std::string> excluded;
+    if (arg(ctx, 2) == true) excluded.push_back(ctx.connection_id);
+    reply.send_to_group(string_arg(ctx, 0), "groupMessage", Json::array({arg(ctx, 1)}), excluded).result(true);
+  });
+  on("sendToUser", [](const Context& ctx, Reply& reply) {
+    reply.send_to_user(string_arg(ctx, 0), "userMessage", Json::array({arg(ctx, 1)})).result(true);
+  });
+  on("sendToConnection", [](const Context& ctx, Reply& reply) {
+    reply.send_to_connection(string_arg(ctx, 0), "connectionMessage", Json::array({arg(ctx, 1)})).result(true);
+  });
+  on("broadcast", [](const Context& ctx, Reply& reply) {
+    reply.send_to_all("broadcast", Json::array({arg(ctx, 0)})).result(true);
+  });
+  on("closeMe", [](const Context& ctx, Reply& reply) {
+    const Json& reason = arg(ctx, 0);
+    reply.close_connection(ctx.connection_id, reason.is_string() ? reason.get<std::string>() : std::string{});
+  });
+  on("seq", [](const Context&, Reply&) {});  // recorded only: the order test reads the log
+  on("addUserToGroup", [](const Context& ctx, Reply& reply) {
+    reply.add_user_to_group(string_arg(ctx, 1), string_arg(ctx, 0)).result(true);
+  });
+  on("whoami", [](const Context& ctx, Reply& reply) {
+    reply.result({
+        {"connectionId", ctx.connection_id},
+        {"userId", ctx.user_id},
+        {"claims", multimap_to_json(ctx.claims)},
+        {"query", multimap_to_json(ctx.query)},
+    });
+  });
+
+  app.server().Get("/events", [&log](const httplib::Request& req, httplib::Response& res) {
+    std::optional<std::string> connection_id;
+    if (req.has_param("connectionId")) connection_id = req.get_param_value("connectionId");
+    res.set_content(log.snapshot(connection_id).dump(), "application/json");
+  });
+
+  if (options.port != 0) usage("only --listen HOST:0 is supported (the tests always use an ephemeral port)");
+  const int port = app.bind_to_any_port(options.host);
+  if (port <= 0) {
+    std::cerr << "e2e-functions: cannot bind " << options.host << "\n";
+    return 1;
+  }
+  std::cout << "e2e-functions listening on http://" << options.host << ":" << port << std::endl;
+  return app.listen_after_bind() ? 0 : 1;
+}

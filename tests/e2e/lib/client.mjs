@@ -1,0 +1,167 @@
+// Real @microsoft/signalr clients against the gateway, the way an app hands them out:
+// url `${gateway}/client/?hub=e2e` plus an access token minted with the gateway's key.
+
+import signalR from '@microsoft/signalr';
+import msgpack from '@microsoft/signalr-protocol-msgpack';
+import { clientToken } from './tokens.mjs';
+
+export const { HubConnectionBuilder, HubConnectionState, HttpTransportType, JsonHubProtocol, LogLevel, MessageType } = signalR;
+
+/** The JSON hub protocol, keeping every message the client parsed (so a test can see raw Completions). */
+class TappedJsonProtocol extends JsonHubProtocol {
+  constructor() {
+    super();
+    this.received = [];
+  }
+
+  parseMessages(input, logger) {
+    const messages = super.parseMessages(input, logger);
+    this.received.push(...messages);
+    return messages;
+  }
+}
+
+/** The MessagePack hub protocol, keeping every message the client parsed. */
+class TappedMessagePackProtocol extends msgpack.MessagePackHubProtocol {
+  constructor() {
+    super();
+    this.received = [];
+  }
+
+  parseMessages(input, logger) {
+    const messages = super.parseMessages(input, logger);
+    this.received.push(...messages);
+    return messages;
+  }
+}
+
+/** Every transport × protocol pair the JS client supports (SSE carries text only). */
+// Every pair the gateway serves today. TODO(issue 4): add ['WebSockets', 'messagepack'],
+// ['ServerSentEvents', 'json'], ['LongPolling', 'json'] and ['LongPolling', 'messagepack'].
+export const TRANSPORT_PROTOCOLS = [
+  ['WebSockets', 'json'],
+];
+
+/** Keeps the client's log lines for failure messages; prints them only with E2E_LOG=1. */
+class MemoryLogger {
+  constructor(label) {
+    this.label = label;
+    this.lines = [];
+  }
+
+  log(level, message) {
+    if (level < LogLevel.Information && !process.env.E2E_LOG) return;
+    const line = `${LogLevel[level]}: ${message}`;
+    this.lines.push(line);
+    if (this.lines.length > 500) this.lines.shift();
+    if (process.env.E2E_LOG) process.stderr.write(`[client ${this.label}] ${line}\n`);
+  }
+}
+
+/**
+ * Builds (does not start) a HubConnection.
+ * Options: user, hub ('e2e'), query (extra query string, e.g. 'welcome=1'), transport (WebSockets),
+ * claims, token (overrides the minted one), protocol ('json' | 'messagepack').
+ * The connection gets: `received` (every parsed message), `logs`, and `closed` (a promise for the
+ * onclose error, undefined when it closed cleanly).
+ */
+export function buildConnection(stack, { user, hub = 'e2e', query, transport = HttpTransportType.WebSockets, claims, token, protocol: protocolName = 'json' } = {}) {
+  const url = `${stack.gatewayUrl}/client/?hub=${hub}${query ? `&${query}` : ''}`;
+  const accessToken = token ?? clientToken(stack.gatewayUrl, stack.key, { user, hub, claims });
+  const protocol = protocolName === 'messagepack' ? new TappedMessagePackProtocol() : new TappedJsonProtocol();
+  if (typeof transport === 'string') transport = HttpTransportType[transport];
+  const logger = new MemoryLogger(user ?? 'anonymous');
+  const connection = new HubConnectionBuilder()
+    .withUrl(url, { accessTokenFactory: () => accessToken, transport })
+    .withHubProtocol(protocol)
+    .configureLogging(logger)
+    .build();
+  connection.received = protocol.received;
+  connection.logs = logger.lines;
+  connection.closed = new Promise((resolve) => connection.onclose((error) => resolve(error)));
+  return connection;
+}
+
+/** Tracks the connections a test builds and stops them all afterwards. */
+export class Clients {
+  constructor(stack) {
+    this.stack = stack;
+    this.connections = [];
+  }
+
+  build(options) {
+    const connection = buildConnection(this.stack, options);
+    this.connections.push(connection);
+    return connection;
+  }
+
+  async connect(options) {
+    const connection = this.build(options);
+    await withTimeout(connection.start(), 10_000, `start() for user ${options?.user}`);
+    return connection;
+  }
+
+  /**
+   * For afterEach: when the test failed, prints the gateway's recent stderr and each client's log
+   * (node:test shows them with the failure), then stops every connection.
+   */
+  async cleanUp(t) {
+    if (t && t.passed === false) {
+      const lines = [`--- after failure of "${t.name}" ---`];
+      if (this.stack.gatewayLog) lines.push('gateway stderr (tail):', this.stack.gatewayLog().slice(-4000));
+      for (const c of this.connections) {
+        lines.push(`client ${c.connectionId ?? '(closed)'} log (tail):`, ...c.logs.slice(-15));
+      }
+      console.log(lines.join('\n'));
+    }
+    await this.stopAll();
+  }
+
+  async stopAll() {
+    const all = this.connections;
+    this.connections = [];
+    await Promise.all(all.map((c) => withTimeout(c.stop(), 10_000, 'stop()').catch(() => {})));
+  }
+}
+
+/** Rejects when `promise` does not settle within `ms` (a failure guard, not a wait). */
+export function withTimeout(promise, ms, what = 'operation') {
+  let timer;
+  const guard = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+  });
+  return Promise.race([promise, guard]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * A promise for the next `n` invocations of `target` on `connection`: resolves to an array of
+ * argument arrays. Subscribe before triggering the messages.
+ */
+export function nextMessages(connection, target, n = 1, { timeoutMs = 5_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const got = [];
+    const handler = (...args) => {
+      got.push(args);
+      if (got.length === n) {
+        done();
+        resolve(got);
+      }
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${n} '${target}' message(s); got ${got.length}: ${JSON.stringify(got)}`));
+    }, timeoutMs);
+    const done = () => {
+      clearTimeout(timer);
+      connection.off(target, handler);
+    };
+    connection.on(target, handler);
+  });
+}
+
+/** Records every invocation of `target` on `connection` into the returned array (for "did not receive" checks). */
+export function recordMessages(connection, target) {
+  const got = [];
+  connection.on(target, (...args) => got.push(args));
+  return got;
+}
