@@ -22,6 +22,13 @@ constexpr std::array<int, 256> kDecodeTable = make_decode_table();
 
 }  // namespace
 
+std::string base64_encode(std::string_view bytes) {
+  std::string text = base64url_encode(bytes);
+  for (char& c : text) c = c == '-' ? '+' : c == '_' ? '/' : c;
+  while (text.size() % 4 != 0) text += '=';
+  return text;
+}
+
 std::string base64url_encode(std::string_view bytes) {
   std::string text;
   text.reserve((bytes.size() + 2) / 3 * 4);

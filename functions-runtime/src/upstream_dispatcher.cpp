@@ -5,11 +5,35 @@
 #include <nlohmann/json.hpp>
 
 #include "switchboard/detail/ascii.hpp"
+#include "switchboard/detail/base64url.hpp"
 #include "switchboard/detail/log_line.hpp"
 #include "switchboard/detail/upstream_signature.hpp"
 
 namespace switchboard::detail {
 namespace {
+
+// Binary values become base64 strings, as .NET's JSON protocol writes byte[]; everything else maps as is.
+void binary_to_base64(Json& value) {
+  if (value.is_binary()) {
+    const auto& bytes = value.get_binary();
+    value = base64_encode(std::string(bytes.begin(), bytes.end()));
+  } else if (value.is_structured()) {
+    for (auto& element : value) binary_to_base64(element);
+  }
+}
+
+// [1, headers, invocationId|nil, target, arguments(, streamIds)] -> {"type":1, "invocationId"?, "target", "arguments"}
+Json invocation_from_messagepack(const std::string& body) {
+  Json array = Json::from_msgpack(body, /*strict=*/true, /*allow_exceptions=*/false);
+  if (array.is_discarded() || !array.is_array() || array.size() < 5 || array[0] != 1 || !array[3].is_string() ||
+      !array[4].is_array()) {
+    return Json(Json::value_t::discarded);
+  }
+  Json invocation = {{"type", 1}, {"target", array[3]}, {"arguments", array[4]}};
+  if (array[2].is_string() && !array[2].get_ref<const std::string&>().empty()) invocation["invocationId"] = array[2];
+  binary_to_base64(invocation["arguments"]);
+  return invocation;
+}
 
 // Serverless protocol message types (PROTOCOL.md part 2 §2.5).
 constexpr int kInvocation = 1;
@@ -119,12 +143,9 @@ UpstreamResponse UpstreamDispatcher::dispatch(const UpstreamRequest& request) co
     // 1. Media type (PROTOCOL.md part 2 §3.1 step 1: parameters such as charset don't matter).
     const std::string* content_type = find_header(request.headers, "Content-Type");
     const std::string media = content_type ? media_type(*content_type) : std::string{};
-    if (media == "application/x-msgpack") {
-      return error_answer(415, "UnsupportedMediaType",
-                          "MessagePack upstream bodies are not supported yet; connect clients with the json protocol");
-    }
-    if (media != "application/json") {
-      return error_answer(415, "UnsupportedMediaType", "Content-Type must be application/json");
+    const bool is_messagepack = media == "application/x-msgpack";
+    if (media != "application/json" && !is_messagepack) {
+      return error_answer(415, "UnsupportedMediaType", "Content-Type must be application/json or application/x-msgpack");
     }
 
     // 2. The headers every event carries.
@@ -177,8 +198,12 @@ UpstreamResponse UpstreamDispatcher::dispatch(const UpstreamRequest& request) co
     }
 
     // 5. The body.
-    const Json body = Json::parse(request.body, nullptr, false);
-    if (body.is_discarded()) return error_answer(400, "InvalidBody", "the body is not JSON");
+    // A MessagePack client's invocation arrives as its own MessagePack record; handlers see the same
+    // JSON Context either way.
+    const Json body = is_messagepack ? invocation_from_messagepack(request.body) : Json::parse(request.body, nullptr, false);
+    if (body.is_discarded()) {
+      return error_answer(400, "InvalidBody", is_messagepack ? "the body is not a MessagePack Invocation" : "the body is not JSON");
+    }
     std::string problem;
     switch (*event) {
       case UpstreamEvent::connected: problem = read_open(body); break;

@@ -4,18 +4,13 @@
 #include "common/metrics.hpp"
 #include "connection/connection_set.hpp"
 #include "protocol/handshake.hpp"
-#include "protocol/json_hub_protocol.hpp"
+#include "protocol/hub_protocol.hpp"
 
 namespace sb::connection {
 namespace {
 
 using protocol::MessageType;
 using transport::FrameFormat;
-
-const Frame& ping_frame() {
-  static const Frame frame = make_frame(protocol::json_ping_frame());
-  return frame;
-}
 
 const Frame& handshake_success() {
   static const Frame frame = make_frame(protocol::handshake_success_frame());
@@ -48,20 +43,25 @@ void Connection::send_frame(Frame frame) {
   last_send_ = context_.connections.coarse_now();
   metrics().messages_sent.inc();
   // A full queue makes the transport end itself; on_transport_closed records why.
-  transport_->send(std::move(frame), protocol_ == protocol::HubProtocolKind::json ? FrameFormat::text : FrameFormat::binary);
+  transport_->send(std::move(frame), frame_format());
 }
 
 void Connection::close(const CloseRequest& request) {
   if (state_ == ConnectionState::closing || state_ == ConnectionState::closed) return;
   bool was_open = state_ == ConnectionState::open;
   if (was_open) {
-    transport_->send(make_frame(protocol::encode_json_close(request.error, request.allow_reconnect)), FrameFormat::text);
+    transport_->send(make_frame(protocol::encode_close(protocol_, request.error, request.allow_reconnect)), frame_format());
   }
   state_ = ConnectionState::closing;
   close_reason_ = request.reason;
   close_error_ = request.error;
   log::info("connection", "closing", {{"conn", id()}, {"hub", identity_.hub}, {"reason", request.reason}});
   if (transport_) transport_->close();
+}
+
+void Connection::drop_pending_messages() {
+  std::erase_if(pending_events_, [](const UpstreamEvent& e) { return e.kind == UpstreamEventKind::message; });
+  pending_message_events_ = 0;
 }
 
 void Connection::on_heartbeat(std::chrono::steady_clock::time_point now) {
@@ -76,7 +76,7 @@ void Connection::on_heartbeat(std::chrono::steady_clock::time_point now) {
     return;
   }
   // Keep-alive follows send time, not receive time (PROTOCOL.md part 1 §5; philippseith/signalr #253).
-  if (now - last_send_ >= config.keepalive_interval) send_frame(ping_frame());
+  if (now - last_send_ >= config.keepalive_interval) send_frame(protocol::ping_frame(protocol_));
 }
 
 void Connection::on_transport_data(std::string_view data, transport::FrameFormat) {
@@ -110,8 +110,11 @@ void Connection::on_handshake_data(std::string_view data) {
     if (pending_input_.empty()) pending_input_.assign(data);
     return;
   }
-  if (request.protocol == protocol::HubProtocolKind::messagepack)
-    return fail_handshake("The protocol 'messagepack' is not supported.", "unsupported_protocol");
+  if (request.protocol == protocol::HubProtocolKind::messagepack && !transport_->supports_binary())
+    return fail_handshake(
+        "Cannot use the 'messagepack' protocol on the current transport. The transport does not support 'Binary' "
+        "transfer format.",
+        "unsupported_transfer_format");
 
   protocol_ = request.protocol;
   std::string rest(input.substr(parsed->consumed_bytes));
@@ -134,7 +137,7 @@ void Connection::on_hub_data(std::string_view data) {
     input = pending_input_;
   }
   std::vector<protocol::InboundMessage> messages;
-  auto consumed = protocol::parse_json_messages(input, messages, {context_.config.max_message_bytes});
+  auto consumed = protocol::parse_hub_messages(protocol_, input, messages, context_.config.max_message_bytes);
   if (!consumed) {
     metrics().rejected_input.with(consumed.error().code).inc();
     log::info("connection", "protocol_error",
@@ -158,8 +161,8 @@ void Connection::on_message(protocol::InboundMessage&& message) {
       metrics().messages_received.inc();
       if (message.has_stream_ids) {
         if (message.invocation_id)
-          send_frame(make_frame(protocol::encode_json_completion_error(
-              *message.invocation_id, "Client streaming is not supported in serverless mode.")));
+          send_frame(make_frame(protocol::encode_completion_error(
+              protocol_, *message.invocation_id, "Client streaming is not supported in serverless mode.")));
         return;
       }
       if (pending_message_events_ >= context_.config.max_pending_invocations) {
@@ -171,8 +174,8 @@ void Connection::on_message(protocol::InboundMessage&& message) {
       return;
     case MessageType::stream_invocation:
       metrics().messages_received.inc();
-      send_frame(make_frame(protocol::encode_json_completion_error(
-          *message.invocation_id, "Streaming invocations are not supported in serverless mode.")));
+      send_frame(make_frame(protocol::encode_completion_error(
+          protocol_, *message.invocation_id, "Streaming invocations are not supported in serverless mode.")));
       return;
     case MessageType::ping:
       is_client_timeout_armed_ = true;

@@ -90,6 +90,9 @@ class Connection : public transport::TransportHandler, public std::enable_shared
   void send_frame(Frame frame);
   // Sends a Close message (when the handshake is done), flushes, and closes. Idempotent.
   void close(const CloseRequest& request);
+  // Drops client messages not yet delivered upstream: a function that refused `connected` must not see
+  // the calls the client made meanwhile. `disconnected` still follows.
+  void drop_pending_messages();
 
   // Called by the heartbeat once per second.
   void on_heartbeat(std::chrono::steady_clock::time_point now);
@@ -108,6 +111,9 @@ class Connection : public transport::TransportHandler, public std::enable_shared
   void enqueue_event(UpstreamEvent event);
   void deliver_next_event();
   void finish(std::string_view reason, std::string error);
+  transport::FrameFormat frame_format() const {
+    return protocol_ == protocol::HubProtocolKind::json ? transport::FrameFormat::text : transport::FrameFormat::binary;
+  }
 
   ConnectionIdentity identity_;
   std::shared_ptr<transport::Transport> transport_;

@@ -2,11 +2,12 @@
 
 #include <boost/asio/post.hpp>
 #include <chrono>
+#include <nlohmann/json.hpp>
 
 #include "common/log.hpp"
 #include "common/metrics.hpp"
 #include "hub/upstream_reply.hpp"
-#include "protocol/json_hub_protocol.hpp"
+#include "protocol/hub_protocol.hpp"
 #include "upstream/upstream_request.hpp"
 
 namespace sb::http {
@@ -32,17 +33,17 @@ std::string failure_text(upstream::CallOutcome outcome) {
   }
 }
 
-// A short reason a function gave for refusing `connected`: its {"error"} or its plain-text body.
+// A short reason a function gave for refusing `connected`: its {"error": "…"}, or its plain-text body.
 std::string refusal_text(const upstream::HttpResponse& response) {
-  std::string text = response.body.substr(0, 256);
-  auto key = text.find("\"error\"");
-  if (key != std::string::npos) {
-    auto open = text.find('"', text.find(':', key) + 1);
-    auto close = open == std::string::npos ? open : text.find('"', open + 1);
-    if (close != std::string::npos) return text.substr(open + 1, close - open - 1);
+  auto document = nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+  if (document.is_object()) {
+    auto error = document.find("error");
+    if (error != document.end() && error->is_string() && !error->get_ref<const std::string&>().empty())
+      return error->get<std::string>().substr(0, 256);
+    return "Unauthorized";
   }
-  if (text.empty() || text.find('{') != std::string::npos) return "Unauthorized";
-  return text;
+  bool is_plain_text = !response.body.empty() && response.content_type.rfind("text/plain", 0) == 0;
+  return is_plain_text ? response.body.substr(0, 256) : "Unauthorized";
 }
 
 }  // namespace
@@ -72,12 +73,13 @@ void HubDispatcher::deliver(std::shared_ptr<connection::Connection> connection, 
       done();
     };
   }
-  auto request = upstream::build_upstream_request(config_.upstream.rules, *keys_, connection->identity(), event);
+  const auto kind = connection->protocol();
+  auto request = upstream::build_upstream_request(config_.upstream.rules, *keys_, connection->identity(), kind, event);
   if (!request) {
     // No rule matches: like Azure, the event isn't sent. An invoke still gets its one Completion.
     metrics().upstream_requests.with("no_rule").inc();
     if (event.kind == UpstreamEventKind::message && event.message.invocation_id)
-      connection->send_frame(make_frame(protocol::encode_json_completion_error(
+      connection->send_frame(make_frame(protocol::encode_completion_error(kind, 
           *event.message.invocation_id, "No upstream is configured for '" + event.message.target + "'.")));
     return done();
   }
@@ -102,6 +104,7 @@ void HubDispatcher::on_reply(const std::shared_ptr<connection::Connection>& conn
                              const connection::UpstreamEvent& event, upstream::CallOutcome outcome,
                              upstream::HttpResponse response) {
   const auto& identity = connection->identity();
+  const auto kind = connection->protocol();
   bool is_invoke = event.kind == UpstreamEventKind::message && event.message.invocation_id.has_value();
   const std::string invocation_id = is_invoke ? *event.message.invocation_id : std::string();
 
@@ -110,7 +113,7 @@ void HubDispatcher::on_reply(const std::shared_ptr<connection::Connection>& conn
     log::warn("upstream", "request_failed",
               {{"conn", identity.connection_id}, {"hub", identity.hub}, {"event", event_name(event)},
                {"outcome", upstream::to_string(outcome)}, {"detail", response.error_detail}});
-    if (is_invoke) connection->send_frame(make_frame(protocol::encode_json_completion_error(invocation_id, failure_text(outcome))));
+    if (is_invoke) connection->send_frame(make_frame(protocol::encode_completion_error(kind, invocation_id, failure_text(outcome))));
     return;
   }
 
@@ -120,10 +123,11 @@ void HubDispatcher::on_reply(const std::shared_ptr<connection::Connection>& conn
     log::warn("upstream", "request_rejected",
               {{"conn", identity.connection_id}, {"hub", identity.hub}, {"event", event_name(event)}, {"status", response.status}});
     if (is_invoke) {
-      connection->send_frame(make_frame(protocol::encode_json_completion_error(
+      connection->send_frame(make_frame(protocol::encode_completion_error(kind, 
           invocation_id, "Invocation failed, status code " + std::to_string(response.status))));
     } else if (event.kind == UpstreamEventKind::connected && (response.status == 401 || response.status == 403)) {
       // A function may refuse a connection (PROTOCOL.md part 3 §3.4): no reconnect, the reason shown.
+      connection->drop_pending_messages();
       connection->close({"upstream_refused", refusal_text(response), false});
     }
     return;
@@ -137,7 +141,7 @@ void HubDispatcher::on_reply(const std::shared_ptr<connection::Connection>& conn
               {{"conn", identity.connection_id}, {"hub", identity.hub}, {"event", event_name(event)},
                {"error", reply.error().message}, {"sample", log::sample(response.body)}});
     if (is_invoke)
-      connection->send_frame(make_frame(protocol::encode_json_completion_error(invocation_id, "Invocation failed, invalid reply.")));
+      connection->send_frame(make_frame(protocol::encode_completion_error(kind, invocation_id, "Invocation failed, invalid reply.")));
     return;
   }
 
@@ -147,16 +151,16 @@ void HubDispatcher::on_reply(const std::shared_ptr<connection::Connection>& conn
   if (!is_invoke) return;  // a send() gets no Completion; connected/disconnected have no caller
   switch (reply->kind) {
     case hub::ReplyKind::empty:
-      return complete(connection, invocation_id, make_frame(protocol::encode_json_completion_void(invocation_id)));
+      return complete(connection, invocation_id, make_frame(protocol::encode_completion_void(kind, invocation_id)));
     case hub::ReplyKind::verbatim:
       return complete(connection, invocation_id, make_frame(std::move(reply->verbatim)));
     case hub::ReplyKind::envelope:
       if (reply->error)
-        return complete(connection, invocation_id, make_frame(protocol::encode_json_completion_error(invocation_id, *reply->error)));
+        return complete(connection, invocation_id, make_frame(protocol::encode_completion_error(kind, invocation_id, *reply->error)));
       if (reply->result_json)
         return complete(connection, invocation_id,
-                        make_frame(protocol::encode_json_completion_result(invocation_id, *reply->result_json)));
-      return complete(connection, invocation_id, make_frame(protocol::encode_json_completion_void(invocation_id)));
+                        make_frame(protocol::encode_completion_result(kind, invocation_id, *reply->result_json)));
+      return complete(connection, invocation_id, make_frame(protocol::encode_completion_void(kind, invocation_id)));
   }
 }
 

@@ -13,6 +13,8 @@
 #include "hub/message_encoding.hpp"
 #include "hub/upstream_reply.hpp"
 #include "http/url_query.hpp"
+#include "protocol/hub_protocol.hpp"
+#include "protocol/nesting.hpp"
 
 namespace sb::http {
 namespace {
@@ -77,6 +79,8 @@ class RestRequest {
   bool authorize(std::string_view raw_path);
   void route(const std::vector<std::string>& rest);
   void send(Scope scope, std::string id);
+  void send_preframed(Scope scope, std::string id);
+  void publish_send(Scope scope, std::string id, protocol::SharedEncodedMessage message);
   void publish(hub::Action action, std::function<void(hub::ActionOutcome)> then);
   void exists(hub::QueryKind kind, std::string id, std::string group, std::string_view ms_error_code);
   std::vector<std::string> excluded() const { return query_values(call_.query, "excluded"); }
@@ -155,12 +159,17 @@ void RestRequest::publish(hub::Action action, std::function<void(hub::ActionOutc
 
 void RestRequest::send(Scope scope, std::string id) {
   if (scope != Scope::all && !is_valid_name(id)) return error(400, "InvalidName", "The name must have 1 to 1024 characters, not all whitespace.");
-  auto content_type = request_[beast_http::field::content_type];
+  std::string_view content_type = request_[beast_http::field::content_type];
   auto media = content_type.substr(0, content_type.find(';'));
-  if (!media.empty() && !iequals(media, "application/json") && !iequals(media, "text/json"))
-    return error(415, "UnsupportedMediaType", "Send a JSON body {\"target\", \"arguments\"} (application/json).");
+  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
   const auto& body = request_.body();
   if (body.empty()) return error(400, "InvalidBody", "Message in request body is required.");
+  if (iequals(media, "application/octet-stream") || iequals(media, "application/x-msgpack"))
+    return send_preframed(scope, std::move(id));
+  if (!media.empty() && !iequals(media, "application/json") && !iequals(media, "text/json"))
+    return error(415, "UnsupportedMediaType",
+                 "Send JSON {\"target\", \"arguments\"} or the MessagePack map of framed payloads (application/octet-stream).");
+  if (!protocol::json_depth_within(body)) return error(400, "InvalidBody", "The body nests deeper than 128 levels.");
   auto document = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (document.is_discarded()) return error(400, "InvalidBody", "The body is not valid JSON.");
   if (!document.is_object()) return error(400, "InvalidBody", "The body must be a JSON object {\"target\", \"arguments\"}.");
@@ -178,12 +187,47 @@ void RestRequest::send(Scope scope, std::string id) {
     if (!arguments->is_array()) return error(400, "InvalidBody", "arguments: expected an array.");
     arguments_json = arguments->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
+  publish_send(scope, std::move(id), hub::encode_invocation(target->get_ref<const std::string&>(), arguments_json));
+}
+
+// 2022-06-01+: application/octet-stream, a MessagePack map {"json": bin, "messagepack": bin} of framed
+// Invocations, one per protocol (PROTOCOL.md part 2 §4.2), forwarded as they are.
+void RestRequest::send_preframed(Scope scope, std::string id) {
+  const auto& body = request_.body();
+  if (!protocol::msgpack_well_formed(body)) return error(400, "InvalidBody", "The body is not well-formed MessagePack.");
+  auto map = nlohmann::json::from_msgpack(body, true, false);
+  if (map.is_discarded() || !map.is_object())
+    return error(400, "InvalidBody", "Expected a MessagePack map of protocol names to framed payloads.");
+  Frame json_frame, messagepack_frame;
+  for (const auto& [name, value] : map.items()) {
+    if (!value.is_binary() && !value.is_string()) return error(400, "InvalidBody", name + ": expected bin");
+    std::string bytes = value.is_binary() ? std::string(value.get_binary().begin(), value.get_binary().end())
+                                          : value.get<std::string>();
+    std::vector<protocol::InboundMessage> records;
+    if (iequals(name, "json")) {
+      auto parsed = protocol::parse_hub_messages(protocol::HubProtocolKind::json, bytes, records, bytes.size());
+      if (!parsed || *parsed != bytes.size() || records.size() != 1 || records[0].type != protocol::MessageType::invocation)
+        return error(400, "InvalidBody", "json: expected one framed JSON Invocation");
+      json_frame = make_frame(std::move(bytes));
+    } else if (iequals(name, "messagepack")) {
+      auto parsed = protocol::parse_hub_messages(protocol::HubProtocolKind::messagepack, bytes, records, bytes.size());
+      if (!parsed || *parsed != bytes.size() || records.size() != 1 || records[0].type != protocol::MessageType::invocation)
+        return error(400, "InvalidBody", "messagepack: expected one framed MessagePack Invocation");
+      messagepack_frame = make_frame(std::move(bytes));
+    }
+    // Other protocol names: ignored, as no client here speaks them.
+  }
+  if (!json_frame && !messagepack_frame) return error(400, "InvalidBody", "No json or messagepack payload.");
+  publish_send(scope, std::move(id), protocol::EncodedMessage::from_frames(std::move(json_frame), std::move(messagepack_frame)));
+}
+
+void RestRequest::publish_send(Scope scope, std::string id, protocol::SharedEncodedMessage message) {
   hub::SendAction action;
   action.hub_key = call_.hub_key;
   action.scope = scope;
   action.id = std::move(id);
   action.excluded = excluded();
-  action.message = hub::encode_invocation(target->get_ref<const std::string&>(), arguments_json);
+  action.message = std::move(message);
   // 202: accepted for delivery. The reply waits for every shard to have queued it, so a client that
   // then asks for something else sees this send first.
   publish(std::move(action), [this_reply = respond_, request = basis()](hub::ActionOutcome) mutable {

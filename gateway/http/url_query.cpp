@@ -90,8 +90,10 @@ std::optional<std::string> query_value(const QueryParams& params, std::string_vi
 std::string query_without(std::string_view raw_query, std::initializer_list<std::string_view> names) {
   std::string out;
   for_each_pair(raw_query, [&](std::string_view pair, std::string_view key, std::string_view) {
+    // Compare decoded keys: "access%5Ftoken" is read as access_token, so it must be removed as one.
+    auto decoded = percent_decode(key, true);
     for (auto n : names)
-      if (iequals(key, n)) return;
+      if (!decoded || iequals(*decoded, n)) return;
     out += out.empty() ? '?' : '&';
     out += pair;
   });

@@ -1,13 +1,10 @@
 #include "hub/message_encoding.hpp"
 
-#include "protocol/json_hub_protocol.hpp"
 
 namespace sb::hub {
 
 protocol::SharedEncodedMessage encode_invocation(std::string_view target, std::string_view arguments_json) {
-  auto message = std::make_shared<protocol::EncodedMessage>();
-  message->json = make_frame(protocol::encode_json_invocation(target, arguments_json));
-  return message;
+  return std::make_shared<const protocol::EncodedMessage>(std::string(target), std::string(arguments_json));
 }
 
 }  // namespace sb::hub

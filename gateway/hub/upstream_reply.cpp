@@ -5,7 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "hub/message_encoding.hpp"
-#include "protocol/json_hub_protocol.hpp"
+#include "protocol/hub_protocol.hpp"
+#include "protocol/nesting.hpp"
 
 namespace sb::hub {
 namespace {
@@ -157,17 +158,17 @@ Result<UpstreamReply> parse_upstream_reply(std::string_view content_type, std::s
   if (!is_json_media || body.back() == '\x1e') {
     // Azure's form: framed hub messages for the caller. Check they are whole, valid records so a broken
     // function can't corrupt the client's stream.
-    if (context.protocol == protocol::HubProtocolKind::json) {
-      std::vector<protocol::InboundMessage> records;
-      auto consumed = protocol::parse_json_messages(body, records, {body.size()});
-      if (!consumed || *consumed != body.size() || records.empty())
-        return bad("the reply is neither the action envelope (application/json) nor complete JSON hub messages");
-    }
+    std::vector<protocol::InboundMessage> records;
+    auto consumed = protocol::parse_hub_messages(context.protocol, body, records, body.size());
+    if (!consumed || *consumed != body.size() || records.empty())
+      return bad(std::string("the reply is neither the action envelope (application/json) nor complete ") +
+                 (context.protocol == protocol::HubProtocolKind::json ? "JSON" : "MessagePack") + " hub messages");
     reply.kind = ReplyKind::verbatim;
     reply.verbatim.assign(body);
     return reply;
   }
 
+  if (!protocol::json_depth_within(body)) return bad("the reply nests deeper than 128 levels");
   json document = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (document.is_discarded()) return bad("the reply is not valid JSON");
   if (!document.is_object()) return bad("the reply must be a JSON object {\"result\", \"error\", \"actions\"}");

@@ -45,6 +45,8 @@ class Transport {
   // Drops the connection now, without flushing (the peer is gone or misbehaving).
   virtual void abort() = 0;
   virtual std::size_t queued_bytes() const = 0;
+  // False for SSE, which carries text only: MessagePack can't use it.
+  virtual bool supports_binary() const = 0;
 };
 
 }  // namespace sb::transport

@@ -39,6 +39,7 @@ class WebSocketTransport : public Transport, public std::enable_shared_from_this
   void close() override;
   void abort() override;
   std::size_t queued_bytes() const override { return queued_bytes_; }
+  bool supports_binary() const override { return true; }
 
  private:
   void do_read();

@@ -2,6 +2,7 @@
 
 #include "auth/upstream_signature.hpp"
 #include "common/ids.hpp"
+#include "protocol/hub_protocol.hpp"
 #include "protocol/json_hub_protocol.hpp"
 
 namespace sb::upstream {
@@ -23,6 +24,7 @@ std::string format_claims_header(const auth::Claims& claims) {
 std::optional<UpstreamRequest> build_upstream_request(const std::vector<config::UpstreamRule>& rules,
                                                       const auth::KeyRing& keys,
                                                       const connection::ConnectionIdentity& identity,
+                                                      protocol::HubProtocolKind protocol,
                                                       const connection::UpstreamEvent& event) {
   using connection::UpstreamEventKind;
   std::string_view category = event.kind == UpstreamEventKind::message ? "messages" : "connections";
@@ -63,7 +65,7 @@ std::optional<UpstreamRequest> build_upstream_request(const std::vector<config::
       break;
     case UpstreamEventKind::message:
       // The client's own Invocation record, unframed, in its protocol.
-      request.content_type = "application/json";
+      request.content_type = protocol::upstream_content_type(protocol);
       request.body = event.message.raw;
       break;
   }

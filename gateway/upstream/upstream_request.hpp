@@ -26,6 +26,7 @@ struct UpstreamRequest {
 std::optional<UpstreamRequest> build_upstream_request(const std::vector<config::UpstreamRule>& rules,
                                                       const auth::KeyRing& keys,
                                                       const connection::ConnectionIdentity& identity,
+                                                      protocol::HubProtocolKind protocol,
                                                       const connection::UpstreamEvent& event);
 
 // "type: value, type: value" (.NET Claim.ToString() joined by ", ").

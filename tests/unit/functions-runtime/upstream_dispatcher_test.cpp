@@ -60,15 +60,34 @@ TEST_CASE("refuses a body that is neither JSON nor MessagePack with 415") {
   CHECK(body_of(response)["code"] == "UnsupportedMediaType");
 }
 
-TEST_CASE("answers a MessagePack event with 415 and a JSON error until MessagePack is supported") {
+TEST_CASE("hands a MessagePack invocation to the handler as JSON, bytes as base64") {
   UpstreamDispatcher dispatcher = dispatcher_with_keys({kAccessKey});
-  dispatcher.add(UpstreamEvent::message, "*", "*", [](const Context&, Reply& reply) { reply.result(1); });
-  UpstreamRequest request = invocation("say", "\x95\x01\x80\xc0\xa3say\x90");
-  set_header(request, "Content-Type", "application/x-msgpack");
-  const UpstreamResponse response = dispatcher.dispatch(request);
-  CHECK(response.status == 415);
-  CHECK(response.content_type == "application/json");
-  CHECK(body_of(response)["message"].get<std::string>().find("MessagePack") != std::string::npos);
+  Context seen;
+  dispatcher.add(UpstreamEvent::message, "*", "*", [&](const Context& context, Reply& reply) {
+    seen = context;
+    reply.result(1);
+  });
+  SUBCASE("the JS client's 5-element form with an id") {
+    // [1, {}, "7", "say", ["hi", 1.5, bin(01 02)]]
+    UpstreamRequest request = invocation("say", std::string("\x95\x01\x80\xa1" "7" "\xa3say\x93\xa2hi\xcb\x3f\xf8\0\0\0\0\0\0\xc4\x02\x01\x02", 26));
+    set_header(request, "Content-Type", "application/x-msgpack");
+    const UpstreamResponse response = dispatcher.dispatch(request);
+    CHECK(response.status == 200);
+    CHECK(seen.invocation_id == std::optional<std::string>("7"));
+    CHECK(seen.target == "say");
+    CHECK(seen.arguments == Json::parse(R"(["hi", 1.5, "AQI="])"));
+  }
+  SUBCASE("a send() with nil id") {
+    UpstreamRequest request = invocation("say", std::string("\x95\x01\x80\xc0\xa3say\x90", 9));
+    set_header(request, "Content-Type", "application/x-msgpack");
+    CHECK(dispatcher.dispatch(request).status == 200);
+    CHECK_FALSE(seen.invocation_id.has_value());
+  }
+  SUBCASE("not an invocation array") {
+    UpstreamRequest request = invocation("say", std::string("\x92\x06\x80", 3));
+    set_header(request, "Content-Type", "application/x-msgpack");
+    CHECK(dispatcher.dispatch(request).status == 400);
+  }
 }
 
 TEST_CASE("names the missing X-ASRS header in a 400") {

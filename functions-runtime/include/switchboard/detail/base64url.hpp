@@ -9,6 +9,9 @@ namespace switchboard::detail {
 
 std::string base64url_encode(std::string_view bytes);
 
+// Standard base64 (RFC 4648 §4) with padding: how .NET's JSON writes byte[].
+std::string base64_encode(std::string_view bytes);
+
 // Accepts input with or without '=' padding; nullopt on a character outside the alphabet or an
 // impossible length (one leftover character).
 std::optional<std::string> base64url_decode(std::string_view text);

@@ -3,7 +3,7 @@
 // drive the dispatcher directly.
 //
 // Checks, in order (each failure answers with a JSON body {"code","message"}):
-//   415  Content-Type is not application/json (application/x-msgpack is not supported yet)
+//   415  Content-Type is neither application/json nor application/x-msgpack
 //   400  X-ASRS-Hub, -Category, -Event or -Connection-Id missing or empty
 //   401  X-ASRS-Signature matches no access key (when validation is on)
 //   404  no handler for the event; `connected`/`disconnected` without a handler answer 200 instead

@@ -30,6 +30,7 @@ class FakeTransport : public sb::transport::Transport {
   void close() override { ++close_calls; }
   void abort() override { ++abort_calls; }
   std::size_t queued_bytes() const override { return 0; }
+  bool supports_binary() const override { return true; }
 
   std::vector<sb::Frame> frames;
   int close_calls = 0;
@@ -121,7 +122,7 @@ QueryAction query(QueryKind kind, std::string id, std::string group = "") {
 
 bool received(const Client& client, const SendAction& action) {
   for (const auto& frame : client.sent())
-    if (frame.get() == action.message->json.get()) return true;
+    if (frame.get() == action.message->for_protocol(sb::protocol::HubProtocolKind::json).get()) return true;
   return false;
 }
 
@@ -157,7 +158,7 @@ TEST_CASE("sends to everyone in the hub, encoded once") {
   REQUIRE(a.sent().size() == 1);
   REQUIRE(b.sent().size() == 1);
   CHECK(a.sent()[0].get() == b.sent()[0].get());  // one shared frame for every recipient
-  CHECK(a.sent()[0].get() == action.message->json.get());
+  CHECK(a.sent()[0].get() == action.message->for_protocol(sb::protocol::HubProtocolKind::json).get());
   CHECK(*a.sent()[0] == std::string(R"({"type":1,"target":"news","arguments":[1]})") + '\x1e');
   CHECK(other.sent().empty());
 }

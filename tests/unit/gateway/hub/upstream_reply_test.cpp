@@ -25,7 +25,7 @@ sb::Error parse_error(std::string_view body, std::string_view content_type = "ap
 }
 
 const std::string& frame_of(const SendAction& send) {
-  return *send.message->json;
+  return *send.message->for_protocol(sb::protocol::HubProtocolKind::json);
 }
 
 }  // namespace
@@ -76,13 +76,19 @@ TEST_CASE("rejects a verbatim reply that is not whole JSON hub messages") {
   }
 }
 
-TEST_CASE("does not validate verbatim MessagePack replies") {
+TEST_CASE("passes a verbatim MessagePack Completion through after checking it") {
   ReplyContext msgpack = context;
   msgpack.protocol = sb::protocol::HubProtocolKind::messagepack;
-  std::string body("\x05\x95\x03\x80\xa1\x30\x02", 7);
-  auto reply = parse_ok(body, "application/x-msgpack", msgpack);
-  CHECK(reply.kind == ReplyKind::verbatim);
-  CHECK(reply.verbatim == body);
+  SUBCASE("a framed void Completion [3, {}, \"0\", 2]") {
+    std::string body("\x06\x94\x03\x80\xa1\x30\x02", 7);
+    auto reply = parse_ok(body, "application/x-msgpack", msgpack);
+    CHECK(reply.kind == ReplyKind::verbatim);
+    CHECK(reply.verbatim == body);
+  }
+  SUBCASE("an array header promising more elements than follow") {
+    std::string body("\x06\x95\x03\x80\xa1\x30\x02", 7);
+    CHECK_FALSE(parse_upstream_reply("application/x-msgpack", body, msgpack).ok());
+  }
 }
 
 TEST_CASE("reads the envelope's result") {

@@ -55,7 +55,7 @@ UpstreamEvent message_event(std::string target, std::string raw) {
 
 TEST_CASE("writes exactly the Azure headers for an anonymous connection") {
   auto request =
-      build_upstream_request(rules({"http://fn/api"}), keys, anonymous(), event_of(UpstreamEventKind::connected));
+      build_upstream_request(rules({"http://fn/api"}), keys, anonymous(), sb::protocol::HubProtocolKind::json, event_of(UpstreamEventKind::connected));
   REQUIRE(request.has_value());
   CHECK(request->url == "http://fn/api");
   REQUIRE(request->event_id.size() == 22);
@@ -76,7 +76,7 @@ TEST_CASE("adds user id, claims and client query only when present") {
   identity.claims = {{"a", "b"}, {"c", "d"}};
   identity.client_query = "?hub=Chat&id=abc";
   auto request =
-      build_upstream_request(rules({"http://fn/api"}), keys, identity, event_of(UpstreamEventKind::connected));
+      build_upstream_request(rules({"http://fn/api"}), keys, identity, sb::protocol::HubProtocolKind::json, event_of(UpstreamEventKind::connected));
   REQUIRE(request.has_value());
   Headers expected{{"X-ASRS-Connection-Id", "0f9c97a2f0bf4706afe87a14e0797b11"},
                    {"X-ASRS-Hub", "Chat"},
@@ -92,8 +92,8 @@ TEST_CASE("adds user id, claims and client query only when present") {
 
 TEST_CASE("gives every event its own event id") {
   auto r = rules({"http://fn/api"});
-  auto first = build_upstream_request(r, keys, anonymous(), event_of(UpstreamEventKind::connected));
-  auto second = build_upstream_request(r, keys, anonymous(), event_of(UpstreamEventKind::connected));
+  auto first = build_upstream_request(r, keys, anonymous(), sb::protocol::HubProtocolKind::json, event_of(UpstreamEventKind::connected));
+  auto second = build_upstream_request(r, keys, anonymous(), sb::protocol::HubProtocolKind::json, event_of(UpstreamEventKind::connected));
   REQUIRE(first.has_value());
   REQUIRE(second.has_value());
   CHECK(first->event_id != second->event_id);
@@ -109,7 +109,7 @@ TEST_CASE("formats the claims header as .NET Claim.ToString joined by comma and 
 TEST_CASE("writes the disconnected body with the error only when there is one") {
   auto r = rules({"http://fn/api"});
   SUBCASE("clean") {
-    auto request = build_upstream_request(r, keys, anonymous(), event_of(UpstreamEventKind::disconnected));
+    auto request = build_upstream_request(r, keys, anonymous(), sb::protocol::HubProtocolKind::json, event_of(UpstreamEventKind::disconnected));
     REQUIRE(request.has_value());
     CHECK(request->body == R"({"type":11})");
     CHECK(request->content_type == "application/json");
@@ -119,14 +119,14 @@ TEST_CASE("writes the disconnected body with the error only when there is one") 
   SUBCASE("with an error") {
     auto event = event_of(UpstreamEventKind::disconnected);
     event.error = "x";
-    auto request = build_upstream_request(r, keys, anonymous(), event);
+    auto request = build_upstream_request(r, keys, anonymous(), sb::protocol::HubProtocolKind::json, event);
     REQUIRE(request.has_value());
     CHECK(request->body == R"({"type":11,"error":"x"})");
   }
   SUBCASE("with an error that needs escaping") {
     auto event = event_of(UpstreamEventKind::disconnected);
     event.error = "say \"hi\"";
-    auto request = build_upstream_request(r, keys, anonymous(), event);
+    auto request = build_upstream_request(r, keys, anonymous(), sb::protocol::HubProtocolKind::json, event);
     REQUIRE(request.has_value());
     CHECK(request->body == R"({"type":11,"error":"say \"hi\""})");
   }
@@ -134,7 +134,7 @@ TEST_CASE("writes the disconnected body with the error only when there is one") 
 
 TEST_CASE("sends a message event's raw record as the body") {
   std::string raw = R"({"type":1,"invocationId":"0","target":"broadcast","arguments":["hi"]})";
-  auto request = build_upstream_request(rules({"http://fn/api"}), keys, anonymous(), message_event("broadcast", raw));
+  auto request = build_upstream_request(rules({"http://fn/api"}), keys, anonymous(), sb::protocol::HubProtocolKind::json, message_event("broadcast", raw));
   REQUIRE(request.has_value());
   CHECK(request->body == raw);
   CHECK(request->content_type == "application/json");
@@ -145,29 +145,29 @@ TEST_CASE("sends a message event's raw record as the body") {
 TEST_CASE("uses the first matching rule") {
   auto r = rules({"hub=other;url=http://other/", "category=connections;url=http://connections/",
                   "event=broadcast;url=http://broadcast/", "http://fallback/"});
-  auto connected = build_upstream_request(r, keys, anonymous(), event_of(UpstreamEventKind::connected));
+  auto connected = build_upstream_request(r, keys, anonymous(), sb::protocol::HubProtocolKind::json, event_of(UpstreamEventKind::connected));
   REQUIRE(connected.has_value());
   CHECK(connected->url == "http://connections/");
-  auto broadcast = build_upstream_request(r, keys, anonymous(), message_event("broadcast", "{}"));
+  auto broadcast = build_upstream_request(r, keys, anonymous(), sb::protocol::HubProtocolKind::json, message_event("broadcast", "{}"));
   REQUIRE(broadcast.has_value());
   CHECK(broadcast->url == "http://broadcast/");
-  auto echo = build_upstream_request(r, keys, anonymous(), message_event("echo", "{}"));
+  auto echo = build_upstream_request(r, keys, anonymous(), sb::protocol::HubProtocolKind::json, message_event("echo", "{}"));
   REQUIRE(echo.has_value());
   CHECK(echo->url == "http://fallback/");
 }
 
 TEST_CASE("sends nothing when no rule matches") {
   auto r = rules({"hub=other;url=http://other/", "event=connected;url=http://c/"});
-  CHECK_FALSE(build_upstream_request(r, keys, anonymous(), message_event("broadcast", "{}")).has_value());
-  CHECK_FALSE(build_upstream_request({}, keys, anonymous(), event_of(UpstreamEventKind::connected)).has_value());
+  CHECK_FALSE(build_upstream_request(r, keys, anonymous(), sb::protocol::HubProtocolKind::json, message_event("broadcast", "{}")).has_value());
+  CHECK_FALSE(build_upstream_request({}, keys, anonymous(), sb::protocol::HubProtocolKind::json, event_of(UpstreamEventKind::connected)).has_value());
 }
 
 TEST_CASE("expands the URL template for the event") {
   auto r = rules({"http://fn:7071/api/{hub}/{category}/{event}"});
-  auto message = build_upstream_request(r, keys, anonymous(), message_event("send to/all", "{}"));
+  auto message = build_upstream_request(r, keys, anonymous(), sb::protocol::HubProtocolKind::json, message_event("send to/all", "{}"));
   REQUIRE(message.has_value());
   CHECK(message->url == "http://fn:7071/api/Chat/messages/send%20to%2Fall");
-  auto disconnected = build_upstream_request(r, keys, anonymous(), event_of(UpstreamEventKind::disconnected));
+  auto disconnected = build_upstream_request(r, keys, anonymous(), sb::protocol::HubProtocolKind::json, event_of(UpstreamEventKind::disconnected));
   REQUIRE(disconnected.has_value());
   CHECK(disconnected->url == "http://fn:7071/api/Chat/connections/disconnected");
 }

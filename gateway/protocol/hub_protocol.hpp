@@ -1,0 +1,27 @@
+#pragma once
+// One door to both hub protocols: the connection and the dispatcher say which protocol and what to
+// encode, and don't care how. Pure.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/frame.hpp"
+#include "common/result.hpp"
+#include "protocol/hub_message.hpp"
+
+namespace sb::protocol {
+
+Result<std::size_t> parse_hub_messages(HubProtocolKind kind, std::string_view input, std::vector<InboundMessage>& out,
+                                       std::size_t max_message_bytes);
+
+// `result_json` is a JSON text; MessagePack callers get it converted.
+std::string encode_completion_result(HubProtocolKind kind, std::string_view invocation_id, std::string_view result_json);
+std::string encode_completion_void(HubProtocolKind kind, std::string_view invocation_id);
+std::string encode_completion_error(HubProtocolKind kind, std::string_view invocation_id, std::string_view error);
+std::string encode_close(HubProtocolKind kind, std::string_view error, bool allow_reconnect);
+const Frame& ping_frame(HubProtocolKind kind);
+
+std::string_view protocol_name(HubProtocolKind kind);  // "json", "messagepack"
+std::string_view upstream_content_type(HubProtocolKind kind);  // application/json, application/x-msgpack
+
+}  // namespace sb::protocol
