@@ -71,6 +71,7 @@ void Connection::on_heartbeat(std::chrono::steady_clock::time_point now) {
     return;
   }
   if (state_ != ConnectionState::open) return;
+  if (transport_->has_inherent_keepalive()) return;  // long polling: no Pings, no client timeout
   if (is_client_timeout_armed_ && now - last_receive_ >= config.client_timeout) {
     close({"client_timeout", "Client hasn't sent a message/ping within the configured ClientTimeoutInterval.", true});
     return;

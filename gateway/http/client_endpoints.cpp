@@ -99,36 +99,59 @@ Response handle_negotiate(const Request& request, GatewayContext& context) {
     response.set(beast_http::field::retry_after, "1");
     return respond(std::move(response));
   }
+  negotiate.server_sent_events = true;
+  negotiate.long_polling = true;
   return respond(json_response(request, 200, protocol::encode_negotiate_response(negotiate)));
 }
 
-ConnectDecision authorize_connect(const Request& request, GatewayContext& context) {
+ClientRequest read_client_request(const Request& request, GatewayContext& context, bool is_query_token_allowed) {
+  ClientRequest out;
+  auto refuse = [&](Response response) {
+    add_cors(request, response);
+    out.refusal = std::move(response);
+    return std::move(out);
+  };
+  auto hub = read_hub(request);
+  if (hub.refusal) return refuse(std::move(*hub.refusal));
+  out.hub = hub.hub;
+  out.connection_token = query_value(hub.params, "id").value_or("");
+  auto token = verify_client_token(request, bearer_token(request, hub.params, is_query_token_allowed), hub.hub, context);
+  if (!token) {
+    log::info("client", "connect_unauthorized", {{"hub", hub.hub}, {"error", token.error().message}});
+    return refuse(unauthorized(request, token.error().message));
+  }
+  out.claims = std::move(token->claims);
+  return out;
+}
+
+ConnectDecision open_connection(const Request& request, ClientRequest& client, GatewayContext& context,
+                                bool may_create_without_id) {
   ConnectDecision decision;
   auto refuse = [&](Response response) {
     add_cors(request, response);
     decision.refusal = std::move(response);
     return std::move(decision);
   };
-  auto hub = read_hub(request);
-  if (hub.refusal) return refuse(std::move(*hub.refusal));
-  auto id = query_value(hub.params, "id");
-  if (!id || id->empty()) return refuse(json_error(request, 400, "MissingId", "Connection ID required"));
-
-  auto token = verify_client_token(request, bearer_token(request, hub.params, true), hub.hub, context);
-  if (!token) {
-    log::info("client", "connect_unauthorized", {{"hub", hub.hub}, {"error", token.error().message}});
-    return refuse(unauthorized(request, token.error().message));
-  }
-  auto pending = context.negotiated.take(*id, std::chrono::steady_clock::now());
-  if (!pending || hub::hub_key_of(pending->hub) != hub::hub_key_of(hub.hub))
-    return refuse(json_error(request, 404, "ConnectionNotFound", "No Connection with that ID"));
-
   auto& identity = decision.identity;
-  identity.connection_id = std::move(pending->connection_id);
-  identity.hub = hub.hub;
-  identity.hub_key = hub::hub_key_of(hub.hub);
-  identity.user_id = std::move(pending->user_id);
-  identity.claims = std::move(token->claims);
+  if (client.connection_token.empty()) {
+    // skipNegotiation: a WebSocket without an id is a new connection (ASP.NET GetOrCreateConnectionAsync).
+    if (!may_create_without_id) return refuse(json_error(request, 400, "MissingId", "Connection ID required"));
+    identity.connection_id = random_id();
+    identity.user_id = auth::user_id_from_claims(client.claims);
+  } else {
+    auto pending = context.negotiated.take(client.connection_token, std::chrono::steady_clock::now());
+    if (!pending || hub::hub_key_of(pending->hub) != hub::hub_key_of(client.hub)) {
+      // A live connection asked for again: 409 (ASP.NET), else unknown: 404.
+      if (context.directory.find(client.connection_token))
+        return refuse(json_error(request, 409, "ConnectionInUse", "The connection is already active."));
+      return refuse(json_error(request, 404, "ConnectionNotFound", "No Connection with that ID"));
+    }
+    identity.connection_id = std::move(pending->connection_id);
+    identity.user_id = std::move(pending->user_id);
+  }
+  identity.hub = client.hub;
+  identity.hub_key = hub::hub_key_of(client.hub);
+  identity.claims = std::move(client.claims);
   // The client's query goes upstream without its secrets: the access token and the connection token.
   identity.client_query = query_without(split_target(request.target()).query, {"access_token", "id"});
   return decision;

@@ -12,12 +12,26 @@ namespace sb::http {
 
 Response handle_negotiate(const Request& request, GatewayContext& context);
 
+// A request on /client/: its hub, its connection token (id=), and the verified caller.
+struct ClientRequest {
+  std::optional<Response> refusal;  // set: answer it (400 bad hub, 401 bad token)
+  std::string hub;
+  std::string connection_token;     // empty when the request has no id
+  auth::Claims claims;
+};
+
+// Reads the hub and id and verifies the access token: the Authorization header, or the access_token
+// query parameter where Azure reads it (WebSocket and SSE requests without a header).
+ClientRequest read_client_request(const Request& request, GatewayContext& context, bool is_query_token_allowed);
+
 struct ConnectDecision {
-  std::optional<Response> refusal;  // set: answer it and don't upgrade
+  std::optional<Response> refusal;  // set: answer it and don't connect (404 unknown id, 409 in use)
   connection::ConnectionIdentity identity;
 };
 
-// Checks a WebSocket connect request: hub, token, and the negotiated id it names (taken: single use).
-ConnectDecision authorize_connect(const Request& request, GatewayContext& context);
+// Turns a negotiated id into a connection identity (taken: single use). Without an id, creates a new
+// connection when `may_create_without_id` (WebSockets with skipNegotiation).
+ConnectDecision open_connection(const Request& request, ClientRequest& client, GatewayContext& context,
+                                bool may_create_without_id);
 
 }  // namespace sb::http

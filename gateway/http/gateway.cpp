@@ -33,7 +33,7 @@ struct Gateway::State {
     backplane = std::make_unique<backplane::InProcessBackplane>(std::move(backplane_shards));
     for (auto& s : shards)
       s->dispatcher = std::make_unique<HubDispatcher>(s->io.get_executor(), c, keys, s->registry, s->upstream, *backplane);
-    context = std::make_unique<GatewayContext>(GatewayContext{config, keys, negotiated, *backplane, is_ready});
+    context = std::make_unique<GatewayContext>(GatewayContext{config, keys, negotiated, directory, *backplane, is_ready});
   }
 
   asio::io_context& main_io() { return shards[0]->io; }
@@ -41,6 +41,7 @@ struct Gateway::State {
   const config::Config& config;
   std::shared_ptr<const auth::KeyRing> keys;
   NegotiatedConnections negotiated;
+  ConnectionDirectory directory;
   std::vector<std::unique_ptr<Shard>> shards;
   std::unique_ptr<backplane::InProcessBackplane> backplane;
   std::atomic<bool> is_ready{false};

@@ -7,6 +7,7 @@
 #include "auth/key_ring.hpp"
 #include "backplane/backplane.hpp"
 #include "config/config.hpp"
+#include "http/connection_directory.hpp"
 #include "http/negotiated_connections.hpp"
 
 namespace sb::http {
@@ -17,6 +18,7 @@ struct GatewayContext {
   const config::Config& config;
   std::shared_ptr<const auth::KeyRing> keys;
   NegotiatedConnections& negotiated;
+  ConnectionDirectory& directory;
   backplane::Backplane& backplane;
   std::atomic<bool>& is_ready;     // false while starting and draining: /health/ready answers 503
 };

@@ -1,5 +1,6 @@
 #include "http/http_session.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -15,6 +16,8 @@
 #include "http/rest_api.hpp"
 #include "http/shard.hpp"
 #include "http/url_query.hpp"
+#include "transport/long_polling_transport.hpp"
+#include "transport/sse_transport.hpp"
 #include "transport/websocket_transport.hpp"
 
 namespace sb::http {
@@ -80,13 +83,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (request.method() == verb::options && (is_client_path || path.substr(0, 5) == "/api/"))
       return write(cors_preflight(request));
     if (path == "/client/negotiate") return write(handle_negotiate(request, context_));
-    if (path == "/client" || path == "/client/") {
-      if (beast::websocket::is_upgrade(request)) return upgrade(std::move(request));
-      auto response = json_error(request, 400, "TransportNotSupported",
-                                 "Only the WebSockets transport is available on this gateway.");
-      add_cors(request, response);
-      return write(std::move(response));
-    }
+    if (path == "/client" || path == "/client/") return client_request(std::move(request));
     if (path == "/api/v1/health" || path == "/api/health" || path == "/health/live") {
       auto response = make_response(request, 200);
       response.prepare_payload();
@@ -104,21 +101,151 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     write(json_error(request_, 404, "NotFound", "No such endpoint."));
   }
 
-  void upgrade(Request request) {
-    auto decision = authorize_connect(request, context_);
+  // /client/?hub=H&id=T: the WebSocket upgrade, the SSE stream, long polls, sends and stops
+  // (PROTOCOL.md part 1 §2 for the statuses).
+  void client_request(Request request) {
+    const bool is_websocket = beast::websocket::is_upgrade(request);
+    const bool is_sse = !is_websocket && request.method() == verb::get &&
+                        std::string_view(request[beast_http::field::accept]).find("text/event-stream") != std::string_view::npos;
+    auto client = read_client_request(request, context_, is_websocket || is_sse);
+    if (client.refusal) return write(std::move(*client.refusal));
+    if (is_websocket) return upgrade(std::move(request), client);
+    if (client.connection_token.empty())
+      return write(client_response(request, json_error(request, 400, "MissingId", "Connection ID required")));
+    switch (request.method()) {
+      case verb::get:
+        return is_sse ? open_sse(std::move(request), client) : poll(std::move(request), client);
+      case verb::post:
+        return send_to_connection(std::move(request), client);
+      case verb::delete_:
+        return stop_polling(std::move(request), client);
+      default:
+        return write(client_response(request, json_error(request, 405, "MethodNotAllowed", "Use GET, POST or DELETE.")));
+    }
+  }
+
+  static Response client_response(const Request& request, Response response) {
+    add_cors(request, response);
+    return response;
+  }
+
+  connection::ConnectionContext connection_context() {
+    return connection::ConnectionContext{context_.config.connection, shard_.connections, *shard_.dispatcher};
+  }
+
+  // Answers from another thread come back through a post: the session is only touched on its own.
+  std::function<void(Response)> respond_here() {
+    return [self = shared_from_this()](Response response) {
+      boost::asio::post(self->stream_.get_executor(),
+                        [self, response = std::move(response)]() mutable { self->write(std::move(response)); });
+    };
+  }
+
+  void upgrade(Request request, ClientRequest& client) {
+    auto decision = open_connection(request, client, context_, /*may_create_without_id=*/true);
     if (decision.refusal) return write(std::move(*decision.refusal));
     transport::WebSocketLimits limits;
     // A WebSocket message may batch several hub records; each record is bounded by max_message_bytes.
     limits.max_message_bytes = std::max<std::size_t>(context_.config.connection.max_message_bytes * 4, 64 * 1024);
     limits.max_send_queue_bytes = context_.config.connection.max_send_queue_bytes;
     auto ws = std::make_shared<transport::WebSocketTransport>(std::move(stream_), limits);
-    Shard& shard = shard_;
-    const config::ConnectionConfig& connection_config = context_.config.connection;
-    ws->accept(std::move(request), [&shard, &connection_config, identity = std::move(decision.identity)](
+    if (!client.connection_token.empty())
+      context_.directory.add(client.connection_token,
+                             {shard_.io.get_executor(), ws, TransportKind::websockets, decision.identity.hub_key});
+    ws->accept(std::move(request), [context = connection_context(), identity = std::move(decision.identity)](
                                        std::shared_ptr<transport::WebSocketTransport> accepted) mutable {
-      connection::ConnectionContext connection_context{connection_config, shard.connections, *shard.dispatcher};
-      std::make_shared<connection::Connection>(std::move(identity), std::move(accepted), connection_context)->start();
+      std::make_shared<connection::Connection>(std::move(identity), std::move(accepted), context)->start();
     });
+  }
+
+  void open_sse(Request request, ClientRequest& client) {
+    auto decision = open_connection(request, client, context_, false);
+    if (decision.refusal) return write(std::move(*decision.refusal));
+    std::string head =
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache,no-store\r\n"
+        "Pragma: no-cache\r\nContent-Encoding: identity\r\nX-Accel-Buffering: no\r\n"
+        "Transfer-Encoding: chunked\r\nServer: switchboard\r\n";
+    if (auto origin = request[beast_http::field::origin]; !origin.empty() && origin.find_first_of("\r\n") == std::string_view::npos)
+      head += "Access-Control-Allow-Origin: " + std::string(origin) + "\r\nAccess-Control-Allow-Credentials: true\r\n";
+    head += "\r\n";
+    auto sse = std::make_shared<transport::SseTransport>(std::move(stream_), std::move(head),
+                                                         context_.config.connection.max_send_queue_bytes);
+    context_.directory.add(client.connection_token,
+                           {shard_.io.get_executor(), sse, TransportKind::server_sent_events, decision.identity.hub_key});
+    std::make_shared<connection::Connection>(std::move(decision.identity), std::move(sse), connection_context())->start();
+  }
+
+  static Response poll_response(const Request& request, transport::PollResponse poll) {
+    auto response = make_response(request, static_cast<unsigned>(poll.status));
+    if (poll.status == 200) response.set(beast_http::field::content_type, "application/octet-stream");
+    response.body() = std::move(poll.body);
+    response.prepare_payload();
+    add_cors(request, response);
+    return response;
+  }
+
+  void poll(Request request, ClientRequest& client) {
+    if (auto entry = context_.directory.find(client.connection_token)) {
+      if (entry->kind != TransportKind::long_polling)
+        return write(client_response(request, json_error(request, 400, "WrongTransport", "This connection does not use long polling.")));
+      Request basis{request.method(), request.target(), request.version()};
+      basis.keep_alive(request.keep_alive());
+      basis.set(beast_http::field::origin, request[beast_http::field::origin]);
+      boost::asio::post(entry->executor, [weak = entry->transport, respond = respond_here(), basis = std::move(basis)] {
+        auto lp = std::dynamic_pointer_cast<transport::LongPollingTransport>(weak.lock());
+        if (!lp) return respond(poll_response(basis, {404, {}}));
+        lp->poll([respond, basis](transport::PollResponse poll) { respond(poll_response(basis, std::move(poll))); });
+      });
+      return;
+    }
+    // The first poll creates the connection and returns at once; the client ignores its body.
+    auto decision = open_connection(request, client, context_, false);
+    if (decision.refusal) return write(std::move(*decision.refusal));
+    transport::LongPollingLimits limits;
+    limits.disconnect_timeout = context_.config.connection.negotiate_timeout;
+    limits.max_buffered_bytes = context_.config.connection.max_send_queue_bytes;
+    auto lp = std::make_shared<transport::LongPollingTransport>(shard_.io.get_executor(), limits);
+    context_.directory.add(client.connection_token,
+                           {shard_.io.get_executor(), lp, TransportKind::long_polling, decision.identity.hub_key});
+    std::make_shared<connection::Connection>(std::move(decision.identity), std::move(lp), connection_context())->start();
+    write(poll_response(request, {200, {}}));
+  }
+
+  void send_to_connection(Request request, ClientRequest& client) {
+    auto entry = context_.directory.find(client.connection_token);
+    if (!entry) return write(client_response(request, json_error(request, 404, "ConnectionNotFound", "No Connection with that ID")));
+    if (entry->kind == TransportKind::websockets)
+      return write(client_response(request, json_error(request, 405, "MethodNotAllowed", "POST requests are not allowed for WebSocket connections.")));
+    Request basis{request.method(), request.target(), request.version()};
+    basis.keep_alive(request.keep_alive());
+    basis.set(beast_http::field::origin, request[beast_http::field::origin]);
+    boost::asio::post(entry->executor, [weak = entry->transport, kind = entry->kind, respond = respond_here(),
+                                        basis = std::move(basis), body = std::move(request.body())] {
+      auto transport = weak.lock();
+      bool received = false;
+      if (kind == TransportKind::long_polling) {
+        if (auto lp = std::dynamic_pointer_cast<transport::LongPollingTransport>(transport))
+          received = lp->receive(body, transport::FrameFormat::text);
+      } else if (auto sse = std::dynamic_pointer_cast<transport::SseTransport>(transport)) {
+        received = sse->receive(body, transport::FrameFormat::text);
+      }
+      auto response = received ? make_response(basis, 200) : json_error(basis, 404, "ConnectionNotFound", "No Connection with that ID");
+      response.prepare_payload();
+      respond(client_response(basis, std::move(response)));
+    });
+  }
+
+  void stop_polling(Request request, ClientRequest& client) {
+    auto entry = context_.directory.find(client.connection_token);
+    if (!entry) return write(client_response(request, json_error(request, 404, "ConnectionNotFound", "No Connection with that ID")));
+    if (entry->kind != TransportKind::long_polling)
+      return write(client_response(request, json_error(request, 400, "WrongTransport", "Cannot terminate this connection using the DELETE endpoint.")));
+    boost::asio::post(entry->executor, [weak = entry->transport] {
+      if (auto lp = std::dynamic_pointer_cast<transport::LongPollingTransport>(weak.lock())) lp->stop();
+    });
+    auto response = make_response(request, 202);
+    response.prepare_payload();
+    write(client_response(request, std::move(response)));
   }
 
   void write(Response response) {

@@ -47,6 +47,9 @@ class Transport {
   virtual std::size_t queued_bytes() const = 0;
   // False for SSE, which carries text only: MessagePack can't use it.
   virtual bool supports_binary() const = 0;
+  // True for long polling: the polls themselves show the client is there, so no Pings and no client
+  // timeout (ASP.NET HasInherentKeepAlive).
+  virtual bool has_inherent_keepalive() const { return false; }
 };
 
 }  // namespace sb::transport

@@ -36,10 +36,11 @@ class TappedMessagePackProtocol extends msgpack.MessagePackHubProtocol {
 }
 
 /** Every transport × protocol pair the JS client supports (SSE carries text only). */
-// Every pair the gateway serves today. TODO(issue 4): add
-// ['ServerSentEvents', 'json'], ['LongPolling', 'json'] and ['LongPolling', 'messagepack'].
+// Every transport × protocol pair the JS client can use (MessagePack needs Binary, which SSE lacks).
 export const TRANSPORT_PROTOCOLS = [
   ['WebSockets', 'json'], ['WebSockets', 'messagepack'],
+  ['ServerSentEvents', 'json'],
+  ['LongPolling', 'json'], ['LongPolling', 'messagepack'],
 ];
 
 /** Keeps the client's log lines for failure messages; prints them only with E2E_LOG=1. */
