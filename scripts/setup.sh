@@ -30,3 +30,9 @@ if [ ! -d node_modules/@microsoft/signalr ] || [ package.json -nt node_modules/.
   echo "setup: npm ci"
   npm ci --no-audit --no-fund --loglevel=error
 fi
+# The 10.x client, for the e2e version matrix, lives in its own folder (one @microsoft/signalr per tree).
+v10=tests/e2e/clients/v10
+if [ ! -d "$v10/node_modules/@microsoft/signalr" ] || [ "$v10/package.json" -nt "$v10/node_modules/.package-lock.json" ]; then
+  echo "setup: npm ci ($v10)"
+  npm ci --prefix "$v10" --no-audit --no-fund --loglevel=error
+fi

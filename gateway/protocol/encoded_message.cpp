@@ -6,6 +6,38 @@
 #include "protocol/messagepack_hub_protocol.hpp"
 
 namespace sb::protocol {
+namespace {
+
+// bin values become base64 strings in JSON, as .NET's JSON protocol writes byte[].
+void binary_to_base64(nlohmann::json& value) {
+  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  if (value.is_binary()) {
+    const auto& bytes = value.get_binary();
+    std::string text;
+    std::size_t i = 0;
+    for (; i + 2 < bytes.size(); i += 3) {
+      unsigned v = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
+      for (int shift : {18, 12, 6, 0}) text += alphabet[(v >> shift) & 63];
+    }
+    if (i + 1 == bytes.size()) {
+      unsigned v = bytes[i] << 16;
+      text += alphabet[(v >> 18) & 63];
+      text += alphabet[(v >> 12) & 63];
+      text += "==";
+    } else if (i + 2 == bytes.size()) {
+      unsigned v = (bytes[i] << 16) | (bytes[i + 1] << 8);
+      text += alphabet[(v >> 18) & 63];
+      text += alphabet[(v >> 12) & 63];
+      text += alphabet[(v >> 6) & 63];
+      text += '=';
+    }
+    value = text;
+  } else if (value.is_structured()) {
+    for (auto& element : value) binary_to_base64(element);
+  }
+}
+
+}  // namespace
 
 EncodedMessage::EncodedMessage(std::string target, std::string arguments_json)
     : target_(std::move(target)),
@@ -16,6 +48,18 @@ std::shared_ptr<const EncodedMessage> EncodedMessage::from_frames(Frame json, Fr
   std::shared_ptr<EncodedMessage> message(new EncodedMessage());
   message->json_ = std::move(json);
   if (messagepack) std::call_once(message->messagepack_once_, [&] { message->messagepack_ = std::move(messagepack); });
+  if (!message->json_ && message->messagepack_) {
+    // Only a MessagePack payload: derive the JSON frame so JSON clients get the message too.
+    std::vector<InboundMessage> records;
+    auto parsed = parse_messagepack_messages(*message->messagepack_, records, {message->messagepack_->size()});
+    if (parsed && records.size() == 1 && records[0].type == MessageType::invocation) {
+      auto array = nlohmann::json::from_msgpack(records[0].raw, true, false);
+      if (array.is_array() && array.size() >= 5) {
+        binary_to_base64(array[4]);
+        message->json_ = make_frame(encode_json_invocation(records[0].target, array[4].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+      }
+    }
+  }
   if (message->json_) {
     // Keep target and arguments so a MessagePack frame can be derived if the caller sent none.
     std::vector<InboundMessage> records;

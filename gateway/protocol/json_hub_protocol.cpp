@@ -21,6 +21,9 @@ Result<bool> read_optional_string(const json& object, const char* key, std::opti
 }
 
 Result<InboundMessage> parse_record(std::string_view record) {
+  // nlohmann stops at a NUL as if the input ended there; JSON allows none outside escapes, so refuse it
+  // rather than forward the bytes after it upstream.
+  if (record.find('\0') != std::string_view::npos) return bad("Error reading JSON: a NUL byte.");
   json object = json::parse(record, nullptr, /*allow_exceptions=*/false);
   if (object.is_discarded()) return bad("Error reading JSON.");
   if (!object.is_object()) return bad("Expected a JSON object.");

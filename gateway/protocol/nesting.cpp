@@ -50,14 +50,17 @@ bool msgpack_well_formed(std::string_view bytes, std::size_t max_depth) {
     if (!need(1)) return false;
     unsigned char b = p[pos++];
     std::uint64_t skip = 0, children = 0;
+    bool is_container = false;
     if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
       // fixint, negative fixint, nil, false, true
     } else if (b >= 0xa0 && b <= 0xbf) {
       skip = b & 0x1f;
     } else if (b >= 0x90 && b <= 0x9f) {
       children = b & 0x0f;
+      is_container = true;
     } else if (b >= 0x80 && b <= 0x8f) {
       children = 2ull * (b & 0x0f);
+      is_container = true;
     } else {
       switch (b) {
         case 0xcc: case 0xd0: skip = 1; break;
@@ -75,19 +78,19 @@ bool msgpack_well_formed(std::string_view bytes, std::size_t max_depth) {
         case 0xc7: if (!need(1)) return false; skip = p[pos] + 1ull; pos += 1; break;
         case 0xc8: if (!need(2)) return false; skip = read_be(p + pos, 2) + 1; pos += 2; break;
         case 0xc9: if (!need(4)) return false; skip = read_be(p + pos, 4) + 1; pos += 4; break;
-        case 0xdc: if (!need(2)) return false; children = read_be(p + pos, 2); pos += 2; break;
-        case 0xdd: if (!need(4)) return false; children = read_be(p + pos, 4); pos += 4; break;
-        case 0xde: if (!need(2)) return false; children = 2 * read_be(p + pos, 2); pos += 2; break;
-        case 0xdf: if (!need(4)) return false; children = 2 * read_be(p + pos, 4); pos += 4; break;
+        case 0xdc: if (!need(2)) return false; children = read_be(p + pos, 2); pos += 2; is_container = true; break;
+        case 0xdd: if (!need(4)) return false; children = read_be(p + pos, 4); pos += 4; is_container = true; break;
+        case 0xde: if (!need(2)) return false; children = 2 * read_be(p + pos, 2); pos += 2; is_container = true; break;
+        case 0xdf: if (!need(4)) return false; children = 2 * read_be(p + pos, 4); pos += 4; is_container = true; break;
         default: return false;  // 0xc1 is never used
       }
     }
     if (!need(skip)) return false;
     pos += skip;
-    if (children > 0) {
-      if (children > size - pos) return false;  // each child takes at least one byte
-      if (remaining.size() > max_depth) return false;
-      remaining.push_back(children);
+    if (is_container) {
+      if (remaining.size() > max_depth) return false;  // an empty container still counts as a level
+      if (children > size - pos) return false;          // each child takes at least one byte
+      if (children > 0) remaining.push_back(children);
     }
   }
   return pos == size;

@@ -1,42 +1,80 @@
 // Real @microsoft/signalr clients against the gateway, the way an app hands them out:
 // url `${gateway}/client/?hub=e2e` plus an access token minted with the gateway's key.
+//
+// Two client versions: 8.0.x from the root package.json, and 10.0.x from tests/e2e/clients/v10 (its own
+// package.json and node_modules, installed with `npm ci --prefix tests/e2e/clients/v10`). The v10 modules
+// are imported by path, so each version's msgpack protocol resolves its own @microsoft/signalr.
 
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import signalR from '@microsoft/signalr';
 import msgpack from '@microsoft/signalr-protocol-msgpack';
 import { clientToken } from './tokens.mjs';
 
 export const { HubConnectionBuilder, HubConnectionState, HttpTransportType, JsonHubProtocol, LogLevel, MessageType } = signalR;
 
-/** The JSON hub protocol, keeping every message the client parsed (so a test can see raw Completions). */
-class TappedJsonProtocol extends JsonHubProtocol {
-  constructor() {
-    super();
-    this.received = [];
-  }
+const V10_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../clients/v10/node_modules/@microsoft');
 
-  parseMessages(input, logger) {
-    const messages = super.parseMessages(input, logger);
-    this.received.push(...messages);
-    return messages;
-  }
-}
-
-/** The MessagePack hub protocol, keeping every message the client parsed. */
-class TappedMessagePackProtocol extends msgpack.MessagePackHubProtocol {
-  constructor() {
-    super();
-    this.received = [];
-  }
-
-  parseMessages(input, logger) {
-    const messages = super.parseMessages(input, logger);
-    this.received.push(...messages);
-    return messages;
+/** Loads a version's modules; an error (not installed) is kept and thrown when that version is asked for. */
+async function importV10() {
+  try {
+    const [core, mp] = await Promise.all([
+      import(pathToFileURL(path.join(V10_DIR, 'signalr/dist/cjs/index.js')).href),
+      import(pathToFileURL(path.join(V10_DIR, 'signalr-protocol-msgpack/dist/cjs/index.js')).href),
+    ]);
+    return { signalR: core.default, msgpack: mp.default };
+  } catch (err) {
+    return { error: new Error(`@microsoft/signalr 10 is not installed under tests/e2e/clients/v10 ` +
+      `(run: npm ci --prefix tests/e2e/clients/v10): ${err.message}`) };
   }
 }
 
-/** Every transport × protocol pair the JS client supports (SSE carries text only). */
-// Every transport × protocol pair the JS client can use (MessagePack needs Binary, which SSE lacks).
+const MODULES = { 8: { signalR, msgpack }, 10: await importV10() };
+
+/** The client versions of the matrix (major versions). */
+export const CLIENT_VERSIONS = [8, 10];
+
+/**
+ * The modules of client major `version` (8 or 10): {signalR, msgpack, version (the full version string)}.
+ * Throws when that version is not installed.
+ */
+export function clientModules(version = 8) {
+  const m = MODULES[version];
+  if (!m) throw new Error(`no @microsoft/signalr client version ${version} in the matrix (${CLIENT_VERSIONS})`);
+  if (m.error) throw m.error;
+  if (!m.signalR.VERSION.startsWith(`${version}.`) || m.msgpack.VERSION !== m.signalR.VERSION) {
+    throw new Error(`client ${version}: loaded @microsoft/signalr ${m.signalR.VERSION} with msgpack ${m.msgpack.VERSION}`);
+  }
+  return { ...m, version: m.signalR.VERSION };
+}
+
+/** A hub protocol class of `base` that keeps every message the client parsed (so a test can see raw Completions). */
+function tapped(base) {
+  return class extends base {
+    constructor() {
+      super();
+      this.received = [];
+    }
+
+    parseMessages(input, logger) {
+      const messages = super.parseMessages(input, logger);
+      this.received.push(...messages);
+      return messages;
+    }
+  };
+}
+
+const protocolClasses = new Map();
+function protocolClass(version, name) {
+  const key = `${version}/${name}`;
+  if (!protocolClasses.has(key)) {
+    const { signalR: s, msgpack: m } = clientModules(version);
+    protocolClasses.set(key, tapped(name === 'messagepack' ? m.MessagePackHubProtocol : s.JsonHubProtocol));
+  }
+  return protocolClasses.get(key);
+}
+
+/** Every transport × protocol pair the JS client can use (MessagePack needs Binary, which SSE lacks). */
 export const TRANSPORT_PROTOCOLS = [
   ['WebSockets', 'json'], ['WebSockets', 'messagepack'],
   ['ServerSentEvents', 'json'],
@@ -62,23 +100,26 @@ class MemoryLogger {
 /**
  * Builds (does not start) a HubConnection.
  * Options: user, hub ('e2e'), query (extra query string, e.g. 'welcome=1'), transport (WebSockets),
- * claims, token (overrides the minted one), protocol ('json' | 'messagepack').
+ * claims, token (overrides the minted one), protocol ('json' | 'messagepack'), version (client major: 8 or 10).
  * The connection gets: `received` (every parsed message), `logs`, and `closed` (a promise for the
- * onclose error, undefined when it closed cleanly).
+ * onclose error, undefined when it closed cleanly), `clientVersion` (the full version string).
  */
-export function buildConnection(stack, { user, hub = 'e2e', query, transport = HttpTransportType.WebSockets, claims, token, protocol: protocolName = 'json' } = {}) {
+export function buildConnection(stack, { user, hub = 'e2e', query, transport = HttpTransportType.WebSockets, claims, token, protocol: protocolName = 'json', version = 8 } = {}) {
+  const { signalR: s, version: clientVersion } = clientModules(version);
   const url = `${stack.gatewayUrl}/client/?hub=${hub}${query ? `&${query}` : ''}`;
   const accessToken = token ?? clientToken(stack.gatewayUrl, stack.key, { user, hub, claims });
-  const protocol = protocolName === 'messagepack' ? new TappedMessagePackProtocol() : new TappedJsonProtocol();
-  if (typeof transport === 'string') transport = HttpTransportType[transport];
-  const logger = new MemoryLogger(user ?? 'anonymous');
-  const connection = new HubConnectionBuilder()
+  const Protocol = protocolClass(version, protocolName === 'messagepack' ? 'messagepack' : 'json');
+  const protocol = new Protocol();
+  if (typeof transport === 'string') transport = s.HttpTransportType[transport];
+  const logger = new MemoryLogger(`${user ?? 'anonymous'} v${version}`);
+  const connection = new s.HubConnectionBuilder()
     .withUrl(url, { accessTokenFactory: () => accessToken, transport })
     .withHubProtocol(protocol)
     .configureLogging(logger)
     .build();
   connection.received = protocol.received;
   connection.logs = logger.lines;
+  connection.clientVersion = clientVersion;
   connection.closed = new Promise((resolve) => connection.onclose((error) => resolve(error)));
   return connection;
 }

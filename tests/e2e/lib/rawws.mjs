@@ -125,6 +125,7 @@ export class RawWebSocket {
   }
 
   sendText(text) { this.#write(0x1, Buffer.from(text, 'utf8')); }
+  sendBinary(bytes) { this.#write(0x2, Buffer.from(bytes)); }
   sendClose(code = 1000) { const p = Buffer.alloc(2); p.writeUInt16BE(code); this.#write(0x8, p); }
 
   /** The next data or close frame ({opcode, payload, text}), or {end: true} when the socket closed. */
@@ -141,14 +142,19 @@ export class RawWebSocket {
     });
   }
 
-  /** Reads frames until the server closes (close frame or socket end); returns the text frames seen. */
+  /**
+   * Reads frames until the server closes (close frame or socket end); returns the text frames seen
+   * (`texts`), the binary frames' payloads (`binaries`) and the close frame or end (`close`).
+   */
   async readUntilClosed(timeoutMs = 5_000) {
     const texts = [];
+    const binaries = [];
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const frame = await this.next(Math.max(1, deadline - Date.now()));
-      if (frame.end || frame.opcode === 8) return { texts, close: frame };
+      if (frame.end || frame.opcode === 8) return { texts, binaries, close: frame };
       if (frame.opcode === 1) texts.push(frame.text);
+      if (frame.opcode === 2) binaries.push(frame.payload);
     }
   }
 
