@@ -88,6 +88,11 @@ App::App(AppOptions options) : impl_(std::make_unique<Impl>(options)) {
                          if (!is_pseudo_header(name)) upstream.headers.emplace(name, value);
                        }
                        upstream.body = request.body;
+                       upstream.method = request.method;
+                       upstream.target = request.target;
+                       upstream.now_seconds = std::chrono::duration_cast<std::chrono::seconds>(
+                                                  std::chrono::system_clock::now().time_since_epoch())
+                                                  .count();
                        const detail::UpstreamResponse answer = impl->dispatcher.dispatch(upstream);
                        if (!answer.log_line.empty()) detail::write_log_line(answer.log_line);
                        response.status = answer.status;

@@ -166,14 +166,26 @@ UpstreamResponse UpstreamDispatcher::dispatch(const UpstreamRequest& request) co
     // 3. Who sent it.
     if (options_.validate_signature) {
       bool is_signed = false;
-      for (const auto& [name, value] : request.headers) {
-        if (equals_ignoring_ascii_case(name, "X-ASRS-Signature") &&
-            is_upstream_signature_valid(value, context.connection_id, options_.access_keys)) {
-          is_signed = true;
+      if (options_.signature_mode == SignatureMode::azure) {
+        for (const auto& [name, value] : request.headers) {
+          if (equals_ignoring_ascii_case(name, "X-ASRS-Signature") &&
+              is_upstream_signature_valid(value, context.connection_id, options_.access_keys)) {
+            is_signed = true;
+          }
         }
-      }
-      if (!is_signed) {
-        return error_answer(401, "InvalidSignature", "X-ASRS-Signature does not match any access key");
+        if (!is_signed) return error_answer(401, "InvalidSignature", "X-ASRS-Signature does not match any access key");
+      } else {
+        const std::string* signature = find_header(request.headers, "X-Switchboard-Signature");
+        const std::string* timestamp = find_header(request.headers, "X-Switchboard-Timestamp");
+        is_signed = signature != nullptr && timestamp != nullptr &&
+                    is_request_signature_valid(*signature, *timestamp, request.method, request.target, request.body,
+                                               options_.access_keys, request.now_seconds,
+                                               options_.signature_tolerance.count());
+        if (!is_signed) {
+          return error_answer(401, "InvalidSignature",
+                              "X-Switchboard-Signature is missing, does not match any access key, or its timestamp "
+                              "is outside the tolerance window");
+        }
       }
     }
 

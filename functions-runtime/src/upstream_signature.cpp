@@ -28,4 +28,35 @@ bool is_upstream_signature_valid(std::string_view signature_header, std::string_
   return is_valid;
 }
 
+std::string sign_request(std::string_view access_key, std::string_view timestamp, std::string_view method,
+                         std::string_view path_and_query, std::string_view body) {
+  std::string message;
+  message.reserve(timestamp.size() + method.size() + path_and_query.size() + body.size() + 3);
+  message.append(timestamp).append("\n").append(method).append("\n").append(path_and_query).append("\n").append(body);
+  return "v1=" + to_lower_hex(hmac_sha256(access_key, message));
+}
+
+bool is_request_signature_valid(std::string_view signature_header, std::string_view timestamp,
+                                std::string_view method, std::string_view path_and_query, std::string_view body,
+                                const std::vector<std::string>& access_keys, long long now_seconds,
+                                long long tolerance_seconds) {
+  if (timestamp.empty() || timestamp.size() > 12 || timestamp.find_first_not_of("0123456789") != std::string_view::npos)
+    return false;
+  const long long sent = std::stoll(std::string(timestamp));
+  if (sent < now_seconds - tolerance_seconds || sent > now_seconds + tolerance_seconds) return false;
+  bool is_valid = false;
+  for (const std::string& key : access_keys) {
+    const std::string expected = sign_request(key, timestamp, method, path_and_query, body);
+    std::string_view rest = signature_header;
+    while (true) {
+      const std::size_t comma = rest.find(',');
+      const std::string candidate = to_ascii_lower(trim_blanks(rest.substr(0, comma)));
+      is_valid |= equals_constant_time(candidate, expected);
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  return is_valid;
+}
+
 }  // namespace switchboard::detail

@@ -97,6 +97,10 @@ std::string Metrics::render() const {
   rejected_input.render(out);
   upstream_requests.render(out);
   upstream_latency.render(out);
+  header(out, "switchboard_upstream_retries_total", "Upstream requests sent again after a failure.", "counter");
+  sample_line(out, "switchboard_upstream_retries_total", upstream_retries.value());
+  header(out, "switchboard_upstream_circuit_opened_total", "Times a function's circuit opened.", "counter");
+  sample_line(out, "switchboard_upstream_circuit_opened_total", upstream_circuit_opened.value());
   rest_requests.render(out);
   negotiations.render(out);
   header(out, "switchboard_handler_exceptions_total", "Exceptions caught by the event loop (bugs).", "counter");

@@ -70,6 +70,8 @@ struct Metrics {
   CounterFamily upstream_requests{"switchboard_upstream_requests_total", "Upstream calls, by outcome.", "outcome"};
   Histogram upstream_latency{"switchboard_upstream_request_duration_seconds", "Upstream call latency.",
                              {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}};
+  Counter upstream_retries;
+  Counter upstream_circuit_opened;
   CounterFamily rest_requests{"switchboard_rest_requests_total", "REST API calls, by status.", "status"};
   CounterFamily negotiations{"switchboard_negotiations_total", "Client negotiate calls, by status.", "status"};
   Counter handler_exceptions;

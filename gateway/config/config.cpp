@@ -180,6 +180,26 @@ const std::vector<Option>& options() {
     t.push_back({"upstream-max-response-bytes", "SIZE", std::to_string(d.upstream.max_response_bytes),
                  "largest upstream reply accepted", false, ',',
                  bytes_into([](Config& c) -> std::size_t& { return c.upstream.max_response_bytes; })});
+    t.push_back({"upstream-retries", "N", std::to_string(d.upstream.retries),
+                 "retries of connected/disconnected on connection errors, timeouts and 5xx (messages: only when "
+                 "the connection was refused)", false, ',',
+                 [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   std::uint64_t n = 0;
+                   if (auto e = parse_unsigned(v, 20, n)) return e;
+                   c.upstream.retries = n;
+                   return std::nullopt;
+                 }});
+    t.push_back({"upstream-circuit-failures", "N", std::to_string(d.upstream.circuit_failures),
+                 "failures in a row after which a function's invocations fail at once (0: never)", false, ',',
+                 [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   std::uint64_t n = 0;
+                   if (auto e = parse_unsigned(v, 1'000'000, n)) return e;
+                   c.upstream.circuit_failures = n;
+                   return std::nullopt;
+                 }});
+    t.push_back({"upstream-circuit-open", "DURATION", format_ms(d.upstream.circuit_open),
+                 "how long an open circuit refuses invocations before one probe goes through", false, ',',
+                 duration_into([](Config& c) -> milliseconds& { return c.upstream.circuit_open; })});
     t.push_back({"redis", "redis://HOST:PORT[/DB]", "(none: one gateway, in-process)", "scale out over Redis", false,
                  ',', [](Config& c, std::string_view v) -> std::optional<std::string> {
                    c.redis_url = std::string(v);

@@ -39,6 +39,9 @@ struct UpstreamConfig {
   milliseconds timeout{30'000};           // per request; Azure documents none, the emulator uses 100 s
   std::size_t max_concurrency = 1024;     // requests in flight, whole process
   std::size_t max_response_bytes = 16 * 1024 * 1024;  // Azure: "Invocation failed, response too large."
+  std::size_t retries = 3;                    // connected/disconnected: a short outage shouldn't lose them
+  std::size_t circuit_failures = 5;           // failures in a row that open a function's circuit
+  milliseconds circuit_open{5'000};           // how long invocations are refused before a probe
 };
 
 struct Config {

@@ -32,7 +32,7 @@ struct Gateway::State {
     for (auto& s : shards) backplane_shards.push_back({s->io.get_executor(), &s->registry});
     backplane = std::make_unique<backplane::InProcessBackplane>(std::move(backplane_shards));
     for (auto& s : shards)
-      s->dispatcher = std::make_unique<HubDispatcher>(s->io.get_executor(), c, keys, s->registry, s->upstream, *backplane);
+      s->dispatcher = std::make_unique<HubDispatcher>(s->io.get_executor(), c, keys, s->registry, s->reliable_upstream, *backplane);
     context = std::make_unique<GatewayContext>(GatewayContext{config, keys, negotiated, directory, *backplane, is_ready});
   }
 

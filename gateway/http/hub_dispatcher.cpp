@@ -29,6 +29,7 @@ std::string failure_text(upstream::CallOutcome outcome) {
   switch (outcome) {
     case upstream::CallOutcome::timeout: return "Invocation failed, response cancelled.";
     case upstream::CallOutcome::response_too_large: return "Invocation failed, response too large.";
+    case upstream::CallOutcome::circuit_open: return "Invocation failed, the function is unavailable.";
     default: return "Invocation failed, status code 500";  // Azure maps transport failures to 500
   }
 }
@@ -50,7 +51,7 @@ std::string refusal_text(const upstream::HttpResponse& response) {
 
 HubDispatcher::HubDispatcher(boost::asio::any_io_executor executor, const config::Config& config,
                              std::shared_ptr<const auth::KeyRing> keys, hub::HubRegistry& registry,
-                             upstream::HttpClient& upstream, backplane::Backplane& backplane)
+                             upstream::ReliableUpstream& upstream, backplane::Backplane& backplane)
     : executor_(std::move(executor)),
       config_(config),
       keys_(std::move(keys)),
@@ -74,7 +75,8 @@ void HubDispatcher::deliver(std::shared_ptr<connection::Connection> connection, 
     };
   }
   const auto kind = connection->protocol();
-  auto request = upstream::build_upstream_request(config_.upstream.rules, *keys_, connection->identity(), kind, event);
+  auto request = upstream::build_upstream_request(config_.upstream.rules, *keys_, connection->identity(), kind, event,
+                                                  std::chrono::system_clock::now());
   if (!request) {
     // No rule matches: like Azure, the event isn't sent. An invoke still gets its one Completion.
     metrics().upstream_requests.with("no_rule").inc();
@@ -85,8 +87,11 @@ void HubDispatcher::deliver(std::shared_ptr<connection::Connection> connection, 
   }
   auto started = std::chrono::steady_clock::now();
   auto event_ptr = std::make_shared<connection::UpstreamEvent>(std::move(event));
-  upstream_.post(std::move(*request), [this, connection, event_ptr, done = std::move(done), started](
-                                          upstream::CallOutcome outcome, upstream::HttpResponse response) {
+  auto delivery = event_ptr->kind == UpstreamEventKind::message ? upstream::Delivery::at_most_once
+                                                                : upstream::Delivery::at_least_once;
+  upstream_.send(std::move(*request), delivery, [this, connection, event_ptr, done = std::move(done), started](
+                                                    upstream::CallOutcome outcome, upstream::HttpResponse response,
+                                                    std::size_t) {
     metrics().upstream_latency.observe(std::chrono::steady_clock::now() - started);
     on_reply(connection, *event_ptr, outcome, std::move(response));
     done();

@@ -10,14 +10,14 @@
 #include "config/config.hpp"
 #include "connection/connection.hpp"
 #include "hub/hub_registry.hpp"
-#include "upstream/http_client.hpp"
+#include "upstream/reliable_upstream.hpp"
 
 namespace sb::http {
 
 class HubDispatcher : public connection::ConnectionObserver {
  public:
   HubDispatcher(boost::asio::any_io_executor executor, const config::Config& config,
-                std::shared_ptr<const auth::KeyRing> keys, hub::HubRegistry& registry, upstream::HttpClient& upstream,
+                std::shared_ptr<const auth::KeyRing> keys, hub::HubRegistry& registry, upstream::ReliableUpstream& upstream,
                 backplane::Backplane& backplane);
 
   void on_open(connection::Connection& connection) override;
@@ -38,7 +38,7 @@ class HubDispatcher : public connection::ConnectionObserver {
   const config::Config& config_;
   std::shared_ptr<const auth::KeyRing> keys_;
   hub::HubRegistry& registry_;
-  upstream::HttpClient& upstream_;
+  upstream::ReliableUpstream& upstream_;
   backplane::Backplane& backplane_;
   std::size_t live_connections_ = 0;
 };

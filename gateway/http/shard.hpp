@@ -9,6 +9,7 @@
 #include "http/hub_dispatcher.hpp"
 #include "hub/hub_registry.hpp"
 #include "upstream/http_client.hpp"
+#include "upstream/reliable_upstream.hpp"
 
 namespace sb::http {
 
@@ -19,12 +20,19 @@ struct Shard {
         upstream(io.get_executor(), upstream::HttpClientLimits{config.upstream.timeout,
                                                                std::max<std::size_t>(1, config.upstream.max_concurrency / thread_count),
                                                                100'000, config.upstream.max_response_bytes,
-                                                               std::chrono::milliseconds(4'000)}) {}
+                                                               std::chrono::milliseconds(4'000)}),
+        reliable_upstream(io.get_executor(), upstream,
+                          upstream::RetryPolicy{config.upstream.retries + 1, std::chrono::milliseconds(200),
+                                                std::chrono::milliseconds(5'000)},
+                          upstream::CircuitPolicy{config.upstream.circuit_failures == 0 ? static_cast<std::size_t>(-1)
+                                                                                        : config.upstream.circuit_failures,
+                                                  config.upstream.circuit_open}) {}
 
   boost::asio::io_context io;
   connection::ConnectionSet connections;
   hub::HubRegistry registry;
   upstream::HttpClient upstream;
+  upstream::ReliableUpstream reliable_upstream;
   std::unique_ptr<HubDispatcher> dispatcher;  // needs the backplane, which needs every shard: set after
 };
 

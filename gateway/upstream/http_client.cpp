@@ -26,6 +26,7 @@ std::string_view to_string(CallOutcome outcome) {
     case CallOutcome::network_error: return "network_error";
     case CallOutcome::response_too_large: return "response_too_large";
     case CallOutcome::overloaded: return "overloaded";
+    case CallOutcome::circuit_open: return "circuit_open";
   }
   return "unknown";
 }

@@ -25,6 +25,7 @@ enum class CallOutcome {
   network_error,
   response_too_large,
   overloaded,          // the waiting line is full
+  circuit_open,        // not sent: the function's circuit is open (ReliableUpstream)
 };
 
 std::string_view to_string(CallOutcome outcome);

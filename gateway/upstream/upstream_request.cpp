@@ -21,11 +21,22 @@ std::string format_claims_header(const auth::Claims& claims) {
   return out;
 }
 
+std::string path_and_query_of(std::string_view url) {
+  auto scheme = url.find("://");
+  if (scheme == std::string_view::npos) return "/";
+  auto start = url.find_first_of("/?", scheme + 3);
+  if (start == std::string_view::npos) return "/";
+  std::string target(url.substr(start));
+  if (target[0] == '?') target.insert(0, "/");  // what the HTTP client sends for "http://host?q"
+  return target;
+}
+
 std::optional<UpstreamRequest> build_upstream_request(const std::vector<config::UpstreamRule>& rules,
                                                       const auth::KeyRing& keys,
                                                       const connection::ConnectionIdentity& identity,
                                                       protocol::HubProtocolKind protocol,
-                                                      const connection::UpstreamEvent& event) {
+                                                      const connection::UpstreamEvent& event,
+                                                      std::chrono::system_clock::time_point now) {
   using connection::UpstreamEventKind;
   std::string_view category = event.kind == UpstreamEventKind::message ? "messages" : "connections";
   std::string_view name = event.kind == UpstreamEventKind::connected      ? std::string_view("connected")
@@ -69,6 +80,11 @@ std::optional<UpstreamRequest> build_upstream_request(const std::vector<config::
       request.body = event.message.raw;
       break;
   }
+  // Signed once, so a retry carries the same timestamp and event id (the function de-duplicates on it).
+  auto seconds = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
+  h.emplace_back("X-Switchboard-Timestamp", seconds);
+  h.emplace_back("X-Switchboard-Signature",
+                 auth::request_signature(keys, seconds, "POST", path_and_query_of(request.url), request.body));
   return request;
 }
 

@@ -2,6 +2,7 @@
 // Builds the POST for one upstream event exactly in Azure's serverless format (PROTOCOL.md part 2 §2,
 // part 3 §3.3): URL from the first matching rule, X-ASRS-* headers, one sha256= signature per key,
 // and the body. Pure.
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,7 +28,11 @@ std::optional<UpstreamRequest> build_upstream_request(const std::vector<config::
                                                       const auth::KeyRing& keys,
                                                       const connection::ConnectionIdentity& identity,
                                                       protocol::HubProtocolKind protocol,
-                                                      const connection::UpstreamEvent& event);
+                                                      const connection::UpstreamEvent& event,
+                                                      std::chrono::system_clock::time_point now);
+
+// "/path?query" of an absolute http URL ("/" when it has no path).
+std::string path_and_query_of(std::string_view url);
 
 // "type: value, type: value" (.NET Claim.ToString() joined by ", ").
 std::string format_claims_header(const auth::Claims& claims);

@@ -95,9 +95,15 @@ class Reply {
 
 using Handler = std::function<void(const Context&, Reply&)>;
 
+// Which signature an event must carry. Switchboard signs the whole request (X-Switchboard-Signature,
+// with a timestamp); Azure SignalR Service signs only the connection id (X-ASRS-Signature).
+enum class SignatureMode { switchboard, azure };
+
 struct AppOptions {
-  std::vector<std::string> access_keys{};   // keys that may sign X-ASRS-Signature (primary, secondary, ...)
+  std::vector<std::string> access_keys{};   // keys that may sign events (primary, secondary, ...)
   bool validate_signature = true;           // with no keys, every event is refused with 401
+  SignatureMode signature_mode = SignatureMode::switchboard;  // azure: behind Azure SignalR Service
+  std::chrono::seconds signature_tolerance{300};  // switchboard mode: how old (or new) a timestamp may be
   std::string upstream_path = "/upstream";  // the path the gateway's --upstream URL points at
   std::size_t max_body_bytes = 16 << 20;    // larger upstream bodies get 413; the gateway's own cap is lower
   std::size_t max_threads = 256;            // handler threads; cpp-httplib holds one per open connection

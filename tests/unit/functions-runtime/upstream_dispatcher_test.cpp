@@ -19,7 +19,10 @@ namespace {
 constexpr const char* kAccessKey = "7aab239577fd4f24bc919802fb629f5f";
 constexpr const char* kConnectionId = "0f9c97a2f0bf4706afe87a14e0797b11";
 
-// A correctly signed event as the gateway sends it (PROTOCOL.md part 2 §2.3, §2.5).
+constexpr long long kNow = 1'700'000'000;
+
+// A correctly signed event as the gateway sends it (PROTOCOL.md part 2 §2.3, §2.5, part 3 §3.3): both
+// signatures, so the same request passes in either signature mode.
 UpstreamRequest event(std::string category, std::string event_name, std::string body) {
   UpstreamRequest request;
   request.headers = {{"Content-Type", "application/json; charset=utf-8"},
@@ -27,8 +30,13 @@ UpstreamRequest event(std::string category, std::string event_name, std::string 
                      {"X-ASRS-Category", std::move(category)},
                      {"X-ASRS-Event", std::move(event_name)},
                      {"X-ASRS-Connection-Id", kConnectionId},
-                     {"X-ASRS-Signature", switchboard::detail::sign_connection_id(kAccessKey, kConnectionId)}};
+                     {"X-ASRS-Signature", switchboard::detail::sign_connection_id(kAccessKey, kConnectionId)},
+                     {"X-Switchboard-Timestamp", std::to_string(kNow)}};
+  request.target = "/upstream";
+  request.now_seconds = kNow;
   request.body = std::move(body);
+  request.headers.emplace("X-Switchboard-Signature",
+                          switchboard::detail::sign_request(kAccessKey, std::to_string(kNow), "POST", "/upstream", request.body));
   return request;
 }
 
@@ -103,16 +111,58 @@ TEST_CASE("names the missing X-ASRS header in a 400") {
   }
 }
 
-TEST_CASE("refuses an event whose signature matches no access key with 401") {
+TEST_CASE("in Azure mode refuses an event whose X-ASRS-Signature matches no access key with 401") {
+  const UpstreamDispatcher azure(switchboard::AppOptions{.access_keys = {kAccessKey},
+                                                         .signature_mode = switchboard::SignatureMode::azure});
+  CHECK(azure.dispatch(connected()).status == 200);
   SUBCASE("signed with another key") {
     UpstreamRequest request = connected();
     set_header(request, "X-ASRS-Signature", switchboard::detail::sign_connection_id("other", kConnectionId));
-    CHECK(dispatcher_with_keys({kAccessKey}).dispatch(request).status == 401);
+    CHECK(azure.dispatch(request).status == 401);
   }
   SUBCASE("not signed") {
     UpstreamRequest request = connected();
     request.headers.erase("X-ASRS-Signature");
-    CHECK(dispatcher_with_keys({kAccessKey}).dispatch(request).status == 401);
+    CHECK(azure.dispatch(request).status == 401);
+  }
+}
+
+TEST_CASE("by default checks X-Switchboard-Signature over the whole request and its timestamp") {
+  const UpstreamDispatcher dispatcher = dispatcher_with_keys({kAccessKey});
+  CHECK(dispatcher.dispatch(connected()).status == 200);
+  SUBCASE("the Azure signature alone is not enough") {
+    UpstreamRequest request = connected();
+    request.headers.erase("X-Switchboard-Signature");
+    CHECK(dispatcher.dispatch(request).status == 401);
+  }
+  SUBCASE("another key") {
+    UpstreamRequest request = connected();
+    set_header(request, "X-Switchboard-Signature",
+               switchboard::detail::sign_request("other", std::to_string(kNow), "POST", "/upstream", request.body));
+    CHECK(dispatcher.dispatch(request).status == 401);
+  }
+  SUBCASE("a body changed after signing") {
+    UpstreamRequest request = connected();
+    request.body = R"({"type":11})";
+    CHECK(dispatcher.dispatch(request).status == 401);
+  }
+  SUBCASE("another path") {
+    UpstreamRequest request = connected();
+    request.target = "/upstream?x=1";
+    CHECK(dispatcher.dispatch(request).status == 401);
+  }
+  SUBCASE("a timestamp outside the 5-minute window, either way") {
+    UpstreamRequest request = connected();
+    request.now_seconds = kNow + 301;
+    CHECK(dispatcher.dispatch(request).status == 401);
+    request.now_seconds = kNow - 301;
+    CHECK(dispatcher.dispatch(request).status == 401);
+    request.now_seconds = kNow + 299;
+    CHECK(dispatcher.dispatch(request).status == 200);
+  }
+  SUBCASE("a second key signs too (rotation)") {
+    const UpstreamDispatcher rotated = dispatcher_with_keys({"new-key", kAccessKey});
+    CHECK(rotated.dispatch(connected()).status == 200);
   }
   SUBCASE("no access key configured") { CHECK(dispatcher_with_keys({}).dispatch(connected()).status == 401); }
 }
@@ -120,6 +170,7 @@ TEST_CASE("refuses an event whose signature matches no access key with 401") {
 TEST_CASE("skips the signature check when validation is turned off") {
   UpstreamRequest request = connected();
   request.headers.erase("X-ASRS-Signature");
+  request.headers.erase("X-Switchboard-Signature");
   const UpstreamDispatcher dispatcher(switchboard::AppOptions{.validate_signature = false});
   CHECK(dispatcher.dispatch(request).status == 200);
 }

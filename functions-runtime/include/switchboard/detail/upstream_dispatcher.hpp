@@ -23,6 +23,9 @@ namespace switchboard::detail {
 struct UpstreamRequest {
   HeaderMap headers;  // as received
   std::string body;
+  std::string method = "POST";
+  std::string target;  // path and query as received, for X-Switchboard-Signature
+  long long now_seconds = 0;  // unix time of arrival, for the signature's tolerance window
 };
 
 struct UpstreamResponse {

@@ -1,5 +1,8 @@
 #include "upstream/upstream_request.hpp"
 
+#include "auth/crypto.hpp"
+#include "auth/upstream_signature.hpp"
+
 #include <doctest/doctest.h>
 
 #include <string>
@@ -11,6 +14,10 @@ using sb::connection::UpstreamEventKind;
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
 namespace {
+
+std::string request_signature_of(std::string_view ts, std::string_view path, std::string_view body);
+
+const auto kNow = std::chrono::system_clock::time_point(std::chrono::seconds(1700000000));
 
 const sb::auth::KeyRing keys{{"7aab239577fd4f24bc919802fb629f5f", "a5f2815d0d0c4b00bd27e832432f91ab"}};
 const std::string signature =
@@ -51,11 +58,15 @@ UpstreamEvent message_event(std::string target, std::string raw) {
   return event;
 }
 
+std::string request_signature_of(std::string_view ts, std::string_view path, std::string_view body) {
+  return sb::auth::request_signature(keys, ts, "POST", path, body);
+}
+
 }  // namespace
 
 TEST_CASE("writes exactly the Azure headers for an anonymous connection") {
   auto request =
-      build_upstream_request(rules({"http://fn/api"}), keys, anonymous(), sb::protocol::HubProtocolKind::json, event_of(UpstreamEventKind::connected));
+      build_upstream_request(rules({"http://fn/api"}), keys, anonymous(), sb::protocol::HubProtocolKind::json, event_of(UpstreamEventKind::connected), kNow);
   REQUIRE(request.has_value());
   CHECK(request->url == "http://fn/api");
   REQUIRE(request->event_id.size() == 22);
@@ -64,7 +75,9 @@ TEST_CASE("writes exactly the Azure headers for an anonymous connection") {
                    {"X-ASRS-Category", "connections"},
                    {"X-ASRS-Event", "connected"},
                    {"X-ASRS-Signature", signature},
-                   {"X-Switchboard-Event-Id", request->event_id}};
+                   {"X-Switchboard-Event-Id", request->event_id},
+                   {"X-Switchboard-Timestamp", "1700000000"},
+                   {"X-Switchboard-Signature", request_signature_of("1700000000", "/api", R"({"type":10})")}};
   CHECK(request->headers == expected);
   CHECK(request->content_type == "application/json");
   CHECK(request->body == R"({"type":10})");
@@ -76,7 +89,7 @@ TEST_CASE("adds user id, claims and client query only when present") {
   identity.claims = {{"a", "b"}, {"c", "d"}};
   identity.client_query = "?hub=Chat&id=abc";
   auto request =
-      build_upstream_request(rules({"http://fn/api"}), keys, identity, sb::protocol::HubProtocolKind::json, event_of(UpstreamEventKind::connected));
+      build_upstream_request(rules({"http://fn/api"}), keys, identity, sb::protocol::HubProtocolKind::json, event_of(UpstreamEventKind::connected), kNow);
   REQUIRE(request.has_value());
   Headers expected{{"X-ASRS-Connection-Id", "0f9c97a2f0bf4706afe87a14e0797b11"},
                    {"X-ASRS-Hub", "Chat"},
@@ -86,14 +99,31 @@ TEST_CASE("adds user id, claims and client query only when present") {
                    {"X-ASRS-User-Claims", "a: b, c: d"},
                    {"X-ASRS-Client-Query", "?hub=Chat&id=abc"},
                    {"X-ASRS-Signature", signature},
-                   {"X-Switchboard-Event-Id", request->event_id}};
+                   {"X-Switchboard-Event-Id", request->event_id},
+                   {"X-Switchboard-Timestamp", "1700000000"},
+                   {"X-Switchboard-Signature", request_signature_of("1700000000", "/api", R"({"type":10})")}};
   CHECK(request->headers == expected);
+}
+
+TEST_CASE("signs the whole request: timestamp, method, path and query, body") {
+  auto request = build_upstream_request(rules({"http://fn:7071/api/{hub}?code=x"}), keys, anonymous(),
+                                        sb::protocol::HubProtocolKind::json, event_of(UpstreamEventKind::connected), kNow);
+  REQUIRE(request.has_value());
+  // Computed independently: HMAC-SHA256(key, "1700000000\nPOST\n/api/Chat?code=x\n{\"type\":10}").
+  std::string message = "1700000000\nPOST\n/api/Chat?code=x\n{\"type\":10}";
+  std::string expected = "v1=" + sb::auth::to_hex(sb::auth::hmac(sb::auth::HashAlgorithm::sha256, keys.keys[0], message));
+  if (keys.keys.size() > 1)
+    expected += ",v1=" + sb::auth::to_hex(sb::auth::hmac(sb::auth::HashAlgorithm::sha256, keys.keys[1], message));
+  std::string actual;
+  for (const auto& [name, value] : request->headers)
+    if (name == "X-Switchboard-Signature") actual = value;
+  CHECK(actual == expected);
 }
 
 TEST_CASE("gives every event its own event id") {
   auto r = rules({"http://fn/api"});
-  auto first = build_upstream_request(r, keys, anonymous(), sb::protocol::HubProtocolKind::json, event_of(UpstreamEventKind::connected));
-  auto second = build_upstream_request(r, keys, anonymous(), sb::protocol::HubProtocolKind::json, event_of(UpstreamEventKind::connected));
+  auto first = build_upstream_request(r, keys, anonymous(), sb::protocol::HubProtocolKind::json, event_of(UpstreamEventKind::connected), kNow);
+  auto second = build_upstream_request(r, keys, anonymous(), sb::protocol::HubProtocolKind::json, event_of(UpstreamEventKind::connected), kNow);
   REQUIRE(first.has_value());
   REQUIRE(second.has_value());
   CHECK(first->event_id != second->event_id);
@@ -109,7 +139,7 @@ TEST_CASE("formats the claims header as .NET Claim.ToString joined by comma and 
 TEST_CASE("writes the disconnected body with the error only when there is one") {
   auto r = rules({"http://fn/api"});
   SUBCASE("clean") {
-    auto request = build_upstream_request(r, keys, anonymous(), sb::protocol::HubProtocolKind::json, event_of(UpstreamEventKind::disconnected));
+    auto request = build_upstream_request(r, keys, anonymous(), sb::protocol::HubProtocolKind::json, event_of(UpstreamEventKind::disconnected), kNow);
     REQUIRE(request.has_value());
     CHECK(request->body == R"({"type":11})");
     CHECK(request->content_type == "application/json");
@@ -119,14 +149,14 @@ TEST_CASE("writes the disconnected body with the error only when there is one") 
   SUBCASE("with an error") {
     auto event = event_of(UpstreamEventKind::disconnected);
     event.error = "x";
-    auto request = build_upstream_request(r, keys, anonymous(), sb::protocol::HubProtocolKind::json, event);
+    auto request = build_upstream_request(r, keys, anonymous(), sb::protocol::HubProtocolKind::json, event, kNow);
     REQUIRE(request.has_value());
     CHECK(request->body == R"({"type":11,"error":"x"})");
   }
   SUBCASE("with an error that needs escaping") {
     auto event = event_of(UpstreamEventKind::disconnected);
     event.error = "say \"hi\"";
-    auto request = build_upstream_request(r, keys, anonymous(), sb::protocol::HubProtocolKind::json, event);
+    auto request = build_upstream_request(r, keys, anonymous(), sb::protocol::HubProtocolKind::json, event, kNow);
     REQUIRE(request.has_value());
     CHECK(request->body == R"({"type":11,"error":"say \"hi\""})");
   }
@@ -134,7 +164,7 @@ TEST_CASE("writes the disconnected body with the error only when there is one") 
 
 TEST_CASE("sends a message event's raw record as the body") {
   std::string raw = R"({"type":1,"invocationId":"0","target":"broadcast","arguments":["hi"]})";
-  auto request = build_upstream_request(rules({"http://fn/api"}), keys, anonymous(), sb::protocol::HubProtocolKind::json, message_event("broadcast", raw));
+  auto request = build_upstream_request(rules({"http://fn/api"}), keys, anonymous(), sb::protocol::HubProtocolKind::json, message_event("broadcast", raw), kNow);
   REQUIRE(request.has_value());
   CHECK(request->body == raw);
   CHECK(request->content_type == "application/json");
@@ -145,29 +175,29 @@ TEST_CASE("sends a message event's raw record as the body") {
 TEST_CASE("uses the first matching rule") {
   auto r = rules({"hub=other;url=http://other/", "category=connections;url=http://connections/",
                   "event=broadcast;url=http://broadcast/", "http://fallback/"});
-  auto connected = build_upstream_request(r, keys, anonymous(), sb::protocol::HubProtocolKind::json, event_of(UpstreamEventKind::connected));
+  auto connected = build_upstream_request(r, keys, anonymous(), sb::protocol::HubProtocolKind::json, event_of(UpstreamEventKind::connected), kNow);
   REQUIRE(connected.has_value());
   CHECK(connected->url == "http://connections/");
-  auto broadcast = build_upstream_request(r, keys, anonymous(), sb::protocol::HubProtocolKind::json, message_event("broadcast", "{}"));
+  auto broadcast = build_upstream_request(r, keys, anonymous(), sb::protocol::HubProtocolKind::json, message_event("broadcast", "{}"), kNow);
   REQUIRE(broadcast.has_value());
   CHECK(broadcast->url == "http://broadcast/");
-  auto echo = build_upstream_request(r, keys, anonymous(), sb::protocol::HubProtocolKind::json, message_event("echo", "{}"));
+  auto echo = build_upstream_request(r, keys, anonymous(), sb::protocol::HubProtocolKind::json, message_event("echo", "{}"), kNow);
   REQUIRE(echo.has_value());
   CHECK(echo->url == "http://fallback/");
 }
 
 TEST_CASE("sends nothing when no rule matches") {
   auto r = rules({"hub=other;url=http://other/", "event=connected;url=http://c/"});
-  CHECK_FALSE(build_upstream_request(r, keys, anonymous(), sb::protocol::HubProtocolKind::json, message_event("broadcast", "{}")).has_value());
-  CHECK_FALSE(build_upstream_request({}, keys, anonymous(), sb::protocol::HubProtocolKind::json, event_of(UpstreamEventKind::connected)).has_value());
+  CHECK_FALSE(build_upstream_request(r, keys, anonymous(), sb::protocol::HubProtocolKind::json, message_event("broadcast", "{}"), kNow).has_value());
+  CHECK_FALSE(build_upstream_request({}, keys, anonymous(), sb::protocol::HubProtocolKind::json, event_of(UpstreamEventKind::connected), kNow).has_value());
 }
 
 TEST_CASE("expands the URL template for the event") {
   auto r = rules({"http://fn:7071/api/{hub}/{category}/{event}"});
-  auto message = build_upstream_request(r, keys, anonymous(), sb::protocol::HubProtocolKind::json, message_event("send to/all", "{}"));
+  auto message = build_upstream_request(r, keys, anonymous(), sb::protocol::HubProtocolKind::json, message_event("send to/all", "{}"), kNow);
   REQUIRE(message.has_value());
   CHECK(message->url == "http://fn:7071/api/Chat/messages/send%20to%2Fall");
-  auto disconnected = build_upstream_request(r, keys, anonymous(), sb::protocol::HubProtocolKind::json, event_of(UpstreamEventKind::disconnected));
+  auto disconnected = build_upstream_request(r, keys, anonymous(), sb::protocol::HubProtocolKind::json, event_of(UpstreamEventKind::disconnected), kNow);
   REQUIRE(disconnected.has_value());
   CHECK(disconnected->url == "http://fn:7071/api/Chat/connections/disconnected");
 }

@@ -1,0 +1,131 @@
+#include "upstream/reliable_upstream.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+
+#include "common/log.hpp"
+#include "common/metrics.hpp"
+
+namespace sb::upstream {
+
+bool is_retryable(Delivery delivery, CallOutcome outcome, int status) {
+  if (outcome == CallOutcome::connect_failed) return true;  // never reached the function: safe for anything
+  if (delivery == Delivery::at_most_once) return false;
+  if (outcome == CallOutcome::timeout || outcome == CallOutcome::network_error) return true;
+  return outcome == CallOutcome::ok && status >= 500;
+}
+
+std::chrono::milliseconds backoff_delay(const RetryPolicy& policy, std::size_t retry) {
+  auto delay = policy.base_delay;
+  for (std::size_t i = 1; i < retry && delay < policy.max_delay; ++i) delay *= 2;
+  return std::min(delay, policy.max_delay);
+}
+
+namespace {
+
+// The circuit's key: "http://host:port" of the URL, so every path of one function shares it.
+std::string authority_of(const std::string& url) {
+  auto scheme = url.find("://");
+  auto end = scheme == std::string::npos ? std::string::npos : url.find_first_of("/?#", scheme + 3);
+  return url.substr(0, end);
+}
+
+bool is_failure(CallOutcome outcome, int status) {
+  switch (outcome) {
+    case CallOutcome::connect_failed:
+    case CallOutcome::timeout:
+    case CallOutcome::network_error:
+      return true;
+    case CallOutcome::ok:
+      return status >= 500;
+    default:
+      return false;  // too large, bad URL, overloaded: the function itself isn't shown to be down
+  }
+}
+
+}  // namespace
+
+struct ReliableUpstream::Attempt {
+  UpstreamRequest request;
+  Delivery delivery;
+  Callback callback;
+  std::size_t attempts = 0;
+  std::unique_ptr<boost::asio::steady_timer> timer;
+};
+
+ReliableUpstream::ReliableUpstream(boost::asio::any_io_executor executor, HttpClient& client, RetryPolicy retry,
+                                   CircuitPolicy circuit)
+    : executor_(std::move(executor)),
+      client_(client),
+      retry_(retry),
+      circuit_policy_(circuit),
+      jitter_(std::random_device{}()) {}
+
+CircuitBreaker& ReliableUpstream::circuit_for(const std::string& url) {
+  auto key = authority_of(url);
+  auto it = circuits_.find(key);
+  if (it == circuits_.end()) it = circuits_.emplace(key, CircuitBreaker(circuit_policy_)).first;
+  return it->second;
+}
+
+void ReliableUpstream::send(UpstreamRequest request, Delivery delivery, Callback callback) {
+  auto attempt = std::make_shared<Attempt>();
+  attempt->request = std::move(request);
+  attempt->delivery = delivery;
+  attempt->callback = std::move(callback);
+  auto& circuit = circuit_for(attempt->request.url);
+  if (delivery == Delivery::at_most_once && !circuit.allow(std::chrono::steady_clock::now())) {
+    metrics().upstream_requests.with("circuit_open").inc();
+    boost::asio::post(executor_, [attempt] {
+      HttpResponse response;
+      response.error_detail = "the function's circuit is open";
+      attempt->callback(CallOutcome::circuit_open, std::move(response), 0);
+    });
+    return;
+  }
+  start_attempt(std::move(attempt));
+}
+
+void ReliableUpstream::start_attempt(std::shared_ptr<Attempt> attempt) {
+  ++attempt->attempts;
+  // The request is copied per attempt: the client consumes it, and a retry sends the same bytes.
+  client_.post(attempt->request, [this, attempt](CallOutcome outcome, HttpResponse response) {
+    on_result(attempt, outcome, std::move(response));
+  });
+}
+
+void ReliableUpstream::on_result(std::shared_ptr<Attempt> attempt, CallOutcome outcome, HttpResponse response) {
+  auto& circuit = circuit_for(attempt->request.url);
+  auto now = std::chrono::steady_clock::now();
+  if (is_failure(outcome, response.status)) {
+    if (circuit.on_failure(now)) {
+      metrics().upstream_circuit_opened.inc();
+      log::warn("upstream", "circuit_opened", {{"function", authority_of(attempt->request.url)}});
+    }
+  } else if (outcome == CallOutcome::ok) {
+    if (circuit.state() != CircuitState::closed)
+      log::info("upstream", "circuit_closed", {{"function", authority_of(attempt->request.url)}});
+    circuit.on_success();
+  }
+
+  if (attempt->attempts < retry_.max_attempts && is_retryable(attempt->delivery, outcome, response.status)) {
+    auto delay = backoff_delay(retry_, attempt->attempts);
+    std::uniform_real_distribution<double> jitter(0.5, 1.5);
+    delay = std::chrono::milliseconds(static_cast<long long>(static_cast<double>(delay.count()) * jitter(jitter_)));
+    metrics().upstream_retries.inc();
+    log::info("upstream", "retrying",
+              {{"event_id", attempt->request.event_id}, {"attempt", attempt->attempts}, {"delay_ms", delay.count()},
+               {"outcome", to_string(outcome)}, {"status", response.status}});
+    attempt->timer = std::make_unique<boost::asio::steady_timer>(executor_, delay);
+    attempt->timer->async_wait([this, attempt](const boost::system::error_code& ec) {
+      if (ec) return;
+      start_attempt(attempt);
+    });
+    return;
+  }
+  auto callback = std::move(attempt->callback);
+  callback(outcome, std::move(response), attempt->attempts);
+}
+
+}  // namespace sb::upstream
