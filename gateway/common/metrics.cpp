@@ -105,6 +105,10 @@ std::string Metrics::render() const {
   negotiations.render(out);
   header(out, "switchboard_handler_exceptions_total", "Exceptions caught by the event loop (bugs).", "counter");
   sample_line(out, "switchboard_handler_exceptions_total", handler_exceptions.value());
+  header(out, "switchboard_stateful_detached_total", "Stateful connections whose socket dropped (waiting to resume).", "counter");
+  sample_line(out, "switchboard_stateful_detached_total", stateful_detached.value());
+  header(out, "switchboard_stateful_resumes_total", "Stateful connections resumed on a new socket.", "counter");
+  sample_line(out, "switchboard_stateful_resumes_total", stateful_resumes.value());
   return out;
 }
 

@@ -75,6 +75,8 @@ struct Metrics {
   CounterFamily rest_requests{"switchboard_rest_requests_total", "REST API calls, by status.", "status"};
   CounterFamily negotiations{"switchboard_negotiations_total", "Client negotiate calls, by status.", "status"};
   Counter handler_exceptions;
+  Counter stateful_detached;
+  Counter stateful_resumes;
 
   std::string render() const;
 };

@@ -164,6 +164,20 @@ const std::vector<Option>& options() {
                    c.connection.max_pending_invocations = n;
                    return std::nullopt;
                  }});
+    t.push_back({"stateful-reconnect", "on|off", d.connection.allow_stateful_reconnect ? "on" : "off",
+                 "grant stateful reconnect (withStatefulReconnect) to WebSocket clients that ask", false, ',',
+                 [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   if (v == "on" || v == "true") c.connection.allow_stateful_reconnect = true;
+                   else if (v == "off" || v == "false") c.connection.allow_stateful_reconnect = false;
+                   else return "expected on or off";
+                   return std::nullopt;
+                 }});
+    t.push_back({"stateful-reconnect-buffer-bytes", "SIZE", std::to_string(d.connection.stateful_reconnect_buffer_bytes),
+                 "unacknowledged output kept per stateful connection; when full, sends wait for acks", false, ',',
+                 bytes_into([](Config& c) -> std::size_t& { return c.connection.stateful_reconnect_buffer_bytes; })});
+    t.push_back({"stateful-reconnect-window", "DURATION", format_ms(d.connection.stateful_reconnect_window),
+                 "how long a stateful connection whose socket dropped waits for the client to resume it", false, ',',
+                 duration_into([](Config& c) -> milliseconds& { return c.connection.stateful_reconnect_window; })});
     t.push_back({"rest-max-body-bytes", "SIZE", std::to_string(d.rest.max_body_bytes), "largest REST request body",
                  false, ',', bytes_into([](Config& c) -> std::size_t& { return c.rest.max_body_bytes; })});
     t.push_back({"upstream-timeout", "DURATION", format_ms(d.upstream.timeout), "deadline of one upstream request",

@@ -3,8 +3,12 @@
 #include "common/log.hpp"
 #include "common/metrics.hpp"
 #include "connection/connection_set.hpp"
+#include "connection/message_buffer.hpp"
 #include "protocol/handshake.hpp"
 #include "protocol/hub_protocol.hpp"
+#include "protocol/json_hub_protocol.hpp"
+#include "protocol/messagepack_hub_protocol.hpp"
+#include "protocol/varint.hpp"
 
 namespace sb::connection {
 namespace {
@@ -17,7 +21,43 @@ const Frame& handshake_success() {
   return frame;
 }
 
+bool is_trackable(MessageType type) {
+  return type == MessageType::invocation || type == MessageType::stream_item || type == MessageType::completion ||
+         type == MessageType::stream_invocation || type == MessageType::cancel_invocation;
+}
+
+// Ack (8) and Sequence (9): {"type":N,"sequenceId":id} or [N, id].
+Frame sequence_frame(protocol::HubProtocolKind kind, int type, std::uint64_t id) {
+  if (kind == protocol::HubProtocolKind::json)
+    return make_frame(R"({"type":)" + std::to_string(type) + R"(,"sequenceId":)" + std::to_string(id) + "}\x1e");
+  std::string body;
+  body += static_cast<char>(0x92);
+  body += static_cast<char>(type);
+  body += '\xcf';  // uint 64, big-endian: any width is accepted
+  for (int shift = 56; shift >= 0; shift -= 8) body += static_cast<char>((id >> shift) & 0xff);
+  return make_frame(protocol::frame_with_varint(body));
+}
+
 }  // namespace
+
+// The handler a transport calls. One per transport, tagged with the generation it was attached as, so
+// the late callbacks of a replaced transport (stateful reconnect) are ignored.
+class Connection::TransportLink : public transport::TransportHandler {
+ public:
+  TransportLink(std::shared_ptr<Connection> connection, std::uint64_t generation)
+      : connection_(std::move(connection)), generation_(generation) {}
+
+  void on_transport_data(std::string_view data, transport::FrameFormat) override {
+    if (connection_->transport_generation_ == generation_) connection_->on_transport_data(data);
+  }
+  void on_transport_closed(transport::TransportEnd end, std::string_view detail) override {
+    if (connection_->transport_generation_ == generation_) connection_->on_transport_closed(end, detail);
+  }
+
+ private:
+  std::shared_ptr<Connection> connection_;  // the transport keeps its connection alive
+  std::uint64_t generation_;
+};
 
 Connection::Connection(ConnectionIdentity identity, std::shared_ptr<transport::Transport> transport,
                        ConnectionContext context)
@@ -30,7 +70,19 @@ Connection::~Connection() = default;
 void Connection::start() {
   started_at_ = last_send_ = last_receive_ = context_.connections.coarse_now();
   context_.connections.add(*this);
-  transport_->start(shared_from_this());
+  attach(std::move(transport_));
+}
+
+void Connection::attach(std::shared_ptr<transport::Transport> transport) {
+  transport_ = std::move(transport);
+  transport_->start(std::make_shared<TransportLink>(shared_from_this(), ++transport_generation_));
+}
+
+void Connection::write(Frame frame) {
+  if (!transport_) return;
+  last_send_ = context_.connections.coarse_now();
+  // A full queue makes the transport end itself; on_transport_closed records why.
+  transport_->send(std::move(frame), frame_format());
 }
 
 void Connection::send_message(const protocol::EncodedMessage& message) {
@@ -38,25 +90,31 @@ void Connection::send_message(const protocol::EncodedMessage& message) {
   if (frame) send_frame(frame);
 }
 
-void Connection::send_frame(Frame frame) {
-  if (state_ != ConnectionState::open || !transport_) return;
-  last_send_ = context_.connections.coarse_now();
+void Connection::send_frame(Frame frame, std::size_t records) {
+  if (state_ != ConnectionState::open) return;
   metrics().messages_sent.inc();
-  // A full queue makes the transport end itself; on_transport_closed records why.
-  transport_->send(std::move(frame), frame_format());
+  if (reconnect_buffer_) {
+    bool is_writable = reconnect_buffer_->add(frame, records);
+    if (reconnect_buffer_->buffered_bytes() > context_.config.max_send_queue_bytes) {
+      log::warn("connection", "send_queue_full", {{"conn", id()}, {"hub", identity_.hub}, {"buffered_bytes", reconnect_buffer_->buffered_bytes()}});
+      return finish("send_queue_full", "The client did not acknowledge messages fast enough.");
+    }
+    // Detached, or the buffer is full: kept, and written on resume or when acks make room.
+    if (!is_writable || is_detached_) return;
+  }
+  write(std::move(frame));
 }
 
 void Connection::close(const CloseRequest& request) {
   if (state_ == ConnectionState::closing || state_ == ConnectionState::closed) return;
   bool was_open = state_ == ConnectionState::open;
-  if (was_open) {
-    transport_->send(make_frame(protocol::encode_close(protocol_, request.error, request.allow_reconnect)), frame_format());
-  }
   state_ = ConnectionState::closing;
   close_reason_ = request.reason;
   close_error_ = request.error;
   log::info("connection", "closing", {{"conn", id()}, {"hub", identity_.hub}, {"reason", request.reason}});
-  if (transport_) transport_->close();
+  if (!transport_) return finish(request.reason, request.error);  // detached: nobody to tell
+  if (was_open) write(make_frame(protocol::encode_close(protocol_, request.error, request.allow_reconnect)));
+  transport_->close();
 }
 
 void Connection::drop_pending_messages() {
@@ -71,16 +129,24 @@ void Connection::on_heartbeat(std::chrono::steady_clock::time_point now) {
     return;
   }
   if (state_ != ConnectionState::open) return;
+  if (is_detached_) {
+    if (now - detached_since_ >= config.stateful_reconnect_window)
+      finish("reconnect_window_expired", "The connection was not resumed within the reconnect window.");
+    return;
+  }
+  // The server acknowledges every 1 s when something new arrived (ASP.NET MessageBuffer.AckRate).
+  if (reconnect_buffer_ && reconnect_buffer_->is_ack_due())
+    write(sequence_frame(protocol_, 8, reconnect_buffer_->take_ack()));
   if (transport_->has_inherent_keepalive()) return;  // long polling: no Pings, no client timeout
   if (is_client_timeout_armed_ && now - last_receive_ >= config.client_timeout) {
     close({"client_timeout", "Client hasn't sent a message/ping within the configured ClientTimeoutInterval.", true});
     return;
   }
   // Keep-alive follows send time, not receive time (PROTOCOL.md part 1 §5; philippseith/signalr #253).
-  if (now - last_send_ >= config.keepalive_interval) send_frame(protocol::ping_frame(protocol_));
+  if (now - last_send_ >= config.keepalive_interval) write(protocol::ping_frame(protocol_));
 }
 
-void Connection::on_transport_data(std::string_view data, transport::FrameFormat) {
+void Connection::on_transport_data(std::string_view data) {
   last_receive_ = context_.connections.coarse_now();
   if (state_ == ConnectionState::handshaking) return on_handshake_data(data);
   if (state_ == ConnectionState::open) return on_hub_data(data);
@@ -122,10 +188,16 @@ void Connection::on_handshake_data(std::string_view data) {
   pending_input_.clear();
   state_ = ConnectionState::open;
   has_opened_ = true;
-  send_frame(handshake_success());
+  // The handshake response goes alone, before the buffer exists: the client counts nothing in it, and
+  // creates its own buffer only once the handshake resolves (PROTOCOL.md part 1 §4, gateway advice).
+  write(handshake_success());
+  // Stateful reconnect needs all of: negotiated, WebSockets, and handshake version 2 (version 1 turns it off).
+  if (identity_.allows_stateful_reconnect && transport_->supports_reconnect() && request.version >= 2)
+    reconnect_buffer_ = std::make_unique<MessageBuffer>(context_.config.stateful_reconnect_buffer_bytes);
   metrics().connects.inc();
   metrics().connections_open.add(1);
-  log::debug("connection", "open", {{"conn", id()}, {"hub", identity_.hub}, {"user", identity_.user_id}});
+  log::debug("connection", "open", {{"conn", id()}, {"hub", identity_.hub}, {"user", identity_.user_id},
+                                    {"stateful", reconnect_buffer_ ? 1 : 0}});
   context_.observer.on_open(*this);
   enqueue_event({UpstreamEventKind::connected, {}, {}});
   if (!rest.empty()) on_hub_data(rest);
@@ -152,6 +224,8 @@ void Connection::on_hub_data(std::string_view data) {
   pending_input_ = std::move(rest);
   for (auto& m : messages) {
     if (state_ != ConnectionState::open) break;
+    // After a resume the client re-sends what we may already have: drop what was processed.
+    if (reconnect_buffer_ && is_trackable(m.type) && !reconnect_buffer_->on_inbound()) continue;
     on_message(std::move(m));
   }
 }
@@ -188,16 +262,56 @@ void Connection::on_message(protocol::InboundMessage&& message) {
       state_ = ConnectionState::closing;
       transport_->close();
       return;
+    case MessageType::ack:
+      if (reconnect_buffer_)
+        for (auto& frame : reconnect_buffer_->on_ack(message.sequence_id)) write(std::move(frame));
+      return;
+    case MessageType::sequence:
+      if (reconnect_buffer_) {
+        auto accepted = reconnect_buffer_->on_sequence(message.sequence_id);
+        if (!accepted) close({"protocol_error", "Connection closed with an error. " + accepted.error().message, false});
+      }
+      return;
     default:
-      // Completions (client results), stream items, cancels, acks: nothing to do in serverless mode.
+      // Completions (client results), stream items, cancels: nothing to do in serverless mode.
       return;
   }
 }
 
+bool Connection::can_resume() const { return reconnect_buffer_ && state_ == ConnectionState::open; }
+
+void Connection::resume(std::shared_ptr<transport::Transport> transport) {
+  if (!can_resume()) return transport->abort();
+  // A half-open old socket (the client saw the drop first) is replaced, not answered 409 (ASP.NET).
+  if (auto old = std::move(transport_)) {
+    ++transport_generation_;  // silence it before it reports its end
+    old->abort();
+  }
+  is_detached_ = false;
+  auto keep = std::move(kept_while_detached_);  // the new transport owns it from here
+  last_receive_ = last_send_ = context_.connections.coarse_now();
+  attach(std::move(transport));
+  metrics().stateful_resumes.inc();
+  log::info("connection", "resumed", {{"conn", id()}, {"hub", identity_.hub}});
+  // Sequence first, even with nothing to replay; then every unacknowledged message, in order.
+  write(sequence_frame(protocol_, 9, reconnect_buffer_->resume_sequence_id()));
+  for (auto& frame : reconnect_buffer_->unacknowledged_frames()) write(std::move(frame));
+}
+
 void Connection::on_transport_closed(transport::TransportEnd end, std::string_view detail) {
+  bool is_clean = end == transport::TransportEnd::closed_by_client || end == transport::TransportEnd::closed_by_server;
+  // Stateful reconnect: a socket lost without a close handshake keeps the connection for the window.
+  if (reconnect_buffer_ && state_ == ConnectionState::open && !is_clean && end != transport::TransportEnd::send_queue_full) {
+    transport_.reset();
+    is_detached_ = true;
+    kept_while_detached_ = shared_from_this();
+    detached_since_ = context_.connections.coarse_now();
+    metrics().stateful_detached.inc();
+    log::info("connection", "detached", {{"conn", id()}, {"hub", identity_.hub}, {"cause", transport::to_string(end)}});
+    return;
+  }
   std::string reason = close_reason_.empty() ? std::string(transport::to_string(end)) : close_reason_;
   std::string error = close_error_;
-  bool is_clean = end == transport::TransportEnd::closed_by_client || end == transport::TransportEnd::closed_by_server;
   if (error.empty() && !is_clean && close_reason_.empty())
     error = "The connection ended: " + std::string(transport::to_string(end));
   if (end == transport::TransportEnd::send_queue_full)
@@ -209,7 +323,12 @@ void Connection::finish(std::string_view reason, std::string error) {
   if (state_ == ConnectionState::closed) return;
   state_ = ConnectionState::closed;
   context_.connections.remove(*this);
-  transport_.reset();  // breaks the transport <-> connection cycle
+  is_detached_ = false;
+  auto keep = std::move(kept_while_detached_);  // alive until the end of this function
+  if (auto transport = std::move(transport_)) {
+    ++transport_generation_;
+    transport->abort();  // no-op when it has already ended; breaks the transport <-> connection cycle
+  }
   metrics().disconnects.with(reason).inc();
   log::debug("connection", "closed", {{"conn", id()}, {"hub", identity_.hub}, {"reason", reason}});
   if (!has_opened_) return;  // never handshaken: upstream never heard of it

@@ -7,6 +7,7 @@
 // Guarantees (PROTOCOL.md part 3 §3.3): `connected` is delivered before any message; messages are
 // delivered one at a time in the order received; `disconnected` is delivered exactly once, last.
 #include <chrono>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -33,6 +34,7 @@ struct ConnectionIdentity {
   std::string user_id;   // empty: anonymous
   auth::Claims claims;
   std::string client_query;  // "?…" as forwarded upstream (secrets removed), or empty
+  bool allows_stateful_reconnect = false;  // negotiated with useStatefulReconnect and granted
 };
 
 enum class ConnectionState { handshaking, open, closing, closed };
@@ -68,10 +70,12 @@ struct ConnectionContext {
   ConnectionObserver& observer;
 };
 
-class Connection : public transport::TransportHandler, public std::enable_shared_from_this<Connection> {
+class MessageBuffer;
+
+class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(ConnectionIdentity identity, std::shared_ptr<transport::Transport> transport, ConnectionContext context);
-  ~Connection() override;
+  ~Connection();
 
   void start();
 
@@ -86,8 +90,9 @@ class Connection : public transport::TransportHandler, public std::enable_shared
 
   // Queues a message encoded for every protocol; picks this connection's encoding.
   void send_message(const protocol::EncodedMessage& message);
-  // Queues a frame already in this connection's protocol (a Completion, a verbatim upstream reply).
-  void send_frame(Frame frame);
+  // Queues a frame already in this connection's protocol (a Completion, a verbatim upstream reply)
+  // holding `records` hub messages (stateful reconnect counts them).
+  void send_frame(Frame frame, std::size_t records = 1);
   // Sends a Close message (when the handshake is done), flushes, and closes. Idempotent.
   void close(const CloseRequest& request);
   // Drops client messages not yet delivered upstream: a function that refused `connected` must not see
@@ -97,12 +102,20 @@ class Connection : public transport::TransportHandler, public std::enable_shared
   // Called by the heartbeat once per second.
   void on_heartbeat(std::chrono::steady_clock::time_point now);
 
-  // transport::TransportHandler
-  void on_transport_data(std::string_view data, transport::FrameFormat format) override;
-  void on_transport_closed(transport::TransportEnd end, std::string_view detail) override;
+  // Stateful reconnect (PROTOCOL.md part 1 §4): true while this connection may take a new WebSocket
+  // (it uses stateful reconnect and hasn't ended). resume() attaches it, replacing any old one, sends
+  // Sequence and replays every unacknowledged message; the upstream sees nothing of it.
+  bool can_resume() const;
+  void resume(std::shared_ptr<transport::Transport> transport);
 
  private:
   friend class ConnectionSet;
+  class TransportLink;
+
+  void on_transport_data(std::string_view data);
+  void on_transport_closed(transport::TransportEnd end, std::string_view detail);
+  void attach(std::shared_ptr<transport::Transport> transport);
+  void write(Frame frame);  // to the transport if one is attached; nothing else
 
   void on_handshake_data(std::string_view data);
   void on_hub_data(std::string_view data);
@@ -132,6 +145,12 @@ class Connection : public transport::TransportHandler, public std::enable_shared
   bool has_event_in_flight_ = false;
   std::string close_reason_;  // set once by whoever ends the connection first
   std::string close_error_;   // the `disconnected` event's error
+
+  std::unique_ptr<MessageBuffer> reconnect_buffer_;  // only for stateful-reconnect connections
+  std::uint64_t transport_generation_ = 0;             // callbacks from older transports are ignored
+  bool is_detached_ = false;                           // stateful: socket lost, waiting for a resume
+  std::shared_ptr<Connection> kept_while_detached_;    // no transport owns it then: the window does
+  std::chrono::steady_clock::time_point detached_since_;
 
   std::size_t set_index_ = static_cast<std::size_t>(-1);  // position in ConnectionSet
 };

@@ -92,7 +92,11 @@ Response handle_negotiate(const Request& request, GatewayContext& context) {
   // Version 0 clients use the connection id as the token (PROTOCOL.md part 1 §1).
   negotiate.connection_token = version >= 1 ? random_id() : negotiate.connection_id;
 
-  NegotiatedConnection pending{negotiate.connection_id, hub.hub, auth::user_id_from_claims(token->claims), token->claims};
+  // Granted only to a client that asks (useStatefulReconnect=true, read case-insensitively as ASP.NET does).
+  negotiate.use_stateful_reconnect =
+      context.config.connection.allow_stateful_reconnect && query_value(hub.params, "useStatefulReconnect") == "true";
+  NegotiatedConnection pending{negotiate.connection_id, hub.hub, auth::user_id_from_claims(token->claims), token->claims,
+                               negotiate.use_stateful_reconnect};
   if (!context.negotiated.add(negotiate.connection_token, std::move(pending), std::chrono::steady_clock::now())) {
     log::warn("client", "negotiate_table_full", {{"hub", hub.hub}});
     auto response = json_error(request, 429, "TooManyRequests", "Too many pending connections; retry shortly.");
@@ -148,6 +152,7 @@ ConnectDecision open_connection(const Request& request, ClientRequest& client, G
     }
     identity.connection_id = std::move(pending->connection_id);
     identity.user_id = std::move(pending->user_id);
+    identity.allows_stateful_reconnect = pending->allows_stateful_reconnect;
   }
   identity.hub = client.hub;
   identity.hub_key = hub::hub_key_of(client.hub);

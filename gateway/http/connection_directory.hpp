@@ -10,6 +10,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "connection/connection.hpp"
 #include "transport/transport.hpp"
 
 namespace sb::http {
@@ -18,15 +19,16 @@ enum class TransportKind { websockets, server_sent_events, long_polling };
 
 struct DirectoryEntry {
   boost::asio::any_io_executor executor;  // the connection's thread: post everything there
-  std::weak_ptr<transport::Transport> transport;
+  std::weak_ptr<transport::Transport> transport;      // SSE and long polling: where sends and polls go
   TransportKind kind{};
   std::string hub_key;
+  std::weak_ptr<connection::Connection> connection{};  // WebSockets: what a stateful reconnect resumes
 };
 
 class ConnectionDirectory {
  public:
   void add(const std::string& token, DirectoryEntry entry);
-  // nullopt when unknown or finished.
+  // nullopt when unknown or when both its transport and its connection are gone.
   std::optional<DirectoryEntry> find(const std::string& token);
 
  private:

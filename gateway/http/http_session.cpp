@@ -30,6 +30,22 @@ using beast_http::verb;
 constexpr auto request_deadline = std::chrono::seconds(30);  // whole request, against slow-header clients
 constexpr std::size_t header_limit_bytes = 16 * 1024;        // Azure: 16 KB of headers
 
+// Answers a request on a socket that has no session (a resume that can't happen), then closes it.
+void write_and_close(beast::tcp_stream stream, Response response) {
+  struct Pending {
+    beast::tcp_stream stream;
+    Response response;
+  };
+  auto pending = std::make_shared<Pending>(Pending{std::move(stream), std::move(response)});
+  pending->response.prepare_payload();
+  pending->stream.expires_after(std::chrono::seconds(5));
+  beast_http::async_write(pending->stream, pending->response, [pending](beast::error_code, std::size_t) {
+    beast::error_code ignored;
+    pending->stream.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+    pending->stream.close();
+  });
+}
+
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
   HttpSession(boost::asio::ip::tcp::socket&& socket, Shard& shard, GatewayContext& context)
@@ -141,20 +157,61 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     };
   }
 
-  void upgrade(Request request, ClientRequest& client) {
-    auto decision = open_connection(request, client, context_, /*may_create_without_id=*/true);
-    if (decision.refusal) return write(std::move(*decision.refusal));
+  transport::WebSocketLimits websocket_limits() const {
     transport::WebSocketLimits limits;
     // A WebSocket message may batch several hub records; each record is bounded by max_message_bytes.
     limits.max_message_bytes = std::max<std::size_t>(context_.config.connection.max_message_bytes * 4, 64 * 1024);
     limits.max_send_queue_bytes = context_.config.connection.max_send_queue_bytes;
-    auto ws = std::make_shared<transport::WebSocketTransport>(std::move(stream_), limits);
-    if (!client.connection_token.empty())
-      context_.directory.add(client.connection_token,
-                             {shard_.io.get_executor(), ws, TransportKind::websockets, decision.identity.hub_key});
-    ws->accept(std::move(request), [context = connection_context(), identity = std::move(decision.identity)](
+    return limits;
+  }
+
+  void upgrade(Request request, ClientRequest& client) {
+    // A live WebSocket connection asked for again: a stateful reconnect resumes it (on its own thread).
+    if (!client.connection_token.empty()) {
+      if (auto entry = context_.directory.find(client.connection_token);
+          entry && entry->kind == TransportKind::websockets && !entry->connection.expired()) {
+        return hand_off_for_resume(std::move(request), std::move(*entry));
+      }
+    }
+    auto decision = open_connection(request, client, context_, /*may_create_without_id=*/true);
+    if (decision.refusal) return write(std::move(*decision.refusal));
+    auto ws = std::make_shared<transport::WebSocketTransport>(std::move(stream_), websocket_limits());
+    ws->accept(std::move(request), [context = connection_context(), identity = std::move(decision.identity),
+                                    token = client.connection_token, &directory = context_.directory,
+                                    executor = shard_.io.get_executor()](
                                        std::shared_ptr<transport::WebSocketTransport> accepted) mutable {
-      std::make_shared<connection::Connection>(std::move(identity), std::move(accepted), context)->start();
+      auto hub_key = identity.hub_key;
+      auto connection = std::make_shared<connection::Connection>(std::move(identity), accepted, context);
+      if (!token.empty())
+        directory.add(token, {executor, accepted, TransportKind::websockets, std::move(hub_key), connection});
+      connection->start();
+    });
+  }
+
+  // The connection lives on another thread: move the socket there (same file descriptor, that thread's
+  // io_context), finish the upgrade, and resume. Nothing else touches the connection off its thread.
+  void hand_off_for_resume(Request request, DirectoryEntry entry) {
+    beast::error_code ec;
+    auto protocol = stream_.socket().local_endpoint(ec).protocol();
+    stream_.expires_never();
+    auto fd = ec ? -1 : stream_.socket().release(ec);
+    if (ec || fd < 0) return close();
+    boost::asio::post(entry.executor, [fd, protocol, executor = entry.executor, weak = entry.connection,
+                                       limits = websocket_limits(), request = std::move(request)]() mutable {
+      boost::asio::ip::tcp::socket socket(executor, protocol, fd);
+      auto connection = weak.lock();
+      if (!connection || !connection->can_resume()) {
+        // Gone: 404 (the client's reconnect fails); a live connection without stateful reconnect: 409.
+        unsigned status = connection ? 409 : 404;
+        auto response = json_error(request, status, status == 409 ? "ConnectionInUse" : "ConnectionNotFound",
+                                   status == 409 ? "The connection is already active." : "No Connection with that ID");
+        response.keep_alive(false);
+        return write_and_close(beast::tcp_stream(std::move(socket)), std::move(response));
+      }
+      auto ws = std::make_shared<transport::WebSocketTransport>(beast::tcp_stream(std::move(socket)), limits);
+      ws->accept(std::move(request), [connection](std::shared_ptr<transport::WebSocketTransport> accepted) {
+        connection->resume(std::move(accepted));
+      });
     });
   }
 

@@ -18,6 +18,7 @@ struct NegotiatedConnection {
   std::string hub;
   std::string user_id;
   auth::Claims claims;
+  bool allows_stateful_reconnect = false;
 };
 
 class NegotiatedConnections {

@@ -19,7 +19,9 @@ std::string encode_negotiate_response(const NegotiateResponse& r) {
   if (r.websockets) add(R"({"transport":"WebSockets","transferFormats":["Text","Binary"]})");
   if (r.server_sent_events) add(R"({"transport":"ServerSentEvents","transferFormats":["Text"]})");
   if (r.long_polling) add(R"({"transport":"LongPolling","transferFormats":["Text","Binary"]})");
-  out += "]}";
+  out += ']';
+  if (r.use_stateful_reconnect) out += R"(,"useStatefulReconnect":true)";
+  out += '}';
   return out;
 }
 

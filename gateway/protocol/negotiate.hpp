@@ -12,6 +12,7 @@ struct NegotiateResponse {
   bool websockets = true;
   bool server_sent_events = false;
   bool long_polling = false;
+  bool use_stateful_reconnect = false;  // written only when true: the client asked and we grant it
 };
 
 std::string encode_negotiate_response(const NegotiateResponse& response);

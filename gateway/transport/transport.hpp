@@ -50,6 +50,8 @@ class Transport {
   // True for long polling: the polls themselves show the client is there, so no Pings and no client
   // timeout (ASP.NET HasInherentKeepAlive).
   virtual bool has_inherent_keepalive() const { return false; }
+  // True for WebSockets: the only transport the clients resume with stateful reconnect.
+  virtual bool supports_reconnect() const { return false; }
 };
 
 }  // namespace sb::transport

@@ -40,6 +40,7 @@ class WebSocketTransport : public Transport, public std::enable_shared_from_this
   void abort() override;
   std::size_t queued_bytes() const override { return queued_bytes_; }
   bool supports_binary() const override { return true; }
+  bool supports_reconnect() const override { return true; }
 
  private:
   void do_read();

@@ -100,23 +100,25 @@ class MemoryLogger {
 /**
  * Builds (does not start) a HubConnection.
  * Options: user, hub ('e2e'), query (extra query string, e.g. 'welcome=1'), transport (WebSockets),
- * claims, token (overrides the minted one), protocol ('json' | 'messagepack'), version (client major: 8 or 10).
+ * claims, token (overrides the minted one), protocol ('json' | 'messagepack'), version (client major: 8 or 10),
+ * stateful (withStatefulReconnect), baseUrl (connect through another address, e.g. a proxy).
  * The connection gets: `received` (every parsed message), `logs`, and `closed` (a promise for the
  * onclose error, undefined when it closed cleanly), `clientVersion` (the full version string).
  */
-export function buildConnection(stack, { user, hub = 'e2e', query, transport = HttpTransportType.WebSockets, claims, token, protocol: protocolName = 'json', version = 8 } = {}) {
+export function buildConnection(stack, { user, hub = 'e2e', query, transport = HttpTransportType.WebSockets, claims, token, protocol: protocolName = 'json', version = 8, stateful = false, baseUrl } = {}) {
   const { signalR: s, version: clientVersion } = clientModules(version);
-  const url = `${stack.gatewayUrl}/client/?hub=${hub}${query ? `&${query}` : ''}`;
+  const url = `${baseUrl ?? stack.gatewayUrl}/client/?hub=${hub}${query ? `&${query}` : ''}`;
   const accessToken = token ?? clientToken(stack.gatewayUrl, stack.key, { user, hub, claims });
   const Protocol = protocolClass(version, protocolName === 'messagepack' ? 'messagepack' : 'json');
   const protocol = new Protocol();
   if (typeof transport === 'string') transport = s.HttpTransportType[transport];
   const logger = new MemoryLogger(`${user ?? 'anonymous'} v${version}`);
-  const connection = new s.HubConnectionBuilder()
+  let builder = new s.HubConnectionBuilder()
     .withUrl(url, { accessTokenFactory: () => accessToken, transport })
     .withHubProtocol(protocol)
-    .configureLogging(logger)
-    .build();
+    .configureLogging(logger);
+  if (stateful) builder = builder.withStatefulReconnect();
+  const connection = builder.build();
   connection.received = protocol.received;
   connection.logs = logger.lines;
   connection.clientVersion = clientVersion;
@@ -204,6 +206,6 @@ export function nextMessages(connection, target, n = 1, { timeoutMs = 5_000 } = 
 /** Records every invocation of `target` on `connection` into the returned array (for "did not receive" checks). */
 export function recordMessages(connection, target) {
   const got = [];
-  connection.on(target, (...args) => got.push(args));
+  connection.on(target, (...args) => { got.push(args); });
   return got;
 }

@@ -19,10 +19,14 @@ using Clock = HubRegistry::Clock;
 
 namespace {
 
-// Records what the connection sends; never calls back (the real transport is covered end to end).
+// Records what the connection sends; calls back only when the test delivers data (the real transport
+// is covered end to end).
 class FakeTransport : public sb::transport::Transport {
  public:
   void start(std::shared_ptr<sb::transport::TransportHandler> handler) override { handler_ = handler; }
+  void deliver(std::string_view data) { handler_->on_transport_data(data, sb::transport::FrameFormat::text); }
+  // The handler holds the connection, which holds this transport: break the cycle when done.
+  void release() { handler_.reset(); }
   bool send(sb::Frame frame, sb::transport::FrameFormat) override {
     frames.push_back(std::move(frame));
     return true;
@@ -37,7 +41,7 @@ class FakeTransport : public sb::transport::Transport {
   int abort_calls = 0;
 
  private:
-  std::weak_ptr<sb::transport::TransportHandler> handler_;  // weak: the test owns the connection
+  std::shared_ptr<sb::transport::TransportHandler> handler_;
 };
 
 class NoopObserver : public sb::connection::ConnectionObserver {
@@ -59,6 +63,9 @@ struct Client {
 class Fixture {
  public:
   Fixture() : connections_(io_.get_executor()) { sb::log::set_level(sb::log::Level::off); }
+  ~Fixture() {
+    for (auto& t : transports_) t->release();
+  }
 
   Client open(const std::string& id, const std::string& user = "", const std::string& hub = "chat") {
     ConnectionIdentity identity;
@@ -71,8 +78,8 @@ class Fixture {
     client.connection = std::make_shared<Connection>(
         identity, client.transport, sb::connection::ConnectionContext{config_, connections_, observer_});
     client.connection->start();
-    client.connection->on_transport_data(std::string(R"({"protocol":"json","version":1})") + '\x1e',
-                                         sb::transport::FrameFormat::text);
+    client.transport->deliver(std::string(R"({"protocol":"json","version":1})") + '\x1e');
+    transports_.push_back(client.transport);
     REQUIRE(client.connection->is_open());
     REQUIRE(client.transport->frames.size() == 1);  // the handshake response
     registry.add(*client.connection, now);
@@ -87,6 +94,7 @@ class Fixture {
   sb::connection::ConnectionSet connections_;
   sb::config::ConnectionConfig config_;
   NoopObserver observer_;
+  std::vector<std::shared_ptr<FakeTransport>> transports_;
 };
 
 SendAction send_to(Scope scope, std::string id, std::vector<std::string> excluded = {}, std::string hub = "chat") {
