@@ -60,6 +60,7 @@ class EventLog {
         {"arguments", ctx.arguments.is_null() ? Json::array() : ctx.arguments},
         {"error", ctx.error},
         {"hasInvocationId", ctx.invocation_id.has_value()},
+        {"eventId", ctx.header("X-Switchboard-Event-Id")},
     };
     const std::lock_guard lock(mutex_);
     entry["index"] = events_.size();
@@ -153,8 +154,19 @@ int main(int argc, char** argv) {
     });
   };
 
-  app.on_connected(kHub, [&log](const Context& ctx, Reply& reply) {
+  // ?failConnected=N: the first N deliveries of a connection's `connected` answer 503, to exercise the
+  // gateway's retries (every attempt is recorded, with its X-Switchboard-Event-Id).
+  std::mutex attempts_mutex;
+  std::map<std::string, int> connected_attempts;
+  app.on_connected(kHub, [&log, &attempts_mutex, &connected_attempts](const Context& ctx, Reply& reply) {
     log.record(ctx);
+    if (auto fail = ctx.query_value("failConnected"); !fail.empty()) {
+      const std::lock_guard lock(attempts_mutex);
+      if (connected_attempts[ctx.connection_id]++ < std::stoi(fail)) {
+        reply.status(503).error("failing on purpose");
+        return;
+      }
+    }
     if (ctx.user_id == "blocked") {
       reply.status(403).error("blocked user");
       return;

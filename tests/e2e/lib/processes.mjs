@@ -150,7 +150,7 @@ function endProblem(handle, result) {
  * {gatewayUrl, key, functionsUrl, gateway, functions, stop()}.
  * stop() stops both and throws if either crashed (signal other than SIGTERM) or ignored SIGTERM.
  */
-export async function startStack({ gatewayArgs = [], key = randomKey(), upstream } = {}) {
+export async function startStack({ gatewayArgs = [], key = randomKey(), upstream, upstreamsFirst = [] } = {}) {
   const functions = await startProgram('e2e-functions', ['--listen', '127.0.0.1:0', '--access-key', key], {
     ready: READY.functions,
   });
@@ -159,6 +159,8 @@ export async function startStack({ gatewayArgs = [], key = randomKey(), upstream
     gateway = await startProgram('switchboard', [
       '--listen', '127.0.0.1:0',
       '--access-key', key,
+      // Rules before the function's (first match wins), e.g. a hub routed elsewhere.
+      ...upstreamsFirst.flatMap((rule) => ['--upstream', rule]),
       '--upstream', upstream ?? `${functions.url}/upstream`,
       ...gatewayArgs,
     ], { ready: READY.gateway });
