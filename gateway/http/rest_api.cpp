@@ -239,7 +239,11 @@ void RestRequest::publish_send(Scope scope, std::string id, protocol::SharedEnco
 }
 
 void RestRequest::exists(hub::QueryKind kind, std::string id, std::string group, std::string_view ms_error_code) {
-  hub::QueryAction query{call_.hub_key, kind, std::move(id), std::move(group)};
+  hub::QueryAction query;
+  query.hub_key = call_.hub_key;
+  query.kind = kind;
+  query.id = std::move(id);
+  query.group = std::move(group);
   publish(std::move(query), [respond = respond_, request = basis(), code = std::string(ms_error_code)](hub::ActionOutcome outcome) {
     Response response = outcome.matched > 0 ? make_response(request, 200) : not_found(request, code, "Not found.");
     if (outcome.matched > 0) response.prepare_payload();
