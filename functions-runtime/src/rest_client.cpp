@@ -59,7 +59,7 @@ struct RestClient::Impl {
 
   // Sends one request; returns true on 2xx, false on a 404 that means false, throws otherwise.
   bool call(const char* method, const std::string& path, const QueryParameters& query, const Json* body,
-            NotFound not_found) {
+            NotFound not_found, std::string* response_body = nullptr) {
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
@@ -88,11 +88,60 @@ struct RestClient::Impl {
                                httplib::to_string(result.error()) + ")");
     }
     const int status = result->status;
-    if (status >= 200 && status < 300) return true;
+    if (status >= 200 && status < 300) {
+      if (response_body != nullptr) *response_body = result->body;
+      return true;
+    }
     if (status == 404 && not_found == NotFound::is_false) return false;
     if (status == 404 && not_found == NotFound::is_success) return true;
     throw std::runtime_error("switchboard REST " + described + ": status " + std::to_string(status) + ": " +
                              result->body.substr(0, kMaxBodyInError));
+  }
+
+  // GET a presence path; the parsed JSON body. Throws on anything but 2xx with a JSON object.
+  Json get_json(const std::string& path, const QueryParameters& query) {
+    std::string text;
+    call("GET", path, query, nullptr, NotFound::is_error, &text);
+    Json document = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (!document.is_object()) throw std::runtime_error("switchboard REST GET " + path + ": not a JSON object");
+    return document;
+  }
+
+  std::size_t count(const std::string& path) {
+    const Json document = get_json(path, {{"count", "true"}, {"top", "0"}});
+    const auto it = document.find("count");
+    if (it == document.end() || !it->is_number_unsigned()) {
+      throw std::runtime_error("switchboard REST GET " + path + ": no count in the answer");
+    }
+    return it->get<std::size_t>();
+  }
+
+  // Every entry of a presence list, page by page (the continuation token of each nextLink).
+  template <typename Entry, typename Read>
+  std::vector<Entry> list(const std::string& path, Read read) {
+    std::vector<Entry> entries;
+    std::string token;
+    for (;;) {
+      QueryParameters query{{"maxpagesize", "200"}};
+      if (!token.empty()) query.emplace_back("continuationToken", token);
+      const Json document = get_json(path, query);
+      for (const Json& item : document.value("value", Json::array())) entries.push_back(read(item));
+      const Json next = document.value("nextLink", Json());
+      if (!next.is_string()) return entries;
+      token = continuation_token(next.get<std::string>());
+      if (token.empty())
+        throw std::runtime_error("switchboard REST GET " + path + ": nextLink has no continuationToken");
+    }
+  }
+
+  static std::string continuation_token(std::string_view link) {
+    constexpr std::string_view key = "continuationToken=";
+    for (std::size_t at = link.find(key); at != std::string_view::npos; at = link.find(key, at + 1)) {
+      if (at > 0 && link[at - 1] != '?' && link[at - 1] != '&') continue;
+      std::string_view value = link.substr(at + key.size());
+      return std::string(value.substr(0, value.find('&')));  // base64url: nothing to decode
+    }
+    return {};
   }
 
   ServiceEndpoint endpoint;
@@ -204,6 +253,64 @@ void RestClient::close_group(std::string_view hub, std::string_view group, std::
 void RestClient::close_user(std::string_view hub, std::string_view user_id, std::string_view reason) {
   impl_->call("POST", impl_->hub_path(hub) + "/users/" + segment(user_id) + "/:closeConnections",
               with_reason(reason), nullptr, NotFound::is_error);
+}
+
+namespace {
+
+ConnectionInfo read_connection(const Json& item) {
+  ConnectionInfo info;
+  info.connection_id = item.value("connectionId", "");
+  if (const auto user = item.find("userId"); user != item.end() && user->is_string())
+    info.user_id = user->get<std::string>();
+  return info;
+}
+
+UserInfo read_user(const Json& item) {
+  return {item.value("userId", ""), item.value("connectionCount", std::size_t{0})};
+}
+
+}  // namespace
+
+std::size_t RestClient::count_connections(std::string_view hub) {
+  return impl_->count(impl_->hub_path(hub) + "/connections");
+}
+
+std::size_t RestClient::count_users(std::string_view hub) {
+  return impl_->count(impl_->hub_path(hub) + "/users");
+}
+
+std::size_t RestClient::count_group_connections(std::string_view hub, std::string_view group) {
+  return impl_->count(impl_->hub_path(hub) + "/groups/" + segment(group) + "/connections");
+}
+
+std::size_t RestClient::count_group_users(std::string_view hub, std::string_view group) {
+  return impl_->count(impl_->hub_path(hub) + "/groups/" + segment(group) + "/users");
+}
+
+std::size_t RestClient::count_user_connections(std::string_view hub, std::string_view user_id) {
+  return impl_->count(impl_->hub_path(hub) + "/users/" + segment(user_id) + "/connections");
+}
+
+std::vector<ConnectionInfo> RestClient::list_connections(std::string_view hub) {
+  return impl_->list<ConnectionInfo>(impl_->hub_path(hub) + "/connections", read_connection);
+}
+
+std::vector<UserInfo> RestClient::list_users(std::string_view hub) {
+  return impl_->list<UserInfo>(impl_->hub_path(hub) + "/users", read_user);
+}
+
+std::vector<ConnectionInfo> RestClient::list_group_connections(std::string_view hub, std::string_view group) {
+  return impl_->list<ConnectionInfo>(impl_->hub_path(hub) + "/groups/" + segment(group) + "/connections",
+                                     read_connection);
+}
+
+std::vector<UserInfo> RestClient::list_group_users(std::string_view hub, std::string_view group) {
+  return impl_->list<UserInfo>(impl_->hub_path(hub) + "/groups/" + segment(group) + "/users", read_user);
+}
+
+std::vector<ConnectionInfo> RestClient::list_user_connections(std::string_view hub, std::string_view user_id) {
+  return impl_->list<ConnectionInfo>(impl_->hub_path(hub) + "/users/" + segment(user_id) + "/connections",
+                                     read_connection);
 }
 
 bool RestClient::healthy() {

@@ -2,12 +2,17 @@
 
 #include <strings.h>
 
+#include <algorithm>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <chrono>
+#include <cstdint>
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "auth/audience.hpp"
+#include "auth/crypto.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
 #include "hub/message_encoding.hpp"
@@ -54,7 +59,25 @@ struct RestCall {
   bool is_v1 = false;
   std::string hub_key;
   QueryParams query;
+  std::string raw_path;   // as received, still encoded (presence nextLinks repeat it)
+  std::string raw_query;  // without '?'
 };
+
+// Presence pages (docs/rest-api.md "Presence"): Azure 2024-12-01 allows maxpagesize 1..200.
+constexpr std::size_t max_page_size = 200;
+constexpr std::size_t default_page_size = 100;
+
+// A whole number in [0, max], or nullopt.
+std::optional<std::size_t> parse_count(const std::string& text, std::size_t max) {
+  if (text.empty() || text.size() > 19) return std::nullopt;
+  std::size_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<std::size_t>(c - '0');
+  }
+  if (value > max) return std::nullopt;
+  return value;
+}
 
 class RestRequest {
  public:
@@ -83,6 +106,7 @@ class RestRequest {
   void publish_send(Scope scope, std::string id, protocol::SharedEncodedMessage message);
   void publish(hub::Action action, std::function<void(hub::ActionOutcome)> then);
   void exists(hub::QueryKind kind, std::string id, std::string group, std::string_view ms_error_code);
+  void presence(hub::QueryKind kind, Scope scope, std::string id, std::string group);
   std::vector<std::string> excluded() const { return query_values(call_.query, "excluded"); }
   // What a deferred response needs of the request (version, keep-alive, method), without the body.
   Request basis() const {
@@ -138,6 +162,8 @@ void RestRequest::handle() {
   auto query = parse_query(target.query);
   if (!query) return error(400, "InvalidQuery", "The query string is malformed.");
   call_.query = std::move(*query);
+  call_.raw_path = target.path;
+  call_.raw_query = target.query;
 
   if (!authorize(target.path)) return;
 
@@ -239,12 +265,87 @@ void RestRequest::publish_send(Scope scope, std::string id, protocol::SharedEnco
 }
 
 void RestRequest::exists(hub::QueryKind kind, std::string id, std::string group, std::string_view ms_error_code) {
-  hub::QueryAction query{call_.hub_key, kind, std::move(id), std::move(group)};
+  hub::QueryAction query;
+  query.hub_key = call_.hub_key;
+  query.kind = kind;
+  query.id = std::move(id);
+  query.group = std::move(group);
   publish(std::move(query), [respond = respond_, request = basis(), code = std::string(ms_error_code)](hub::ActionOutcome outcome) {
     Response response = outcome.matched > 0 ? make_response(request, 200) : not_found(request, code, "Not found.");
     if (outcome.matched > 0) response.prepare_payload();
     if (request.method() == verb::head) response.body().clear();  // HEAD: headers only, Content-Length kept
     metrics().rest_requests.with(std::to_string(response.result_int())).inc();
+    respond(std::move(response));
+  });
+}
+
+// Presence (Switchboard extension, PROTOCOL.md part 3 §3.7): one page of a scope's connections or
+// users in Azure 2024-12-01's shape {"value": [...], "nextLink"}, plus "count" with ?count=true.
+// Entries are sorted by id (bytewise) and the continuation token is the last id returned, so a walk
+// through the pages sees every entry present throughout it exactly once, however connections come
+// and go meanwhile. Each shard contributes its page_size+1 smallest ids after the token (the extra
+// one tells whether another page follows); the backplane merges them (hub::merge_pages).
+void RestRequest::presence(hub::QueryKind kind, Scope scope, std::string id, std::string group) {
+  if (request_.method() != verb::get) return error(405, "MethodNotAllowed", "That method is not allowed on this path.");
+  std::size_t page_size = default_page_size;
+  if (auto text = query_value(call_.query, "maxpagesize")) {
+    auto value = parse_count(*text, max_page_size);
+    if (!value || *value == 0) return error(400, "InvalidQuery", "maxpagesize: expected a whole number from 1 to 200.");
+    page_size = *value;
+  }
+  std::optional<std::size_t> top;
+  if (auto text = query_value(call_.query, "top")) {
+    top = parse_count(*text, std::numeric_limits<std::uint32_t>::max());
+    if (!top) return error(400, "InvalidQuery", "top: expected a whole number, 0 or more.");
+    page_size = std::min(page_size, *top);
+  }
+  bool wants_count = false;
+  if (auto text = query_value(call_.query, "count")) {
+    if (*text != "true" && *text != "false") return error(400, "InvalidQuery", "count: expected true or false.");
+    wants_count = *text == "true";
+  }
+  std::string after;
+  if (auto token = query_value(call_.query, "continuationToken"); token && !token->empty()) {
+    auto decoded = auth::base64url_decode(*token);
+    if (!decoded || decoded->empty() || decoded->size() > 1024)
+      return error(400, "InvalidQuery", "continuationToken: not a token this gateway issued.");
+    after = std::move(*decoded);
+  }
+
+  hub::QueryAction query;
+  query.hub_key = call_.hub_key;
+  query.kind = kind;
+  query.scope = scope;
+  query.id = std::move(id);
+  query.group = std::move(group);
+  query.after = std::move(after);
+  query.page_limit = page_size == 0 ? 0 : page_size + 1;
+  query.wants_distinct_users = wants_count && kind == hub::QueryKind::list_users;
+  // nextLink repeats this request with the token replaced and `top` reduced by what this page holds.
+  std::string next_base = call_.raw_path + query_without(call_.raw_query, {"continuationToken", "top"});
+  publish(std::move(query), [respond = respond_, request = basis(), kind, page_size, top, wants_count,
+                             next_base = std::move(next_base)](hub::ActionOutcome outcome) {
+    const bool has_more = outcome.page.size() > page_size;
+    if (has_more) outcome.page.resize(page_size);
+    auto value = nlohmann::json::array();
+    for (const auto& entry : outcome.page) {
+      if (kind == hub::QueryKind::list_connections)
+        value.push_back({{"connectionId", entry.id},
+                         {"userId", entry.user_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(entry.user_id)}});
+      else
+        value.push_back({{"userId", entry.id}, {"connectionCount", entry.connection_count}});
+    }
+    nlohmann::json body{{"value", std::move(value)}, {"nextLink", nullptr}};
+    if (has_more && (!top || *top > page_size)) {
+      std::string link = next_base + (next_base.find('?') == std::string::npos ? '?' : '&');
+      link += "continuationToken=" + auth::base64url_encode(outcome.page.back().id);
+      if (top) link += "&top=" + std::to_string(*top - page_size);
+      body["nextLink"] = link;
+    }
+    if (wants_count)
+      body["count"] = kind == hub::QueryKind::list_connections ? outcome.matched : outcome.distinct_user_keys.size();
+    auto response = json_response(request, 200, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    metrics().rest_requests.with("200").inc();
     respond(std::move(response));
   });
 }
@@ -308,6 +409,10 @@ void RestRequest::route(const std::vector<std::string>& s) {
     return publish(close_action(Scope::all, {}), done_with(204));
   }
 
+  // Presence (Switchboard extension): the hub's connections and users.
+  if (s.size() == 1 && s[0] == "connections") return presence(hub::QueryKind::list_connections, Scope::all, {}, {});
+  if (s.size() == 1 && s[0] == "users") return presence(hub::QueryKind::list_users, Scope::all, {}, {});
+
   if (s[0] == "connections" && s.size() >= 2) {
     if (!names_ok({1})) return bad_name();
     const std::string& c = s[1];
@@ -349,6 +454,8 @@ void RestRequest::route(const std::vector<std::string>& s) {
       return method_not_allowed();
     }
     if (s.size() == 3 && s[2] == ":send" && method == verb::post) return send(Scope::group, g);
+    if (s.size() == 3 && s[2] == "connections") return presence(hub::QueryKind::list_connections, Scope::group, {}, g);
+    if (s.size() == 3 && s[2] == "users") return presence(hub::QueryKind::list_users, Scope::group, {}, g);
     if (s.size() == 3 && s[2] == ":closeConnections" && method == verb::post)
       return publish(close_action(Scope::group, g), done_with(204));
     if (s.size() == 4 && s[2] == "connections") {
@@ -371,6 +478,7 @@ void RestRequest::route(const std::vector<std::string>& s) {
       return method_not_allowed();
     }
     if (s.size() == 3 && s[2] == ":send" && method == verb::post) return send(Scope::user, u);
+    if (s.size() == 3 && s[2] == "connections") return presence(hub::QueryKind::list_connections, Scope::user, u, {});
     if (s.size() == 3 && s[2] == ":closeConnections" && method == verb::post)
       return publish(close_action(Scope::user, u), done_with(204));
     if (s.size() == 3 && s[2] == "groups" && method == verb::delete_)

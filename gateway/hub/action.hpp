@@ -4,6 +4,7 @@
 // immutable once built, shared between threads as shared_ptr<const Action>.
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,22 +51,54 @@ struct CloseAction {
   bool allow_reconnect = false;
 };
 
-enum class QueryKind { connection_exists, user_exists, group_exists, user_in_group };
+// Existence questions (Azure's GET/HEAD checks) and presence listings (a Switchboard extension,
+// PROTOCOL.md part 3 §3.7). A listing walks one scope: the hub (Scope::all), a group (`group`) or a
+// user's connections (Scope::user, `id`).
+enum class QueryKind { connection_exists, user_exists, group_exists, user_in_group, list_connections, list_users };
 
 struct QueryAction {
   std::string hub_key;
   QueryKind kind = QueryKind::connection_exists;
   std::string id;     // connection or user
-  std::string group;  // group_exists, user_in_group
+  std::string group;  // group_exists, user_in_group; the listed group
+  // Listings only.
+  Scope scope = Scope::all;           // all, group or (list_connections) user
+  std::string after;                  // list ids greater than this (bytewise); empty: from the start
+  std::size_t page_limit = 0;         // at most this many entries per shard; 0: count only
+  bool wants_distinct_users = false;  // list_users: also return distinct_user_keys, to count users once
 };
 
 using Action = std::variant<SendAction, MembershipAction, RemoveFromAllGroupsAction, CloseAction, QueryAction>;
 using SharedAction = std::shared_ptr<const Action>;
 
-// What executing an action found, summed over shards (and, later, gateways).
-struct ActionOutcome {
-  std::size_t matched = 0;  // connections reached, or 1+ when a query's answer is yes
-  void merge(const ActionOutcome& other) { matched += other.matched; }
+// One row of a presence listing: a connection (id = connection id, with its user) or a user
+// (id = user id, with how many of the user's connections are in the listed scope).
+struct PresenceEntry {
+  std::string id;
+  std::string user_id;               // connections: empty when anonymous; users: unused
+  std::size_t connection_count = 0;  // users: connections in scope; connections: 1
+  bool operator==(const PresenceEntry&) const = default;
 };
+
+// What executing an action found, merged over shards (and, later, gateways). Merging is
+// associative and commutative, so shards may finish in any order.
+struct ActionOutcome {
+  std::size_t matched = 0;  // connections reached or in scope, or 1+ when a query's answer is yes
+  // Listings: the smallest ids greater than QueryAction::after, sorted bytewise, unique, at most
+  // page_limit. A user present on several shards appears once, with the counts summed.
+  std::vector<PresenceEntry> page;
+  std::size_t page_limit = 0;
+  // list_users with wants_distinct_users: sorted, unique 64-bit hashes of the user ids in scope. A user
+  // with connections on several shards is one user; hashes let the merge see that without copying
+  // every id (exact unless two ids collide in 64 bits).
+  std::vector<std::uint64_t> distinct_user_keys;
+
+  void merge(const ActionOutcome& other);
+};
+
+// Merges two sorted, unique pages into `into`: ids compared bytewise, equal ids become one entry with
+// their connection counts summed, the result truncated to `limit` entries. Each shard's page holds
+// its `limit` smallest ids, so the merged page holds the fleet's `limit` smallest, with exact counts.
+void merge_pages(std::vector<PresenceEntry>& into, const std::vector<PresenceEntry>& other, std::size_t limit);
 
 }  // namespace sb::hub

@@ -1,6 +1,8 @@
 #include "hub/hub_registry.hpp"
 
 #include <algorithm>
+#include <cstdint>
+#include <string_view>
 #include <vector>
 
 namespace sb::hub {
@@ -24,6 +26,56 @@ bool contains(const std::vector<Connection*>& list, Connection* c) {
   for (auto* x : list)
     if (x == c) return true;
   return false;
+}
+
+// Keeps the `limit` smallest keys greater than `after` among those offered, in a max-heap, so that a
+// shard's pass over n members costs O(n log limit) comparisons and copies no id: the keys are views
+// into the registry, valid while the (synchronous) query runs. Only the final page is copied out.
+struct PageCandidate {
+  std::string_view id;
+  std::string_view user_id;
+  std::size_t connection_count = 0;
+};
+
+class SmallestAfter {
+ public:
+  SmallestAfter(std::string_view after, std::size_t limit) : after_(after), limit_(limit) { heap_.reserve(limit); }
+
+  void offer(const PageCandidate& candidate) {
+    if (limit_ == 0 || candidate.id <= after_) return;
+    if (heap_.size() < limit_) {
+      heap_.push_back(candidate);
+      std::push_heap(heap_.begin(), heap_.end(), by_id);
+    } else if (candidate.id < heap_.front().id) {
+      std::pop_heap(heap_.begin(), heap_.end(), by_id);
+      heap_.back() = candidate;
+      std::push_heap(heap_.begin(), heap_.end(), by_id);
+    }
+  }
+
+  std::vector<PresenceEntry> take_sorted() {
+    std::sort_heap(heap_.begin(), heap_.end(), by_id);
+    std::vector<PresenceEntry> page;
+    page.reserve(heap_.size());
+    for (const auto& c : heap_) page.push_back({std::string(c.id), std::string(c.user_id), c.connection_count});
+    return page;
+  }
+
+ private:
+  static bool by_id(const PageCandidate& a, const PageCandidate& b) { return a.id < b.id; }
+  std::string_view after_;
+  std::size_t limit_;
+  std::vector<PageCandidate> heap_;
+};
+
+// FNV-1a, 64 bits: stable across processes (std::hash is not), so gateways could merge these too.
+std::uint64_t user_key(std::string_view user_id) {
+  std::uint64_t hash = 14695981039346656037ull;
+  for (unsigned char c : user_id) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+  return hash;
 }
 
 }  // namespace
@@ -205,11 +257,62 @@ ActionOutcome HubRegistry::run(const CloseAction& a, Clock::time_point) {
   return outcome;
 }
 
+ActionOutcome HubRegistry::list(const HubIndex& hub, const QueryAction& a) const {
+  ActionOutcome outcome;
+  outcome.page_limit = a.page_limit;
+  // The members in scope: the hub's connections, a group's, or a user's.
+  const ConnectionPtrSet* members = &hub.connections;
+  if (a.scope == Scope::group || a.scope == Scope::user) {
+    const auto& index = a.scope == Scope::group ? hub.groups : hub.users;
+    auto it = index.find(a.scope == Scope::group ? a.group : a.id);
+    if (it == index.end()) return outcome;
+    members = &it->second;
+  }
+  outcome.matched = members->size();
+  SmallestAfter page(a.after, a.page_limit);
+
+  if (a.kind == QueryKind::list_connections) {
+    for (const auto* c : *members) page.offer({c->id(), c->identity().user_id, 1});
+    outcome.page = page.take_sorted();
+    return outcome;
+  }
+
+  // Users: the hub's user index already groups connections by user; a group's members are grouped
+  // here, by views into the registry (no id is copied).
+  auto add_users = [&](const auto& users) {
+    for (const auto& [user_id, count] : users) {
+      page.offer({user_id, {}, count});
+      if (a.wants_distinct_users) outcome.distinct_user_keys.push_back(user_key(user_id));
+    }
+  };
+  if (a.scope == Scope::all) {
+    std::vector<std::pair<std::string_view, std::size_t>> users;
+    users.reserve(hub.users.size());
+    for (const auto& [user_id, connections] : hub.users) users.emplace_back(user_id, connections.size());
+    add_users(users);
+  } else {
+    std::unordered_map<std::string_view, std::size_t> users;
+    for (const auto* c : *members)
+      if (!c->identity().user_id.empty()) ++users[c->identity().user_id];
+    add_users(users);
+  }
+  outcome.page = page.take_sorted();
+  std::sort(outcome.distinct_user_keys.begin(), outcome.distinct_user_keys.end());
+  outcome.distinct_user_keys.erase(std::unique(outcome.distinct_user_keys.begin(), outcome.distinct_user_keys.end()),
+                                   outcome.distinct_user_keys.end());
+  return outcome;
+}
+
 ActionOutcome HubRegistry::run(const QueryAction& a, Clock::time_point now) {
   ActionOutcome outcome;
   auto* hub = find_hub(a.hub_key);
-  if (!hub) return outcome;
+  if (!hub) {
+    outcome.page_limit = a.page_limit;
+    return outcome;
+  }
   switch (a.kind) {
+    case QueryKind::list_connections:
+    case QueryKind::list_users: return list(*hub, a);
     case QueryKind::connection_exists:
       outcome.matched = find(a.hub_key, a.id) ? 1 : 0;
       break;

@@ -43,6 +43,9 @@ class HubRegistry {
   ActionOutcome run(const RemoveFromAllGroupsAction& a, Clock::time_point now);
   ActionOutcome run(const CloseAction& a, Clock::time_point now);
   ActionOutcome run(const QueryAction& a, Clock::time_point now);
+  // Presence listings: one pass over the scope's members on this shard, copying at most
+  // `page_limit` ids (PROTOCOL.md part 3 §3.7; docs/rest-api.md "Presence").
+  ActionOutcome list(const HubIndex& hub, const QueryAction& a) const;
 
   void join(HubIndex& hub, connection::Connection& c, const std::string& group);
   void leave(HubIndex& hub, connection::Connection& c, const std::string& group);

@@ -19,7 +19,7 @@
 //     app.listen("127.0.0.1", 7071);   // gateway: switchboard --upstream http://127.0.0.1:7071/upstream
 //   }
 //
-// Outside handlers, RestClient calls the gateway's REST API (send, groups, close) directly.
+// Outside handlers, RestClient calls the gateway's REST API (send, groups, close, presence) directly.
 // Wire details: PROTOCOL.md part 2 §2 (upstream requests) and part 3 §3.4 (the reply envelope).
 #pragma once
 
@@ -162,6 +162,16 @@ Negotiation negotiate(const ServiceEndpoint& endpoint, std::string_view hub, std
                       const std::map<std::string, std::string>& claims = {},
                       std::chrono::seconds lifetime = std::chrono::hours(1));
 
+// Presence (a Switchboard extension; docs/rest-api.md "Presence").
+struct ConnectionInfo {
+  std::string connection_id;
+  std::string user_id;  // empty when anonymous
+};
+struct UserInfo {
+  std::string user_id;
+  std::size_t connection_count = 0;  // the user's connections in the listed scope (hub or group)
+};
+
 // The gateway's data-plane REST API (PROTOCOL.md part 2 §4, 2022-06-01 paths), for code that runs
 // outside a handler: a timer, a queue consumer, another service. Each request carries its own token.
 // Errors: every call throws std::runtime_error (naming the status and body, or the network error)
@@ -199,6 +209,19 @@ class RestClient {
   void close_all(std::string_view hub, std::string_view reason = {});
   void close_group(std::string_view hub, std::string_view group, std::string_view reason = {});
   void close_user(std::string_view hub, std::string_view user_id, std::string_view reason = {});
+
+  // Presence (Switchboard only; Azure SignalR Service answers 404, which throws). Counts are one
+  // request; lists follow nextLink until the end, sorted by id, each entry once.
+  std::size_t count_connections(std::string_view hub);
+  std::size_t count_users(std::string_view hub);
+  std::size_t count_group_connections(std::string_view hub, std::string_view group);
+  std::size_t count_group_users(std::string_view hub, std::string_view group);
+  std::size_t count_user_connections(std::string_view hub, std::string_view user_id);
+  std::vector<ConnectionInfo> list_connections(std::string_view hub);
+  std::vector<UserInfo> list_users(std::string_view hub);
+  std::vector<ConnectionInfo> list_group_connections(std::string_view hub, std::string_view group);
+  std::vector<UserInfo> list_group_users(std::string_view hub, std::string_view group);
+  std::vector<ConnectionInfo> list_user_connections(std::string_view hub, std::string_view user_id);
 
   bool healthy();  // anonymous HEAD /api/health; false on any failure, never throws
 

@@ -217,6 +217,11 @@ export class Page {
     await this.browser.send('Input.insertText', { text }, this.sessionId);
   }
 
+  /** Closes the tab, as a user would (the page unloads; its WebSocket closes). */
+  async close() {
+    await this.browser.send('Target.closeTarget', { targetId: this.targetId });
+  }
+
   async pressEnter() {
     const key = { key: 'Enter', code: 'Enter', windowsVirtualKeyCode: 13, nativeVirtualKeyCode: 13 };
     await this.browser.send('Input.dispatchKeyEvent', { type: 'keyDown', text: '\r', ...key }, this.sessionId);

@@ -16,6 +16,7 @@ export const READY = {
   gateway: /switchboard listening on (http:\/\/[^\s]+)/,
   functions: /e2e-functions listening on (http:\/\/[^\s]+)/,
   chat: /chat: (http:\/\/[^\s]+?)\/?\s*$/,
+  presence: /presence: (http:\/\/[^\s]+?)\/?\s*$/,
 };
 
 const STDERR_KEEP = 256 * 1024;

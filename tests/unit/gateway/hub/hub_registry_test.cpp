@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <memory>
 #include <string>
@@ -425,4 +426,166 @@ TEST_CASE("closes the connections of each scope") {
     CHECK(f.registry.execute(close, f.now).matched == 4);
     for (const auto* client : {&a, &b1, &b2, &c}) CHECK(client->transport->close_calls == 1);
   }
+}
+
+namespace {
+
+QueryAction listing(QueryKind kind, Scope scope, std::string after, std::size_t limit, std::string id = "",
+                    std::string group = "") {
+  QueryAction a = query(kind, std::move(id), std::move(group));
+  a.scope = scope;
+  a.after = std::move(after);
+  a.page_limit = limit;
+  a.wants_distinct_users = kind == QueryKind::list_users;
+  return a;
+}
+
+std::vector<std::string> ids_of(const std::vector<PresenceEntry>& page) {
+  std::vector<std::string> ids;
+  for (const auto& entry : page) ids.push_back(entry.id);
+  return ids;
+}
+
+// What the in-process backplane does with a query: run it on every shard and merge the outcomes.
+ActionOutcome run_on_shards(std::initializer_list<Fixture*> shards, const QueryAction& a) {
+  ActionOutcome merged;
+  for (auto* shard : shards) merged.merge(shard->registry.execute(a, shard->now));
+  return merged;
+}
+
+}  // namespace
+
+TEST_CASE("lists a hub's connections sorted by id, at most the limit after the given id") {
+  Fixture f;
+  auto d = f.open("d", "dan");
+  auto b = f.open("b");
+  auto a = f.open("a", "alice");
+  auto c = f.open("c", "alice");
+  auto outcome = f.registry.execute(listing(QueryKind::list_connections, Scope::all, "", 3), f.now);
+  CHECK(outcome.matched == 4);
+  CHECK(ids_of(outcome.page) == std::vector<std::string>{"a", "b", "c"});
+  CHECK(outcome.page[0] == PresenceEntry{"a", "alice", 1});
+  CHECK(outcome.page[1].user_id.empty());
+  outcome = f.registry.execute(listing(QueryKind::list_connections, Scope::all, "c", 3), f.now);
+  CHECK(ids_of(outcome.page) == std::vector<std::string>{"d"});
+  SUBCASE("a limit of zero counts without listing") {
+    outcome = f.registry.execute(listing(QueryKind::list_connections, Scope::all, "", 0), f.now);
+    CHECK(outcome.matched == 4);
+    CHECK(outcome.page.empty());
+  }
+}
+
+TEST_CASE("lists a group's and a user's connections") {
+  Fixture f;
+  auto a1 = f.open("a1", "alice");
+  auto a2 = f.open("a2", "alice");
+  auto b1 = f.open("b1", "bob");
+  f.registry.execute(membership(MembershipOp::add, Scope::connection, "b1", "room"), f.now);
+  f.registry.execute(membership(MembershipOp::add, Scope::connection, "a2", "room"), f.now);
+  auto group = f.registry.execute(listing(QueryKind::list_connections, Scope::group, "", 10, "", "room"), f.now);
+  CHECK(group.matched == 2);
+  CHECK(ids_of(group.page) == std::vector<std::string>{"a2", "b1"});
+  auto user = f.registry.execute(listing(QueryKind::list_connections, Scope::user, "", 10, "alice"), f.now);
+  CHECK(user.matched == 2);
+  CHECK(ids_of(user.page) == std::vector<std::string>{"a1", "a2"});
+  auto nobody = f.registry.execute(listing(QueryKind::list_connections, Scope::user, "", 10, "carol"), f.now);
+  CHECK(nobody.matched == 0);
+  CHECK(nobody.page.empty());
+}
+
+TEST_CASE("lists each user once with the number of their connections in scope") {
+  Fixture f;
+  auto a1 = f.open("a1", "alice");
+  auto a2 = f.open("a2", "alice");
+  auto b1 = f.open("b1", "bob");
+  auto anonymous = f.open("x");
+  f.registry.execute(membership(MembershipOp::add, Scope::connection, "a1", "room"), f.now);
+  f.registry.execute(membership(MembershipOp::add, Scope::connection, "a2", "room"), f.now);
+  f.registry.execute(membership(MembershipOp::add, Scope::connection, "x", "room"), f.now);
+
+  auto hub = f.registry.execute(listing(QueryKind::list_users, Scope::all, "", 10), f.now);
+  CHECK(hub.page == std::vector<PresenceEntry>{{"alice", "", 2}, {"bob", "", 1}});
+  CHECK(hub.distinct_user_keys.size() == 2);
+
+  // Anonymous connections are in the group but are nobody's.
+  auto room = f.registry.execute(listing(QueryKind::list_users, Scope::group, "", 10, "", "room"), f.now);
+  CHECK(room.matched == 3);
+  CHECK(room.page == std::vector<PresenceEntry>{{"alice", "", 2}});
+  CHECK(room.distinct_user_keys.size() == 1);
+
+  auto after_alice = f.registry.execute(listing(QueryKind::list_users, Scope::all, "alice", 10), f.now);
+  CHECK(ids_of(after_alice.page) == std::vector<std::string>{"bob"});
+}
+
+TEST_CASE("merges shard pages sorted and unique, summing a user's counts, truncated to the limit") {
+  std::vector<PresenceEntry> into{{"a", "", 1}, {"c", "", 2}, {"e", "", 1}};
+  SUBCASE("interleaved with a shared id") {
+    merge_pages(into, {{"b", "", 1}, {"c", "", 3}}, 10);
+    CHECK(into == std::vector<PresenceEntry>{{"a", "", 1}, {"b", "", 1}, {"c", "", 5}, {"e", "", 1}});
+  }
+  SUBCASE("truncated") {
+    merge_pages(into, {{"b", "", 1}, {"d", "", 1}}, 3);
+    CHECK(ids_of(into) == std::vector<std::string>{"a", "b", "c"});
+  }
+  SUBCASE("into an empty page") {
+    std::vector<PresenceEntry> empty;
+    merge_pages(empty, into, 2);
+    CHECK(ids_of(empty) == std::vector<std::string>{"a", "c"});
+  }
+}
+
+TEST_CASE("pages through users spread over shards, each exactly once, counted once") {
+  // Two shards (threads); some users have connections on both, as round-robin accepting makes likely.
+  Fixture shard0, shard1;
+  std::vector<Client> clients;
+  std::size_t connections = 0;
+  for (int u = 0; u < 25; ++u) {
+    std::string user = "user" + std::to_string(100 + u);
+    clients.push_back(shard0.open(user + "-0", user));
+    ++connections;
+    if (u % 3 == 0) {
+      clients.push_back(shard1.open(user + "-1", user));
+      ++connections;
+    }
+  }
+  clients.push_back(shard1.open("solo-1", "zed"));
+  ++connections;
+
+  const std::size_t page_size = 4;
+  std::vector<std::string> seen;
+  std::string after;
+  std::size_t pages = 0;
+  for (;;) {
+    auto a = listing(QueryKind::list_users, Scope::all, after, page_size + 1);
+    auto outcome = run_on_shards({&shard0, &shard1}, a);
+    CHECK(outcome.distinct_user_keys.size() == 26);
+    CHECK(outcome.matched == connections);
+    bool has_more = outcome.page.size() > page_size;
+    if (has_more) outcome.page.resize(page_size);
+    for (const auto& entry : outcome.page) {
+      seen.push_back(entry.id);
+      CHECK(entry.connection_count == (entry.id != "zed" && (std::stoi(entry.id.substr(4)) - 100) % 3 == 0 ? 2u : 1u));
+    }
+    ++pages;
+    if (!has_more) break;
+    after = outcome.page.back().id;
+  }
+  CHECK(pages == 7);  // 26 users, 4 a page
+  REQUIRE(seen.size() == 26);
+  CHECK(std::is_sorted(seen.begin(), seen.end()));
+  CHECK(std::adjacent_find(seen.begin(), seen.end()) == seen.end());
+
+  // Connections too: every one exactly once.
+  std::vector<std::string> connection_ids;
+  after.clear();
+  for (;;) {
+    auto outcome = run_on_shards({&shard0, &shard1}, listing(QueryKind::list_connections, Scope::all, after, 8));
+    bool has_more = outcome.page.size() > 7;
+    if (has_more) outcome.page.resize(7);
+    for (const auto& entry : outcome.page) connection_ids.push_back(entry.id);
+    if (!has_more) break;
+    after = outcome.page.back().id;
+  }
+  CHECK(connection_ids.size() == connections);
+  CHECK(std::adjacent_find(connection_ids.begin(), connection_ids.end()) == connection_ids.end());
 }
