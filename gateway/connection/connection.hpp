@@ -33,6 +33,7 @@ struct ConnectionIdentity {
   std::string user_id;   // empty: anonymous
   auth::Claims claims;
   std::string client_query;  // "?…" as forwarded upstream (secrets removed), or empty
+  std::vector<std::string> initial_groups;  // joined when it opens (a blocking `connect` reply's groups)
 };
 
 enum class ConnectionState { handshaking, open, closing, closed };

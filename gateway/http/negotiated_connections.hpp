@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "auth/jwt.hpp"
 
@@ -18,6 +19,7 @@ struct NegotiatedConnection {
   std::string hub;
   std::string user_id;
   auth::Claims claims;
+  std::vector<std::string> groups;  // from a blocking `connect` reply, joined when it opens
 };
 
 class NegotiatedConnections {
