@@ -116,6 +116,16 @@ describe('blocking connect', { timeout: 60_000 }, () => {
     assert.equal(events[0].userId, 'alice-from-connect');
   });
 
+  test('skipNegotiation is refused on a gated hub: it would skip the function', async () => {
+    const before = fn.connectCalls().length;
+    const c = clients.build({ user: 'sneaky', skipNegotiation: true });
+    await assert.rejects(withTimeout(c.start(), 10_000, 'start()'));
+    assert.equal(fn.connectCalls().length, before, 'no connect call: the connection was refused outright');
+    const events = await functionEvents(stack);
+    assert.ok(!events.some((e) => e.userId === 'sneaky'), 'no connection was made');
+    assert.equal(await metricValue(stack, 'switchboard_admission_refusals_total{reason="negotiation_required"}'), 1);
+  });
+
   test('anyone else is let in unchanged', async () => {
     const c = await clients.connect({ user: 'bob' });
     assert.equal((await c.invoke('whoami')).userId, 'bob');
@@ -180,6 +190,25 @@ describe('admission limits', { timeout: 60_000 }, () => {
     await until(async () => (await functionEvents(stack, firstId)).some((e) => e.event === 'disconnected'),
       { what: 'the first connection\'s disconnected' });
     await clients.connect({ user: 'bob' });
+  });
+
+  test('a connection that bypasses the negotiate check is closed when it opens over the limit', async () => {
+    stack = await startStack({ gatewayArgs: ['--max-connections-per-user', '1'] });
+    clients = new Clients(stack);
+    const first = await clients.connect({ user: 'dave' });
+    // skipNegotiation: no negotiate, so only the count taken at the handshake can refuse it.
+    // The Close may arrive with the handshake answer (start() rejects) or just after it (onclose).
+    const second = clients.build({ user: 'dave', skipNegotiation: true });
+    let error;
+    try {
+      await withTimeout(second.start(), 10_000, 'start()');
+      error = await withTimeout(second.closed, 5_000, 'the over-limit connection closed');
+    } catch (err) {
+      error = err;
+    }
+    assert.match(String(error), /Too many connections for user 'dave': at most 1 at once/);
+    assert.equal(await first.invoke('echo', 'first stays'), 'first stays');
+    assert.equal(await metricValue(stack, 'switchboard_admission_refusals_total{reason="user_limit"}'), 1);
   });
 
   test('a burst of negotiates over --negotiate-rate gets 429 with Retry-After', async () => {
