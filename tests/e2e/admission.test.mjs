@@ -11,7 +11,8 @@ import { clientToken } from './lib/tokens.mjs';
 
 /**
  * A `connect` function of our own (node:http): refuses mallory (403, JSON error) and eve (401, text),
- * renames "renamed" and puts it in group vip, lets everyone else in with 204. Records every request.
+ * renames "renamed", puts it in group vip and tells the group (an action), lets everyone else in with
+ * 204. Records every request.
  */
 async function startConnectFunction() {
   const calls = [];
@@ -30,7 +31,11 @@ async function startConnectFunction() {
       if (user === 'eve') return res.writeHead(401, { 'content-type': 'text/plain' }).end('eve must sign in again');
       if (user === 'renamed') {
         return res.writeHead(200, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ userId: 'alice-from-connect', groups: ['vip'] }));
+          .end(JSON.stringify({
+            userId: 'alice-from-connect',
+            groups: ['vip'],
+            actions: [{ target: 'vipArriving', arguments: ['alice-from-connect'], groupName: 'vip' }],
+          }));
       }
       return res.writeHead(204).end();
     });
@@ -114,6 +119,11 @@ describe('blocking connect', { timeout: 60_000 }, () => {
     const events = await functionEvents(stack, c.connectionId);
     assert.equal(events[0].event, 'connected');
     assert.equal(events[0].userId, 'alice-from-connect');
+
+    // The reply's actions run when it arrives: the group hears of the next arrival.
+    const arriving = nextMessages(c, 'vipArriving');
+    await clients.connect({ user: 'renamed' });
+    assert.deepEqual(await arriving, [['alice-from-connect']]);
   });
 
   test('skipNegotiation is refused on a gated hub: it would skip the function', async () => {
