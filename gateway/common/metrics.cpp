@@ -109,6 +109,15 @@ std::string Metrics::render() const {
   sample_line(out, "switchboard_stateful_detached_total", stateful_detached.value());
   header(out, "switchboard_stateful_resumes_total", "Stateful connections resumed on a new socket.", "counter");
   sample_line(out, "switchboard_stateful_resumes_total", stateful_resumes.value());
+  connection_duration.render(out);
+  admission_refusals.render(out);
+  header(out, "switchboard_draining", "1 while a graceful shutdown runs.", "gauge");
+  sample_line(out, "switchboard_draining", draining.value());
+  header(out, "switchboard_shutdown_remaining", "Connections and undelivered disconnected events left to drain.",
+         "gauge");
+  sample_line(out, "switchboard_shutdown_remaining", shutdown_remaining.value());
+  header(out, "switchboard_shutdown_closed_total", "Connections closed by the graceful shutdown.", "counter");
+  sample_line(out, "switchboard_shutdown_closed_total", shutdown_closed.value());
   return out;
 }
 

@@ -25,6 +25,7 @@ class Counter {
 class Gauge {
  public:
   void add(std::int64_t n) { value_.fetch_add(n, std::memory_order_relaxed); }
+  void set(std::int64_t n) { value_.store(n, std::memory_order_relaxed); }
   std::int64_t value() const { return value_.load(std::memory_order_relaxed); }
 
  private:
@@ -77,6 +78,14 @@ struct Metrics {
   Counter handler_exceptions;
   Counter stateful_detached;
   Counter stateful_resumes;
+  Histogram connection_duration{"switchboard_connection_duration_seconds",
+                                "How long connections lived, from connect to close (handshaken ones).",
+                                {1, 5, 15, 30, 60, 300, 900, 1800, 3600, 4 * 3600, 12 * 3600, 24 * 3600}};
+  CounterFamily admission_refusals{"switchboard_admission_refusals_total",
+                                   "Negotiates and connections refused before they opened, by reason.", "reason"};
+  Gauge draining;            // 1 from SIGTERM until exit
+  Gauge shutdown_remaining;  // connections (and undelivered disconnected events) left while draining
+  Counter shutdown_closed;   // connections the drain closed (spread or timeout)
 
   std::string render() const;
 };

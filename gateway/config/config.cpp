@@ -219,9 +219,63 @@ const std::vector<Option>& options() {
                    c.redis_url = std::string(v);
                    return std::nullopt;
                  }});
-    t.push_back({"shutdown-timeout", "DURATION", format_ms(d.shutdown_timeout),
-                 "on SIGTERM, how long connections may take to leave", false, ',',
-                 duration_into([](Config& c) -> milliseconds& { return c.shutdown_timeout; })});
+    t.push_back({"shutdown-mode", "MODE", "reconnect",
+                 "on SIGTERM: reconnect (close every connection with allowReconnect, spread over --shutdown-spread) "
+                 "or wait (let clients leave until --shutdown-timeout)",
+                 false, ',', [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   if (v == "reconnect")
+                     c.shutdown.mode = ShutdownMode::reconnect;
+                   else if (v == "wait")
+                     c.shutdown.mode = ShutdownMode::wait;
+                   else
+                     return "expected reconnect or wait";
+                   return std::nullopt;
+                 }});
+    t.push_back({"shutdown-timeout", "DURATION", format_ms(d.shutdown.timeout),
+                 "on SIGTERM, when every connection still open is closed; then at most 5s more for their "
+                 "disconnected events",
+                 false, ',', duration_into([](Config& c) -> milliseconds& { return c.shutdown.timeout; })});
+    t.push_back({"shutdown-spread", "DURATION", format_ms(d.shutdown.spread),
+                 "reconnect mode: the closes are spread evenly over this window (capped at --shutdown-timeout)", false,
+                 ',', duration_into([](Config& c) -> milliseconds& { return c.shutdown.spread; })});
+    t.push_back({"shutdown-target", "NAME", "(none: no message)",
+                 "on SIGTERM, first send every connection an invocation of this client method", false, ',',
+                 [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   c.shutdown.message_target = std::string(v);
+                   return std::nullopt;
+                 }});
+    t.push_back({"shutdown-arguments", "JSON", d.shutdown.message_arguments_json,
+                 "the arguments of the --shutdown-target message, a JSON array such as '[\"maintenance\", 30]'", false,
+                 ',', [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   auto parsed = nlohmann::json::parse(v, nullptr, /*allow_exceptions=*/false);
+                   if (!parsed.is_array()) return "expected a JSON array";
+                   c.shutdown.message_arguments_json = parsed.dump();
+                   return std::nullopt;
+                 }});
+    t.push_back({"max-connections-per-user", "N", "0 (no limit)",
+                 "a user's negotiate (and connection) beyond this many live connections is refused with 429", false,
+                 ',', [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   std::uint64_t n = 0;
+                   if (auto e = parse_unsigned(v, 1'000'000, n)) return e;
+                   c.limits.max_connections_per_user = n;
+                   return std::nullopt;
+                 }});
+    t.push_back({"negotiate-rate", "N", "0 (no limit)",
+                 "negotiates per second the whole gateway admits (a token bucket); more get 429 with Retry-After",
+                 false, ',', [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   std::uint64_t n = 0;
+                   if (auto e = parse_unsigned(v, 1'000'000, n)) return e;
+                   c.limits.negotiate_rate = n;
+                   return std::nullopt;
+                 }});
+    t.push_back({"negotiate-burst", "N", "0 (the same as --negotiate-rate)",
+                 "negotiates admitted at once after a quiet period (the token bucket's size)", false, ',',
+                 [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   std::uint64_t n = 0;
+                   if (auto e = parse_unsigned(v, 10'000'000, n)) return e;
+                   c.limits.negotiate_burst = n;
+                   return std::nullopt;
+                 }});
     t.push_back({"log-level", "LEVEL", d.log_level, "trace, debug, info, warn, error or off", false, ',',
                  [](Config& c, std::string_view v) -> std::optional<std::string> {
                    static constexpr std::string_view levels[] = {"trace", "debug", "info", "warn", "error", "off"};
@@ -413,6 +467,11 @@ LoadResult load_config(int argc, const char* const* argv, const char* const* env
   if (c.connection.client_timeout <= c.connection.keepalive_interval)
     result.errors.push_back("--client-timeout must be longer than --keepalive-interval");
   if (c.connection.max_message_bytes < 64) result.errors.push_back("--max-message-bytes must be at least 64");
+  if (c.shutdown.mode == ShutdownMode::reconnect && c.shutdown.spread > c.shutdown.timeout)
+    c.shutdown.spread = c.shutdown.timeout;  // documented: the spread never outlasts the timeout
+  if (c.limits.negotiate_burst != 0 && c.limits.negotiate_rate == 0)
+    result.errors.push_back("--negotiate-burst needs --negotiate-rate");
+  if (c.limits.negotiate_rate != 0 && c.limits.negotiate_burst == 0) c.limits.negotiate_burst = c.limits.negotiate_rate;
   if (c.server.threads == 0) c.server.threads = std::max(1u, std::thread::hardware_concurrency());
   return result;
 }

@@ -47,6 +47,27 @@ struct UpstreamConfig {
   milliseconds circuit_open{5'000};           // how long invocations are refused before a probe
 };
 
+enum class ShutdownMode {
+  reconnect,  // close every connection with allowReconnect:true, spread over `spread`
+  wait,       // let clients leave on their own until the timeout
+};
+
+// Graceful shutdown on SIGTERM/SIGINT (PROTOCOL.md part 3 §3.6).
+struct ShutdownConfig {
+  ShutdownMode mode = ShutdownMode::reconnect;  // a rolling restart shouldn't wait for clients to leave
+  milliseconds timeout{30'000};  // at this point every connection still open is closed (Kubernetes' default grace)
+  milliseconds spread{5'000};    // reconnect mode: closes spread over this, so clients don't return as one herd
+  std::string message_target;    // sent to every connection before anything closes; empty: no message
+  std::string message_arguments_json = "[]";  // the message's arguments, a JSON array
+};
+
+// Admission limits: what the gateway refuses before a connection exists.
+struct LimitsConfig {
+  std::size_t max_connections_per_user = 0;  // 0: no limit (Azure has none); anonymous users never counted
+  std::size_t negotiate_rate = 0;            // negotiates per second, whole process; 0: no limit
+  std::size_t negotiate_burst = 0;           // bucket size; 0: the same as the rate
+};
+
 struct Config {
   ServerConfig server;
   std::vector<std::string> access_keys;  // the first signs, every one verifies
@@ -54,7 +75,8 @@ struct Config {
   RestConfig rest;
   UpstreamConfig upstream;
   std::string redis_url;                 // empty: in-process backplane
-  milliseconds shutdown_timeout{30'000};
+  ShutdownConfig shutdown;
+  LimitsConfig limits;
   std::string log_level = "info";
 };
 

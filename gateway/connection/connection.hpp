@@ -35,6 +35,7 @@ struct ConnectionIdentity {
   auth::Claims claims;
   std::string client_query;  // "?…" as forwarded upstream (secrets removed), or empty
   bool allows_stateful_reconnect = false;  // negotiated with useStatefulReconnect and granted
+  std::vector<std::string> initial_groups;  // joined when it opens (a blocking `connect` reply's groups)
 };
 
 enum class ConnectionState { handshaking, open, closing, closed };

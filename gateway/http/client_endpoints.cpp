@@ -5,14 +5,18 @@
 #include <strings.h>
 
 #include <chrono>
+#include <memory>
 
 #include "auth/audience.hpp"
 #include "common/ids.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
-#include "hub/upstream_reply.hpp"
 #include "http/url_query.hpp"
+#include "hub/action.hpp"
+#include "hub/upstream_reply.hpp"
 #include "protocol/negotiate.hpp"
+#include "upstream/connect_request.hpp"
+#include "upstream/reliable_upstream.hpp"
 
 namespace sb::http {
 namespace {
@@ -24,6 +28,10 @@ struct HubQuery {
   std::string hub;
   QueryParams params;
 };
+
+bool iequals_ascii(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
 
 HubQuery read_hub(const Request& request) {
   HubQuery out;
@@ -67,14 +75,146 @@ Result<auth::VerifiedToken> verify_client_token(const Request& request, const st
 
 }  // namespace
 
-Response handle_negotiate(const Request& request, GatewayContext& context) {
-  auto respond = [&](Response response) {
-    metrics().negotiations.with(std::to_string(response.result_int())).inc();
-    add_cors(request, response);
+namespace {
+
+// What a negotiate needs once the checks passed, possibly after the `connect` function answered.
+struct NegotiateDraft {
+  std::string hub;
+  std::string user_id;
+  auth::Claims claims;
+  std::vector<std::string> groups;
+  int negotiate_version = 0;
+  bool use_stateful_reconnect = false;
+};
+
+// The parts of a request a deferred answer needs (status line, keep-alive, Origin for CORS).
+Request basis_of(const Request& request) {
+  Request basis{request.method(), request.target(), request.version()};
+  basis.keep_alive(request.keep_alive());
+  if (auto origin = request[beast_http::field::origin]; !origin.empty()) basis.set(beast_http::field::origin, origin);
+  return basis;
+}
+
+// A refusal the client reads: @microsoft/signalr puts a non-2xx negotiate body into its error
+// ("Failed to complete negotiation with the server: Error: <body>: Status code '403'"), so the body is
+// the reason as plain text, not our JSON error shape.
+Response plain_refusal(const Request& request, unsigned status, std::string text) {
+  return text_response(request, status, std::move(text), "text/plain; charset=utf-8");
+}
+
+Response too_many(const Request& request, std::string text, std::chrono::seconds retry_after) {
+  auto response = plain_refusal(request, 429, std::move(text));
+  if (retry_after.count() > 0) response.set(beast_http::field::retry_after, std::to_string(retry_after.count()));
+  return response;
+}
+
+Response user_limit_refusal(const Request& request, GatewayContext& context, const std::string& hub,
+                            const std::string& user_id) {
+  context.admission.record(RefusalReason::user_limit, hub, user_id, "negotiate");
+  return too_many(request,
+                  "Too many connections for user '" + user_id + "': at most " +
+                      std::to_string(context.admission.max_connections_per_user()) + " at once.",
+                  std::chrono::seconds(0));
+}
+
+Response finish_negotiate(const Request& request, GatewayContext& context, NegotiateDraft draft) {
+  protocol::NegotiateResponse negotiate;
+  negotiate.connection_id = random_id();
+  negotiate.negotiate_version = draft.negotiate_version;
+  // Version 0 clients use the connection id as the token (PROTOCOL.md part 1 §1).
+  negotiate.connection_token = draft.negotiate_version >= 1 ? random_id() : negotiate.connection_id;
+
+  negotiate.use_stateful_reconnect = draft.use_stateful_reconnect;
+  NegotiatedConnection pending{negotiate.connection_id, draft.hub, std::move(draft.user_id), std::move(draft.claims),
+                               draft.use_stateful_reconnect, std::move(draft.groups)};
+  if (!context.negotiated.add(negotiate.connection_token, std::move(pending), std::chrono::steady_clock::now())) {
+    log::warn("client", "negotiate_table_full", {{"hub", draft.hub}});
+    auto response = json_error(request, 429, "TooManyRequests", "Too many pending connections; retry shortly.");
+    response.set(beast_http::field::retry_after, "1");
     return response;
+  }
+  negotiate.server_sent_events = true;
+  negotiate.long_polling = true;
+  return json_response(request, 200, protocol::encode_negotiate_response(negotiate));
+}
+
+// The `connect` function's answer turned into the negotiate's (PROTOCOL.md part 3 §3.7, docs/upstream.md).
+Response on_connect_reply(const Request& request, const NegotiateServices& services, NegotiateDraft draft,
+                          upstream::CallOutcome outcome, const upstream::HttpResponse& response) {
+  auto& context = services.context;
+  auto unavailable = [&](std::string detail) {
+    context.admission.record(RefusalReason::connect_unavailable, draft.hub, draft.user_id, detail);
+    auto refusal = plain_refusal(request, 503, "The connect function is unavailable; try again later.");
+    refusal.set(beast_http::field::retry_after, "5");
+    return refusal;
+  };
+  if (outcome != upstream::CallOutcome::ok) {
+    metrics().upstream_requests.with(upstream::to_string(outcome)).inc();
+    // Fail closed: a function that gates connections is an access check, and a dead one must not open it.
+    return unavailable(std::string(upstream::to_string(outcome)) + " " + response.error_detail);
+  }
+  bool is_success = response.status >= 200 && response.status < 300;
+  metrics().upstream_requests.with(is_success ? "success" : "http_error").inc();
+  if (response.status == 401 || response.status == 403) {
+    auto reason = hub::refusal_reason(response.content_type, response.body,
+                                      response.status == 401 ? "Unauthorized" : "Forbidden");
+    context.admission.record(RefusalReason::connect_refused, draft.hub, draft.user_id, log::sample(reason, 64));
+    return plain_refusal(request, static_cast<unsigned>(response.status), std::move(reason));
+  }
+  if (!is_success) return unavailable("status " + std::to_string(response.status));
+
+  auto reply =
+      hub::parse_connect_reply(response.content_type, response.body,
+                               hub::ReplyContext{hub::hub_key_of(draft.hub), protocol::HubProtocolKind::json, 1000});
+  if (!reply) {
+    metrics().upstream_requests.with("invalid_reply").inc();
+    log::warn("upstream", "invalid_reply",
+              {{"hub", draft.hub},
+               {"event", "connect"},
+               {"error", reply.error().message},
+               {"sample", log::sample(response.body)}});
+    return unavailable("invalid reply");
+  }
+  if (reply->user_id && *reply->user_id != draft.user_id) {
+    draft.user_id = std::move(*reply->user_id);
+    if (context.admission.is_user_at_limit(draft.user_id))
+      return user_limit_refusal(request, context, draft.hub, draft.user_id);
+  }
+  draft.groups = std::move(reply->groups);
+  for (auto& action : reply->actions)
+    context.backplane.publish(std::make_shared<const hub::Action>(std::move(action)), services.executor, nullptr);
+  return finish_negotiate(request, context, std::move(draft));
+}
+
+Response draining_refusal(const Request& request, GatewayContext& context, std::string_view hub) {
+  context.admission.record(RefusalReason::draining, hub, "", "");
+  auto response = plain_refusal(request, 503, "The server is shutting down; connect again.");
+  response.set(beast_http::field::retry_after, "1");
+  // A client that retries over this same kept-alive socket would reach us again, not our successor.
+  response.keep_alive(false);
+  return response;
+}
+
+}  // namespace
+
+void handle_negotiate(const Request& request, NegotiateServices services, std::function<void(Response)> respond_to) {
+  auto& context = services.context;
+  auto basis = std::make_shared<const Request>(basis_of(request));
+  auto respond = [basis, respond_to = std::move(respond_to)](Response response) {
+    metrics().negotiations.with(std::to_string(response.result_int())).inc();
+    add_cors(*basis, response);
+    respond_to(std::move(response));
   };
   if (request.method() != beast_http::verb::post)
     return respond(json_error(request, 405, "MethodNotAllowed", "Negotiate is a POST."));
+  if (context.is_draining.load(std::memory_order_relaxed)) return respond(draining_refusal(request, context, ""));
+  auto rate = context.admission.take_negotiate_token(std::chrono::steady_clock::now());
+  if (!rate.is_allowed) {
+    context.admission.record(RefusalReason::negotiate_rate, "", "", "");
+    return respond(too_many(
+        request, "Too many negotiate requests; retry after " + std::to_string(rate.retry_after.count()) + " s.",
+        rate.retry_after));
+  }
   auto hub = read_hub(request);
   if (hub.refusal) return respond(std::move(*hub.refusal));
 
@@ -84,28 +224,41 @@ Response handle_negotiate(const Request& request, GatewayContext& context) {
     return respond(unauthorized(request, token.error().message));
   }
 
-  int version = 0;
-  if (auto v = query_value(hub.params, "negotiateVersion")) version = *v == "0" || v->empty() ? 0 : 1;
-  protocol::NegotiateResponse negotiate;
-  negotiate.connection_id = random_id();
-  negotiate.negotiate_version = version;
-  // Version 0 clients use the connection id as the token (PROTOCOL.md part 1 §1).
-  negotiate.connection_token = version >= 1 ? random_id() : negotiate.connection_id;
+  NegotiateDraft draft;
+  draft.hub = hub.hub;
+  draft.user_id = auth::user_id_from_claims(token->claims);
+  if (auto v = query_value(hub.params, "negotiateVersion")) draft.negotiate_version = *v == "0" || v->empty() ? 0 : 1;
+  if (context.admission.is_user_at_limit(draft.user_id))
+    return respond(user_limit_refusal(request, context, draft.hub, draft.user_id));
 
   // Granted only to a client that asks (useStatefulReconnect=true, read case-insensitively as ASP.NET does).
-  negotiate.use_stateful_reconnect =
+  draft.use_stateful_reconnect =
       context.config.connection.allow_stateful_reconnect && query_value(hub.params, "useStatefulReconnect") == "true";
-  NegotiatedConnection pending{negotiate.connection_id, hub.hub, auth::user_id_from_claims(token->claims), token->claims,
-                               negotiate.use_stateful_reconnect};
-  if (!context.negotiated.add(negotiate.connection_token, std::move(pending), std::chrono::steady_clock::now())) {
-    log::warn("client", "negotiate_table_full", {{"hub", hub.hub}});
-    auto response = json_error(request, 429, "TooManyRequests", "Too many pending connections; retry shortly.");
-    response.set(beast_http::field::retry_after, "1");
-    return respond(std::move(response));
+
+  const auto* rule = upstream::find_connect_rule(context.config.upstream.rules, draft.hub);
+  if (!rule) {
+    draft.claims = std::move(token->claims);
+    return respond(finish_negotiate(request, context, std::move(draft)));
   }
-  negotiate.server_sent_events = true;
-  negotiate.long_polling = true;
-  return respond(json_response(request, 200, protocol::encode_negotiate_response(negotiate)));
+
+  upstream::ConnectCaller caller;
+  caller.hub = draft.hub;
+  caller.user_id = draft.user_id;
+  caller.claims = token->claims;
+  for (auto& [name, value] : hub.params)
+    if (!iequals_ascii(name, "access_token")) caller.query.emplace_back(name, value);
+  caller.client_query = query_without(split_target(request.target()).query, {"access_token"});
+  draft.claims = std::move(token->claims);
+  auto call = upstream::build_connect_request(*rule, *context.keys, caller, std::chrono::system_clock::now());
+  auto started = std::chrono::steady_clock::now();
+  // The reply arrives on this thread (the upstream client is this shard's), so the session is answered
+  // where it lives. The function may take a while: nothing waits for it but this one negotiate.
+  services.upstream.send(std::move(call), upstream::Delivery::at_most_once,
+                         [basis, respond, services, draft = std::move(draft), started](
+                             upstream::CallOutcome outcome, upstream::HttpResponse response, std::size_t) mutable {
+                           metrics().upstream_latency.observe(std::chrono::steady_clock::now() - started);
+                           respond(on_connect_reply(*basis, services, std::move(draft), outcome, response));
+                         });
 }
 
 ClientRequest read_client_request(const Request& request, GatewayContext& context, bool is_query_token_allowed) {
@@ -137,9 +290,16 @@ ConnectDecision open_connection(const Request& request, ClientRequest& client, G
     return std::move(decision);
   };
   auto& identity = decision.identity;
+  if (context.is_draining.load(std::memory_order_relaxed))
+    return refuse(draining_refusal(request, context, client.hub));
   if (client.connection_token.empty()) {
     // skipNegotiation: a WebSocket without an id is a new connection (ASP.NET GetOrCreateConnectionAsync).
     if (!may_create_without_id) return refuse(json_error(request, 400, "MissingId", "Connection ID required"));
+    if (upstream::find_connect_rule(context.config.upstream.rules, client.hub)) {
+      context.admission.record(RefusalReason::negotiation_required, client.hub, "", "skipNegotiation");
+      return refuse(
+          plain_refusal(request, 403, "This hub admits clients through negotiate: skipNegotiation is not allowed."));
+    }
     identity.connection_id = random_id();
     identity.user_id = auth::user_id_from_claims(client.claims);
   } else {
@@ -153,6 +313,7 @@ ConnectDecision open_connection(const Request& request, ClientRequest& client, G
     identity.connection_id = std::move(pending->connection_id);
     identity.user_id = std::move(pending->user_id);
     identity.allows_stateful_reconnect = pending->allows_stateful_reconnect;
+    identity.initial_groups = std::move(pending->groups);
   }
   identity.hub = client.hub;
   identity.hub_key = hub::hub_key_of(client.hub);

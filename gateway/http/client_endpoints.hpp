@@ -2,15 +2,30 @@
 // The client endpoint (PROTOCOL.md part 2 §1.2): POST /client/negotiate?hub=H and the connect request
 // /client/?hub=H&id=TOKEN. Both verify the client's access token (HS256/HS512 over the key ring, Azure's
 // audience rule). Only http/*.cpp includes this.
+#include <boost/asio/any_io_executor.hpp>
+#include <functional>
 #include <optional>
 
 #include "connection/connection.hpp"
 #include "http/gateway_context.hpp"
 #include "http/responses.hpp"
 
+namespace sb::upstream {
+class ReliableUpstream;
+}
+
 namespace sb::http {
 
-Response handle_negotiate(const Request& request, GatewayContext& context);
+struct NegotiateServices {
+  GatewayContext& context;
+  upstream::ReliableUpstream& upstream;   // the calling thread's: the blocking `connect` call goes through it
+  boost::asio::any_io_executor executor;  // the calling thread's executor
+};
+
+// POST /client/negotiate. Answers through `respond` exactly once, on the calling thread: at once, or,
+// when a rule names the blocking `connect` event (PROTOCOL.md part 3 §3.7), once the function replied.
+// Never blocks. Refuses while draining (503), over --negotiate-rate or --max-connections-per-user (429).
+void handle_negotiate(const Request& request, NegotiateServices services, std::function<void(Response)> respond);
 
 // A request on /client/: its hub, its connection token (id=), and the verified caller.
 struct ClientRequest {
@@ -30,7 +45,8 @@ struct ConnectDecision {
 };
 
 // Turns a negotiated id into a connection identity (taken: single use). Without an id, creates a new
-// connection when `may_create_without_id` (WebSockets with skipNegotiation).
+// connection when `may_create_without_id` (WebSockets with skipNegotiation), unless a `connect` rule
+// gates the hub (403: skipping negotiate would skip the function). Refused with 503 while draining.
 ConnectDecision open_connection(const Request& request, ClientRequest& client, GatewayContext& context,
                                 bool may_create_without_id);
 

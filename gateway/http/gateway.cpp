@@ -15,6 +15,7 @@
 #include "http/gateway_context.hpp"
 #include "http/http_session.hpp"
 #include "http/shard.hpp"
+#include "hub/message_encoding.hpp"
 
 namespace sb::http {
 
@@ -26,14 +27,17 @@ struct Gateway::State {
   explicit State(const config::Config& c)
       : config(c),
         keys(std::make_shared<const auth::KeyRing>(auth::KeyRing{c.access_keys})),
-        negotiated(c.connection.negotiate_timeout, 1'000'000) {
+        negotiated(c.connection.negotiate_timeout, 1'000'000),
+        admission(c.limits) {
     for (unsigned i = 0; i < c.server.threads; ++i) shards.push_back(std::make_unique<Shard>(c, c.server.threads));
     std::vector<backplane::InProcessBackplane::Shard> backplane_shards;
     for (auto& s : shards) backplane_shards.push_back({s->io.get_executor(), &s->registry});
     backplane = std::make_unique<backplane::InProcessBackplane>(std::move(backplane_shards));
     for (auto& s : shards)
-      s->dispatcher = std::make_unique<HubDispatcher>(s->io.get_executor(), c, keys, s->registry, s->reliable_upstream, *backplane);
-    context = std::make_unique<GatewayContext>(GatewayContext{config, keys, negotiated, directory, *backplane, is_ready});
+      s->dispatcher = std::make_unique<HubDispatcher>(s->io.get_executor(), c, keys, s->registry, s->reliable_upstream,
+                                                      *backplane, admission);
+    context = std::make_unique<GatewayContext>(
+        GatewayContext{config, keys, negotiated, directory, *backplane, is_ready, is_draining, admission});
   }
 
   asio::io_context& main_io() { return shards[0]->io; }
@@ -41,18 +45,28 @@ struct Gateway::State {
   const config::Config& config;
   std::shared_ptr<const auth::KeyRing> keys;
   NegotiatedConnections negotiated;
+  Admission admission;
   ConnectionDirectory directory;
   std::vector<std::unique_ptr<Shard>> shards;
   std::unique_ptr<backplane::InProcessBackplane> backplane;
   std::atomic<bool> is_ready{false};
+  std::atomic<bool> is_draining{false};
   std::unique_ptr<GatewayContext> context;
   std::unique_ptr<tcp::acceptor> acceptor;
   std::size_t next_shard = 0;
   std::vector<WorkGuard> guards;
   std::vector<std::unique_ptr<asio::steady_timer>> expiry_timers;
   std::unique_ptr<asio::steady_timer> drain_timer;
-  std::vector<std::unique_ptr<std::atomic<bool>>> shard_busy;
-  std::chrono::steady_clock::time_point drain_deadline;
+  // Per shard, refreshed every check: live connections, and opened ones whose `disconnected` is not
+  // delivered yet.
+  struct ShardProgress {
+    std::atomic<std::size_t> connections{0};
+    std::atomic<std::size_t> undelivered{0};
+  };
+  std::vector<std::unique_ptr<ShardProgress>> progress;
+  std::chrono::steady_clock::time_point exit_deadline;
+  std::chrono::steady_clock::time_point next_progress_log;
+  bool is_first_check = true;
 
   void do_accept() {
     Shard& target = *shards[next_shard];
@@ -80,38 +94,79 @@ struct Gateway::State {
     });
   }
 
+  // SIGTERM/SIGINT (PROTOCOL.md part 3 §3.6): stop accepting, fail readiness, then let each shard drain
+  // (shard_drain.hpp); the loops stop once every connection is gone and its `disconnected` delivered, or
+  // `final_grace` after the timeout. A second signal closes whatever is left at once.
   void begin_shutdown() {
-    if (!is_ready.exchange(false) && drain_timer) return;
-    log::info("gateway", "shutdown_started", {{"timeout_ms", config.shutdown_timeout.count()}});
-    boost::system::error_code ignored;
-    acceptor->close(ignored);
-    for (auto& shard : shards) {
-      asio::post(shard->io, [&s = *shard] {
-        s.connections.for_each([](connection::Connection& c) {
-          c.close({"server_shutdown", "Server is shutting down.", true});
-        });
-      });
+    if (is_draining.exchange(true)) {
+      log::info("gateway", "shutdown_hurried", {});
+      for (auto& shard : shards) asio::post(shard->io, [&s = *shard] { s.drain.hurry(); });
+      return;
     }
-    drain_deadline = std::chrono::steady_clock::now() + config.shutdown_timeout;
+    is_ready = false;
+    metrics().draining.set(1);
+    const auto& shutdown = config.shutdown;
+    bool is_reconnect = shutdown.mode == config::ShutdownMode::reconnect;
+    log::info("gateway", "shutdown_started",
+              {{"mode", is_reconnect ? "reconnect" : "wait"},
+               {"timeout_ms", shutdown.timeout.count()},
+               {"spread_ms", is_reconnect ? shutdown.spread.count() : 0},
+               {"message", shutdown.message_target.empty() ? "(none)" : shutdown.message_target}});
+    boost::system::error_code ignored;
+    acceptor->close(ignored);  // a successor may bind the port now (it sets SO_REUSEADDR, as we do)
+
+    auto now = std::chrono::steady_clock::now();
+    DrainPlan plan;
+    plan.mode = shutdown.mode;
+    plan.started_at = now;
+    plan.spread = std::min(shutdown.spread, shutdown.timeout);
+    plan.close_all_at = now + shutdown.timeout;
+    if (!shutdown.message_target.empty())
+      plan.message = hub::encode_invocation(shutdown.message_target, shutdown.message_arguments_json);
+    for (auto& shard : shards) asio::post(shard->io, [&s = *shard, plan] { s.drain.start(plan); });
+
+    exit_deadline = plan.close_all_at + final_grace;
+    next_progress_log = now + std::chrono::seconds(1);
     drain_timer = std::make_unique<asio::steady_timer>(main_io());
-    for (std::size_t i = 0; i < shards.size(); ++i) shard_busy.push_back(std::make_unique<std::atomic<bool>>(true));
+    for (std::size_t i = 0; i < shards.size(); ++i) progress.push_back(std::make_unique<ShardProgress>());
     check_drained();
   }
 
-  // Every 50 ms each shard reports whether it still has connections or undelivered `disconnected`
-  // events; when none has, or the timeout passes, the loops stop.
+  // After the timeout closed the last connections, their `disconnected` events get this long to reach
+  // the function (one upstream attempt, or a few quick retries) before the process exits anyway.
+  static constexpr auto final_grace = std::chrono::seconds(5);
+
+  // Every 50 ms each shard reports what it still holds; when no shard holds anything, or the exit
+  // deadline passes, the loops stop. Progress is logged once a second.
   void check_drained() {
-    bool busy = false;
-    for (auto& b : shard_busy) busy = busy || b->load();
-    if (!busy || std::chrono::steady_clock::now() >= drain_deadline) {
-      if (busy) log::warn("gateway", "shutdown_timeout", {});
+    std::size_t connections = 0, undelivered = 0;
+    for (auto& p : progress) {
+      connections += p->connections.load();
+      undelivered += p->undelivered.load();
+    }
+    bool busy = is_first_check || connections > 0 || undelivered > 0;
+    is_first_check = false;  // the first check runs before any shard reported
+    auto now = std::chrono::steady_clock::now();
+    metrics().shutdown_remaining.set(static_cast<std::int64_t>(std::max(connections, undelivered)));
+    if (!busy || now >= exit_deadline) {
+      if (busy)
+        log::warn("gateway", "shutdown_timeout",
+                  {{"connections", connections}, {"undelivered_disconnected", undelivered}});
+      else
+        log::info("gateway", "shutdown_drained", {});
       for (auto& g : guards) g.reset();
       for (auto& s : shards) s->io.stop();
       return;
     }
+    if (now >= next_progress_log) {
+      next_progress_log = now + std::chrono::seconds(1);
+      log::info("gateway", "shutdown_progress",
+                {{"connections", connections}, {"undelivered_disconnected", undelivered}});
+    }
     for (std::size_t i = 0; i < shards.size(); ++i) {
-      asio::post(shards[i]->io, [&s = *shards[i], &flag = *shard_busy[i]] {
-        flag = s.connections.size() > 0 || s.dispatcher->live_connections() > 0;
+      asio::post(shards[i]->io, [&s = *shards[i], &p = *progress[i]] {
+        p.connections = s.connections.size();
+        p.undelivered = s.dispatcher->live_connections();
       });
     }
     drain_timer->expires_after(std::chrono::milliseconds(50));
@@ -171,9 +226,12 @@ int Gateway::run() {
     s.start_membership_expiry(*shard, *s.expiry_timers.back());
   }
   asio::signal_set signals(s.main_io(), SIGINT, SIGTERM);
-  signals.async_wait([&s](boost::system::error_code error, int) {
-    if (!error) s.begin_shutdown();
-  });
+  std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code error, int) {
+    if (error) return;
+    s.begin_shutdown();
+    signals.async_wait(on_signal);  // a second signal hurries the drain
+  };
+  signals.async_wait(on_signal);
   s.do_accept();
   s.is_ready = true;
 

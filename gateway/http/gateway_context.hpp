@@ -7,6 +7,7 @@
 #include "auth/key_ring.hpp"
 #include "backplane/backplane.hpp"
 #include "config/config.hpp"
+#include "http/admission.hpp"
 #include "http/connection_directory.hpp"
 #include "http/negotiated_connections.hpp"
 
@@ -21,6 +22,8 @@ struct GatewayContext {
   ConnectionDirectory& directory;
   backplane::Backplane& backplane;
   std::atomic<bool>& is_ready;     // false while starting and draining: /health/ready answers 503
+  std::atomic<bool>& is_draining;  // SIGTERM received: negotiates and new connections are refused (503)
+  Admission& admission;
 };
 
 }  // namespace sb::http

@@ -98,7 +98,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
     if (request.method() == verb::options && (is_client_path || path.substr(0, 5) == "/api/"))
       return write(cors_preflight(request));
-    if (path == "/client/negotiate") return write(handle_negotiate(request, context_));
+    if (path == "/client/negotiate") return negotiate(std::move(request));
     if (path == "/client" || path == "/client/") return client_request(std::move(request));
     if (path == "/api/v1/health" || path == "/api/health" || path == "/health/live") {
       auto response = make_response(request, 200);
@@ -138,6 +138,13 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       default:
         return write(client_response(request, json_error(request, 405, "MethodNotAllowed", "Use GET, POST or DELETE.")));
     }
+  }
+
+  // May wait for the blocking `connect` function; the answer comes back on this thread.
+  void negotiate(Request request) {
+    request_ = std::move(request);
+    handle_negotiate(request_, NegotiateServices{context_, shard_.reliable_upstream, stream_.get_executor()},
+                     [self = shared_from_this()](Response response) { self->write(std::move(response)); });
   }
 
   static Response client_response(const Request& request, Response response) {
@@ -306,6 +313,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void write(Response response) {
+    // Draining: a refused or unknown-id request came over a kept-alive socket; close it, so the client's
+    // retry opens a new socket, which reaches our successor instead of us.
+    if (response.result_int() >= 400 && context_.is_draining.load(std::memory_order_relaxed))
+      response.keep_alive(false);
     response_ = std::make_shared<Response>(std::move(response));
     bool keep_alive = response_->keep_alive();
     stream_.expires_after(request_deadline);

@@ -34,37 +34,40 @@ std::string failure_text(upstream::CallOutcome outcome) {
   }
 }
 
-// A short reason a function gave for refusing `connected`: its {"error": "…"}, or its plain-text body.
-std::string refusal_text(const upstream::HttpResponse& response) {
-  auto document = nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
-  if (document.is_object()) {
-    auto error = document.find("error");
-    if (error != document.end() && error->is_string() && !error->get_ref<const std::string&>().empty())
-      return error->get<std::string>().substr(0, 256);
-    return "Unauthorized";
-  }
-  bool is_plain_text = !response.body.empty() && response.content_type.rfind("text/plain", 0) == 0;
-  return is_plain_text ? response.body.substr(0, 256) : "Unauthorized";
-}
-
 }  // namespace
 
 HubDispatcher::HubDispatcher(boost::asio::any_io_executor executor, const config::Config& config,
                              std::shared_ptr<const auth::KeyRing> keys, hub::HubRegistry& registry,
-                             upstream::ReliableUpstream& upstream, backplane::Backplane& backplane)
+                             upstream::ReliableUpstream& upstream, backplane::Backplane& backplane,
+                             Admission& admission)
     : executor_(std::move(executor)),
       config_(config),
       keys_(std::move(keys)),
       registry_(registry),
       upstream_(upstream),
-      backplane_(backplane) {}
+      backplane_(backplane),
+      admission_(admission) {}
 
 void HubDispatcher::on_open(connection::Connection& connection) {
   ++live_connections_;
   registry_.add(connection, std::chrono::system_clock::now());
+  const auto& user = connection.identity().user_id;
+  if (!admission_.try_open(user)) {
+    // The negotiate check let it through (two negotiates raced, or skipNegotiation): the count is the
+    // truth. The function sees connected then disconnected, as for any short-lived connection.
+    over_user_limit_.insert(&connection);
+    admission_.record(RefusalReason::user_limit, connection.identity().hub, user, "connection");
+    connection.close({"user_limit",
+                      "Too many connections for user '" + user + "': at most " +
+                          std::to_string(admission_.max_connections_per_user()) + " at once.",
+                      false});
+  }
 }
 
-void HubDispatcher::on_closed(connection::Connection& connection) { registry_.remove(connection); }
+void HubDispatcher::on_closed(connection::Connection& connection) {
+  registry_.remove(connection);
+  if (over_user_limit_.erase(&connection) == 0) admission_.release(connection.identity().user_id);
+}
 
 void HubDispatcher::deliver(std::shared_ptr<connection::Connection> connection, connection::UpstreamEvent event,
                             std::function<void()> done) {
@@ -133,7 +136,8 @@ void HubDispatcher::on_reply(const std::shared_ptr<connection::Connection>& conn
     } else if (event.kind == UpstreamEventKind::connected && (response.status == 401 || response.status == 403)) {
       // A function may refuse a connection (PROTOCOL.md part 3 §3.4): no reconnect, the reason shown.
       connection->drop_pending_messages();
-      connection->close({"upstream_refused", refusal_text(response), false});
+      connection->close(
+          {"upstream_refused", hub::refusal_reason(response.content_type, response.body, "Unauthorized"), false});
     }
     return;
   }

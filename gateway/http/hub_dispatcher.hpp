@@ -4,11 +4,13 @@
 // backplane before the caller's Completion. One per event-loop thread.
 #include <boost/asio/any_io_executor.hpp>
 #include <memory>
+#include <unordered_set>
 
 #include "auth/key_ring.hpp"
 #include "backplane/backplane.hpp"
 #include "config/config.hpp"
 #include "connection/connection.hpp"
+#include "http/admission.hpp"
 #include "hub/hub_registry.hpp"
 #include "upstream/reliable_upstream.hpp"
 
@@ -17,8 +19,8 @@ namespace sb::http {
 class HubDispatcher : public connection::ConnectionObserver {
  public:
   HubDispatcher(boost::asio::any_io_executor executor, const config::Config& config,
-                std::shared_ptr<const auth::KeyRing> keys, hub::HubRegistry& registry, upstream::ReliableUpstream& upstream,
-                backplane::Backplane& backplane);
+                std::shared_ptr<const auth::KeyRing> keys, hub::HubRegistry& registry,
+                upstream::ReliableUpstream& upstream, backplane::Backplane& backplane, Admission& admission);
 
   void on_open(connection::Connection& connection) override;
   void on_closed(connection::Connection& connection) override;
@@ -40,7 +42,11 @@ class HubDispatcher : public connection::ConnectionObserver {
   hub::HubRegistry& registry_;
   upstream::ReliableUpstream& upstream_;
   backplane::Backplane& backplane_;
+  Admission& admission_;
   std::size_t live_connections_ = 0;
+  // Connections that opened over their user's limit (a race the negotiate check can't see, or
+  // skipNegotiation): closed at once and never counted, so their end must not release a slot.
+  std::unordered_set<const connection::Connection*> over_user_limit_;
 };
 
 }  // namespace sb::http

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "auth/jwt.hpp"
 
@@ -19,6 +20,7 @@ struct NegotiatedConnection {
   std::string user_id;
   auth::Claims claims;
   bool allows_stateful_reconnect = false;
+  std::vector<std::string> groups;  // from a blocking `connect` reply, joined when it opens
 };
 
 class NegotiatedConnections {

@@ -7,6 +7,7 @@
 
 #include "connection/connection_set.hpp"
 #include "http/hub_dispatcher.hpp"
+#include "http/shard_drain.hpp"
 #include "hub/hub_registry.hpp"
 #include "upstream/http_client.hpp"
 #include "upstream/reliable_upstream.hpp"
@@ -17,16 +18,18 @@ struct Shard {
   explicit Shard(const config::Config& config, std::size_t thread_count)
       : io(1),  // concurrency hint 1: one thread runs this context, so Asio can skip its locking
         connections(io.get_executor()),
-        upstream(io.get_executor(), upstream::HttpClientLimits{config.upstream.timeout,
-                                                               std::max<std::size_t>(1, config.upstream.max_concurrency / thread_count),
-                                                               100'000, config.upstream.max_response_bytes,
-                                                               std::chrono::milliseconds(4'000)}),
-        reliable_upstream(io.get_executor(), upstream,
-                          upstream::RetryPolicy{config.upstream.retries + 1, std::chrono::milliseconds(200),
-                                                std::chrono::milliseconds(5'000)},
-                          upstream::CircuitPolicy{config.upstream.circuit_failures == 0 ? static_cast<std::size_t>(-1)
-                                                                                        : config.upstream.circuit_failures,
-                                                  config.upstream.circuit_open}) {}
+        upstream(io.get_executor(),
+                 upstream::HttpClientLimits{
+                     config.upstream.timeout, std::max<std::size_t>(1, config.upstream.max_concurrency / thread_count),
+                     100'000, config.upstream.max_response_bytes, std::chrono::milliseconds(4'000)}),
+        reliable_upstream(
+            io.get_executor(), upstream,
+            upstream::RetryPolicy{config.upstream.retries + 1, std::chrono::milliseconds(200),
+                                  std::chrono::milliseconds(5'000)},
+            upstream::CircuitPolicy{
+                config.upstream.circuit_failures == 0 ? static_cast<std::size_t>(-1) : config.upstream.circuit_failures,
+                config.upstream.circuit_open}),
+        drain(io.get_executor(), connections) {}
 
   boost::asio::io_context io;
   connection::ConnectionSet connections;
@@ -34,6 +37,7 @@ struct Shard {
   upstream::HttpClient upstream;
   upstream::ReliableUpstream reliable_upstream;
   std::unique_ptr<HubDispatcher> dispatcher;  // needs the backplane, which needs every shard: set after
+  ShardDrain drain;
 };
 
 }  // namespace sb::http

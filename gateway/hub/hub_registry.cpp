@@ -96,6 +96,7 @@ void HubRegistry::add(Connection& c, Clock::time_point now) {
   by_id_[identity.connection_id] = &c;
   auto& hub = hubs_[identity.hub_key];
   hub.connections.insert(&c);
+  for (const auto& group : identity.initial_groups) join(hub, c, group);
   if (identity.user_id.empty()) return;
   hub.users[identity.user_id].insert(&c);
   auto memberships = hub.user_groups.find(identity.user_id);

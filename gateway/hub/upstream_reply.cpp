@@ -131,6 +131,32 @@ Result<Action> parse_group_action(const json& object, const std::string& where, 
   return bad(where + ".action: '" + verb + "' is not add, remove, removeAll or close");
 }
 
+// The optional "actions" array of a reply object, every item validated before any is kept.
+Result<bool> parse_actions(const json& document, const ReplyContext& context, std::vector<Action>& out) {
+  auto actions = document.find("actions");
+  if (actions == document.end() || actions->is_null()) return false;
+  if (!actions->is_array()) return bad("actions: expected an array");
+  if (actions->size() > context.max_actions)
+    return bad("actions: " + std::to_string(actions->size()) + " actions; at most " +
+               std::to_string(context.max_actions));
+  out.reserve(actions->size());
+  for (std::size_t i = 0; i < actions->size(); ++i) {
+    const auto& item = (*actions)[i];
+    std::string where = "actions[" + std::to_string(i) + "]";
+    if (!item.is_object()) return bad(where + ": expected an object");
+    Result<Action> action = item.contains("target") ? parse_message_action(item, where, context)
+                            : item.contains("action")
+                                ? parse_group_action(item, where, context)
+                                : Result<Action>(bad(where + ": needs \"target\" (a message) or \"action\""));
+    if (!action) return action.error();
+    out.push_back(std::move(action).value());
+  }
+  return true;
+}
+
+constexpr std::size_t max_connect_groups = 1000;
+constexpr std::size_t max_group_name_bytes = 1024;  // the REST API's bound
+
 }  // namespace
 
 bool is_valid_hub_name(std::string_view hub) {
@@ -182,23 +208,52 @@ Result<UpstreamReply> parse_upstream_reply(std::string_view content_type, std::s
     if (!error->is_string()) return bad("error: expected a string");
     reply.error = error->get<std::string>();
   }
-  auto actions = document.find("actions");
-  if (actions == document.end() || actions->is_null()) return reply;
-  if (!actions->is_array()) return bad("actions: expected an array");
-  if (actions->size() > context.max_actions)
-    return bad("actions: " + std::to_string(actions->size()) + " actions; at most " + std::to_string(context.max_actions));
-  reply.actions.reserve(actions->size());
-  for (std::size_t i = 0; i < actions->size(); ++i) {
-    const auto& item = (*actions)[i];
-    std::string where = "actions[" + std::to_string(i) + "]";
-    if (!item.is_object()) return bad(where + ": expected an object");
-    Result<Action> action = item.contains("target") ? parse_message_action(item, where, context)
-                            : item.contains("action") ? parse_group_action(item, where, context)
-                                                      : Result<Action>(bad(where + ": needs \"target\" (a message) or \"action\""));
-    if (!action) return action.error();
-    reply.actions.push_back(std::move(action).value());
-  }
+  auto actions = parse_actions(document, context, reply.actions);
+  if (!actions) return actions.error();
   return reply;
+}
+
+Result<ConnectReply> parse_connect_reply(std::string_view content_type, std::string_view body,
+                                         const ReplyContext& context) {
+  ConnectReply reply;
+  if (body.empty() || !iequals(media_type(content_type), "application/json")) return reply;
+  if (!protocol::json_depth_within(body)) return bad("the reply nests deeper than 128 levels");
+  json document = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (document.is_discarded()) return bad("the reply is not valid JSON");
+  if (!document.is_object()) return bad("the reply must be a JSON object {\"userId\", \"groups\", \"actions\"}");
+  if (auto user = document.find("userId"); user != document.end() && !user->is_null()) {
+    if (!user->is_string()) return bad("userId: expected a string");
+    reply.user_id = user->get<std::string>();
+  }
+  if (auto groups = document.find("groups"); groups != document.end() && !groups->is_null()) {
+    if (!groups->is_array()) return bad("groups: expected an array of group names");
+    if (groups->size() > max_connect_groups)
+      return bad("groups: " + std::to_string(groups->size()) + " groups; at most " +
+                 std::to_string(max_connect_groups));
+    for (std::size_t i = 0; i < groups->size(); ++i) {
+      const auto& g = (*groups)[i];
+      if (!g.is_string() || g.get_ref<const std::string&>().empty() ||
+          g.get_ref<const std::string&>().size() > max_group_name_bytes)
+        return bad("groups[" + std::to_string(i) + "]: expected a group name (1 to 1024 bytes)");
+      reply.groups.push_back(g.get<std::string>());
+    }
+  }
+  auto actions = parse_actions(document, context, reply.actions);
+  if (!actions) return actions.error();
+  return reply;
+}
+
+std::string refusal_reason(std::string_view content_type, std::string_view body, std::string_view fallback) {
+  constexpr std::size_t max_reason_bytes = 256;
+  auto document = protocol::json_depth_within(body) ? json::parse(body, nullptr, /*allow_exceptions=*/false) : json();
+  if (document.is_object()) {
+    auto error = document.find("error");
+    if (error != document.end() && error->is_string() && !error->get_ref<const std::string&>().empty())
+      return error->get<std::string>().substr(0, max_reason_bytes);
+    return std::string(fallback);
+  }
+  bool is_plain_text = !body.empty() && iequals(media_type(content_type), "text/plain");
+  return is_plain_text ? std::string(body.substr(0, max_reason_bytes)) : std::string(fallback);
 }
 
 }  // namespace sb::hub

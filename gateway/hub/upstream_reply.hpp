@@ -31,6 +31,21 @@ struct ReplyContext {
 
 Result<UpstreamReply> parse_upstream_reply(std::string_view content_type, std::string_view body, const ReplyContext& context);
 
+// A function's 2xx reply to the blocking `connect` event (PROTOCOL.md part 3 §3.7). Empty, or a body
+// that is not application/json: let the client in, nothing else. Otherwise a JSON object
+//   {"userId": "…", "groups": ["…"], "actions": [ …as in the envelope… ]}, every field optional.
+struct ConnectReply {
+  std::optional<std::string> user_id;  // set: the connection-to-be's user id ("" makes it anonymous)
+  std::vector<std::string> groups;     // joined when the connection opens
+  std::vector<Action> actions;         // run when the reply arrives (there is no connection yet)
+};
+Result<ConnectReply> parse_connect_reply(std::string_view content_type, std::string_view body,
+                                         const ReplyContext& context);
+
+// Why a function refused (401/403 to `connected` or `connect`): its {"error": "…"} or its text/plain
+// body, at most 256 bytes; `fallback` when it gave neither.
+std::string refusal_reason(std::string_view content_type, std::string_view body, std::string_view fallback);
+
 // Hub names: a letter, then letters, digits and _`,.[] — at most 128 (PROTOCOL.md part 2 §5).
 bool is_valid_hub_name(std::string_view hub);
 std::string hub_key_of(std::string_view hub);  // lower-cased

@@ -1,5 +1,6 @@
 #include "transport/long_polling_transport.hpp"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 
 namespace sb::transport {
@@ -13,7 +14,8 @@ void LongPollingTransport::start(std::shared_ptr<TransportHandler> handler) {
 }
 
 void LongPollingTransport::arm_disconnect_timer() {
-  disconnect_timer_.expires_after(limits_.disconnect_timeout);
+  disconnect_timer_.expires_after(is_closing_ ? std::min(limits_.closing_timeout, limits_.disconnect_timeout)
+                                              : limits_.disconnect_timeout);
   disconnect_timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
     auto self = weak.lock();
     if (ec || !self || self->held_poll_) return;  // cancelled, or a poll is held: the client is there

@@ -19,6 +19,12 @@ namespace sb::transport {
 struct LongPollingLimits {
   std::chrono::milliseconds poll_timeout{90'000};        // ASP.NET LongPolling.PollTimeout
   std::chrono::milliseconds disconnect_timeout{15'000};  // ASP.NET DisconnectTimeout
+  // Closing: how long the client gets to poll for what is left (the Close message) and send its DELETE.
+  // A live client always has a poll held or on its way, so this needn't be the disconnect timeout; and
+  // during a graceful shutdown the client's next request may never reach us (the listener is closed,
+  // so a new socket goes to our successor), which would hold the connection, and its `disconnected`,
+  // for the whole disconnect timeout.
+  std::chrono::milliseconds closing_timeout{5'000};
   std::size_t max_buffered_bytes = 1024 * 1024;
 };
 
@@ -52,7 +58,7 @@ class LongPollingTransport : public Transport, public std::enable_shared_from_th
  private:
   void flush();
   void answer_held_poll(PollResponse response);
-  void arm_disconnect_timer();
+  void arm_disconnect_timer();  // the disconnect timeout, or the closing timeout once closing
   void finish(TransportEnd end, std::string_view detail);
 
   LongPollingLimits limits_;

@@ -101,11 +101,13 @@ class MemoryLogger {
  * Builds (does not start) a HubConnection.
  * Options: user, hub ('e2e'), query (extra query string, e.g. 'welcome=1'), transport (WebSockets),
  * claims, token (overrides the minted one), protocol ('json' | 'messagepack'), version (client major: 8 or 10),
- * stateful (withStatefulReconnect), baseUrl (connect through another address, e.g. a proxy).
+ * stateful (withStatefulReconnect), baseUrl (connect through another address, e.g. a proxy),
+ * reconnect (withAutomaticReconnect's argument: an array of delays or an IRetryPolicy; absent: no reconnect),
+ * skipNegotiation (WebSockets only: connect without negotiating).
  * The connection gets: `received` (every parsed message), `logs`, and `closed` (a promise for the
  * onclose error, undefined when it closed cleanly), `clientVersion` (the full version string).
  */
-export function buildConnection(stack, { user, hub = 'e2e', query, transport = HttpTransportType.WebSockets, claims, token, protocol: protocolName = 'json', version = 8, stateful = false, baseUrl } = {}) {
+export function buildConnection(stack, { user, hub = 'e2e', query, transport = HttpTransportType.WebSockets, claims, token, protocol: protocolName = 'json', version = 8, stateful = false, baseUrl, reconnect, skipNegotiation = false } = {}) {
   const { signalR: s, version: clientVersion } = clientModules(version);
   const url = `${baseUrl ?? stack.gatewayUrl}/client/?hub=${hub}${query ? `&${query}` : ''}`;
   const accessToken = token ?? clientToken(stack.gatewayUrl, stack.key, { user, hub, claims });
@@ -114,10 +116,11 @@ export function buildConnection(stack, { user, hub = 'e2e', query, transport = H
   if (typeof transport === 'string') transport = s.HttpTransportType[transport];
   const logger = new MemoryLogger(`${user ?? 'anonymous'} v${version}`);
   let builder = new s.HubConnectionBuilder()
-    .withUrl(url, { accessTokenFactory: () => accessToken, transport })
+    .withUrl(url, { accessTokenFactory: () => accessToken, transport, skipNegotiation })
     .withHubProtocol(protocol)
     .configureLogging(logger);
   if (stateful) builder = builder.withStatefulReconnect();
+  if (reconnect) builder = builder.withAutomaticReconnect(reconnect);
   const connection = builder.build();
   connection.received = protocol.received;
   connection.logs = logger.lines;

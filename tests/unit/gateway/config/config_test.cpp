@@ -75,7 +75,12 @@ TEST_CASE("starts from the documented defaults") {
   CHECK(c.upstream.timeout == seconds(30));
   CHECK(c.upstream.max_response_bytes == 16 * 1024 * 1024);
   CHECK(c.redis_url.empty());
-  CHECK(c.shutdown_timeout == seconds(30));
+  CHECK(c.shutdown.timeout == seconds(30));
+  CHECK(c.shutdown.mode == ShutdownMode::reconnect);
+  CHECK(c.shutdown.spread == seconds(5));
+  CHECK(c.shutdown.message_target.empty());
+  CHECK(c.limits.max_connections_per_user == 0);
+  CHECK(c.limits.negotiate_rate == 0);
   CHECK(c.log_level == "info");
 }
 
@@ -307,6 +312,13 @@ TEST_CASE("help text lists every option with its environment variable") {
                              "--upstream-max-response-bytes",
                              "--redis",
                              "--shutdown-timeout",
+                             "--shutdown-mode",
+                             "--shutdown-spread",
+                             "--shutdown-target",
+                             "--shutdown-arguments",
+                             "--max-connections-per-user",
+                             "--negotiate-rate",
+                             "--negotiate-burst",
                              "--log-level",
                              "--help",
                              "--version"}) {
@@ -317,4 +329,44 @@ TEST_CASE("help text lists every option with its environment variable") {
   CHECK(help.find("SWITCHBOARD_KEEPALIVE_INTERVAL") != std::string::npos);
   CHECK(help.find("default: 15s") != std::string::npos);
   CHECK(help.find("default: 0.0.0.0:8080") != std::string::npos);
+}
+
+TEST_CASE("reads the shutdown options") {
+  auto r = load({"--access-key", "k", "--shutdown-mode", "wait", "--shutdown-timeout", "10s", "--shutdown-target",
+                 "serverLeaving", "--shutdown-arguments", R"(["maintenance", 30])"});
+  REQUIRE_MESSAGE(r.errors.empty(), all_errors(r));
+  CHECK(r.config.shutdown.mode == ShutdownMode::wait);
+  CHECK(r.config.shutdown.timeout == seconds(10));
+  CHECK(r.config.shutdown.message_target == "serverLeaving");
+  CHECK(r.config.shutdown.message_arguments_json == R"(["maintenance",30])");
+
+  SUBCASE("the spread never outlasts the timeout") {
+    auto capped = load({"--access-key", "k", "--shutdown-timeout", "2s", "--shutdown-spread", "9s"});
+    REQUIRE_MESSAGE(capped.errors.empty(), all_errors(capped));
+    CHECK(capped.config.shutdown.spread == seconds(2));
+  }
+  SUBCASE("arguments must be a JSON array") {
+    auto bad = load({"--access-key", "k", "--shutdown-arguments", R"({"a":1})"});
+    REQUIRE(bad.errors.size() == 1);
+    CHECK(bad.errors[0].find("expected a JSON array") != std::string::npos);
+  }
+  SUBCASE("an unknown mode is named") {
+    auto bad = load({"--access-key", "k", "--shutdown-mode", "drain"});
+    REQUIRE(bad.errors.size() == 1);
+    CHECK(bad.errors[0].find("expected reconnect or wait") != std::string::npos);
+  }
+}
+
+TEST_CASE("reads the admission limits") {
+  auto r = load({"--access-key", "k", "--max-connections-per-user", "3", "--negotiate-rate", "50"});
+  REQUIRE_MESSAGE(r.errors.empty(), all_errors(r));
+  CHECK(r.config.limits.max_connections_per_user == 3);
+  CHECK(r.config.limits.negotiate_rate == 50);
+  CHECK(r.config.limits.negotiate_burst == 50);  // defaults to the rate
+
+  SUBCASE("a burst needs a rate") {
+    auto bad = load({"--access-key", "k", "--negotiate-burst", "10"});
+    REQUIRE(bad.errors.size() == 1);
+    CHECK(bad.errors[0].find("--negotiate-rate") != std::string::npos);
+  }
 }

@@ -268,3 +268,47 @@ TEST_CASE("validates hub names and lower-cases hub keys") {
   CHECK_FALSE(is_valid_hub_name(std::string(129, 'a')));
   CHECK(hub_key_of("ChAt") == "chat");
 }
+
+TEST_CASE("reads a connect reply's user id, groups and actions") {
+  auto reply = parse_connect_reply(
+      "application/json; charset=utf-8",
+      R"({"userId":"alice-2","groups":["vip","room 1"],"actions":[{"target":"joined","arguments":["alice-2"],"groupName":"vip"}]})",
+      context);
+  REQUIRE_MESSAGE(reply.ok(), (reply.ok() ? "" : reply.error().message));
+  CHECK(reply->user_id == std::optional<std::string>("alice-2"));
+  CHECK(reply->groups == std::vector<std::string>{"vip", "room 1"});
+  REQUIRE(reply->actions.size() == 1);
+  CHECK(std::get<SendAction>(reply->actions[0]).scope == Scope::group);
+}
+
+TEST_CASE("lets a client in on an empty or non-JSON connect reply") {
+  for (auto [type, body] : {std::pair{"application/json", ""}, {"text/plain", "ok"}}) {
+    CAPTURE(body);
+    auto reply = parse_connect_reply(type, body, context);
+    REQUIRE(reply.ok());
+    CHECK_FALSE(reply->user_id.has_value());
+    CHECK(reply->groups.empty());
+    CHECK(reply->actions.empty());
+  }
+}
+
+TEST_CASE("names what is wrong in a connect reply") {
+  auto error_of = [](std::string_view body) {
+    auto reply = parse_connect_reply("application/json", body, context);
+    REQUIRE_FALSE(reply.ok());
+    return reply.error().message;
+  };
+  CHECK(error_of("[1]").find("JSON object") != std::string::npos);
+  CHECK(error_of(R"({"userId":7})") == "userId: expected a string");
+  CHECK(error_of(R"({"groups":"vip"})") == "groups: expected an array of group names");
+  CHECK(error_of(R"({"groups":["vip",""]})") == "groups[1]: expected a group name (1 to 1024 bytes)");
+  CHECK(error_of(R"({"actions":[{"nope":1}]})").find("actions[0]") != std::string::npos);
+}
+
+TEST_CASE("reads a refusal's reason from the error field or a plain-text body") {
+  CHECK(refusal_reason("application/json", R"({"error":"banned"})", "Forbidden") == "banned");
+  CHECK(refusal_reason("text/plain; charset=utf-8", "go away", "Forbidden") == "go away");
+  CHECK(refusal_reason("application/json", R"({"reason":"x"})", "Forbidden") == "Forbidden");
+  CHECK(refusal_reason("text/html", "<h1>no</h1>", "Unauthorized") == "Unauthorized");
+  CHECK(refusal_reason("text/plain", std::string(1000, 'x'), "F").size() == 256);
+}
