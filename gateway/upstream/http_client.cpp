@@ -221,8 +221,11 @@ class Call : public std::enable_shared_from_this<Call> {
   void on_failure(beast::error_code ec, std::string_view step, std::size_t bytes_read = 0) {
     if (ec == beast::error::timeout) return finish(CallOutcome::timeout, std::string(step) + " timed out");
     if (ec == http::error::body_limit) return finish(CallOutcome::response_too_large, "reply over the size limit");
-    // A pooled connection the server closed while idle: nothing of ours was processed, start afresh once.
-    bool stale = is_reused_ && !has_retried_ && bytes_read == 0 &&
+    // A pooled connection the server closed while idle: the request could not be written, so nothing of
+    // ours was processed; start afresh once. A read that fails after the whole request was written is not
+    // retried here: the function may have read and acted on it (then died), and a message must reach it at
+    // most once (docs/upstream.md). ReliableUpstream retries what may be retried.
+    bool stale = is_reused_ && !has_retried_ && step == "write" && bytes_read == 0 &&
                  (ec == http::error::end_of_stream || ec == boost::asio::error::eof ||
                   ec == boost::asio::error::connection_reset || ec == boost::asio::error::broken_pipe);
     if (stale) {

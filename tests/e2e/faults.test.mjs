@@ -308,6 +308,7 @@ describe('faults', { timeout: 240_000 }, () => {
       ['notRecords', 'verbatim records that are not hub messages', 'Invocation failed, invalid reply.'],
       ['huge', '20 MB with a Content-Length', 'Invocation failed, response too large.'],
       ['hugeChunked', '20 MB chunked', 'Invocation failed, response too large.'],
+      ['kill', 'the socket destroyed after the request was read', 'Invocation failed, status code 500'],
     ];
     for (const [target, what, error] of FAULTS) {
       test(`${what} (${target}): the caller gets "${error}" and keeps its connection`, async () => {
