@@ -4,6 +4,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <optional>
@@ -71,14 +72,18 @@ bool peer_has_closed(tcp::socket& socket) {
 
 }  // namespace
 
-struct HttpClient::Pool {
+// Idle keep-alive sockets per host. A sweep runs every second while any socket is idle and closes those
+// past `max_idle` or already closed by the function, so a pool nobody draws from gives its descriptors
+// back instead of holding them (in CLOSE_WAIT) until the next call to that host.
+struct HttpClient::Pool : std::enable_shared_from_this<HttpClient::Pool> {
   struct Idle {
     beast::tcp_stream stream;
     Clock::time_point since;
   };
-  explicit Pool(boost::asio::any_io_executor executor) : resolver(executor) {}
+  Pool(boost::asio::any_io_executor executor, std::chrono::milliseconds max_idle_time)
+      : resolver(executor), sweeper(executor), max_idle(max_idle_time) {}
 
-  std::optional<beast::tcp_stream> take(const std::string& key, std::chrono::milliseconds max_idle) {
+  std::optional<beast::tcp_stream> take(const std::string& key) {
     auto it = idle.find(key);
     if (it == idle.end()) return std::nullopt;
     auto now = Clock::now();
@@ -94,11 +99,46 @@ struct HttpClient::Pool {
     auto& list = idle[key];
     if (list.size() >= 256) return;  // more idle sockets than that to one function is waste
     list.push_back({std::move(stream), Clock::now()});
+    if (!is_sweeping) arm_sweep();
+  }
+
+  void arm_sweep() {
+    is_sweeping = true;
+    sweeper.expires_after(std::chrono::seconds(1));
+    // Weak: the timer must not keep the pool (and its sockets) alive once the client is gone.
+    sweeper.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self) return;
+      self->is_sweeping = false;
+      self->sweep();
+    });
+  }
+
+  void sweep() {
+    auto now = Clock::now();
+    for (auto it = idle.begin(); it != idle.end();) {
+      // tcp_stream can be moved but not move-assigned, so the survivors go to a new list.
+      std::vector<Idle> kept;
+      for (auto& entry : it->second) {
+        if (now - entry.since < max_idle && !peer_has_closed(entry.stream.socket())) kept.push_back(std::move(entry));
+      }
+      it->second.clear();  // closes the rest
+      if (kept.empty()) {
+        it = idle.erase(it);
+      } else {
+        it->second = std::move(kept);
+        ++it;
+      }
+    }
+    if (!idle.empty()) arm_sweep();
   }
 
   std::unordered_map<std::string, std::vector<Idle>> idle;
   std::unordered_map<std::string, tcp::resolver::results_type> resolved;
   tcp::resolver resolver;
+  boost::asio::steady_timer sweeper;
+  std::chrono::milliseconds max_idle;
+  bool is_sweeping = false;
 };
 
 namespace {
@@ -128,7 +168,7 @@ class Call : public std::enable_shared_from_this<Call> {
   }
 
   void start() {
-    if (auto pooled = pool_->take(url_.key(), limits_.max_idle)) {
+    if (auto pooled = pool_->take(url_.key())) {
       stream_.emplace(std::move(*pooled));
       is_reused_ = true;
       return do_write();
@@ -181,8 +221,11 @@ class Call : public std::enable_shared_from_this<Call> {
   void on_failure(beast::error_code ec, std::string_view step, std::size_t bytes_read = 0) {
     if (ec == beast::error::timeout) return finish(CallOutcome::timeout, std::string(step) + " timed out");
     if (ec == http::error::body_limit) return finish(CallOutcome::response_too_large, "reply over the size limit");
-    // A pooled connection the server closed while idle: nothing of ours was processed, start afresh once.
-    bool stale = is_reused_ && !has_retried_ && bytes_read == 0 &&
+    // A pooled connection the server closed while idle: the request could not be written, so nothing of
+    // ours was processed; start afresh once. A read that fails after the whole request was written is not
+    // retried here: the function may have read and acted on it (then died), and a message must reach it at
+    // most once (docs/upstream.md). ReliableUpstream retries what may be retried.
+    bool stale = is_reused_ && !has_retried_ && step == "write" && bytes_read == 0 &&
                  (ec == http::error::end_of_stream || ec == boost::asio::error::eof ||
                   ec == boost::asio::error::connection_reset || ec == boost::asio::error::broken_pipe);
     if (stale) {
@@ -248,7 +291,7 @@ class Call : public std::enable_shared_from_this<Call> {
 }  // namespace
 
 HttpClient::HttpClient(boost::asio::any_io_executor executor, HttpClientLimits limits)
-    : executor_(std::move(executor)), limits_(limits), pool_(std::make_shared<Pool>(executor_)) {}
+    : executor_(std::move(executor)), limits_(limits), pool_(std::make_shared<Pool>(executor_, limits.max_idle)) {}
 
 HttpClient::~HttpClient() { *alive_ = false; }
 

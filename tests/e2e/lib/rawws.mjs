@@ -114,6 +114,11 @@ export class RawWebSocket {
   }
 
   #write(opcode, payload) {
+    this.#socket.write(this.frameBytes(opcode, payload));
+  }
+
+  /** The bytes of one masked, final frame (to send only part of it with `writeRaw`). */
+  frameBytes(opcode, payload) {
     const mask = randomBytes(4);
     const len = payload.length;
     const head = len < 126 ? Buffer.from([0x80 | opcode, 0x80 | len])
@@ -121,8 +126,11 @@ export class RawWebSocket {
         : Buffer.concat([Buffer.from([0x80 | opcode, 0x80 | 127]), (() => { const x = Buffer.alloc(8); x.writeBigUInt64BE(BigInt(len)); return x; })()]);
     const body = Buffer.from(payload);
     for (let i = 0; i < body.length; i++) body[i] ^= mask[i % 4];
-    this.#socket.write(Buffer.concat([head, mask, body]));
+    return Buffer.concat([head, mask, body]);
   }
+
+  /** Writes bytes as they are: a frame cut short, for instance. */
+  writeRaw(bytes) { this.#socket.write(bytes); }
 
   sendText(text) { this.#write(0x1, Buffer.from(text, 'utf8')); }
   sendBinary(bytes) { this.#write(0x2, Buffer.from(bytes)); }
