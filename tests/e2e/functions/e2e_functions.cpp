@@ -212,6 +212,10 @@ int main(int argc, char** argv) {
   on("sendToConnection", [](const Context& ctx, Reply& reply) {
     reply.send_to_connection(string_arg(ctx, 0), "connectionMessage", Json::array({arg(ctx, 1)})).result(true);
   });
+  // A send back to the caller, for load tools whose invocations carry no id (no Completion comes back).
+  on("echoToCaller", [](const Context& ctx, Reply& reply) {
+    reply.send_to_connection(ctx.connection_id, "echo", Json::array({arg(ctx, 0)}));
+  });
   on("broadcast", [](const Context& ctx, Reply& reply) {
     reply.send_to_all("broadcast", Json::array({arg(ctx, 0)})).result(true);
   });
