@@ -99,5 +99,12 @@ echo "soak: churn rounds $rounds, connections churned $churned"
 echo "soak: after: fds $end_fds (baseline $baseline_fds), rss ${end_rss} KiB (baseline ${baseline_rss} KiB), open $(open_connections)"
 # RSS growth over the second half of the run, when the allocator has reached its working set.
 awk 'NR>1 {r[NR]=$2} END {n=NR; h=int((n+1)/2); printf "soak: rss at half time %d KiB, at the end %d KiB\n", r[h+1], r[n]}' "$out/samples.txt"
+curl -s "$gw_url/metrics" >"$out/metrics.txt"
+echo "soak: disconnections by reason:" $(awk '/^switchboard_disconnects_total/ {print $1"="$2}' "$out/metrics.txt" | sed 's/switchboard_disconnects_total//')
+# What of the RSS is memory the allocator holds free (fragmentation) rather than memory still in use.
+if command -v gdb >/dev/null; then
+  gdb -p "$gw_pid" -batch -ex 'call (int) malloc_trim(0)' >/dev/null 2>&1 || true
+  echo "soak: rss after malloc_trim(0): $(rss_kb) KiB"
+fi
 [ "$end_fds" -le "$baseline_fds" ] || { echo "soak: FAIL fds did not return to the baseline" >&2; exit 1; }
 echo "soak: ok"
