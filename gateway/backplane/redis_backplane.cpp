@@ -99,7 +99,8 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
         on_orphan_(std::move(on_orphan)),
         work_(io_.get_executor()),
         reconnect_timer_(io_),
-        tick_timer_(io_) {}
+        tick_timer_(io_),
+        hold_timer_(io_) {}
 
   asio::io_context io_;
   std::atomic<bool> is_degraded_{true};
@@ -131,6 +132,7 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
     is_stopping_ = true;
     reconnect_timer_.cancel();
     tick_timer_.cancel();
+    hold_timer_.cancel();
     auto finish = [self = shared_from_this(), done = std::move(done)] {
       if (self->cmd_) self->cmd_->close();
       if (self->sub_) self->sub_->close();
@@ -165,7 +167,11 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
       command.argv = {"PUBLISH", keys_.actions_channel(), std::move(envelope)};
     }
     command.retries_on_loss = true;  // receivers drop the repeat by its sequence number
-    if (on_matched) command.on_reply = [on_matched](const redisReply* reply) { on_matched(reply_integer(reply)); };
+    if (on_matched) {
+      // While Redis is away the caller does not wait for it: queued is accepted, answered from here.
+      if (state_ != State::up) on_matched(std::nullopt);
+      else command.on_reply = [on_matched](const redisReply* reply) { on_matched(reply_integer(reply)); };
+    }
     metrics().backplane_published.inc();
     submit(std::move(command), /*may_drop=*/true);
   }
@@ -225,6 +231,7 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
     std::function<void(const redisReply*)> on_reply;  // called once: the reply, or nullptr if none will come
     bool is_state_write = false;   // dropped when the link is lost: the resync rewrites state anyway
     bool retries_on_loss = false;  // sent again after a reconnect if its reply never came
+    bool is_droppable = false;     // an action or heartbeat: counts against max_queue_bytes
     std::size_t bytes() const {
       std::size_t n = 0;
       for (const auto& a : argv) n += a.size();
@@ -285,25 +292,37 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
   // Past max_queue_bytes an action is dropped (its sequence number stays used: receivers see the gap).
   void submit(Command command, bool may_drop) {
     const auto bytes = command.bytes();
-    if (may_drop && queued_bytes_ + bytes > config_.max_queue_bytes) {
+    if (may_drop && droppable_bytes_ + bytes > config_.max_queue_bytes) {
       metrics().backplane_dropped.inc();
       if (drop_log_.admit(std::chrono::steady_clock::now()))
         log::warn("backplane", "queue_full", {{"queued_bytes", queued_bytes_}, {"limit", config_.max_queue_bytes}});
       if (command.on_reply) command.on_reply(nullptr);
       return;
     }
-    queued_bytes_ += bytes;
+    command.is_droppable = may_drop;
+    count(command);
     pending_.push_back(std::move(command));
     metrics().backplane_queue_bytes.set(static_cast<std::int64_t>(queued_bytes_));
     flush();
   }
 
   void flush() {
-    while (state_ == State::up && !pending_.empty() && in_flight_bytes_ < config_.max_queue_bytes) {
+    while (state_ == State::up && !is_holding_ && !pending_.empty() && in_flight_bytes_ < config_.max_queue_bytes) {
       auto command = std::move(pending_.front());
       pending_.pop_front();
       issue(std::move(command));
     }
+  }
+
+  // State writes are not bounded here: while Redis is down they are not queued at all (the resync
+  // writes the state back), so the bound is on what the fleet is owed, the actions.
+  void count(const Command& command) {
+    queued_bytes_ += command.bytes();
+    if (command.is_droppable) droppable_bytes_ += command.bytes();
+  }
+  void uncount(const Command& command) {
+    queued_bytes_ -= command.bytes();
+    if (command.is_droppable) droppable_bytes_ -= command.bytes();
   }
 
   // Sends a command already counted in queued_bytes_.
@@ -322,12 +341,12 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
     in_flight_bytes_ -= bytes;
     if (unsent.on_reply) std::exchange(unsent.on_reply, nullptr)(nullptr);
     if (unsent.retries_on_loss) lost_.push_back(std::move(unsent));
-    else queued_bytes_ -= bytes;
+    else uncount(unsent);
   }
 
   // Sends a command now, ahead of the queue (lease renewals, the resync).
   void issue_now(Command command) {
-    queued_bytes_ += command.bytes();
+    count(command);
     issue(std::move(command));
   }
 
@@ -347,7 +366,7 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
     if (!reply && command.retries_on_loss) {
       lost_.push_back(std::move(command));  // requeued, in order, when the link is declared down
     } else {
-      queued_bytes_ -= bytes;
+      uncount(command);
     }
     metrics().backplane_queue_bytes.set(static_cast<std::int64_t>(queued_bytes_));
     if (reply) flush();
@@ -384,6 +403,8 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
     if (state_ == State::down || is_stopping_) return;
     const bool was_up = state_ == State::up || state_ == State::syncing;
     state_ = State::down;
+    is_holding_ = false;
+    hold_timer_.cancel();
     is_degraded_ = true;
     metrics().backplane_redis_up.set(0);
     if (was_up || down_log_.admit(std::chrono::steady_clock::now()))
@@ -397,11 +418,11 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
     std::deque<Command> requeued;
     for (auto& command : lost_)
       if (!command.is_state_write) requeued.push_back(std::move(command));
-      else queued_bytes_ -= command.bytes();
+      else uncount(command);
     lost_.clear();
     for (auto& command : pending_)
       if (!command.is_state_write) requeued.push_back(std::move(command));
-      else queued_bytes_ -= command.bytes();
+      else uncount(command);
     pending_ = std::move(requeued);
     metrics().backplane_queue_bytes.set(static_cast<std::int64_t>(queued_bytes_));
 
@@ -517,10 +538,38 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
     state_ = State::up;
     issue_now(std::move(listed));
     for (auto& command : writes) issue_now(std::move(command));
-    is_degraded_ = false;
     backoff_ = first_backoff;
-    metrics().backplane_redis_up.set(1);
     log::info("backplane", "redis_in_sync", {{"gateway", gateway_id_}, {"connections", local_ids.size()}});
+    // Actions held through the outage wait until the gateways we know of listen again: after Redis
+    // restarts they resubscribe one by one, and one that is a moment late would miss them (and see a gap).
+    is_holding_ = true;
+    await_listeners(std::chrono::steady_clock::now() + config_.lease);
+  }
+
+  void await_listeners(std::chrono::steady_clock::time_point deadline) {
+    if (state_ != State::up) return;
+    const auto expected = tracker_.publisher_count() + 1;
+    Command command;
+    command.argv = {"PUBSUB", "NUMSUB", keys_.actions_channel()};
+    command.on_reply = [self = shared_from_this(), deadline, expected](const redisReply* reply) {
+      if (!reply || self->state_ != State::up) return;
+      long long listening = 0;
+      if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2)
+        listening = reply_integer(reply->element[1]).value_or(0);
+      if (listening >= static_cast<long long>(expected) || std::chrono::steady_clock::now() >= deadline)
+        return self->release_hold();
+      self->hold_timer_.expires_after(std::chrono::milliseconds(50));
+      self->hold_timer_.async_wait([weak = self->weak_from_this(), deadline](boost::system::error_code ec) {
+        if (auto s = weak.lock(); s && !ec) s->await_listeners(deadline);
+      });
+    };
+    issue_now(std::move(command));
+  }
+
+  void release_hold() {
+    is_holding_ = false;
+    is_degraded_ = false;
+    metrics().backplane_redis_up.set(1);
     flush();
   }
 
@@ -531,14 +580,13 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
     command.on_reply = [self = shared_from_this()](const redisReply* reply) {
       auto added = reply_integer(reply);
       if (!added) return;
-      if (*added == 1 && self->has_lease_) {
+      if (*added == 2) {
         // Another gateway took us for dead and sent `disconnected` for our connections: they must
         // start afresh, or the function would see messages from connections it was told are gone.
         metrics().backplane_lease_lost.inc();
         log::warn("backplane", "lease_lost", {{"gateway", self->gateway_id_}});
         self->close_every_connection("lease_lost");
       }
-      self->has_lease_ = true;
     };
     // Straight to the link, ahead of the queue: a long queue must not let the lease lapse.
     issue_now(std::move(command));
@@ -593,12 +641,13 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   asio::steady_timer reconnect_timer_;
   asio::steady_timer tick_timer_;
+  asio::steady_timer hold_timer_;
 
   State state_ = State::down;
   bool is_stopping_ = false;
+  bool is_holding_ = false;  // in sync, but the queue waits for the fleet to listen (await_listeners)
   bool is_cmd_up_ = false;
   bool is_subscribed_ = false;
-  bool has_lease_ = false;
   std::chrono::milliseconds backoff_ = first_backoff;
   std::shared_ptr<RedisLink> cmd_;
   std::shared_ptr<RedisLink> sub_;
@@ -606,7 +655,8 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
   std::deque<Command> pending_;    // not sent yet
   std::deque<Command> in_flight_;  // sent, reply awaited (hiredis replies in order)
   std::deque<Command> lost_;       // sent, link lost before the reply: requeued on reconnect
-  std::size_t queued_bytes_ = 0;   // pending_ + in_flight_ + lost_
+  std::size_t queued_bytes_ = 0;     // pending_ + in_flight_ + lost_
+  std::size_t droppable_bytes_ = 0;  // the actions and heartbeats among them: what max_queue_bytes bounds
   std::size_t in_flight_bytes_ = 0;
   std::uint64_t last_sequence_ = 0;
   SequenceTracker tracker_;

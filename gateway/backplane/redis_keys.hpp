@@ -5,6 +5,7 @@
 //   P:actions                       channel: every action, as an envelope (backplane/envelope.hpp)
 //   P:gateways                      zset: gateway id -> lease expiry (ms, Redis's clock)
 //   P:gwconns:{gateway}             set: the gateway's connection ids
+//   P:reaped:{gateway}              string, a day's TTL: the gateway's lease was reaped (it was cut off)
 //   P:conn:{connection}             hash: gw, hub, user, identity (JSON, for a reaper's `disconnected`)
 //   P:conngroups:{connection}       set: the connection's groups
 //   P:hub:{hub}:conns               zset (lexicographic): the hub's connection ids
@@ -26,6 +27,7 @@ class RedisKeys {
   std::string actions_channel() const { return prefix_ + ":actions"; }
   std::string gateways() const { return prefix_ + ":gateways"; }
   std::string gateway_connections(std::string_view gateway) const { return join("gwconns:", gateway); }
+  std::string reaped(std::string_view gateway) const { return join("reaped:", gateway); }
   std::string connection(std::string_view connection_id) const { return join("conn:", connection_id); }
   std::string connection_groups(std::string_view connection_id) const { return join("conngroups:", connection_id); }
   std::string hub_connections(std::string_view hub_key) const { return hub(hub_key) + ":conns"; }

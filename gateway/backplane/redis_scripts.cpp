@@ -125,10 +125,13 @@ return matched
   return script;
 }
 
-// ARGV: P, gateway, lease ms
+// ARGV: P, gateway, lease ms. 0: renewed; 1: taken afresh (first, or Redis lost its data); 2: taken
+// afresh after another gateway reaped us (its tombstone says so).
 const std::string& renew_lease() {
   static const std::string script = with_prelude(R"lua(
-return redis.call('ZADD', P .. ':gateways', now_ms() + tonumber(ARGV[3]), ARGV[2])
+local added = redis.call('ZADD', P .. ':gateways', now_ms() + tonumber(ARGV[3]), ARGV[2])
+if added == 1 and redis.call('DEL', P .. ':reaped:' .. ARGV[2]) == 1 then return 2 end
+return added
 )lua");
   return script;
 }
@@ -140,6 +143,8 @@ local dead = redis.call('ZRANGEBYSCORE', P .. ':gateways', '-inf', now_ms(), 'LI
 if #dead == 0 then return {} end
 local gw = dead[1]
 redis.call('ZREM', P .. ':gateways', gw)
+-- If it was only cut off, it finds this when it comes back, and drops the connections we reaped.
+redis.call('SET', P .. ':reaped:' .. gw, 1, 'EX', 86400)
 local out = {gw}
 for _, c in ipairs(redis.call('SMEMBERS', k_gwconns(gw))) do
   local identity = redis.call('HGET', k_conn(c), 'identity')

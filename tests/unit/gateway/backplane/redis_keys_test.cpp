@@ -9,6 +9,7 @@ TEST_CASE("names every key and channel under the prefix") {
   CHECK(keys.actions_channel() == "sb:actions");
   CHECK(keys.gateways() == "sb:gateways");
   CHECK(keys.gateway_connections("gw1") == "sb:gwconns:gw1");
+  CHECK(keys.reaped("gw1") == "sb:reaped:gw1");
   CHECK(keys.connection("c1") == "sb:conn:c1");
   CHECK(keys.connection_groups("c1") == "sb:conngroups:c1");
   CHECK(keys.hub_connections("chat") == "sb:hub:chat:conns");
