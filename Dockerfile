@@ -8,8 +8,8 @@
 FROM debian:12 AS build
 
 # The build dependencies of scripts/setup.sh, minus the test/browser tooling. Boost 1.81 by name:
-# libboost-dev is 1.74 and conflicts with it. doctest and hiredis are not needed with tests off and
-# no Redis yet, but CMake may look for them as the project grows; they are small.
+# libboost-dev is 1.74 and conflicts with it. hiredis is the Redis backplane's client; doctest is not
+# needed with tests off, but it is small.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config \
@@ -29,10 +29,10 @@ RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSB_BUILD_SA
 # ---- runtime -----------------------------------------------------------------------------------------
 FROM debian:12-slim
 
-# libssl3 for OpenSSL's HMAC (libcrypto); curl only for the health check. libstdc++ and libgcc are
+# libssl3 for OpenSSL's HMAC (libcrypto), libhiredis0.14 for --redis; curl only for the health check. libstdc++ and libgcc are
 # already in the base image.
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libssl3 ca-certificates curl \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libssl3 libhiredis0.14 ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent \
       --shell /usr/sbin/nologin switchboard

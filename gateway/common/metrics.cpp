@@ -118,6 +118,24 @@ std::string Metrics::render() const {
   sample_line(out, "switchboard_shutdown_remaining", shutdown_remaining.value());
   header(out, "switchboard_shutdown_closed_total", "Connections closed by the graceful shutdown.", "counter");
   sample_line(out, "switchboard_shutdown_closed_total", shutdown_closed.value());
+  auto counter = [&out](const char* name, const char* help, std::uint64_t value) {
+    header(out, name, help, "counter");
+    sample_line(out, name, value);
+  };
+  header(out, "switchboard_backplane_redis_up", "1 while this gateway is in sync with Redis.", "gauge");
+  sample_line(out, "switchboard_backplane_redis_up", backplane_redis_up.value());
+  header(out, "switchboard_backplane_queue_bytes", "Commands waiting for Redis, in bytes.", "gauge");
+  sample_line(out, "switchboard_backplane_queue_bytes", backplane_queue_bytes.value());
+  counter("switchboard_backplane_published_total", "Actions published to the other gateways.", backplane_published.value());
+  counter("switchboard_backplane_received_total", "Actions from other gateways run here.", backplane_received.value());
+  counter("switchboard_backplane_dropped_total", "Actions not published: the queue was full while Redis was down.",
+          backplane_dropped.value());
+  counter("switchboard_backplane_gaps_total", "Gaps seen in another gateway's action sequence.", backplane_gaps.value());
+  counter("switchboard_backplane_invalid_total", "Undecodable messages on the fan-out channel.", backplane_invalid.value());
+  counter("switchboard_backplane_reaped_total", "Connections of dead gateways cleaned up by this one.",
+          backplane_reaped.value());
+  counter("switchboard_backplane_lease_lost_total", "Times this gateway found its own lease reaped.",
+          backplane_lease_lost.value());
   return out;
 }
 

@@ -86,6 +86,16 @@ struct Metrics {
   Gauge draining;            // 1 from SIGTERM until exit
   Gauge shutdown_remaining;  // connections (and undelivered disconnected events) left while draining
   Counter shutdown_closed;   // connections the drain closed (spread or timeout)
+  // Many gateways (docs/scaling.md).
+  Gauge backplane_redis_up;          // 1 while this gateway is in sync with Redis
+  Gauge backplane_queue_bytes;       // commands waiting for Redis
+  Counter backplane_published;       // actions published to the fleet
+  Counter backplane_received;        // actions from other gateways, run here
+  Counter backplane_dropped;         // actions not published: the queue was full while Redis was down
+  Counter backplane_gaps;            // gaps seen in another gateway's sequence
+  Counter backplane_invalid;         // undecodable envelopes
+  Counter backplane_reaped;          // connections of dead gateways this gateway cleaned up
+  Counter backplane_lease_lost;      // times this gateway found its own lease reaped
 
   std::string render() const;
 };

@@ -214,9 +214,28 @@ const std::vector<Option>& options() {
     t.push_back({"upstream-circuit-open", "DURATION", format_ms(d.upstream.circuit_open),
                  "how long an open circuit refuses invocations before one probe goes through", false, ',',
                  duration_into([](Config& c) -> milliseconds& { return c.upstream.circuit_open; })});
-    t.push_back({"redis", "redis://HOST:PORT[/DB]", "(none: one gateway, in-process)", "scale out over Redis", false,
-                 ',', [](Config& c, std::string_view v) -> std::optional<std::string> {
-                   c.redis_url = std::string(v);
+    t.push_back({"redis", "redis://HOST:PORT[/DB]", "(none: one gateway, in-process)",
+                 "scale out over Redis: every gateway given the same Redis is one fleet", false, ',',
+                 [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   auto endpoint = parse_redis_url(v);
+                   if (!endpoint) return endpoint.error().message;
+                   c.redis.url = std::string(v);
+                   c.redis.endpoint = std::move(endpoint).value();
+                   return std::nullopt;
+                 }});
+    t.push_back({"redis-lease", "DURATION", format_ms(d.redis.lease),
+                 "a gateway that has not renewed its lease for this long is dead: another one removes its "
+                 "connections and sends their disconnected events",
+                 false, ',', duration_into([](Config& c) -> milliseconds& { return c.redis.lease; })});
+    t.push_back({"redis-queue-bytes", "SIZE", "8MiB",
+                 "actions held for the fleet while Redis is unreachable; beyond this they are dropped and the "
+                 "other gateways see a gap",
+                 false, ',', bytes_into([](Config& c) -> std::size_t& { return c.redis.max_queue_bytes; })});
+    t.push_back({"redis-prefix", "TEXT", d.redis.key_prefix,
+                 "the start of every Redis key and channel, so several fleets can share one Redis", false, ',',
+                 [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   if (v.empty() || v.size() > 64) return std::string("expected 1 to 64 characters");
+                   c.redis.key_prefix = std::string(v);
                    return std::nullopt;
                  }});
     t.push_back({"shutdown-mode", "MODE", "reconnect",
@@ -461,8 +480,7 @@ LoadResult load_config(int argc, const char* const* argv, const char* const* env
 
   if (c.access_keys.empty())
     result.errors.push_back("no access key: give --access-key KEY or --connection-string (or SWITCHBOARD_ACCESS_KEY)");
-  if (!c.redis_url.empty())
-    result.errors.push_back("--redis: scale-out over Redis is not available in this version yet");
+  if (c.redis.lease < milliseconds(300)) result.errors.push_back("--redis-lease must be at least 300ms");
   if (c.connection.keepalive_interval.count() == 0) result.errors.push_back("--keepalive-interval must be above 0");
   if (c.connection.client_timeout <= c.connection.keepalive_interval)
     result.errors.push_back("--client-timeout must be longer than --keepalive-interval");

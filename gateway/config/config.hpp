@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "config/redis_url.hpp"
 #include "config/upstream_rule.hpp"
 
 namespace sb::config {
@@ -61,6 +62,17 @@ struct ShutdownConfig {
   std::string message_arguments_json = "[]";  // the message's arguments, a JSON array
 };
 
+// Many gateways over Redis (PROTOCOL.md part 3 §3.8, docs/scaling.md). Off unless --redis is given.
+struct RedisConfig {
+  std::string url;                     // as given; empty: one gateway, in-process backplane
+  RedisEndpoint endpoint;              // parsed from `url`
+  milliseconds lease{5'000};           // a gateway silent this long is dead: its connections are reaped
+  std::size_t max_queue_bytes = 8 * 1024 * 1024;  // actions held while Redis is down; past it they drop (a gap)
+  milliseconds connect_timeout{2'000};  // one connect attempt; then back off and retry
+  milliseconds max_backoff{2'000};      // reconnect delays double from 100 ms up to this
+  std::string key_prefix = "switchboard";  // every key and channel starts with this (several fleets, one Redis)
+};
+
 // Admission limits: what the gateway refuses before a connection exists.
 struct LimitsConfig {
   std::size_t max_connections_per_user = 0;  // 0: no limit (Azure has none); anonymous users never counted
@@ -74,7 +86,7 @@ struct Config {
   ConnectionConfig connection;
   RestConfig rest;
   UpstreamConfig upstream;
-  std::string redis_url;                 // empty: in-process backplane
+  RedisConfig redis;
   ShutdownConfig shutdown;
   LimitsConfig limits;
   std::string log_level = "info";

@@ -9,6 +9,7 @@
 #include <functional>
 
 #include "backplane/in_process_backplane.hpp"
+#include "backplane/redis_backplane.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
 #include "config/connection_string.hpp"
@@ -32,7 +33,21 @@ struct Gateway::State {
     for (unsigned i = 0; i < c.server.threads; ++i) shards.push_back(std::make_unique<Shard>(c, c.server.threads));
     std::vector<backplane::InProcessBackplane::Shard> backplane_shards;
     for (auto& s : shards) backplane_shards.push_back({s->io.get_executor(), &s->registry});
-    backplane = std::make_unique<backplane::InProcessBackplane>(std::move(backplane_shards));
+    if (c.redis.url.empty()) {
+      backplane = std::make_unique<backplane::InProcessBackplane>(std::move(backplane_shards));
+    } else {
+      // A dead gateway's connections, claimed by this one: their `disconnected` go out from the shards
+      // in turn (each shard has its own upstream client).
+      auto redis_backplane = std::make_unique<backplane::RedisBackplane>(
+          c.redis, std::move(backplane_shards), [this](connection::ConnectionIdentity identity) {
+            Shard& shard = *shards[next_orphan_shard++ % shards.size()];
+            asio::post(shard.io, [&shard, identity = std::move(identity)] {
+              shard.dispatcher->deliver_orphan_disconnected(identity);
+            });
+          });
+      redis = redis_backplane.get();
+      backplane = std::move(redis_backplane);
+    }
     for (auto& s : shards)
       s->dispatcher = std::make_unique<HubDispatcher>(s->io.get_executor(), c, keys, s->registry, s->reliable_upstream,
                                                       *backplane, admission);
@@ -48,7 +63,9 @@ struct Gateway::State {
   Admission admission;
   ConnectionDirectory directory;
   std::vector<std::unique_ptr<Shard>> shards;
-  std::unique_ptr<backplane::InProcessBackplane> backplane;
+  std::unique_ptr<backplane::Backplane> backplane;
+  backplane::RedisBackplane* redis = nullptr;  // the backplane, when --redis is given
+  std::atomic<std::size_t> next_orphan_shard{0};  // bumped on the backplane thread only
   std::atomic<bool> is_ready{false};
   std::atomic<bool> is_draining{false};
   std::unique_ptr<GatewayContext> context;
@@ -244,10 +261,14 @@ int Gateway::run() {
   std::fflush(stdout);
   log::info("gateway", "started", {{"port", port}, {"threads", s.shards.size()}, {"upstream_rules", s.config.upstream.rules.size()}});
 
+  if (s.redis) s.redis->start();
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < s.shards.size(); ++i) threads.emplace_back([&io = s.shards[i]->io] { run_loop(io); });
   run_loop(s.main_io());
   for (auto& t : threads) t.join();
+  // The drain closed every connection (each left Redis's state as it went); now the lease goes too,
+  // so no other gateway reaps us. Bounded: Redis may be down.
+  if (s.redis) s.redis->stop(std::chrono::seconds(2));
   log::info("gateway", "stopped", {});
   return 0;
 }

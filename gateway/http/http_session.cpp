@@ -107,7 +107,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
     if (path == "/health/ready") {
       bool ready = context_.is_ready.load();
-      return write(json_response(request, ready ? 200 : 503, ready ? R"({"status":"ready"})" : R"({"status":"draining"})"));
+      // Degraded (Redis unreachable) still serves its own connections, so it stays in rotation: 200.
+      const char* body = !ready ? R"({"status":"draining"})"
+                         : context_.backplane.is_degraded() ? R"({"status":"degraded"})"
+                                                            : R"({"status":"ready"})";
+      return write(json_response(request, ready ? 200 : 503, body));
     }
     if (path == "/metrics") return write(text_response(request, 200, metrics().render(), "text/plain; version=0.0.4"));
 

@@ -51,6 +51,7 @@ HubDispatcher::HubDispatcher(boost::asio::any_io_executor executor, const config
 void HubDispatcher::on_open(connection::Connection& connection) {
   ++live_connections_;
   registry_.add(connection, std::chrono::system_clock::now());
+  backplane_.connection_opened(connection.identity());
   const auto& user = connection.identity().user_id;
   if (!admission_.try_open(user)) {
     // The negotiate check let it through (two negotiates raced, or skipNegotiation): the count is the
@@ -66,6 +67,7 @@ void HubDispatcher::on_open(connection::Connection& connection) {
 
 void HubDispatcher::on_closed(connection::Connection& connection) {
   registry_.remove(connection);
+  backplane_.connection_closed(connection.identity());
   if (over_user_limit_.erase(&connection) == 0) admission_.release(connection.identity().user_id);
 }
 
@@ -99,6 +101,24 @@ void HubDispatcher::deliver(std::shared_ptr<connection::Connection> connection, 
     on_reply(connection, *event_ptr, outcome, std::move(response));
     done();
   });
+}
+
+void HubDispatcher::deliver_orphan_disconnected(const connection::ConnectionIdentity& identity) {
+  connection::UpstreamEvent event;
+  event.kind = UpstreamEventKind::disconnected;
+  event.error = "The gateway holding this connection stopped.";
+  // The protocol only shapes message bodies; `disconnected` has none.
+  auto request = upstream::build_upstream_request(config_.upstream.rules, *keys_, identity, protocol::HubProtocolKind::json,
+                                                  event, std::chrono::system_clock::now());
+  if (!request) {
+    metrics().upstream_requests.with("no_rule").inc();
+    return;
+  }
+  log::info("upstream", "orphan_disconnected", {{"conn", identity.connection_id}, {"hub", identity.hub}});
+  upstream_.send(std::move(*request), upstream::Delivery::at_least_once,
+                 [](upstream::CallOutcome outcome, upstream::HttpResponse, std::size_t) {
+                   metrics().upstream_requests.with(outcome == upstream::CallOutcome::ok ? "success" : upstream::to_string(outcome)).inc();
+                 });
 }
 
 void HubDispatcher::complete(const std::shared_ptr<connection::Connection>& connection, const std::string&,

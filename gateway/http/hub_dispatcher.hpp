@@ -27,6 +27,10 @@ class HubDispatcher : public connection::ConnectionObserver {
   void deliver(std::shared_ptr<connection::Connection> connection, connection::UpstreamEvent event,
                std::function<void()> done) override;
 
+  // A connection of a dead gateway that this one reaped (Redis backplane): its `disconnected` goes
+  // upstream from here, as the dead gateway would have sent it. Owner thread.
+  void deliver_orphan_disconnected(const connection::ConnectionIdentity& identity);
+
   // Connections whose `disconnected` has not been delivered yet: shutdown waits for zero.
   std::size_t live_connections() const { return live_connections_; }
 

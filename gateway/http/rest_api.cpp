@@ -343,7 +343,7 @@ void RestRequest::presence(hub::QueryKind kind, Scope scope, std::string id, std
       body["nextLink"] = link;
     }
     if (wants_count)
-      body["count"] = kind == hub::QueryKind::list_connections ? outcome.matched : outcome.distinct_user_keys.size();
+      body["count"] = kind == hub::QueryKind::list_connections ? outcome.matched : outcome.user_count();
     auto response = json_response(request, 200, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     metrics().rest_requests.with("200").inc();
     respond(std::move(response));

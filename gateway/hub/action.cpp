@@ -26,6 +26,7 @@ void merge_pages(std::vector<PresenceEntry>& into, const std::vector<PresenceEnt
 
 void ActionOutcome::merge(const ActionOutcome& other) {
   matched += other.matched;
+  distinct_user_count += other.distinct_user_count;
   page_limit = std::max(page_limit, other.page_limit);
   if (!other.page.empty() || !page.empty()) merge_pages(page, other.page, page_limit);
   if (!other.distinct_user_keys.empty()) {

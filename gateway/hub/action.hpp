@@ -92,6 +92,10 @@ struct ActionOutcome {
   // with connections on several shards is one user; hashes let the merge see that without copying
   // every id (exact unless two ids collide in 64 bits).
   std::vector<std::uint64_t> distinct_user_keys;
+  // list_users counted by a backplane that sees the whole fleet at once (Redis): added to the keys'
+  // count. Zero from shards.
+  std::size_t distinct_user_count = 0;
+  std::size_t user_count() const { return distinct_user_keys.size() + distinct_user_count; }
 
   void merge(const ActionOutcome& other);
 };

@@ -339,6 +339,25 @@ ActionOutcome HubRegistry::run(const QueryAction& a, Clock::time_point now) {
   return outcome;
 }
 
+std::size_t HubRegistry::close_every_connection(const connection::CloseRequest& request) {
+  std::vector<Connection*> targets;
+  targets.reserve(by_id_.size());
+  for (const auto& [id, c] : by_id_) targets.push_back(c);
+  for (auto* c : targets) c->close(request);
+  return targets.size();
+}
+
+HubRegistry::Snapshot HubRegistry::snapshot() const {
+  Snapshot out;
+  out.connections.reserve(by_id_.size());
+  for (const auto& [id, c] : by_id_)
+    out.connections.push_back({c->identity(), std::vector<std::string>(c->groups().begin(), c->groups().end())});
+  for (const auto& [hub_key, hub] : hubs_)
+    for (const auto& [user_id, groups] : hub.user_groups)
+      for (const auto& [group, expires_at] : groups) out.user_memberships.push_back({hub_key, user_id, group, expires_at});
+  return out;
+}
+
 void HubRegistry::expire_memberships(Clock::time_point now) {
   for (auto it = hubs_.begin(); it != hubs_.end();) {
     auto& hub = it->second;

@@ -7,6 +7,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "connection/connection.hpp"
 #include "hub/action.hpp"
@@ -26,6 +27,26 @@ class HubRegistry {
   void expire_memberships(Clock::time_point now);
 
   std::size_t connection_count() const { return by_id_.size(); }
+
+  // Closes every connection of this shard (all hubs) with `request`; returns how many. The Redis
+  // backplane's answer to a gap in the fan-out: any of them may have missed a message.
+  std::size_t close_every_connection(const connection::CloseRequest& request);
+
+  // What this shard holds, copied, for the Redis backplane to write back after Redis came back (it may
+  // have lost its data, or missed changes made while it was down).
+  struct Snapshot {
+    struct Member {
+      connection::ConnectionIdentity identity;
+      std::vector<std::string> groups;
+    };
+    struct UserMembership {
+      std::string hub_key, user_id, group;
+      Clock::time_point expires_at;
+    };
+    std::vector<Member> connections;
+    std::vector<UserMembership> user_memberships;
+  };
+  Snapshot snapshot() const;
 
  private:
   using ConnectionPtrSet = std::unordered_set<connection::Connection*>;

@@ -47,6 +47,8 @@ EncodedMessage::EncodedMessage(std::string target, std::string arguments_json)
 std::shared_ptr<const EncodedMessage> EncodedMessage::from_frames(Frame json, Frame messagepack) {
   std::shared_ptr<EncodedMessage> message(new EncodedMessage());
   message->json_ = std::move(json);
+  message->is_preframed_ = true;
+  message->given_messagepack_ = messagepack;
   if (messagepack) std::call_once(message->messagepack_once_, [&] { message->messagepack_ = std::move(messagepack); });
   if (!message->json_ && message->messagepack_) {
     // Only a MessagePack payload: derive the JSON frame so JSON clients get the message too.

@@ -21,6 +21,14 @@ class EncodedMessage {
 
   const Frame& for_protocol(HubProtocolKind kind) const;
 
+  // What another gateway needs to rebuild this message (the backplane envelope): the Invocation's
+  // target and arguments, or, for a pre-framed message, the frames its caller gave.
+  bool is_preframed() const { return is_preframed_; }
+  const std::string& target() const { return target_; }
+  const std::string& arguments_json() const { return arguments_json_; }
+  // Pre-framed only: the MessagePack frame as given (null when the caller gave none).
+  const Frame& given_messagepack() const { return given_messagepack_; }
+
  private:
   EncodedMessage() = default;
 
@@ -28,6 +36,8 @@ class EncodedMessage {
   Frame json_;
   mutable std::once_flag messagepack_once_;
   mutable Frame messagepack_;
+  bool is_preframed_ = false;
+  Frame given_messagepack_;
 };
 
 using SharedEncodedMessage = std::shared_ptr<const EncodedMessage>;

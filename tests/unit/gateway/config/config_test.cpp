@@ -74,7 +74,7 @@ TEST_CASE("starts from the documented defaults") {
   CHECK(c.upstream.rules.empty());
   CHECK(c.upstream.timeout == seconds(30));
   CHECK(c.upstream.max_response_bytes == 16 * 1024 * 1024);
-  CHECK(c.redis_url.empty());
+  CHECK(c.redis.url.empty());
   CHECK(c.shutdown.timeout == seconds(30));
   CHECK(c.shutdown.mode == ShutdownMode::reconnect);
   CHECK(c.shutdown.spread == seconds(5));

@@ -1,0 +1,259 @@
+#include "backplane/envelope.hpp"
+
+#include <optional>
+
+#include "protocol/encoded_message.hpp"
+
+namespace sb::backplane {
+namespace {
+
+constexpr std::uint8_t format_version = 1;
+enum class EnvelopeKind : std::uint8_t { action = 1, heartbeat = 2 };
+enum class ActionKind : std::uint8_t { send = 1, membership = 2, remove_from_all_groups = 3, close = 4 };
+enum class MessageForm : std::uint8_t { invocation = 1, frames = 2 };
+
+class Writer {
+ public:
+  void byte(std::uint8_t value) { out_ += static_cast<char>(value); }
+  void u64(std::uint64_t value) {
+    for (int i = 0; i < 8; ++i) out_ += static_cast<char>((value >> (8 * i)) & 0xff);
+  }
+  void text(std::string_view value) {
+    auto size = static_cast<std::uint32_t>(value.size());
+    for (int i = 0; i < 4; ++i) out_ += static_cast<char>((size >> (8 * i)) & 0xff);
+    out_ += value;
+  }
+  void texts(const std::vector<std::string>& values) {
+    u64(values.size());
+    for (const auto& v : values) text(v);
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+// Reads fields in order; the first failure sticks and names its field.
+class Reader {
+ public:
+  explicit Reader(std::string_view bytes) : in_(bytes) {}
+
+  std::uint8_t byte(const char* field) {
+    if (!need(1, field)) return 0;
+    auto value = static_cast<std::uint8_t>(in_[0]);
+    in_.remove_prefix(1);
+    return value;
+  }
+  std::uint64_t u64(const char* field) {
+    if (!need(8, field)) return 0;
+    std::uint64_t value = 0;
+    for (int i = 0; i < 8; ++i) value |= static_cast<std::uint64_t>(static_cast<std::uint8_t>(in_[i])) << (8 * i);
+    in_.remove_prefix(8);
+    return value;
+  }
+  std::string text(const char* field) {
+    if (!need(4, field)) return {};
+    std::uint32_t size = 0;
+    for (int i = 0; i < 4; ++i) size |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(in_[i])) << (8 * i);
+    in_.remove_prefix(4);
+    if (!need(size, field)) return {};
+    std::string value(in_.substr(0, size));
+    in_.remove_prefix(size);
+    return value;
+  }
+  std::vector<std::string> texts(const char* field) {
+    auto count = u64(field);
+    std::vector<std::string> values;
+    // Each entry takes at least 4 bytes: a count beyond that is a lie, not a reason to allocate.
+    if (count > in_.size() / 4) {
+      fail(field, "count exceeds the bytes left");
+      return values;
+    }
+    for (std::uint64_t i = 0; i < count && ok(); ++i) values.push_back(text(field));
+    return values;
+  }
+  bool boolean(const char* field) {
+    auto value = byte(field);
+    if (value > 1) fail(field, "expected 0 or 1");
+    return value == 1;
+  }
+  template <typename Enum>
+  Enum choice(const char* field, std::uint8_t first, std::uint8_t last) {
+    auto value = byte(field);
+    if (ok() && (value < first || value > last)) fail(field, "unknown value " + std::to_string(value));
+    return static_cast<Enum>(value);
+  }
+
+  bool ok() const { return !error_; }
+  bool at_end() const { return in_.empty(); }
+  void fail(const char* field, const std::string& rule) {
+    if (!error_) error_ = std::string(field) + ": " + rule;
+  }
+  Error error() const { return make_error("invalid_envelope", error_.value_or("malformed")); }
+
+ private:
+  bool need(std::size_t size, const char* field) {
+    if (error_) return false;
+    if (in_.size() < size) {
+      fail(field, "truncated");
+      return false;
+    }
+    return true;
+  }
+  std::string_view in_;
+  std::optional<std::string> error_;
+};
+
+void write_action(Writer& w, const hub::SendAction& a) {
+  w.byte(static_cast<std::uint8_t>(ActionKind::send));
+  w.text(a.hub_key);
+  w.byte(static_cast<std::uint8_t>(a.scope));
+  w.text(a.id);
+  w.texts(a.excluded);
+  const auto& m = *a.message;
+  if (m.is_preframed()) {
+    w.byte(static_cast<std::uint8_t>(MessageForm::frames));
+    const auto& json = m.for_protocol(protocol::HubProtocolKind::json);
+    w.text(json ? std::string_view(*json) : std::string_view());
+    w.text(m.given_messagepack() ? std::string_view(*m.given_messagepack()) : std::string_view());
+  } else {
+    w.byte(static_cast<std::uint8_t>(MessageForm::invocation));
+    w.text(m.target());
+    w.text(m.arguments_json());
+  }
+}
+
+void write_action(Writer& w, const hub::MembershipAction& a) {
+  w.byte(static_cast<std::uint8_t>(ActionKind::membership));
+  w.text(a.hub_key);
+  w.byte(static_cast<std::uint8_t>(a.op));
+  w.text(a.group);
+  w.byte(static_cast<std::uint8_t>(a.subject));
+  w.text(a.id);
+  w.byte(a.ttl ? 1 : 0);
+  w.u64(a.ttl ? static_cast<std::uint64_t>(a.ttl->count()) : 0);
+}
+
+void write_action(Writer& w, const hub::RemoveFromAllGroupsAction& a) {
+  w.byte(static_cast<std::uint8_t>(ActionKind::remove_from_all_groups));
+  w.text(a.hub_key);
+  w.byte(static_cast<std::uint8_t>(a.subject));
+  w.text(a.id);
+}
+
+void write_action(Writer& w, const hub::CloseAction& a) {
+  w.byte(static_cast<std::uint8_t>(ActionKind::close));
+  w.text(a.hub_key);
+  w.byte(static_cast<std::uint8_t>(a.scope));
+  w.text(a.id);
+  w.texts(a.excluded);
+  w.text(a.reason);
+  w.byte(a.allow_reconnect ? 1 : 0);
+}
+
+void write_action(Writer&, const hub::QueryAction&) {
+  // Never published (see the header); an empty action fails to decode rather than doing harm.
+}
+
+constexpr auto first_scope = static_cast<std::uint8_t>(hub::Scope::all);
+constexpr auto last_scope = static_cast<std::uint8_t>(hub::Scope::group);
+
+Result<hub::Action> read_action(Reader& r) {
+  auto kind = r.choice<ActionKind>("action", 1, 4);
+  if (!r.ok()) return r.error();
+  switch (kind) {
+    case ActionKind::send: {
+      hub::SendAction a;
+      a.hub_key = r.text("send.hub");
+      a.scope = r.choice<hub::Scope>("send.scope", first_scope, last_scope);
+      a.id = r.text("send.id");
+      a.excluded = r.texts("send.excluded");
+      auto form = r.choice<MessageForm>("send.form", 1, 2);
+      auto first = r.text("send.message");
+      auto second = r.text("send.message");
+      if (!r.ok()) return r.error();
+      if (form == MessageForm::invocation) {
+        if (first.empty()) return make_error("invalid_envelope", "send.message: empty target");
+        a.message = std::make_shared<const protocol::EncodedMessage>(std::move(first), std::move(second));
+      } else {
+        if (first.empty() && second.empty()) return make_error("invalid_envelope", "send.message: no frame");
+        a.message = protocol::EncodedMessage::from_frames(first.empty() ? nullptr : make_frame(std::move(first)),
+                                                          second.empty() ? nullptr : make_frame(std::move(second)));
+      }
+      return hub::Action(std::move(a));
+    }
+    case ActionKind::membership: {
+      hub::MembershipAction a;
+      a.hub_key = r.text("membership.hub");
+      a.op = r.choice<hub::MembershipOp>("membership.op", 0, 1);
+      a.group = r.text("membership.group");
+      a.subject = r.choice<hub::Scope>("membership.subject", first_scope, last_scope);
+      a.id = r.text("membership.id");
+      bool has_ttl = r.boolean("membership.ttl");
+      auto ttl = r.u64("membership.ttl");
+      if (has_ttl) a.ttl = std::chrono::seconds(static_cast<std::int64_t>(ttl & 0x7fffffffffffffffULL));
+      if (!r.ok()) return r.error();
+      return hub::Action(std::move(a));
+    }
+    case ActionKind::remove_from_all_groups: {
+      hub::RemoveFromAllGroupsAction a;
+      a.hub_key = r.text("remove.hub");
+      a.subject = r.choice<hub::Scope>("remove.subject", first_scope, last_scope);
+      a.id = r.text("remove.id");
+      if (!r.ok()) return r.error();
+      return hub::Action(std::move(a));
+    }
+    case ActionKind::close: {
+      hub::CloseAction a;
+      a.hub_key = r.text("close.hub");
+      a.scope = r.choice<hub::Scope>("close.scope", first_scope, last_scope);
+      a.id = r.text("close.id");
+      a.excluded = r.texts("close.excluded");
+      a.reason = r.text("close.reason");
+      a.allow_reconnect = r.boolean("close.allow_reconnect");
+      if (!r.ok()) return r.error();
+      return hub::Action(std::move(a));
+    }
+  }
+  return r.error();
+}
+
+}  // namespace
+
+std::string encode_envelope(const Envelope& envelope) {
+  Writer w;
+  w.byte(format_version);
+  if (const auto* heartbeat = std::get_if<HeartbeatEnvelope>(&envelope)) {
+    w.byte(static_cast<std::uint8_t>(EnvelopeKind::heartbeat));
+    w.text(heartbeat->publisher);
+    w.u64(heartbeat->last_sequence);
+    return w.take();
+  }
+  const auto& action = std::get<ActionEnvelope>(envelope);
+  w.byte(static_cast<std::uint8_t>(EnvelopeKind::action));
+  w.text(action.publisher);
+  w.u64(action.sequence);
+  std::visit([&](const auto& a) { write_action(w, a); }, *action.action);
+  return w.take();
+}
+
+Result<Envelope> decode_envelope(std::string_view bytes) {
+  Reader r(bytes);
+  if (r.byte("version") != format_version && r.ok()) r.fail("version", "unsupported");
+  auto kind = r.choice<EnvelopeKind>("kind", 1, 2);
+  auto publisher = r.text("publisher");
+  auto sequence = r.u64("sequence");
+  if (!r.ok()) return r.error();
+  if (publisher.empty()) return make_error("invalid_envelope", "publisher: empty");
+  if (kind == EnvelopeKind::heartbeat) {
+    if (!r.at_end()) return make_error("invalid_envelope", "heartbeat: trailing bytes");
+    return Envelope(HeartbeatEnvelope{std::move(publisher), sequence});
+  }
+  auto action = read_action(r);
+  if (!action) return action.error();
+  if (!r.at_end()) return make_error("invalid_envelope", "action: trailing bytes");
+  return Envelope(
+      ActionEnvelope{std::move(publisher), sequence, std::make_shared<const hub::Action>(std::move(action).value())});
+}
+
+}  // namespace sb::backplane

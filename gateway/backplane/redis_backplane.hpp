@@ -1,0 +1,51 @@
+#pragma once
+// The backplane of a fleet of gateways sharing one Redis (PROTOCOL.md part 3 §3.8, docs/scaling.md).
+// Every action runs on this gateway's shards at once (in-process) and is published, numbered, on one
+// channel that every gateway subscribes to; memberships, connection locations and presence live in
+// Redis (redis_keys.hpp), where existence checks and presence listings read them. Each gateway holds a
+// lease and reaps the connections of gateways whose lease expired.
+//
+// Threads: all Redis I/O runs on one dedicated backplane thread with its own io_context (hiredis on
+// Asio, hiredis_asio_adapter.hpp); the shards' threads only post to it, and it posts back. Nothing
+// here blocks a shard. While Redis is unreachable the gateway serves its own connections, answers
+// queries from its own shards, holds actions for the fleet in a bounded queue, and reconnects with
+// back-off; once back it rewrites its state into Redis and sends what it held.
+#include <functional>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "backplane/backplane.hpp"
+#include "backplane/in_process_backplane.hpp"
+#include "config/config.hpp"
+
+namespace sb::backplane {
+
+class RedisBackplane : public Backplane {
+ public:
+  // A connection of a dead gateway, claimed by this one (exactly one gateway claims each): send its
+  // `disconnected` upstream. Called on the backplane thread.
+  using OrphanHandler = std::function<void(connection::ConnectionIdentity)>;
+
+  RedisBackplane(const config::RedisConfig& config, std::vector<InProcessBackplane::Shard> shards,
+                 OrphanHandler on_orphan);
+  ~RedisBackplane() override;
+
+  // Starts the backplane thread and connects. Once.
+  void start();
+  // Leaves the fleet (its lease and the connections still listed go), waiting at most `timeout`, then
+  // stops the thread. Call from a thread that is not an event loop, after the shards stopped.
+  void stop(std::chrono::milliseconds timeout);
+
+  void publish(hub::SharedAction action, boost::asio::any_io_executor reply_on, Done done) override;
+  void connection_opened(const connection::ConnectionIdentity& identity) override;
+  void connection_closed(const connection::ConnectionIdentity& identity) override;
+  bool is_degraded() const override;
+
+ private:
+  class Core;
+  std::shared_ptr<Core> core_;
+  std::thread thread_;
+};
+
+}  // namespace sb::backplane

@@ -1,0 +1,39 @@
+#pragma once
+// Per-publisher sequence numbers on the fan-out (PROTOCOL.md part 3 §3.8): each gateway numbers the
+// actions it publishes 1, 2, 3…; a receiver remembers the last number seen from each publisher and
+// reports a gap when one is skipped, either by a later action or by a heartbeat announcing more than
+// it saw. Redis pub/sub drops messages silently (a subscriber that reconnects, or one Redis cut off
+// for its output buffer), so this is how a loss becomes visible. Pure; owner thread only.
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+
+namespace sb::backplane {
+
+enum class SequenceVerdict {
+  next,       // the expected number: run it
+  first,      // the first seen from this publisher: run it, it is the baseline
+  gap,        // numbers were skipped (`missed` of them): run it, and close what may have missed some
+  duplicate,  // already seen (a publish retried after a lost reply): skip it
+};
+
+struct SequenceObservation {
+  SequenceVerdict verdict = SequenceVerdict::next;
+  std::uint64_t missed = 0;
+};
+
+class SequenceTracker {
+ public:
+  // An action numbered `sequence`.
+  SequenceObservation on_action(const std::string& publisher, std::uint64_t sequence);
+  // A heartbeat: the publisher has published every number up to `last_sequence`. Never a duplicate.
+  SequenceObservation on_heartbeat(const std::string& publisher, std::uint64_t last_sequence);
+  // The publisher is gone (its lease was reaped): stop tracking it.
+  void forget(const std::string& publisher) { last_seen_.erase(publisher); }
+  std::size_t publisher_count() const { return last_seen_.size(); }
+
+ private:
+  std::unordered_map<std::string, std::uint64_t> last_seen_;
+};
+
+}  // namespace sb::backplane

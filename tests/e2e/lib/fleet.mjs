@@ -1,0 +1,110 @@
+// A fleet for the scale-out tests: a real redis-server on a free loopback port (no persistence), one
+// e2e-functions process, and several gateways pointed at both. Each gateway gets a "stack" view
+// ({gatewayUrl, key, functionsUrl, gatewayLog}) so the usual helpers (Clients, rest) work per gateway.
+
+import net from 'node:net';
+import { existsSync } from 'node:fs';
+import { READY, randomKey, startProgram, until } from './processes.mjs';
+
+const REDIS_SERVER = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p));
+
+/** A free TCP port on 127.0.0.1 (redis-server has no "pick one for me"). */
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts redis-server; resolves to {port, url, handle, start(), kill(), stop()}. start() restarts it on the same port. */
+export async function startRedis() {
+  if (!REDIS_SERVER) throw new Error('redis-server is not installed (scripts/setup.sh installs it)');
+  const port = await freePort();
+  const redis = {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    handle: undefined,
+    async start() {
+      redis.handle = await startProgram(REDIS_SERVER, [
+        '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no',
+      ], { ready: /Ready to accept connections/, name: 'redis-server' });
+    },
+    /** SIGKILL: Redis vanishes as in a crash. */
+    async kill() {
+      redis.handle.child.kill('SIGKILL');
+      await redis.handle.exited;
+    },
+    async stop() {
+      await redis.handle?.stop();
+    },
+  };
+  await redis.start();
+  return redis;
+}
+
+/** GET /health/ready's status ("ready", "degraded", "draining"), or undefined when unreachable. */
+export async function readiness(gateway) {
+  try {
+    const res = await fetch(`${gateway.gatewayUrl}/health/ready`, { signal: AbortSignal.timeout(2_000) });
+    return (await res.json()).status;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One gateway's metric value from /metrics (0 when absent). */
+export async function metric(gateway, name) {
+  const text = await (await fetch(`${gateway.gatewayUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.split(' ')[1]) : 0;
+}
+
+/**
+ * Starts Redis, e2e-functions and `count` gateways, and waits until every gateway is in sync with
+ * Redis. Resolves to {redis, functions, gateways: [view…], key, startGateway(), stop()}.
+ */
+export async function startFleet({ count = 2, gatewayArgs = [], key = randomKey() } = {}) {
+  const redis = await startRedis();
+  const functions = await startProgram('e2e-functions', ['--listen', '127.0.0.1:0', '--access-key', key], {
+    ready: READY.functions,
+  });
+  const fleet = {
+    redis,
+    functions,
+    functionsUrl: functions.url,
+    key,
+    gateways: [],
+    async startGateway(extraArgs = []) {
+      const handle = await startProgram('switchboard', [
+        '--listen', '127.0.0.1:0', '--access-key', key, '--threads', '2',
+        '--upstream', `${functions.url}/upstream`, '--redis', redis.url, ...gatewayArgs, ...extraArgs,
+      ], { ready: READY.gateway, name: `switchboard#${fleet.gateways.length}` });
+      const view = {
+        gatewayUrl: handle.url,
+        functionsUrl: functions.url,
+        key,
+        handle,
+        gatewayLog: () => handle.stderr(),
+      };
+      fleet.gateways.push(view);
+      await until(async () => (await readiness(view)) === 'ready', { what: `${handle.name} in sync with Redis` });
+      return view;
+    },
+    async stop() {
+      for (const g of fleet.gateways) await g.handle.stop();
+      await functions.stop();
+      await redis.stop();
+    },
+  };
+  try {
+    for (let i = 0; i < count; i += 1) await fleet.startGateway();
+  } catch (err) {
+    await fleet.stop();
+    throw err;
+  }
+  return fleet;
+}

@@ -1,0 +1,133 @@
+#include "backplane/envelope.hpp"
+
+#include <doctest/doctest.h>
+
+#include "protocol/encoded_message.hpp"
+#include "protocol/json_hub_protocol.hpp"
+
+using namespace sb::backplane;
+namespace hub = sb::hub;
+using sb::protocol::EncodedMessage;
+using sb::protocol::HubProtocolKind;
+
+namespace {
+
+Envelope round_trip(const Envelope& envelope) {
+  auto decoded = decode_envelope(encode_envelope(envelope));
+  REQUIRE_MESSAGE(decoded.ok(), decoded.error().message);
+  return decoded.value();
+}
+
+const hub::Action& action_of(const Envelope& envelope) {
+  REQUIRE(std::holds_alternative<ActionEnvelope>(envelope));
+  return *std::get<ActionEnvelope>(envelope).action;
+}
+
+}  // namespace
+
+TEST_CASE("a send keeps its publisher, sequence, scope, exclusions and invocation") {
+  hub::SendAction send{"chat", hub::Scope::group, "room", {"c1", "c2"},
+                       std::make_shared<const EncodedMessage>("newMessage", R"(["hi",1])")};
+  auto envelope = round_trip(ActionEnvelope{"gw-a", 42, std::make_shared<const hub::Action>(send)});
+  CHECK(std::get<ActionEnvelope>(envelope).publisher == "gw-a");
+  CHECK(std::get<ActionEnvelope>(envelope).sequence == 42);
+  const auto& got = std::get<hub::SendAction>(action_of(envelope));
+  CHECK(got.hub_key == "chat");
+  CHECK(got.scope == hub::Scope::group);
+  CHECK(got.id == "room");
+  CHECK(got.excluded == std::vector<std::string>{"c1", "c2"});
+  // Rebuilt from target and arguments: the same frames, encoded here once.
+  CHECK(*got.message->for_protocol(HubProtocolKind::json) == *send.message->for_protocol(HubProtocolKind::json));
+  CHECK(*got.message->for_protocol(HubProtocolKind::messagepack) ==
+        *send.message->for_protocol(HubProtocolKind::messagepack));
+}
+
+TEST_CASE("a pre-framed send carries its frames as given") {
+  auto json = sb::make_frame(sb::protocol::encode_json_invocation("t", "[1]"));
+  auto message = EncodedMessage::from_frames(json, nullptr);
+  hub::SendAction send{"h", hub::Scope::all, "", {}, message};
+  auto envelope = round_trip(ActionEnvelope{"gw", 1, std::make_shared<const hub::Action>(send)});
+  const auto& got = std::get<hub::SendAction>(action_of(envelope));
+  CHECK(got.message->is_preframed());
+  CHECK(*got.message->for_protocol(HubProtocolKind::json) == *json);
+  CHECK(got.message->for_protocol(HubProtocolKind::messagepack));  // derived on this side
+}
+
+TEST_CASE("membership, remove-from-all and close actions survive the trip") {
+  SUBCASE("a user membership with a TTL") {
+    hub::MembershipAction m{"h", hub::MembershipOp::add, "g", hub::Scope::user, "alice", std::chrono::seconds(30)};
+    auto envelope = round_trip(ActionEnvelope{"gw", 2, std::make_shared<const hub::Action>(m)});
+    const auto& got = std::get<hub::MembershipAction>(action_of(envelope));
+    CHECK(got.op == hub::MembershipOp::add);
+    CHECK(got.group == "g");
+    CHECK(got.subject == hub::Scope::user);
+    CHECK(got.id == "alice");
+    REQUIRE(got.ttl);
+    CHECK(got.ttl->count() == 30);
+  }
+  SUBCASE("a connection membership without TTL") {
+    hub::MembershipAction m{"h", hub::MembershipOp::remove, "g", hub::Scope::connection, "c", std::nullopt};
+    auto envelope = round_trip(ActionEnvelope{"gw", 3, std::make_shared<const hub::Action>(m)});
+    const auto& got = std::get<hub::MembershipAction>(action_of(envelope));
+    CHECK(got.op == hub::MembershipOp::remove);
+    CHECK(!got.ttl);
+  }
+  SUBCASE("remove from all groups") {
+    hub::RemoveFromAllGroupsAction r{"h", hub::Scope::user, "bob"};
+    auto envelope = round_trip(ActionEnvelope{"gw", 4, std::make_shared<const hub::Action>(r)});
+    const auto& got = std::get<hub::RemoveFromAllGroupsAction>(action_of(envelope));
+    CHECK(got.subject == hub::Scope::user);
+    CHECK(got.id == "bob");
+  }
+  SUBCASE("close") {
+    hub::CloseAction c{"h", hub::Scope::group, "g", {"x"}, "bye", true};
+    auto envelope = round_trip(ActionEnvelope{"gw", 5, std::make_shared<const hub::Action>(c)});
+    const auto& got = std::get<hub::CloseAction>(action_of(envelope));
+    CHECK(got.scope == hub::Scope::group);
+    REQUIRE(got.excluded.size() == 1);
+    CHECK(got.excluded[0] == "x");
+    CHECK(got.reason == "bye");
+    CHECK(got.allow_reconnect);
+  }
+}
+
+TEST_CASE("a heartbeat carries the publisher's last sequence number") {
+  auto envelope = round_trip(HeartbeatEnvelope{"gw-b", 300});
+  REQUIRE(std::holds_alternative<HeartbeatEnvelope>(envelope));
+  CHECK(std::get<HeartbeatEnvelope>(envelope).publisher == "gw-b");
+  CHECK(std::get<HeartbeatEnvelope>(envelope).last_sequence == 300);
+}
+
+TEST_CASE("rejects malformed envelopes, naming the field") {
+  hub::SendAction send{"h", hub::Scope::user, "u", {"a"}, std::make_shared<const EncodedMessage>("t", "[]")};
+  auto bytes = encode_envelope(ActionEnvelope{"gw", 1, std::make_shared<const hub::Action>(send)});
+  SUBCASE("every truncation fails") {
+    for (std::size_t n = 0; n < bytes.size(); ++n) {
+      CAPTURE(n);
+      CHECK(!decode_envelope(std::string_view(bytes).substr(0, n)).ok());
+    }
+  }
+  SUBCASE("trailing bytes") { CHECK(decode_envelope(bytes + "x").error().message.find("trailing") != std::string::npos); }
+  SUBCASE("an unknown version") {
+    auto other = bytes;
+    other[0] = 9;
+    CHECK(decode_envelope(other).error().message.find("version") != std::string::npos);
+  }
+  SUBCASE("an unknown scope") {
+    auto other = bytes;
+    // version, kind, publisher (4 + 2), sequence (8), action kind, hub (4 + 1): then the scope.
+    other[1 + 1 + 6 + 8 + 1 + 5] = 7;
+    CHECK(decode_envelope(other).error().message.find("send.scope") != std::string::npos);
+  }
+  SUBCASE("a huge count with few bytes") {
+    auto other = bytes;
+    // The excluded count follows scope and id (4 + 1).
+    std::size_t at = 1 + 1 + 6 + 8 + 1 + 5 + 1 + 5;
+    for (int i = 0; i < 8; ++i) other[at + i] = '\xff';
+    CHECK(decode_envelope(other).error().message.find("send.excluded") != std::string::npos);
+  }
+  SUBCASE("an empty publisher") {
+    CHECK(decode_envelope(encode_envelope(HeartbeatEnvelope{"", 1})).error().message.find("publisher") !=
+          std::string::npos);
+  }
+}
