@@ -43,8 +43,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       for (const auto& action : reply->actions) {
         const auto* send = std::get_if<SendAction>(&action);
         if (!send) continue;
-        if (!send->message || !send->message->json) std::abort();
-        const auto& frame = *send->message->json;
+        if (!send->message || !send->message->for_protocol(sb::protocol::HubProtocolKind::json)) std::abort();
+        const auto& frame = *send->message->for_protocol(sb::protocol::HubProtocolKind::json);
         std::vector<sb::protocol::InboundMessage> decoded;
         auto consumed = sb::protocol::parse_json_messages(frame, decoded, {frame.size()});
         if (!consumed.ok() || *consumed != frame.size() || decoded.size() != 1 ||
