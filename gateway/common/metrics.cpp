@@ -109,6 +109,9 @@ std::string Metrics::render() const {
   sample_line(out, "switchboard_stateful_detached_total", stateful_detached.value());
   header(out, "switchboard_stateful_resumes_total", "Stateful connections resumed on a new socket.", "counter");
   sample_line(out, "switchboard_stateful_resumes_total", stateful_resumes.value());
+  header(out, "switchboard_tls_reload_failures_total", "Certificate reloads (SIGHUP) that failed; the old pair stays.",
+         "counter");
+  sample_line(out, "switchboard_tls_reload_failures_total", tls_reload_failures.value());
   connection_duration.render(out);
   admission_refusals.render(out);
   header(out, "switchboard_draining", "1 while a graceful shutdown runs.", "gauge");

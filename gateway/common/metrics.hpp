@@ -78,6 +78,7 @@ struct Metrics {
   Counter handler_exceptions;
   Counter stateful_detached;
   Counter stateful_resumes;
+  Counter tls_reload_failures;  // SIGHUP found an unusable certificate or key; the old pair stays
   Histogram connection_duration{"switchboard_connection_duration_seconds",
                                 "How long connections lived, from connect to close (handshaken ones).",
                                 {1, 5, 15, 30, 60, 300, 900, 1800, 3600, 4 * 3600, 12 * 3600, 24 * 3600}};

@@ -138,6 +138,33 @@ const std::vector<Option>& options() {
                    c.server.threads = static_cast<unsigned>(n);
                    return std::nullopt;
                  }});
+    t.push_back({"request-timeout", "DURATION", format_ms(d.server.request_timeout),
+                 "deadline for reading one HTTP request (headers and body) and for writing its response", false, ',',
+                 duration_into([](Config& c) -> milliseconds& { return c.server.request_timeout; })});
+    t.push_back({"max-url-bytes", "SIZE", std::to_string(d.server.max_url_bytes),
+                 "longest request target (path and query); longer gets 414", false, ',',
+                 bytes_into([](Config& c) -> std::size_t& { return c.server.max_url_bytes; })});
+    t.push_back({"max-query-parameters", "N", std::to_string(d.server.max_query_parameters),
+                 "most query parameters in one request; more gets 400", false, ',',
+                 [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   std::uint64_t n = 0;
+                   if (auto e = parse_unsigned(v, 10'000, n)) return e;
+                   c.server.max_query_parameters = n;
+                   return std::nullopt;
+                 }});
+    t.push_back({"tls-cert", "FILE", "(none: plain HTTP)",
+                 "PEM certificate chain; with --tls-key, --listen serves HTTPS/WSS only; reloaded on SIGHUP", false,
+                 ',', [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   if (v.empty()) return "must not be empty";
+                   c.server.tls_cert_file = std::string(v);
+                   return std::nullopt;
+                 }});
+    t.push_back({"tls-key", "FILE", "(none)", "PEM private key for --tls-cert; reloaded on SIGHUP", false, ',',
+                 [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   if (v.empty()) return "must not be empty";
+                   c.server.tls_key_file = std::string(v);
+                   return std::nullopt;
+                 }});
     t.push_back({"keepalive-interval", "DURATION", format_ms(d.connection.keepalive_interval),
                  "send a Ping after this long without sending", false, ',',
                  duration_into([](Config& c) -> milliseconds& { return c.connection.keepalive_interval; })});
@@ -484,6 +511,10 @@ LoadResult load_config(int argc, const char* const* argv, const char* const* env
   if (c.connection.keepalive_interval.count() == 0) result.errors.push_back("--keepalive-interval must be above 0");
   if (c.connection.client_timeout <= c.connection.keepalive_interval)
     result.errors.push_back("--client-timeout must be longer than --keepalive-interval");
+  if (c.server.tls_cert_file.empty() != c.server.tls_key_file.empty())
+    result.errors.push_back("--tls-cert and --tls-key go together: give both or neither");
+  if (c.server.request_timeout.count() == 0) result.errors.push_back("--request-timeout must be above 0");
+  if (c.server.max_url_bytes < 256) result.errors.push_back("--max-url-bytes must be at least 256");
   if (c.connection.max_message_bytes < 64) result.errors.push_back("--max-message-bytes must be at least 64");
   if (c.shutdown.mode == ShutdownMode::reconnect && c.shutdown.spread > c.shutdown.timeout)
     c.shutdown.spread = c.shutdown.timeout;  // documented: the spread never outlasts the timeout

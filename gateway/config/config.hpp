@@ -19,6 +19,11 @@ struct ServerConfig {
   std::string listen_host = "0.0.0.0";  // every interface, as a container expects
   std::uint16_t listen_port = 8080;     // 0 picks a free port, printed in the ready line
   unsigned threads = 0;                 // event-loop threads; 0 = one per core
+  milliseconds request_timeout{30'000};  // reading one HTTP request, and writing its answer: against slowloris
+  std::size_t max_url_bytes = 8 * 1024;  // request target; nginx's default buffer, and tokens stay under 8 KiB
+  std::size_t max_query_parameters = 64;  // SignalR sends at most ~5; a client's own additions fit easily
+  std::string tls_cert_file;  // PEM chain; with tls_key_file, --listen speaks TLS only (empty: plain HTTP)
+  std::string tls_key_file;   // PEM private key of the first certificate in tls_cert_file
 };
 
 struct ConnectionConfig {

@@ -26,9 +26,10 @@ Result<ConnectionString> parse_connection_string(std::string_view text) {
     } else if (is("AccessKey")) {
       out.access_key = std::string(value);
     } else if (is("Port")) {
-      auto port = std::atoi(std::string(value).c_str());
-      if (port < 1 || port > 65535 || value.find_first_not_of("0123456789") != std::string_view::npos)
-        return make_error("invalid_connection_string", "Port must be 1 to 65535");
+      // Digits and length first: atoi on twenty digits overflows, which is undefined.
+      bool is_number = !value.empty() && value.size() <= 5 && value.find_first_not_of("0123456789") == std::string_view::npos;
+      auto port = is_number ? std::atoi(std::string(value).c_str()) : 0;
+      if (port < 1 || port > 65535) return make_error("invalid_connection_string", "Port must be 1 to 65535");
       out.port = std::string(value);
     } else if (is("Version")) {
       // ^1\.\d+ (ConnectionStringParser): "1.0", "1.1-preview"; not "10" or "2.0".
@@ -42,8 +43,9 @@ Result<ConnectionString> parse_connection_string(std::string_view text) {
   return out;
 }
 
-std::string format_connection_string(std::string_view host, unsigned port, std::string_view access_key) {
-  return "Endpoint=http://" + std::string(host) + ";Port=" + std::to_string(port) + ";AccessKey=" +
+std::string format_connection_string(std::string_view host, unsigned port, std::string_view access_key,
+                                     std::string_view scheme) {
+  return "Endpoint=" + std::string(scheme) + "://" + std::string(host) + ";Port=" + std::to_string(port) + ";AccessKey=" +
          std::string(access_key) + ";Version=1.0;";
 }
 

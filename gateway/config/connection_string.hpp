@@ -17,6 +17,7 @@ struct ConnectionString {
 Result<ConnectionString> parse_connection_string(std::string_view text);
 
 // What the ready block prints for apps: the emulator's shape, "Endpoint=http://HOST;Port=P;AccessKey=K;Version=1.0;".
-std::string format_connection_string(std::string_view host, unsigned port, std::string_view access_key);
+std::string format_connection_string(std::string_view host, unsigned port, std::string_view access_key,
+                                     std::string_view scheme = "http");
 
 }  // namespace sb::config

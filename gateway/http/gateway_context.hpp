@@ -14,6 +14,7 @@
 namespace sb::http {
 
 struct Shard;
+class TlsCertificates;
 
 struct GatewayContext {
   const config::Config& config;
@@ -24,6 +25,7 @@ struct GatewayContext {
   std::atomic<bool>& is_ready;     // false while starting and draining: /health/ready answers 503
   std::atomic<bool>& is_draining;  // SIGTERM received: negotiates and new connections are refused (503)
   Admission& admission;
+  const TlsCertificates* tls = nullptr;  // set: the listener speaks TLS only (--tls-cert)
 };
 
 }  // namespace sb::http

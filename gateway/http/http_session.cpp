@@ -1,6 +1,8 @@
 #include "http/http_session.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream_base.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -8,6 +10,7 @@
 #include <optional>
 
 #include "common/log.hpp"
+#include "common/log_throttle.hpp"
 #include "common/metrics.hpp"
 #include "connection/connection.hpp"
 #include "http/client_endpoints.hpp"
@@ -15,7 +18,10 @@
 #include "http/responses.hpp"
 #include "http/rest_api.hpp"
 #include "http/shard.hpp"
+#include "http/tls_certificates.hpp"
 #include "http/url_query.hpp"
+#include "transport/client_stream.hpp"
+#include "transport/cross_thread_transport.hpp"
 #include "transport/long_polling_transport.hpp"
 #include "transport/sse_transport.hpp"
 #include "transport/websocket_transport.hpp"
@@ -27,44 +33,87 @@ namespace beast = boost::beast;
 namespace beast_http = boost::beast::http;
 using beast_http::verb;
 
-constexpr auto request_deadline = std::chrono::seconds(30);  // whole request, against slow-header clients
-constexpr std::size_t header_limit_bytes = 16 * 1024;        // Azure: 16 KB of headers
+using transport::ClientStream;
+
+constexpr std::size_t header_limit_bytes = 16 * 1024;  // Azure: 16 KB of headers
+
+// Scanners and plaintext clients on a TLS port fail their handshakes by the thousand: one line a second.
+log::LogThrottle tls_failure_log_throttle(std::chrono::seconds(1));
 
 // Answers a request on a socket that has no session (a resume that can't happen), then closes it.
-void write_and_close(beast::tcp_stream stream, Response response) {
+void write_and_close(ClientStream stream, Response response) {
   struct Pending {
-    beast::tcp_stream stream;
+    ClientStream stream;
     Response response;
   };
   auto pending = std::make_shared<Pending>(Pending{std::move(stream), std::move(response)});
   pending->response.prepare_payload();
-  pending->stream.expires_after(std::chrono::seconds(5));
+  pending->stream.next_layer().expires_after(std::chrono::seconds(5));
   beast_http::async_write(pending->stream, pending->response, [pending](beast::error_code, std::size_t) {
     beast::error_code ignored;
     pending->stream.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
-    pending->stream.close();
+    pending->stream.next_layer().close();
   });
+}
+
+// A stateful reconnect that can't resume: gone (404; the client's reconnect fails) or live without
+// stateful reconnect (409).
+Response resume_refusal(const Request& request, unsigned status) {
+  auto response = json_error(request, status, status == 409 ? "ConnectionInUse" : "ConnectionNotFound",
+                             status == 409 ? "The connection is already active." : "No Connection with that ID");
+  response.keep_alive(false);
+  return response;
+}
+
+// TLS when the gateway has a certificate: then every socket on the listener speaks it.
+ClientStream make_client_stream(boost::asio::ip::tcp::socket&& socket, const GatewayContext& context) {
+  if (context.tls)
+    if (auto tls = context.tls->current()) return ClientStream(beast::tcp_stream(std::move(socket)), std::move(tls));
+  return ClientStream(beast::tcp_stream(std::move(socket)));
 }
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
   HttpSession(boost::asio::ip::tcp::socket&& socket, Shard& shard, GatewayContext& context)
-      : stream_(std::move(socket)), shard_(shard), context_(context) {}
+      : stream_(make_client_stream(std::move(socket), context)), shard_(shard), context_(context) {}
 
-  void run() { do_read(); }
+  void run() {
+    if (!stream_.is_tls()) return do_read();
+    tcp().expires_after(request_timeout());  // a client that never finishes its hello is cut off too
+    stream_.tls().async_handshake(boost::asio::ssl::stream_base::server,
+                                  beast::bind_front_handler(&HttpSession::on_handshake, shared_from_this()));
+  }
 
  private:
+  beast::tcp_stream& tcp() { return stream_.next_layer(); }
+  std::chrono::milliseconds request_timeout() const { return context_.config.server.request_timeout; }
+
+  // A failed handshake (plaintext HTTP, garbage, an unsupported version, a client that gave up) ends
+  // this socket only.
+  void on_handshake(beast::error_code ec) {
+    if (ec) {
+      metrics().rejected_input.with("tls_handshake").inc();
+      if (auto skipped = tls_failure_log_throttle.admit(log::LogThrottle::Clock::now()))
+        log::info("http", "tls_handshake_failed", {{"error", ec.message()}, {"skipped", *skipped}});
+      beast::error_code ignored;
+      tcp().socket().close(ignored);
+      return;
+    }
+    do_read();
+  }
+
   void do_read() {
     parser_.emplace();
     parser_->header_limit(header_limit_bytes);
     parser_->body_limit(context_.config.rest.max_body_bytes);
-    stream_.expires_after(request_deadline);
+    tcp().expires_after(request_timeout());
     beast_http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
   }
 
   void on_read(beast::error_code ec, std::size_t) {
     if (ec == beast_http::error::end_of_stream || ec == beast::error::timeout || ec == boost::asio::error::operation_aborted ||
-        ec == boost::asio::error::connection_reset || ec == boost::asio::error::eof)
+        ec == boost::asio::error::connection_reset || ec == boost::asio::error::eof ||
+        ec == boost::asio::ssl::error::stream_truncated)
       return close();
     if (ec == beast_http::error::body_limit) {
       metrics().rejected_input.with("body_too_large").inc();
@@ -91,7 +140,28 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     write(json_error(basis, status, code, message));
   }
 
+  // Checked before anything reads the target: the header limit bounds it, these make the answer clear.
+  bool is_target_within_limits(const Request& request) {
+    const auto& server = context_.config.server;
+    auto target = request.target();
+    if (target.size() > server.max_url_bytes) {
+      metrics().rejected_input.with("url_too_long").inc();
+      log::info("http", "url_too_long", {{"bytes", target.size()}, {"sample", log::sample(target, 64)}});
+      write(json_error(request, 414, "UriTooLong", "The URL is over " + std::to_string(server.max_url_bytes) + " bytes."));
+      return false;
+    }
+    if (count_query_parameters(split_target(target).query) > server.max_query_parameters) {
+      metrics().rejected_input.with("too_many_query_parameters").inc();
+      log::info("http", "too_many_query_parameters", {{"sample", log::sample(target, 64)}});
+      write(json_error(request, 400, "TooManyQueryParameters",
+                       "The query has over " + std::to_string(server.max_query_parameters) + " parameters."));
+      return false;
+    }
+    return true;
+  }
+
   void route(Request request) {
+    if (!is_target_within_limits(request)) return;
     auto target = split_target(request.target());
     auto path = target.path;
     bool is_client_path = path == "/client" || path == "/client/" || path == "/client/negotiate";
@@ -202,26 +272,54 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // The connection lives on another thread: move the socket there (same file descriptor, that thread's
   // io_context), finish the upgrade, and resume. Nothing else touches the connection off its thread.
   void hand_off_for_resume(Request request, DirectoryEntry entry) {
+    if (stream_.is_tls()) return resume_over_tls(std::move(request), std::move(entry));
     beast::error_code ec;
     auto protocol = stream_.socket().local_endpoint(ec).protocol();
-    stream_.expires_never();
+    tcp().expires_never();
     auto fd = ec ? -1 : stream_.socket().release(ec);
     if (ec || fd < 0) return close();
     boost::asio::post(entry.executor, [fd, protocol, executor = entry.executor, weak = entry.connection,
                                        limits = websocket_limits(), request = std::move(request)]() mutable {
       boost::asio::ip::tcp::socket socket(executor, protocol, fd);
       auto connection = weak.lock();
-      if (!connection || !connection->can_resume()) {
-        // Gone: 404 (the client's reconnect fails); a live connection without stateful reconnect: 409.
-        unsigned status = connection ? 409 : 404;
-        auto response = json_error(request, status, status == 409 ? "ConnectionInUse" : "ConnectionNotFound",
-                                   status == 409 ? "The connection is already active." : "No Connection with that ID");
-        response.keep_alive(false);
-        return write_and_close(beast::tcp_stream(std::move(socket)), std::move(response));
-      }
-      auto ws = std::make_shared<transport::WebSocketTransport>(beast::tcp_stream(std::move(socket)), limits);
+      if (!connection || !connection->can_resume())
+        return write_and_close(ClientStream(beast::tcp_stream(std::move(socket))),
+                               resume_refusal(request, connection ? 409 : 404));
+      auto ws = std::make_shared<transport::WebSocketTransport>(ClientStream(beast::tcp_stream(std::move(socket))), limits);
       ws->accept(std::move(request), [connection](std::shared_ptr<transport::WebSocketTransport> accepted) {
         connection->resume(std::move(accepted));
+      });
+    });
+  }
+
+  // A TLS session can't move threads with its socket (cross_thread_transport.hpp). Ask the connection's
+  // thread whether it can resume; if so finish the upgrade here and give the connection the WebSocket,
+  // through a CrossThreadTransport when it lives on another thread.
+  void resume_over_tls(Request request, DirectoryEntry entry) {
+    request_ = std::move(request);
+    auto here = stream_.get_executor();
+    boost::asio::post(entry.executor, [self = shared_from_this(), here, entry]() mutable {
+      auto connection = entry.connection.lock();
+      unsigned refusal = !connection ? 404 : connection->can_resume() ? 0 : 409;
+      boost::asio::post(here, [self = std::move(self), entry = std::move(entry), refusal]() mutable {
+        self->finish_resume_over_tls(std::move(entry), refusal);
+      });
+    });
+  }
+
+  void finish_resume_over_tls(DirectoryEntry entry, unsigned refusal) {
+    if (refusal) return write(resume_refusal(request_, refusal));
+    auto here = stream_.get_executor();
+    auto ws = std::make_shared<transport::WebSocketTransport>(std::move(stream_), websocket_limits());
+    ws->accept(std::move(request_), [here, entry = std::move(entry)](std::shared_ptr<transport::WebSocketTransport> accepted) {
+      std::shared_ptr<transport::Transport> transport = accepted;
+      if (entry.executor != here) {
+        log::info("http", "tls_resume_across_threads", {});
+        transport = std::make_shared<transport::CrossThreadTransport>(std::move(accepted), here, entry.executor);
+      }
+      boost::asio::post(entry.executor, [weak = entry.connection, transport = std::move(transport)] {
+        if (auto connection = weak.lock()) return connection->resume(transport);  // aborts it if too late
+        transport->abort();
       });
     });
   }
@@ -323,7 +421,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       response.keep_alive(false);
     response_ = std::make_shared<Response>(std::move(response));
     bool keep_alive = response_->keep_alive();
-    stream_.expires_after(request_deadline);
+    tcp().expires_after(request_timeout());
     beast_http::async_write(stream_, *response_,
                             [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
                               self->response_.reset();
@@ -333,10 +431,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
                             });
   }
 
+  // Over TLS no close_notify is sent: every response is delimited by its length (or chunks), so a
+  // truncation can't go unnoticed, and waiting for the peer's reply would only hold the socket.
   void close() {
     beast::error_code ignored;
     stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
-    stream_.close();
+    tcp().close();
   }
 
   // After an early error response (413, 431, 400) the client may still be sending its body. Closing
@@ -345,21 +445,22 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void linger_close() {
     beast::error_code ignored;
     stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(std::chrono::seconds(2));
+    tcp().expires_after(std::chrono::seconds(2));
     discard_ = std::make_unique<std::array<char, 16 * 1024>>();
     do_discard();
   }
 
   void do_discard() {
-    stream_.async_read_some(boost::asio::buffer(*discard_),
+    // Raw bytes, TLS or not: they are thrown away unread.
+    tcp().async_read_some(boost::asio::buffer(*discard_),
                             [self = shared_from_this()](beast::error_code ec, std::size_t bytes) {
                               self->discarded_bytes_ += bytes;
-                              if (ec || self->discarded_bytes_ > 4 * 1024 * 1024) return self->stream_.close();
+                              if (ec || self->discarded_bytes_ > 4 * 1024 * 1024) return self->tcp().close();
                               self->do_discard();
                             });
   }
 
-  beast::tcp_stream stream_;
+  ClientStream stream_;
   beast::flat_buffer buffer_;
   std::optional<beast_http::request_parser<beast_http::string_body>> parser_;
   Request request_;  // kept while a REST call is answered asynchronously

@@ -17,6 +17,7 @@
 #include "common/metrics.hpp"
 #include "hub/message_encoding.hpp"
 #include "hub/upstream_reply.hpp"
+#include "http/rest_input.hpp"
 #include "http/url_query.hpp"
 #include "protocol/hub_protocol.hpp"
 #include "protocol/nesting.hpp"
@@ -30,21 +31,6 @@ using hub::Scope;
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
-
-std::vector<std::string_view> split_path(std::string_view path) {
-  std::vector<std::string_view> segments;
-  while (!path.empty()) {
-    if (path.front() == '/') {
-      path.remove_prefix(1);
-      continue;
-    }
-    auto slash = path.find('/');
-    segments.push_back(path.substr(0, slash));
-    if (slash == std::string_view::npos) break;
-    path.remove_prefix(slash);
-  }
-  return segments;
 }
 
 bool is_valid_name(std::string_view name) {
@@ -140,43 +126,22 @@ bool RestRequest::authorize(std::string_view raw_path) {
 }
 
 void RestRequest::handle() {
-  auto target = split_target(request_.target());
-  auto raw_segments = split_path(target.path);
-  // /api/v1/hubs/{hub}/… or /api/hubs/{hub}/…
-  std::size_t hub_index;
-  if (raw_segments.size() >= 4 && raw_segments[0] == "api" && raw_segments[1] == "v1" && raw_segments[2] == "hubs") {
-    call_.is_v1 = true;
-    hub_index = 3;
-  } else if (raw_segments.size() >= 3 && raw_segments[0] == "api" && raw_segments[1] == "hubs") {
-    hub_index = 2;
-  } else {
-    return error(404, "NotFound", "No such REST operation.");
+  auto target = parse_rest_target(request_.target());
+  if (!target) {
+    const auto& e = target.error();
+    if (e.code != "NotFound") log::info("rest", "bad_path", {{"error", e.message}, {"path", log::sample(request_.target(), 200)}});
+    return error(e.code == "NotFound" ? 404 : 400, e.code, e.message);
   }
-  // Segments are split before decoding: a user or group id may hold an encoded '/'.
-  std::vector<std::string> segments;
-  for (std::size_t i = hub_index; i < raw_segments.size(); ++i) {
-    auto decoded = percent_decode(raw_segments[i], false);
-    if (!decoded) return error(400, "InvalidPath", "The path has a malformed percent-escape or an encoded NUL.");
-    segments.push_back(std::move(*decoded));
-  }
-  auto query = parse_query(target.query);
-  if (!query) return error(400, "InvalidQuery", "The query string is malformed.");
-  call_.query = std::move(*query);
-  call_.raw_path = target.path;
-  call_.raw_query = target.query;
+  auto hub = resolve_rest_hub(*target);  // reported after authorizing: without a token, 401 comes first
+  call_.is_v1 = target->is_v1;
+  call_.query = std::move(target->query);
+  call_.raw_path = target->raw_path;
+  call_.raw_query = target->raw_query;
 
-  if (!authorize(target.path)) return;
-
-  std::string hub = segments[0];
-  if (!hub::is_valid_hub_name(hub)) return error(400, "InvalidHub", "Invalid hub name.");
-  // ?application=app selects the internal hub "app_hub" (the emulator's GetInternalHubName).
-  if (auto app = query_value(call_.query, "application"); app && !app->empty()) {
-    if (!hub::is_valid_hub_name(*app)) return error(400, "InvalidApplication", "Invalid application name.");
-    hub = *app + "_" + hub;
-  }
-  call_.hub_key = hub::hub_key_of(hub);
-  segments.erase(segments.begin());
-  route(segments);
+  if (!authorize(target->raw_path)) return;
+  if (!hub) return error(400, hub.error().code, hub.error().message);
+  call_.hub_key = hub::hub_key_of(*hub);
+  route(target->segments);
 }
 
 void RestRequest::publish(hub::Action action, std::function<void(hub::ActionOutcome)> then) {
@@ -195,25 +160,9 @@ void RestRequest::send(Scope scope, std::string id) {
   if (!media.empty() && !iequals(media, "application/json") && !iequals(media, "text/json"))
     return error(415, "UnsupportedMediaType",
                  "Send JSON {\"target\", \"arguments\"} or the MessagePack map of framed payloads (application/octet-stream).");
-  if (!protocol::json_depth_within(body)) return error(400, "InvalidBody", "The body nests deeper than 128 levels.");
-  auto document = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (document.is_discarded()) return error(400, "InvalidBody", "The body is not valid JSON.");
-  if (!document.is_object()) return error(400, "InvalidBody", "The body must be a JSON object {\"target\", \"arguments\"}.");
-  // Keys are case-insensitive: the SDK sends Target/Arguments.
-  const nlohmann::json* target = nullptr;
-  const nlohmann::json* arguments = nullptr;
-  for (const auto& [key, value] : document.items()) {
-    if (iequals(key, "target")) target = &value;
-    else if (iequals(key, "arguments")) arguments = &value;
-  }
-  if (!target || !target->is_string() || target->get_ref<const std::string&>().empty())
-    return error(400, "InvalidBody", "target: expected a non-empty string.");
-  std::string arguments_json = "[]";
-  if (arguments && !arguments->is_null()) {
-    if (!arguments->is_array()) return error(400, "InvalidBody", "arguments: expected an array.");
-    arguments_json = arguments->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  }
-  publish_send(scope, std::move(id), hub::encode_invocation(target->get_ref<const std::string&>(), arguments_json));
+  auto parsed = parse_rest_send_body(body);
+  if (!parsed) return error(400, parsed.error().code, parsed.error().message);
+  publish_send(scope, std::move(id), hub::encode_invocation(parsed->target, parsed->arguments_json));
 }
 
 // 2022-06-01+: application/octet-stream, a MessagePack map {"json": bin, "messagepack": bin} of framed

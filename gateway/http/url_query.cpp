@@ -73,6 +73,12 @@ std::optional<QueryParams> parse_query(std::string_view query) {
   return params;
 }
 
+std::size_t count_query_parameters(std::string_view query) {
+  std::size_t count = 0;
+  for_each_pair(query, [&](std::string_view, std::string_view, std::string_view) { ++count; });
+  return count;
+}
+
 std::vector<std::string> query_values(const QueryParams& params, std::string_view name) {
   std::vector<std::string> out;
   for (const auto& [k, v] : params)

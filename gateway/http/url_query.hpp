@@ -22,6 +22,9 @@ using QueryParams = std::vector<std::pair<std::string, std::string>>;
 // Decoded pairs in order; nullopt when an escape is malformed.
 std::optional<QueryParams> parse_query(std::string_view query);
 
+// How many parameters parse_query would return, without decoding anything (empty pairs don't count).
+std::size_t count_query_parameters(std::string_view query);
+
 // Values of `name` (case-insensitive, as ASP.NET reads query keys).
 std::vector<std::string> query_values(const QueryParams& params, std::string_view name);
 std::optional<std::string> query_value(const QueryParams& params, std::string_view name);  // the last one

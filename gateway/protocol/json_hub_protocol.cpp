@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "protocol/nesting.hpp"
+
 namespace sb::protocol {
 namespace {
 
@@ -24,6 +26,10 @@ Result<InboundMessage> parse_record(std::string_view record) {
   // nlohmann stops at a NUL as if the input ended there; JSON allows none outside escapes, so refuse it
   // rather than forward the bytes after it upstream.
   if (record.find('\0') != std::string_view::npos) return bad("Error reading JSON: a NUL byte.");
+  // Checked before parsing: a record of 10,000 '[' fits in 32 KiB, and the tree it builds is walked
+  // recursively (dump, destruction) further on, which a hostile depth turns into a stack overflow.
+  if (!json_depth_within(record))
+    return bad("Error reading JSON: nested deeper than " + std::to_string(max_document_depth) + " levels.");
   json object = json::parse(record, nullptr, /*allow_exceptions=*/false);
   if (object.is_discarded()) return bad("Error reading JSON.");
   if (!object.is_object()) return bad("Expected a JSON object.");

@@ -35,9 +35,9 @@ void append_chunk(std::string& out, std::string_view data) {
 
 }  // namespace
 
-SseTransport::SseTransport(beast::tcp_stream&& stream, std::string response_head, std::size_t max_send_queue_bytes)
+SseTransport::SseTransport(ClientStream&& stream, std::string response_head, std::size_t max_send_queue_bytes)
     : stream_(std::move(stream)), response_head_(std::move(response_head)), max_send_queue_bytes_(max_send_queue_bytes) {
-  stream_.expires_never();
+  stream_.next_layer().expires_never();
 }
 
 void SseTransport::start(std::shared_ptr<TransportHandler> handler) {
@@ -53,7 +53,8 @@ void SseTransport::start(std::shared_ptr<TransportHandler> handler) {
 
 void SseTransport::do_watch() {
   // The client sends nothing on this request; a read completing means it left (EOF) or misbehaves.
-  stream_.socket().async_read_some(boost::asio::buffer(&watch_byte_, 1),
+  // Read through TLS when there is one: its records (a close_notify) are not ours to swallow raw.
+  stream_.async_read_some(boost::asio::buffer(&watch_byte_, 1),
                                    [self = shared_from_this()](beast::error_code ec, std::size_t) {
                                      if (self->is_finished_) return;
                                      if (ec == boost::asio::error::eof || !ec)

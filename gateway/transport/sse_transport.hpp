@@ -5,12 +5,12 @@
 // so does the client going away (a read that sees EOF).
 //
 // Names Beast types because the HTTP layer hands over its stream; only http/*.cpp includes this.
-#include <boost/beast/core/tcp_stream.hpp>
 #include <deque>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "transport/client_stream.hpp"
 #include "transport/transport.hpp"
 
 namespace sb::transport {
@@ -18,7 +18,7 @@ namespace sb::transport {
 class SseTransport : public Transport, public std::enable_shared_from_this<SseTransport> {
  public:
   // `response_head`: the status line and headers, ending with the blank line, built by the HTTP layer.
-  SseTransport(boost::beast::tcp_stream&& stream, std::string response_head, std::size_t max_send_queue_bytes);
+  SseTransport(ClientStream&& stream, std::string response_head, std::size_t max_send_queue_bytes);
 
   // A POST body: complete hub records from the client.
   // False when the connection has ended (the POST is answered 404).
@@ -37,7 +37,7 @@ class SseTransport : public Transport, public std::enable_shared_from_this<SseTr
   void on_write(boost::beast::error_code ec);
   void finish(TransportEnd end, std::string_view detail);
 
-  boost::beast::tcp_stream stream_;
+  ClientStream stream_;
   std::string response_head_;
   std::size_t max_send_queue_bytes_;
   std::shared_ptr<TransportHandler> handler_;

@@ -10,7 +10,7 @@ namespace sb::transport {
 namespace beast = boost::beast;
 namespace websocket = boost::beast::websocket;
 
-WebSocketTransport::WebSocketTransport(beast::tcp_stream&& stream, const WebSocketLimits& limits)
+WebSocketTransport::WebSocketTransport(ClientStream&& stream, const WebSocketLimits& limits)
     : ws_(std::move(stream)), limits_(limits) {
   beast::get_lowest_layer(ws_).expires_never();  // the WebSocket timeouts below take over
   websocket::stream_base::timeout timeouts{};

@@ -3,10 +3,9 @@
 // queued meanwhile go out as one WebSocket message (several hub records per message are allowed, a
 // record is never split). JSON goes in text messages, MessagePack in binary ones.
 //
-// This header names Beast types because the HTTP layer hands over its stream and parsed upgrade request
+// This header names Beast types because the HTTP layer hands over its stream (plain or TLS) and parsed upgrade request
 // (advanced_server_flex's hand-off). Only http/*.cpp includes it; everything else sees `Transport`.
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
@@ -15,6 +14,7 @@
 #include <memory>
 #include <vector>
 
+#include "transport/client_stream.hpp"
 #include "transport/transport.hpp"
 
 namespace sb::transport {
@@ -29,7 +29,7 @@ class WebSocketTransport : public Transport, public std::enable_shared_from_this
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
   using Accepted = std::function<void(std::shared_ptr<WebSocketTransport>)>;  // called on success only
 
-  WebSocketTransport(boost::beast::tcp_stream&& stream, const WebSocketLimits& limits);
+  WebSocketTransport(ClientStream&& stream, const WebSocketLimits& limits);
 
   // Completes the upgrade; on success calls `accepted`, on failure just ends (the socket is closed).
   void accept(Request request, Accepted accepted);
@@ -50,7 +50,7 @@ class WebSocketTransport : public Transport, public std::enable_shared_from_this
   void do_close();
   void finish(TransportEnd end, std::string_view detail);
 
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  boost::beast::websocket::stream<ClientStream> ws_;
   boost::beast::flat_buffer read_buffer_;
   WebSocketLimits limits_;
   std::shared_ptr<TransportHandler> handler_;

@@ -94,6 +94,26 @@ describe('bad input', { timeout: 90_000 }, () => {
     }
   });
 
+  test('JSON nested 10,000 deep gets a Close message naming the depth, and only that connection ends', async () => {
+    const ws = await rawConnection();
+    try {
+      ws.sendText(`{"protocol":"json","version":1}${RS}`);
+      const first = await ws.next();
+      assert.ok(first.text.startsWith(`{}${RS}`));
+      const deep = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
+      ws.sendText(`{"type":1,"invocationId":"0","target":"echo","arguments":${deep}}${RS}`);
+      const { texts, close } = await ws.readUntilClosed();
+      const messages = hubMessages([first.text.slice(3), ...texts]);
+      assert.ok(!messages.some((m) => m.type === 3), 'no Completion for the deep invoke');
+      const closeMessage = messages.find((m) => m.type === 7);
+      assert.ok(closeMessage, `a Close message, got ${JSON.stringify(messages).slice(0, 300)}`);
+      assert.match(closeMessage.error, /nested deeper than 128 levels/);
+      assert.ok(close.end || close.opcode === 8);
+    } finally {
+      ws.destroy();
+    }
+  });
+
   test('a message over 32 KiB gets a Close message with an error', async () => {
     const ws = await rawConnection();
     try {

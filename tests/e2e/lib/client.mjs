@@ -103,11 +103,12 @@ class MemoryLogger {
  * claims, token (overrides the minted one), protocol ('json' | 'messagepack'), version (client major: 8 or 10),
  * stateful (withStatefulReconnect), baseUrl (connect through another address, e.g. a proxy),
  * reconnect (withAutomaticReconnect's argument: an array of delays or an IRetryPolicy; absent: no reconnect),
- * skipNegotiation (WebSockets only: connect without negotiating).
+ * skipNegotiation (WebSockets only: connect without negotiating), httpOptions (more withUrl options, e.g.
+ * lib/tls.mjs's signalrTlsOptions).
  * The connection gets: `received` (every parsed message), `logs`, and `closed` (a promise for the
  * onclose error, undefined when it closed cleanly), `clientVersion` (the full version string).
  */
-export function buildConnection(stack, { user, hub = 'e2e', query, transport = HttpTransportType.WebSockets, claims, token, protocol: protocolName = 'json', version = 8, stateful = false, baseUrl, reconnect, skipNegotiation = false } = {}) {
+export function buildConnection(stack, { user, hub = 'e2e', query, transport = HttpTransportType.WebSockets, claims, token, protocol: protocolName = 'json', version = 8, stateful = false, baseUrl, reconnect, skipNegotiation = false, httpOptions = {} } = {}) {
   const { signalR: s, version: clientVersion } = clientModules(version);
   const url = `${baseUrl ?? stack.gatewayUrl}/client/?hub=${hub}${query ? `&${query}` : ''}`;
   const accessToken = token ?? clientToken(stack.gatewayUrl, stack.key, { user, hub, claims });
@@ -116,7 +117,7 @@ export function buildConnection(stack, { user, hub = 'e2e', query, transport = H
   if (typeof transport === 'string') transport = s.HttpTransportType[transport];
   const logger = new MemoryLogger(`${user ?? 'anonymous'} v${version}`);
   let builder = new s.HubConnectionBuilder()
-    .withUrl(url, { accessTokenFactory: () => accessToken, transport, skipNegotiation })
+    .withUrl(url, { accessTokenFactory: () => accessToken, transport, skipNegotiation, ...httpOptions })
     .withHubProtocol(protocol)
     .configureLogging(logger);
   if (stateful) builder = builder.withStatefulReconnect();

@@ -13,7 +13,7 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 export const BIN_DIR = process.env.SWITCHBOARD_BIN_DIR ?? path.join(REPO_ROOT, 'build', 'bin');
 
 export const READY = {
-  gateway: /switchboard listening on (http:\/\/[^\s]+)/,
+  gateway: /switchboard listening on (https?:\/\/[^\s]+)/,
   functions: /e2e-functions listening on (http:\/\/[^\s]+)/,
   chat: /chat: (http:\/\/[^\s]+?)\/?\s*$/,
   presence: /presence: (http:\/\/[^\s]+?)\/?\s*$/,

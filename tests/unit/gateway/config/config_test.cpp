@@ -299,6 +299,11 @@ TEST_CASE("help text lists every option with its environment variable") {
                              "--connection-string",
                              "--upstream",
                              "--threads",
+                             "--request-timeout",
+                             "--max-url-bytes",
+                             "--max-query-parameters",
+                             "--tls-cert",
+                             "--tls-key",
                              "--keepalive-interval",
                              "--client-timeout",
                              "--handshake-timeout",
@@ -368,5 +373,48 @@ TEST_CASE("reads the admission limits") {
     auto bad = load({"--access-key", "k", "--negotiate-burst", "10"});
     REQUIRE(bad.errors.size() == 1);
     CHECK(bad.errors[0].find("--negotiate-rate") != std::string::npos);
+  }
+}
+
+TEST_CASE("reads the request deadline and the request limits") {
+  auto defaults = load({"--access-key", "k"});
+  REQUIRE_MESSAGE(defaults.errors.empty(), all_errors(defaults));
+  CHECK(defaults.config.server.request_timeout == seconds(30));
+  CHECK(defaults.config.server.max_url_bytes == 8 * 1024);
+  CHECK(defaults.config.server.max_query_parameters == 64);
+
+  auto r = load({"--access-key", "k", "--request-timeout", "5s", "--max-url-bytes", "4KiB"},
+                {"SWITCHBOARD_MAX_QUERY_PARAMETERS=10"});
+  REQUIRE_MESSAGE(r.errors.empty(), all_errors(r));
+  CHECK(r.config.server.request_timeout == seconds(5));
+  CHECK(r.config.server.max_url_bytes == 4096);
+  CHECK(r.config.server.max_query_parameters == 10);
+
+  SUBCASE("from the config file") {
+    TempFile file(R"({"access-key": "k", "request-timeout": "250ms"})");
+    auto from_file = load({"--config", file.path()});
+    REQUIRE_MESSAGE(from_file.errors.empty(), all_errors(from_file));
+    CHECK(from_file.config.server.request_timeout == milliseconds(250));
+  }
+  SUBCASE("zero and nonsense are refused") {
+    auto bad = load({"--access-key", "k", "--request-timeout", "0", "--max-url-bytes", "10"});
+    REQUIRE(bad.errors.size() == 2);
+    CHECK(bad.errors[0].find("--request-timeout") != std::string::npos);
+    CHECK(bad.errors[1].find("--max-url-bytes") != std::string::npos);
+    CHECK(load({"--access-key", "k", "--request-timeout", "soon"}).errors.size() == 1);
+  }
+}
+
+TEST_CASE("reads the TLS certificate and key, which go together") {
+  auto r = load({"--access-key", "k", "--tls-cert", "/etc/sb/cert.pem"}, {"SWITCHBOARD_TLS_KEY=/etc/sb/key.pem"});
+  REQUIRE_MESSAGE(r.errors.empty(), all_errors(r));
+  CHECK(r.config.server.tls_cert_file == "/etc/sb/cert.pem");
+  CHECK(r.config.server.tls_key_file == "/etc/sb/key.pem");
+  CHECK(load({"--access-key", "k"}).config.server.tls_cert_file.empty());
+
+  SUBCASE("one without the other is an error") {
+    auto bad = load({"--access-key", "k", "--tls-key", "/etc/sb/key.pem"});
+    REQUIRE(bad.errors.size() == 1);
+    CHECK(bad.errors[0].find("give both or neither") != std::string::npos);
   }
 }

@@ -66,3 +66,19 @@ TEST_CASE("formats the emulator's connection string shape") {
   CHECK(round_trip->port == "9");
   CHECK(round_trip->access_key == "k=");
 }
+
+TEST_CASE("rejects ports that are not 1 to 65535, however many digits") {
+  for (const char* port : {"0", "65536", "99999999999999999999", "-1", "+80", "80a", ""}) {
+    CAPTURE(port);
+    auto parsed = parse_connection_string(std::string("Endpoint=http://a;AccessKey=k;Version=1.0;Port=") + port);
+    REQUIRE_FALSE(parsed.ok());
+    CHECK(parsed.error().message == "Port must be 1 to 65535");
+  }
+  CHECK(parse_connection_string("Endpoint=http://a;AccessKey=k;Version=1.0;Port=65535").ok());
+}
+
+TEST_CASE("formats an https endpoint when the gateway speaks TLS") {
+  auto text = format_connection_string("localhost", 8443, "KEY", "https");
+  CHECK(text == "Endpoint=https://localhost;Port=8443;AccessKey=KEY;Version=1.0;");
+  REQUIRE(parse_connection_string(text).ok());
+}

@@ -79,3 +79,14 @@ TEST_CASE("removes named parameters from a raw query") {
   CHECK(query_without("id=1&hub=c&id=2", {"id", "access_token"}) == "?hub=c");
   CHECK(query_without("a=1&&b=2", {}) == "?a=1&b=2");
 }
+
+TEST_CASE("counts query parameters the way parse_query finds them") {
+  CHECK(count_query_parameters("") == 0);
+  CHECK(count_query_parameters("hub=a") == 1);
+  CHECK(count_query_parameters("hub=a&&id=b&") == 2);  // empty pairs are skipped, as parse_query skips them
+  CHECK(count_query_parameters("a&b&c=%zz") == 3);     // counted without decoding
+  std::string many;
+  for (int i = 0; i < 1000; ++i) many += "k=v&";
+  CHECK(count_query_parameters(many) == 1000);
+  CHECK(count_query_parameters(many) == parse_query(many)->size());
+}

@@ -195,6 +195,23 @@ TEST_CASE("rejects a record over the size limit with ASP.NET's text") {
   }
 }
 
+TEST_CASE("rejects a record nested deeper than 128 levels before parsing it") {
+  SUBCASE("10,000 levels in the arguments") {
+    std::string deep = R"({"type":1,"target":"t","arguments":)" + std::string(10'000, '[') + std::string(10'000, ']') + "}";
+    auto error = parse_error(rs(deep));
+    CHECK(error.code == "invalid_message");
+    CHECK(error.message == "Error reading JSON: nested deeper than 128 levels.");
+  }
+  SUBCASE("unbalanced: only openings, as a hostile client sends them") {
+    CHECK(parse_error(rs(std::string(10'000, '{'))).message == "Error reading JSON: nested deeper than 128 levels.");
+  }
+  SUBCASE("128 levels are accepted, brackets inside strings don't count") {
+    std::string args = std::string(127, '[') + R"("[[[[")" + std::string(127, ']');
+    auto messages = parse_ok(rs(R"({"type":1,"target":"t","arguments":)" + args + "}"));
+    CHECK(messages.size() == 1);
+  }
+}
+
 TEST_CASE("parses ping, close, ack and sequence messages") {
   SUBCASE("ping") {
     auto m = parse_ok(rs(R"({"type":6})"));
