@@ -124,7 +124,7 @@ describe('faults', { timeout: 240_000 }, () => {
   }
 
   before(async () => {
-    fake = await startFakeUpstream({ slowMs: 2_500 });
+    fake = await startFakeUpstream({ slowMs: 10_000 });
     const deadPort = await closedPort();
     stack = await startStack({
       // Hub "faulty" goes to the fake function (its target "down" to a port where nothing listens); the
@@ -133,7 +133,9 @@ describe('faults', { timeout: 240_000 }, () => {
         `hub=faulty;category=messages;event=down;url=http://127.0.0.1:${deadPort}/upstream`,
         `hub=faulty;url=${fake.url}/upstream`,
       ],
-      gatewayArgs: ['--handshake-timeout', '1s', '--upstream-timeout', '1s'],
+      // Short enough to keep the test quick, long enough for the bystander's own handshake and echo on
+      // a loaded two-core machine under AddressSanitizer (1 s was not).
+      gatewayArgs: ['--handshake-timeout', '3s', '--upstream-timeout', '3s'],
     });
     pid = stack.gateway.child.pid;
     bystander = await connectDirect(stack, { user: 'bystander' });
