@@ -37,7 +37,22 @@ export function binPath(name) {
  * Starts `command` (a name in build/bin or an absolute path) and resolves once a stdout line matches
  * `ready`. Resolves to {url, match, child, stderr(), stdout(), exited, stop()}.
  */
-export async function startProgram(command, args, { ready, timeoutMs = 20_000, env, name } = {}) {
+export async function startProgram(command, args, options = {}) {
+  // Port 0 may pick a port that fetch and Chromium refuse to talk to (the Fetch standard's "bad ports",
+  // e.g. 6667): start again until it doesn't.
+  for (let attempt = 1; ; attempt++) {
+    const handle = await startOnce(command, args, options);
+    const port = Number(URL.canParse?.(handle.url ?? '') ? new URL(handle.url).port : 0);
+    if (!FETCH_BAD_PORTS.has(port) || attempt === 5) return handle;
+    await handle.stop();
+  }
+}
+
+// The ports above 1023 in https://fetch.spec.whatwg.org/#port-blocking.
+const FETCH_BAD_PORTS = new Set([1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667,
+  6668, 6669, 6679, 6697, 10080]);
+
+async function startOnce(command, args, { ready, timeoutMs = 20_000, env, name } = {}) {
   const file = path.isAbsolute(command) ? command : binPath(command);
   const label = name ?? path.basename(file);
   if (!existsSync(file)) throw new Error(`${label}: ${file} does not exist (build it first)`);
