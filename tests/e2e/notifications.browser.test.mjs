@@ -90,6 +90,21 @@ describe('notifications sample on two gateways, in Chromium', { timeout: 120_000
       { what: "alice's page to show bob's notification" });
   });
 
+  test('--demo-every notifies every user the fleet lists as online', async () => {
+    // A second sample, sending through A only: A's presence list names alice although she is on B.
+    const demo = await startProgram('notifications-sample', [
+      '--listen', '127.0.0.1:0', '--gateway', a.gatewayUrl, '--demo-every', '1',
+    ], { ready: READY.notifications, env: { SWITCHBOARD_ACCESS_KEY: fleet.key }, name: 'notifications-sample#demo' });
+    try {
+      const demoShown = `[...document.querySelectorAll('#notifications li .text')]
+        .some((e) => e.textContent.startsWith('Demo notification #'))`;
+      await alice.waitFor(demoShown, { what: "a demo notification in alice's page (gateway B)" });
+      await bob.waitFor(demoShown, { what: "a demo notification in bob's page (gateway A)" });
+    } finally {
+      await demo.stop();
+    }
+  });
+
   test('bad requests are refused with 400 and a reason', async () => {
     const cases = [
       ['not json', 'InvalidBody'],
