@@ -66,26 +66,37 @@ export async function metric(gateway, name) {
 /**
  * Starts Redis, e2e-functions and `count` gateways, and waits until every gateway is in sync with
  * Redis. Resolves to {redis, functions, gateways: [view…], key, startGateway(), stop()}.
+ * With `functions: false` there is no e2e-functions and the gateways get no --upstream (for a sample
+ * that only pushes through the REST API); `functions` and `functionsUrl` are then undefined.
  */
-export async function startFleet({ count = 2, gatewayArgs = [], key = randomKey() } = {}) {
+export async function startFleet({ count = 2, gatewayArgs = [], key = randomKey(), functions: withFunctions = true } = {}) {
   const redis = await startRedis();
-  const functions = await startProgram('e2e-functions', ['--listen', '127.0.0.1:0', '--access-key', key], {
-    ready: READY.functions,
-  });
+  let functions;
+  try {
+    if (withFunctions) {
+      functions = await startProgram('e2e-functions', ['--listen', '127.0.0.1:0', '--access-key', key], {
+        ready: READY.functions,
+      });
+    }
+  } catch (err) {
+    await redis.stop();
+    throw err;
+  }
+  const upstream = functions ? ['--upstream', `${functions.url}/upstream`] : [];
   const fleet = {
     redis,
     functions,
-    functionsUrl: functions.url,
+    functionsUrl: functions?.url,
     key,
     gateways: [],
     async startGateway(extraArgs = []) {
       const handle = await startProgram('switchboard', [
         '--listen', '127.0.0.1:0', '--access-key', key, '--threads', '2',
-        '--upstream', `${functions.url}/upstream`, '--redis', redis.url, ...gatewayArgs, ...extraArgs,
+        ...upstream, '--redis', redis.url, ...gatewayArgs, ...extraArgs,
       ], { ready: READY.gateway, name: `switchboard#${fleet.gateways.length}` });
       const view = {
         gatewayUrl: handle.url,
-        functionsUrl: functions.url,
+        functionsUrl: functions?.url,
         key,
         handle,
         gatewayLog: () => handle.stderr(),
@@ -96,7 +107,7 @@ export async function startFleet({ count = 2, gatewayArgs = [], key = randomKey(
     },
     async stop() {
       for (const g of fleet.gateways) await g.handle.stop();
-      await functions.stop();
+      await functions?.stop();
       await redis.stop();
     },
   };

@@ -17,6 +17,7 @@ export const READY = {
   functions: /e2e-functions listening on (http:\/\/[^\s]+)/,
   chat: /chat: (http:\/\/[^\s]+?)\/?\s*$/,
   presence: /presence: (http:\/\/[^\s]+?)\/?\s*$/,
+  notifications: /notifications: (http:\/\/[^\s]+?)\/?\s*$/,
 };
 
 const STDERR_KEEP = 256 * 1024;
