@@ -24,12 +24,15 @@ set terminal pngcairo size 800,500 font ",10"
 set output '$png'
 set title "Broadcast fan-out, 100-byte messages (median, bars: min-max of the runs)"
 set xlabel "subscribers in the group"
-set ylabel "deliveries/s received"
+set ylabel "deliveries/s received (log scale)"
 set logscale x
 set xtics (100, 1000, 10000)
 set grid
 set key top right
-set yrange [0:*]
+set logscale y
+set yrange [1000:300000]
+set xrange [70:14000]
+set format y "%.0s%c"
 plot $(IFS=,; echo "${plots[*]}")
 GNUPLOT
 log "wrote $png"

@@ -18,7 +18,7 @@ start_switchboard() {
     --access-key "$ACCESS_KEY" --threads 1 --log-level warn "$@"
   SYS_PID=$STARTED_PID
   SYS_KIND=switchboard
-  wait_http "http://127.0.0.1:$SB_PORT/api/health"
+  wait_http "http://127.0.0.1:$SB_PORT/api/health" 60
 }
 
 # switchboard_client_args USER: wsload flags that negotiate and connect as USER to hub "bench".
@@ -59,9 +59,9 @@ start_pushpin() {
   start pushpin taskset -c "$SERVER_CPU" pushpin --config "$dir/pushpin.conf"
   SYS_PID=$STARTED_PID
   SYS_KIND=pushpin
-  wait_http "http://127.0.0.1:$PUSHPIN_BACKEND_PORT/"
-  wait_tcp "$PUSHPIN_PORT"
-  wait_http "http://127.0.0.1:$PUSHPIN_PUBLISH_PORT/"
+  wait_http "http://127.0.0.1:$PUSHPIN_BACKEND_PORT/" 60
+  wait_tcp "$PUSHPIN_PORT" 60
+  wait_http "http://127.0.0.1:$PUSHPIN_PUBLISH_PORT/" 60
 }
 
 # nginx 1.22 + Nchan 1.3.6: one worker (the server gets one core, as the others do), epoll with
@@ -96,7 +96,7 @@ EOF
   start nginx taskset -c "$SERVER_CPU" nginx -c "$dir/nginx.conf" -p "$dir"
   SYS_PID=$STARTED_PID
   SYS_KIND=nchan
-  wait_http "http://127.0.0.1:$NCHAN_PUBLISH_PORT/"
+  wait_http "http://127.0.0.1:$NCHAN_PUBLISH_PORT/" 60
 }
 
 # subscriber_args SYSTEM CHANNEL: wsload flags for a subscriber of CHANNEL on SYSTEM. For Switchboard
