@@ -138,7 +138,7 @@ summary() {
          printf "%s / %s / %s\n", v[1], m, v[NR]}'
 }
 
-# Fails early when the machine is busy: figures taken under someone else's build are noise.
+# Logs the load average and time: figures taken under someone else's build are noise, so say so.
 report_load() {
   log "load average: $(cut -d' ' -f1-3 /proc/loadavg); date: $(date -u +%FT%TZ)"
 }
