@@ -52,6 +52,7 @@ struct RestClient::Impl {
     client.set_connection_timeout(std::chrono::seconds(5));
     client.set_read_timeout(std::chrono::seconds(30));
     client.set_keep_alive(true);
+    client.set_tcp_nodelay(true);  // a request's headers and body leave as separate writes
     client.set_url_encode(false);  // every path segment and query value is escaped already
   }
 

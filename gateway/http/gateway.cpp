@@ -11,6 +11,7 @@
 #include "backplane/in_process_backplane.hpp"
 #include "backplane/redis_backplane.hpp"
 #include "common/log.hpp"
+#include "common/log_throttle.hpp"
 #include "common/metrics.hpp"
 #include "config/connection_string.hpp"
 #include "http/gateway_context.hpp"
@@ -73,6 +74,9 @@ struct Gateway::State {
   std::unique_ptr<TlsCertificates> tls;  // --tls-cert: the listener speaks TLS only
   std::unique_ptr<tcp::acceptor> acceptor;
   std::size_t next_shard = 0;
+  static constexpr auto accept_retry_pause = std::chrono::milliseconds(50);
+  std::unique_ptr<asio::steady_timer> accept_pause;  // on the acceptor's executor
+  log::LogThrottle accept_failure_log{std::chrono::seconds(1)};
   std::vector<WorkGuard> guards;
   std::vector<std::unique_ptr<asio::steady_timer>> expiry_timers;
   std::unique_ptr<asio::steady_timer> drain_timer;
@@ -97,10 +101,17 @@ struct Gateway::State {
         asio::post(target.io, [this, &target, socket = std::move(socket)]() mutable {
           serve_http(std::move(socket), target, *context);
         });
-      } else {
-        log::warn("http", "accept_failed", {{"error", ec.message()}});  // e.g. out of file descriptors
+        do_accept();
+        return;
       }
-      do_accept();
+      // E.g. out of file descriptors (EMFILE): the pending connection stays in the backlog, so accepting
+      // again at once fails again at once and spins a core. Pause, and log once a second at most.
+      if (auto skipped = accept_failure_log.admit(std::chrono::steady_clock::now()))
+        log::warn("http", "accept_failed", {{"error", ec.message()}, {"skipped", *skipped}});
+      accept_pause->expires_after(accept_retry_pause);
+      accept_pause->async_wait([this](boost::system::error_code wait_ec) {
+        if (!wait_ec && acceptor->is_open()) do_accept();
+      });
     });
   }
 
@@ -143,6 +154,7 @@ struct Gateway::State {
                {"spread_ms", is_reconnect ? shutdown.spread.count() : 0},
                {"message", shutdown.message_target.empty() ? "(none)" : shutdown.message_target}});
     boost::system::error_code ignored;
+    accept_pause->cancel();
     acceptor->close(ignored);  // a successor may bind the port now (it sets SO_REUSEADDR, as we do)
 
     auto now = std::chrono::steady_clock::now();
@@ -246,6 +258,7 @@ int Gateway::run() {
   }
   tcp::endpoint endpoint(address, server.listen_port);
   s.acceptor = std::make_unique<tcp::acceptor>(s.main_io());
+  s.accept_pause = std::make_unique<asio::steady_timer>(s.main_io());
   s.acceptor->open(endpoint.protocol(), ec);
   if (!ec) s.acceptor->set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) s.acceptor->bind(endpoint, ec);

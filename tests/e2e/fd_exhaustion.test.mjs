@@ -1,0 +1,71 @@
+// Out of file descriptors: the gateway runs under a small RLIMIT_NOFILE (via util-linux `prlimit`) and is
+// sent more sockets than it may open. Accepting fails with EMFILE while they stay in the backlog; the
+// gateway must pause between attempts instead of spinning a core and logging every failure, and serve
+// normally once descriptors are free again.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { readFileSync } from 'node:fs';
+import { READY, binPath, randomKey, startProgram, until } from './lib/processes.mjs';
+import { restToken } from './lib/tokens.mjs';
+
+const NOFILE = 64;
+
+/** User + system CPU seconds the process has used, from /proc/PID/stat. */
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;  // utime, stime in clock ticks (USER_HZ = 100)
+}
+
+let gateway;
+let key;
+const sockets = [];
+
+before(async () => {
+  key = randomKey();
+  gateway = await startProgram('/usr/bin/prlimit', [`--nofile=${NOFILE}`, binPath('switchboard'),
+    '--listen', '127.0.0.1:0', '--access-key', key, '--threads', '1'], { ready: READY.gateway, name: 'switchboard' });
+});
+
+after(async () => {
+  for (const s of sockets) s.destroy();
+  await gateway?.stop();
+});
+
+test('accept failures for lack of descriptors neither spin nor flood the log, and the gateway recovers', async () => {
+  const port = new URL(gateway.url).port;
+  const opened = [];
+  for (let i = 0; i < NOFILE * 2; i++) {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    sockets.push(socket);
+    opened.push(new Promise((resolve) => socket.once('connect', resolve)));
+  }
+  await Promise.all(opened);  // the kernel completes them all; the gateway can accept only some
+  await until(() => gateway.stderr().includes('accept_failed'), { what: 'an accept_failed log line' });
+
+  const pid = gateway.child.pid;
+  const cpuBefore = cpuSeconds(pid);
+  const linesBefore = gateway.stderr().split('accept_failed').length;
+  const startedAt = Date.now();
+  await new Promise((resolve) => setTimeout(resolve, 2_000));  // a window to observe, not an event to await
+  const cpuUsed = cpuSeconds(pid) - cpuBefore;
+  const seconds = (Date.now() - startedAt) / 1000;
+  const lines = gateway.stderr().split('accept_failed').length - linesBefore;
+  // A spinning accept loop uses a whole core (~2 s here) and logs thousands of lines.
+  assert.ok(cpuUsed < 0.5 * seconds, `the gateway used ${cpuUsed} s of CPU in ${seconds} s while out of descriptors`);
+  assert.ok(lines <= Math.ceil(seconds) + 1, `${lines} accept_failed lines in ${seconds} s`);
+
+  for (const s of sockets.splice(0)) s.destroy();
+  // Descriptors are free again: a REST call is answered (the backlog drains first).
+  const url = `${gateway.url}/api/v1/hubs/e2e/users/nobody`;
+  await until(async () => {
+    try {
+      const res = await fetch(url, { method: 'HEAD', headers: { authorization: `Bearer ${restToken(url, key)}` } });
+      return res.status === 404;
+    } catch {
+      return false;
+    }
+  }, { timeoutMs: 35_000, what: 'a REST answer after the descriptors were freed' });
+});
