@@ -30,11 +30,16 @@ class ConnectionDirectory {
   void add(const std::string& token, DirectoryEntry entry);
   // nullopt when unknown or when both its transport and its connection are gone.
   std::optional<DirectoryEntry> find(const std::string& token);
+  // Entries held, finished connections not yet swept out included.
+  std::size_t size();
+
+  static constexpr std::size_t min_adds_between_sweeps = 1024;
 
  private:
   std::mutex mutex_;
   std::unordered_map<std::string, DirectoryEntry> entries_;
   std::size_t adds_since_sweep_ = 0;
+  std::size_t kept_by_last_sweep_ = 0;
 };
 
 }  // namespace sb::http
