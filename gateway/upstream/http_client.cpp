@@ -194,7 +194,8 @@ class Call : public std::enable_shared_from_this<Call> {
         self->pool_->resolved.erase(self->url_.key());  // maybe the address moved
         return self->finish(CallOutcome::connect_failed, "connect: " + ec.message());
       }
-      self->stream_->socket().set_option(tcp::no_delay(true));
+      beast::error_code ignored;  // a peer that reset already fails the write next, with its own error
+      self->stream_->socket().set_option(tcp::no_delay(true), ignored);
       self->do_write();
     });
   }

@@ -1,16 +1,33 @@
-// Out of file descriptors: the gateway runs under a small RLIMIT_NOFILE (via util-linux `prlimit`) and is
-// sent more sockets than it may open. Accepting fails with EMFILE while they stay in the backlog; the
+// Out of file descriptors: the running gateway's RLIMIT_NOFILE is lowered (util-linux `prlimit --pid`) to
+// leave it a few free descriptors, and it is sent more sockets than it may open. Accepting fails with EMFILE while they stay in the backlog; the
 // gateway must pause between attempts instead of spinning a core and logging every failure, and serve
 // normally once descriptors are free again.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import { READY, binPath, randomKey, startProgram, until } from './lib/processes.mjs';
 import { restToken } from './lib/tokens.mjs';
 
-const NOFILE = 64;
+const FREE_DESCRIPTORS = 24;
+
+/** The open descriptor numbers of a process. */
+function openDescriptors(pid) {
+  return readdirSync(`/proc/${pid}/fd`).map(Number).sort((a, b) => a - b);
+}
+
+/**
+ * The RLIMIT_NOFILE that leaves `free` descriptor numbers unused below it. Counted from what the process has
+ * open rather than fixed, because it may inherit descriptors from whatever started the test run.
+ */
+function limitLeavingFree(pid, free) {
+  const open = new Set(openDescriptors(pid));
+  let limit = 0;
+  for (let unused = 0; unused < free; limit++) if (!open.has(limit)) unused++;
+  return limit;
+}
 
 /** User + system CPU seconds the process has used, from /proc/PID/stat. */
 function cpuSeconds(pid) {
@@ -24,8 +41,11 @@ const sockets = [];
 
 before(async () => {
   key = randomKey();
-  gateway = await startProgram('/usr/bin/prlimit', [`--nofile=${NOFILE}`, binPath('switchboard'),
-    '--listen', '127.0.0.1:0', '--access-key', key, '--threads', '1'], { ready: READY.gateway, name: 'switchboard' });
+  gateway = await startProgram(binPath('switchboard'), ['--listen', '127.0.0.1:0', '--access-key', key, '--threads', '1'],
+    { ready: READY.gateway });
+  const pid = gateway.child.pid;
+  const limit = limitLeavingFree(pid, FREE_DESCRIPTORS);
+  execFileSync('/usr/bin/prlimit', ['--pid', String(pid), `--nofile=${limit}:${limit}`]);
 });
 
 after(async () => {
@@ -36,7 +56,7 @@ after(async () => {
 test('accept failures for lack of descriptors neither spin nor flood the log, and the gateway recovers', async () => {
   const port = new URL(gateway.url).port;
   const opened = [];
-  for (let i = 0; i < NOFILE * 2; i++) {
+  for (let i = 0; i < FREE_DESCRIPTORS * 4; i++) {
     const socket = net.connect(port, '127.0.0.1');
     socket.on('error', () => {});
     sockets.push(socket);
@@ -58,14 +78,25 @@ test('accept failures for lack of descriptors neither spin nor flood the log, an
   assert.ok(lines <= Math.ceil(seconds) + 1, `${lines} accept_failed lines in ${seconds} s`);
 
   for (const s of sockets.splice(0)) s.destroy();
-  // Descriptors are free again: a REST call is answered (the backlog drains first).
+  // Descriptors are free again: a REST call is answered (the backlog drains first). Each attempt has its own
+  // deadline so that one request stuck behind the backlog does not use up the whole wait.
   const url = `${gateway.url}/api/v1/hubs/e2e/users/nobody`;
+  let lastOutcome = 'no attempt';
   await until(async () => {
     try {
-      const res = await fetch(url, { method: 'HEAD', headers: { authorization: `Bearer ${restToken(url, key)}` } });
+      const res = await fetch(url, {
+        method: 'HEAD', headers: { authorization: `Bearer ${restToken(url, key)}` }, signal: AbortSignal.timeout(3_000),
+      });
+      lastOutcome = `status ${res.status}`;
       return res.status === 404;
-    } catch {
+    } catch (error) {
+      lastOutcome = `${error.name}: ${error.cause?.code ?? error.message}`;
       return false;
     }
-  }, { timeoutMs: 35_000, what: 'a REST answer after the descriptors were freed' });
+  }, {
+    timeoutMs: 35_000,
+    what: () => `a REST answer after the descriptors were freed (last: ${lastOutcome}; ` +
+      `${openDescriptors(pid).length} descriptors open; the gateway's last log lines:\n` +
+      `${gateway.stderr().split('\n').slice(-8).join('\n')})`,
+  });
 });
