@@ -8,9 +8,10 @@
 # million deliveries summed over every gateway and redis-server. Everything server-side shares
 # $SERVER_CPU, so two gateways show what the split costs, not what a second machine adds.
 #
-# Round trips: Redis's own count of commands processed (INFO stats total_commands_processed, minus the
-# INFO call itself) over a batch of one kind of REST call on gateway A, divided by the batch size. The
-# leases' renewals fall in the window too (a few per second), which the batch size makes negligible.
+# Round trips: a batch of one kind of REST call on gateway A while `redis-cli monitor` records what Redis
+# runs; commands sent by gateways are round trips (pipelined, but each one is answered), commands run by
+# Lua scripts are not. The leases' renewals fall in the window too (a few per second), which the batch
+# size makes negligible.
 #
 # Usage: bench/fleet.sh [--quick]
 set -euo pipefail
@@ -32,10 +33,6 @@ start_redis() {
     --appendonly no --protected-mode no
   REDIS_PID=$STARTED_PID
   wait_tcp "$REDIS_PORT" 20
-}
-
-redis_commands() {
-  redis-cli -p "$REDIS_PORT" info stats | tr -d '\r' | awk -F: '/^total_commands_processed:/ {print $2}'
 }
 
 # start_gateway PORT [FLAG]...: one gateway with one event-loop thread; sets STARTED_PID.
@@ -134,11 +131,15 @@ rm -f "$WORK/fleet-rt.ready"
 start holder "$WSLOAD" "${args[@]}" --connections 1 --hold 600 --ready-file "$WORK/fleet-rt.ready"
 until [[ -s $WORK/fleet-rt.ready ]]; do sleep 0.2; done
 
-# round_trips NAME METHOD PATH [BODY]: ACTIONS calls of one kind on gateway A; prints commands per call.
+# round_trips NAME METHOD PATH [BODY]: ACTIONS calls of one kind on gateway A, watched with MONITOR;
+# prints the round trips per call (what clients sent) and the commands per call (those plus what Lua
+# scripts ran inside Redis, which MONITOR shows as coming from "lua").
 round_trips() {
-  local name=$1 method=$2 url="http://127.0.0.1:$SB_PORT/api/v1/hubs/$HUB$3" body=${4:-} before after i
+  local name=$1 method=$2 url="http://127.0.0.1:$SB_PORT/api/v1/hubs/$HUB$3" body=${4:-} i monitor
   local token; token=$(jwt "$url")
-  before=$(redis_commands)
+  redis-cli -p "$REDIS_PORT" monitor > "$WORK/monitor.txt" &
+  monitor=$!
+  until grep -q '^OK' "$WORK/monitor.txt" 2>/dev/null; do sleep 0.05; done
   if [[ $method == POST ]]; then
     "$PUBLISH" --url "$url" --header "Authorization: Bearer $token" --body "$body" --count "$ACTIONS" \
       --connections 1 --rate 0 > /dev/null
@@ -148,9 +149,15 @@ round_trips() {
     local verb=(-X "$method"); [[ $method == HEAD ]] && verb=(--head)
     curl -s "${verb[@]}" -H "Authorization: Bearer $token" -K "$WORK/curl.cfg" > /dev/null
   fi
-  after=$(redis_commands)
-  echo "RESULT redis-round-trips action=$name calls=$ACTIONS commands_per_call=$(awk -v a="$before" -v b="$after" \
-    -v n="$ACTIONS" 'BEGIN {printf "%.2f", (b - a - 1) / n}')"
+  redis-cli -p "$REDIS_PORT" echo fleet-bench-end > /dev/null
+  until grep -q fleet-bench-end "$WORK/monitor.txt"; do sleep 0.05; done
+  kill "$monitor"; wait "$monitor" 2>/dev/null || true
+  local commands trips
+  commands=$(grep '^[0-9]' "$WORK/monitor.txt" | grep -vc fleet-bench-end || true)
+  trips=$(grep '^[0-9]' "$WORK/monitor.txt" | grep -v fleet-bench-end | grep -vc ' \[[0-9]* lua\] ' || true)
+  echo "RESULT redis-round-trips action=$name calls=$ACTIONS round_trips_per_call=$(awk -v t="$trips" \
+    -v n="$ACTIONS" 'BEGIN {printf "%.2f", t / n}') commands_per_call=$(awk -v c="$commands" -v n="$ACTIONS" \
+    'BEGIN {printf "%.2f", c / n}')"
 }
 message="{\"target\":\"m\",\"arguments\":[$PAYLOAD]}"
 round_trips send-to-all POST "" "$message"
