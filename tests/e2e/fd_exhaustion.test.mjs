@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
-import { READY, binPath, randomKey, startProgram, until } from './lib/processes.mjs';
+import { READY, randomKey, startProgram, until } from './lib/processes.mjs';
 import { restToken } from './lib/tokens.mjs';
 
 const FREE_DESCRIPTORS = 24;
@@ -41,7 +41,7 @@ const sockets = [];
 
 before(async () => {
   key = randomKey();
-  gateway = await startProgram(binPath('switchboard'), ['--listen', '127.0.0.1:0', '--access-key', key, '--threads', '1'],
+  gateway = await startProgram('switchboard', ['--listen', '127.0.0.1:0', '--access-key', key, '--threads', '1'],
     { ready: READY.gateway });
   const pid = gateway.child.pid;
   const limit = limitLeavingFree(pid, FREE_DESCRIPTORS);

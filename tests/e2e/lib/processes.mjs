@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const BIN_DIR = process.env.SWITCHBOARD_BIN_DIR ?? path.join(REPO_ROOT, 'build', 'bin');
+export const BIN_DIR = path.resolve(REPO_ROOT, process.env.SWITCHBOARD_BIN_DIR ?? path.join('build', 'bin'));
 
 export const READY = {
   gateway: /switchboard listening on (https?:\/\/[^\s]+)/,
