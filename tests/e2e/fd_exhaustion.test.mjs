@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { READY, randomKey, startProgram, until } from './lib/processes.mjs';
 import { restToken } from './lib/tokens.mjs';
 
@@ -35,11 +35,16 @@ function cpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / 100;  // utime, stime in clock ticks (USER_HZ = 100)
 }
 
+// Not under the sanitizers: their runtime needs descriptors too. UBSan's vptr check probes memory through a
+// pipe(2), which fails with EMFILE, so it reports a valid object as having an invalid vptr and aborts.
+const skip = process.env.SWITCHBOARD_SANITIZED ? 'the sanitizer runtime itself fails without descriptors' : false;
+
 let gateway;
 let key;
 const sockets = [];
 
 before(async () => {
+  if (skip) return;
   key = randomKey();
   gateway = await startProgram('switchboard', ['--listen', '127.0.0.1:0', '--access-key', key, '--threads', '1'],
     { ready: READY.gateway });
@@ -53,7 +58,7 @@ after(async () => {
   await gateway?.stop();
 });
 
-test('accept failures for lack of descriptors neither spin nor flood the log, and the gateway recovers', async () => {
+test('accept failures for lack of descriptors neither spin nor flood the log, and the gateway recovers', { skip }, async () => {
   const port = new URL(gateway.url).port;
   const opened = [];
   for (let i = 0; i < FREE_DESCRIPTORS * 4; i++) {
@@ -96,7 +101,8 @@ test('accept failures for lack of descriptors neither spin nor flood the log, an
   }, {
     timeoutMs: 35_000,
     what: () => `a REST answer after the descriptors were freed (last: ${lastOutcome}; ` +
-      `${openDescriptors(pid).length} descriptors open; the gateway's last log lines:\n` +
+      `${existsSync(`/proc/${pid}`) ? `${openDescriptors(pid).length} descriptors open` : 'the gateway exited'}; ` +
+      `its last log lines:\n` +
       `${gateway.stderr().split('\n').slice(-8).join('\n')})`,
   });
 });
