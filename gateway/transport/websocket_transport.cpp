@@ -1,140 +1,376 @@
 #include "transport/websocket_transport.hpp"
 
 #include <boost/asio/post.hpp>
-#include <boost/beast/core/bind_handler.hpp>
-#include <boost/beast/version.hpp>
-#include <boost/beast/websocket.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/field.hpp>
+
+#include "common/log.hpp"
 
 namespace sb::transport {
 
-namespace beast = boost::beast;
-namespace websocket = boost::beast::websocket;
+namespace asio = boost::asio;
+using boost::system::error_code;
+using protocol::WebSocketOpcode;
+
+namespace {
+
+constexpr std::size_t shared_read_bytes = 64 * 1024;  // one read of a plain socket, shared by the thread
+constexpr std::size_t tls_read_bytes = 16 * 1024;     // one TLS record
+constexpr std::size_t max_frames_per_message = 256;   // hub records batched into one WebSocket message
+constexpr auto close_timeout = std::chrono::seconds(5);  // flush + close handshake (ASP.NET CloseTimeout 5 s)
+
+char* shared_read_buffer() {
+  thread_local std::unique_ptr<char[]> buffer(new char[shared_read_bytes]);
+  return buffer.get();
+}
+
+bool is_would_block(const error_code& ec) {
+  return ec == asio::error::would_block || ec == asio::error::try_again;
+}
+
+// The connections of this thread with sends waiting for the end of the loop's current turn.
+struct CorkedConnections {
+  std::vector<std::shared_ptr<WebSocketTransport>> transports;
+  ~CorkedConnections();
+};
+thread_local CorkedConnections* open_cork = nullptr;
+CorkedConnections::~CorkedConnections() {
+  if (open_cork == this) open_cork = nullptr;  // an io_context torn down before the flush ran
+}
+
+std::string http_refusal(unsigned status, std::string_view reason, std::string_view body, std::string_view extra) {
+  std::string response = "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) + "\r\n";
+  response += extra;
+  response += "Server: switchboard\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: " +
+              std::to_string(body.size()) + "\r\n\r\n";
+  response += body;
+  return response;
+}
+
+}  // namespace
 
 WebSocketTransport::WebSocketTransport(ClientStream&& stream, const WebSocketLimits& limits)
-    : ws_(std::move(stream)), limits_(limits) {
-  beast::get_lowest_layer(ws_).expires_never();  // the WebSocket timeouts below take over
-  websocket::stream_base::timeout timeouts{};
-  timeouts.handshake_timeout = std::chrono::seconds(5);  // opening and closing handshakes (ASP.NET CloseTimeout 5 s)
-  timeouts.idle_timeout = websocket::stream_base::none();  // hub-level keep-alive and client timeout decide instead
-  timeouts.keep_alive_pings = false;
-  ws_.set_option(timeouts);
-  ws_.read_message_max(limits_.max_message_bytes);
-  ws_.auto_fragment(false);
-  ws_.set_option(websocket::stream_base::decorator(
-      [](websocket::response_type& res) { res.set(beast::http::field::server, "switchboard"); }));
+    : stream_(std::move(stream)), limits_(limits), reader_(limits.max_message_bytes) {
+  stream_.next_layer().expires_never();  // the close timer and the hub-level keep-alive take over
 }
 
 void WebSocketTransport::accept(Request request, Accepted accepted) {
-  // No subprotocol is selected: the SignalR clients request none (PROTOCOL.md part 1 §2).
-  ws_.async_accept(request, [self = shared_from_this(), accepted = std::move(accepted)](beast::error_code ec) {
-    if (ec) {
-      beast::error_code ignored;
-      beast::get_lowest_layer(self->ws_).socket().close(ignored);
-      return;
-    }
-    accepted(self);
-  });
+  namespace http = boost::beast::http;
+  // No subprotocol and no extension are selected: the SignalR clients request none (PROTOCOL.md part 1 §2).
+  const auto key = request[http::field::sec_websocket_key];
+  bool is_accepted = false;
+  if (request[http::field::sec_websocket_version] != "13") {
+    control_ = http_refusal(426, "Upgrade Required", "Sec-WebSocket-Version must be 13.", "Sec-WebSocket-Version: 13\r\n");
+  } else if (!protocol::is_valid_websocket_key(key)) {
+    control_ = http_refusal(400, "Bad Request", "Sec-WebSocket-Key must be 16 bytes in base64.", "");
+  } else {
+    control_ = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
+               protocol::websocket_accept_key(key) + "\r\nServer: switchboard\r\n\r\n";
+    is_accepted = true;
+  }
+  if (!is_accepted) log::info("websocket", "upgrade_refused", {{"version", std::string_view(request[http::field::sec_websocket_version])}});
+  asio::async_write(stream_, asio::buffer(control_),
+                    [self = shared_from_this(), is_accepted, accepted = std::move(accepted)](error_code ec, std::size_t) {
+                      self->control_.clear();
+                      error_code ignored;
+                      if (ec || !is_accepted) return self->close_socket();
+                      if (!self->stream_.is_tls()) self->socket().non_blocking(true, ignored);
+                      accepted(self);
+                    });
 }
 
 void WebSocketTransport::start(std::shared_ptr<TransportHandler> handler) {
   handler_ = std::move(handler);
-  do_read();
-}
-
-void WebSocketTransport::do_read() {
-  ws_.async_read(read_buffer_, beast::bind_front_handler(&WebSocketTransport::on_read, shared_from_this()));
-}
-
-void WebSocketTransport::on_read(beast::error_code ec, std::size_t) {
-  if (is_finished_) return;
-  if (ec) {
-    if (ec == websocket::error::closed) return finish(TransportEnd::closed_by_client, "");
-    if (ec == boost::asio::error::operation_aborted) return finish(TransportEnd::network_error, "aborted");
-    if (ec.category() == websocket::make_error_code(websocket::error::closed).category() || ec == websocket::error::message_too_big)
-      return finish(TransportEnd::protocol_error, ec.message());
-    return finish(TransportEnd::network_error, ec.message());
+  if (stream_.is_tls()) {
+    tls_read_buffer_.reset(new char[tls_read_bytes]);
+    read_tls();
+  } else {
+    wait_readable();
   }
-  auto handler = handler_;  // the callback may end this transport
-  auto data = read_buffer_.cdata();
-  handler->on_transport_data(std::string_view(static_cast<const char*>(data.data()), data.size()),
-                             ws_.got_text() ? FrameFormat::text : FrameFormat::binary);
-  read_buffer_.consume(read_buffer_.size());
-  if (read_buffer_.capacity() > 16 * 1024) read_buffer_.shrink_to_fit();  // keep idle connections small
-  if (!is_finished_) do_read();
 }
+
+// ---- reading ----
+
+void WebSocketTransport::wait_readable() {
+  if (is_read_pending_) return;
+  is_read_pending_ = true;
+  socket().async_wait(asio::ip::tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
+    self->is_read_pending_ = false;
+    self->on_readable(ec);
+  });
+}
+
+void WebSocketTransport::on_readable(error_code ec) {
+  if (phase_ == Phase::finished && !is_draining_) return;
+  if (ec) return on_read_error(ec);
+  char* buffer = shared_read_buffer();
+  // A few reads at most, then back to the loop: one busy client must not starve the others.
+  for (int reads = 0; reads < 4; ++reads) {
+    std::size_t size = socket().read_some(asio::buffer(buffer, shared_read_bytes), ec);
+    if (is_would_block(ec)) break;
+    if (ec) return on_read_error(ec);
+    if (!is_draining_) on_bytes(buffer, size);
+    if ((phase_ == Phase::finished && !is_draining_) || size < shared_read_bytes) break;
+  }
+  if (is_draining_ || (phase_ != Phase::finished && !reader_.is_done())) wait_readable();
+}
+
+void WebSocketTransport::read_tls() {
+  stream_.async_read_some(asio::buffer(tls_read_buffer_.get(), tls_read_bytes),
+                          [self = shared_from_this()](error_code ec, std::size_t size) {
+                            if (self->phase_ == Phase::finished) return;
+                            if (ec) return self->on_read_error(ec);
+                            self->on_bytes(self->tls_read_buffer_.get(), size);
+                            if (self->phase_ != Phase::finished && !self->reader_.is_done()) self->read_tls();
+                          });
+}
+
+void WebSocketTransport::on_bytes(char* data, std::size_t size) {
+  auto self = shared_from_this();  // the handler may end this transport mid-read
+  reader_.feed(data, size, *this);
+}
+
+void WebSocketTransport::on_read_error(error_code ec) {
+  if (is_draining_) return close_socket();
+  switch (phase_) {
+    case Phase::close_sent:  // the client closed TCP instead of answering our close frame: done all the same
+      return end(TransportEnd::closed_by_server, "", false);
+    case Phase::terminating:  // our close frame may still be on its way; the write ends it
+      return;
+    case Phase::finished:
+      return;
+    default:
+      return end(TransportEnd::network_error, ec == asio::error::operation_aborted ? "aborted" : ec.message(), false);
+  }
+}
+
+bool WebSocketTransport::on_websocket_message(std::string_view payload, bool is_text) {
+  if (phase_ != Phase::open && phase_ != Phase::closing) return phase_ == Phase::close_sent;  // dropped, keep reading
+  auto handler = handler_;
+  handler->on_transport_data(payload, is_text ? FrameFormat::text : FrameFormat::binary);
+  return phase_ != Phase::finished;
+}
+
+bool WebSocketTransport::on_websocket_ping(std::string_view payload) {
+  if (phase_ != Phase::open && phase_ != Phase::closing) return true;
+  if (control_.size() > limits_.max_send_queue_bytes) {  // pings from a client that never reads our pongs
+    end(TransportEnd::send_queue_full, "pongs_unread", false);
+    return false;
+  }
+  control_ += protocol::encode_websocket_pong(payload);
+  cork();
+  return true;
+}
+
+void WebSocketTransport::on_websocket_close(std::uint16_t code, std::string_view) {
+  if (phase_ == Phase::close_sent) return end(TransportEnd::closed_by_server, "", true);  // our close, answered
+  if (phase_ != Phase::open && phase_ != Phase::closing) return;
+  // The client closes: answer with its code (RFC 6455 §5.5.1), then end.
+  send_close_frame(protocol::encode_websocket_close(code ? code : protocol::close_code::normal, ""), Phase::terminating,
+                   TransportEnd::closed_by_client, "");
+}
+
+void WebSocketTransport::on_websocket_error(std::uint16_t code, std::string_view error) {
+  if (phase_ == Phase::close_sent) return end(TransportEnd::protocol_error, error, true);
+  if (phase_ != Phase::open && phase_ != Phase::closing) return;
+  send_close_frame(protocol::encode_websocket_close(code, error), Phase::terminating, TransportEnd::protocol_error,
+                   std::string(error));
+}
+
+// ---- writing ----
 
 bool WebSocketTransport::send(Frame frame, FrameFormat format) {
-  if (is_finished_ || is_closing_) return false;
+  if (phase_ != Phase::open) return false;
   queued_bytes_ += frame->size();
   if (queued_bytes_ > limits_.max_send_queue_bytes) {
     // Ended from a posted handler, not here: the caller may be walking a group that the ending
     // connection would leave under its feet.
-    is_closing_ = true;
-    queue_.clear();
-    boost::asio::post(ws_.get_executor(), [self = shared_from_this(), queued = queued_bytes_] {
-      self->finish(TransportEnd::send_queue_full, "queued_bytes=" + std::to_string(queued));
-      beast::error_code ignored;
-      beast::get_lowest_layer(self->ws_).socket().close(ignored);
+    drop_queue();
+    phase_ = Phase::terminating;
+    pending_end_ = TransportEnd::send_queue_full;
+    pending_detail_ = "queued_bytes=" + std::to_string(queued_bytes_ + frame->size());
+    asio::post(socket().get_executor(), [self = shared_from_this()] {
+      self->end(TransportEnd::send_queue_full, self->pending_detail_, false);
     });
     return false;
   }
-  queue_format_ = format;  // one hub protocol per connection: formats never mix in a queue
-  queue_.push_back(std::move(frame));
-  if (!has_write_in_flight_) do_write();
+  queue_.push_back({std::move(frame), format});
+  cork();
   return true;
 }
 
-void WebSocketTransport::do_write() {
-  // Everything queued of one format leaves in one WebSocket message: one gather write.
-  in_flight_.clear();
-  gather_.clear();
-  FrameFormat format = queue_format_;
-  while (!queue_.empty()) {
-    in_flight_.push_back(std::move(queue_.front()));
-    queue_.pop_front();
-    gather_.emplace_back(in_flight_.back()->data(), in_flight_.back()->size());
+void WebSocketTransport::cork() {
+  if (is_corked_ || is_writing_ || phase_ == Phase::finished) return;
+  is_corked_ = true;
+  if (!open_cork) {
+    auto batch = std::make_shared<CorkedConnections>();
+    open_cork = batch.get();
+    asio::post(socket().get_executor(), [batch] {
+      if (open_cork == batch.get()) open_cork = nullptr;  // sends from here on start the next turn's batch
+      for (auto& transport : batch->transports) transport->write_corked();
+    });
   }
-  has_write_in_flight_ = true;
-  ws_.text(format == FrameFormat::text);
-  ws_.async_write(gather_, beast::bind_front_handler(&WebSocketTransport::on_write, shared_from_this()));
+  open_cork->transports.push_back(shared_from_this());
 }
 
-void WebSocketTransport::on_write(beast::error_code ec, std::size_t) {
-  has_write_in_flight_ = false;
-  for (const auto& f : in_flight_) queued_bytes_ -= f->size();
+void WebSocketTransport::write_corked() {
+  is_corked_ = false;
+  write_queued();
+}
+
+void WebSocketTransport::write_queued() {
+  if (phase_ == Phase::finished || is_writing_) return;
+  if (control_.empty() && queue_.empty()) return after_flush();
+  start_batch();
+  if (stream_.is_tls()) {
+    tls_batch_.clear();
+    for (const auto& b : gather_) tls_batch_.append(static_cast<const char*>(b.data()), b.size());
+    gather_.clear();
+    // One buffer, so TLS makes one record of it rather than one per frame.
+    asio::async_write(stream_, asio::buffer(tls_batch_),
+                      [self = shared_from_this()](error_code ec, std::size_t) { self->on_batch_written(ec); });
+    return;
+  }
+  write_batch();
+}
+
+void WebSocketTransport::start_batch() {
+  is_writing_ = true;
+  gather_.clear();
+  batch_control_.swap(control_);
+  control_.clear();
+  if (!batch_control_.empty()) gather_.emplace_back(batch_control_.data(), batch_control_.size());
+  if (queue_.empty()) return;
+  // The queued frames of one format, in order, as one message.
+  const FrameFormat format = queue_.front().format;
+  std::size_t count = 0;
+  std::uint64_t payload_bytes = 0;
+  while (count < queue_.size() && count < max_frames_per_message && queue_[count].format == format)
+    payload_bytes += queue_[count++].frame->size();
+  auto opcode = format == FrameFormat::text ? WebSocketOpcode::text : WebSocketOpcode::binary;
+  std::size_t header_bytes = protocol::encode_websocket_header(batch_header_.data(), opcode, payload_bytes);
+  gather_.emplace_back(batch_header_.data(), header_bytes);
+  for (std::size_t i = 0; i < count; ++i) {
+    gather_.emplace_back(queue_[i].frame->data(), queue_[i].frame->size());
+    in_flight_.push_back(std::move(queue_[i].frame));
+  }
+  queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(count));
+}
+
+// Plain sockets: write now, without an Asio operation; wait for writability only when the kernel's
+// buffer is full.
+void WebSocketTransport::write_batch() {
+  while (!gather_.empty()) {
+    error_code ec;
+    std::size_t written = socket().write_some(gather_, ec);  // one sendmsg over up to 64 buffers
+    if (is_would_block(ec)) {
+      socket().async_wait(asio::ip::tcp::socket::wait_write, [self = shared_from_this()](error_code wait_error) {
+        if (wait_error) return self->on_batch_written(wait_error);
+        self->write_batch();
+      });
+      return;
+    }
+    if (ec) return on_batch_written(ec);
+    std::size_t done = 0;
+    while (done < gather_.size() && written >= gather_[done].size()) written -= gather_[done++].size();
+    if (done < gather_.size()) gather_[done] += written;
+    gather_.erase(gather_.begin(), gather_.begin() + static_cast<std::ptrdiff_t>(done));
+  }
+  on_batch_written({});
+}
+
+void WebSocketTransport::on_batch_written(error_code ec) {
+  is_writing_ = false;
+  for (const auto& frame : in_flight_) queued_bytes_ -= frame->size();
   in_flight_.clear();
-  if (is_finished_) return;
-  if (ec) return finish(TransportEnd::network_error, ec.message());
-  if (!queue_.empty()) return do_write();
-  if (is_closing_) do_close();
+  batch_control_.clear();
+  gather_.clear();
+  // A burst's bookkeeping is not kept by an idle connection.
+  if (in_flight_.capacity() > 16) {
+    std::vector<Frame>().swap(in_flight_);
+    std::vector<asio::const_buffer>().swap(gather_);
+  }
+  if (tls_batch_.capacity() > 64 * 1024) std::string().swap(tls_batch_);
+  if (phase_ == Phase::finished) return;
+  if (ec) {
+    if (phase_ == Phase::terminating) return end(pending_end_, pending_detail_, false);
+    return end(TransportEnd::network_error, ec.message(), false);
+  }
+  write_queued();
+}
+
+// Everything queued is out.
+void WebSocketTransport::after_flush() {
+  if (phase_ == Phase::closing)
+    return send_close_frame(protocol::encode_websocket_close(protocol::close_code::normal, ""), Phase::close_sent,
+                            TransportEnd::closed_by_server, "");
+  if (phase_ == Phase::terminating) return end(pending_end_, pending_detail_, true);
+}
+
+void WebSocketTransport::send_close_frame(std::string frame, Phase next, TransportEnd end, std::string detail) {
+  if (next == Phase::terminating) drop_queue();  // the client is gone or broke the protocol: no more data
+  control_ += frame;
+  phase_ = next;
+  pending_end_ = end;
+  pending_detail_ = std::move(detail);
+  arm_close_timer();
+  if (!is_writing_) write_queued();
+}
+
+void WebSocketTransport::drop_queue() {
+  for (const auto& queued : queue_) queued_bytes_ -= queued.frame->size();
+  std::vector<QueuedFrame>().swap(queue_);
 }
 
 void WebSocketTransport::close() {
-  if (is_finished_ || is_closing_) return;
-  is_closing_ = true;
-  if (!has_write_in_flight_) do_close();
+  if (phase_ != Phase::open) return;
+  phase_ = Phase::closing;
+  arm_close_timer();
+  if (!is_writing_) cork();  // what is queued goes first; then the close frame
 }
 
-void WebSocketTransport::do_close() {
-  ws_.async_close(websocket::close_code::normal, [self = shared_from_this()](beast::error_code) {
-    self->finish(TransportEnd::closed_by_server, "");
-    beast::error_code ignored;
-    beast::get_lowest_layer(self->ws_).socket().close(ignored);
+void WebSocketTransport::arm_close_timer() {
+  if (close_timer_) return;
+  close_timer_ = std::make_unique<asio::steady_timer>(socket().get_executor(), close_timeout);
+  close_timer_->async_wait([self = shared_from_this()](error_code ec) {
+    if (ec) return;
+    if (self->is_draining_) return self->close_socket();
+    if (self->phase_ == Phase::finished) return;
+    bool is_terminating = self->phase_ == Phase::terminating;
+    self->end(is_terminating ? self->pending_end_ : TransportEnd::closed_by_server,
+              is_terminating ? self->pending_detail_ : "close_timeout", false);
   });
 }
 
 void WebSocketTransport::abort() {
-  if (is_finished_) return;
-  finish(TransportEnd::closed_by_server, "aborted");
-  beast::error_code ignored;
-  beast::get_lowest_layer(ws_).socket().close(ignored);
+  if (phase_ == Phase::finished) return;  // a draining socket closes by itself
+  end(TransportEnd::closed_by_server, "aborted", false);
 }
 
-void WebSocketTransport::finish(TransportEnd end, std::string_view detail) {
-  if (is_finished_) return;
-  is_finished_ = true;
-  queue_.clear();
+void WebSocketTransport::end(TransportEnd end, std::string_view detail, bool is_graceful) {
+  if (phase_ == Phase::finished) return;
+  phase_ = Phase::finished;
+  drop_queue();
+  control_.clear();
+  // After a close handshake, send FIN and read until the client's, so that its unread bytes don't make
+  // the kernel answer with a reset that could destroy our close frame in flight (RFC 6455 §7.1.1).
+  if (is_graceful && !stream_.is_tls()) {
+    error_code ignored;
+    socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    is_draining_ = true;
+    arm_close_timer();  // bounds the wait; a no-op when already armed
+    wait_readable();
+  } else {
+    close_socket();
+  }
   if (auto handler = std::move(handler_)) handler->on_transport_closed(end, detail);
+}
+
+void WebSocketTransport::close_socket() {
+  is_draining_ = false;
+  if (close_timer_) close_timer_->cancel();
+  error_code ignored;
+  socket().close(ignored);
 }
 
 }  // namespace sb::transport
