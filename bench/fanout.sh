@@ -10,11 +10,12 @@
 # open loop, for latency. Each measurement $REPEATS times: min / median / max.
 #
 # Usage: bench/fanout.sh [--quick] [SYSTEM...]     (systems: switchboard pushpin nchan; default all)
+# Environment: GROUP_SIZES="1000" (default "100 1000 10000"), REPEATS, DELIVERIES per run.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$BENCH_DIR/systems.sh"
 
-group_sizes=(100 1000 10000); REPEATS=${REPEATS:-3}; DELIVERIES=2000000
+group_sizes=(${GROUP_SIZES:-100 1000 10000}); REPEATS=${REPEATS:-3}; DELIVERIES=${DELIVERIES:-2000000}
 if [[ ${1:-} == --quick ]]; then shift; group_sizes=(100 1000); REPEATS=1; DELIVERIES=200000; fi
 systems=("$@"); ((${#systems[@]})) || systems=(switchboard pushpin nchan)
 PUBLISH=${PUBLISH:-$REPO/build/bin/bench-publish}

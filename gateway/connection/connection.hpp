@@ -8,7 +8,7 @@
 // delivered one at a time in the order received; `disconnected` is delivered exactly once, last.
 #include <chrono>
 #include <cstdint>
-#include <deque>
+#include <list>
 #include <functional>
 #include <memory>
 #include <string>
@@ -141,7 +141,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool has_opened_ = false;               // the handshake succeeded: upstream knows this connection
   bool is_client_timeout_armed_ = false;  // ASP.NET arms it at the client's first Ping
 
-  std::deque<UpstreamEvent> pending_events_;
+  std::list<UpstreamEvent> pending_events_;  // a list: unlike a deque it allocates nothing while empty
   std::size_t pending_message_events_ = 0;
   bool has_event_in_flight_ = false;
   std::string close_reason_;  // set once by whoever ends the connection first

@@ -151,8 +151,9 @@ void WebSocketReader::feed(char* data, std::size_t size, WebSocketSink& sink) {
     if (used == 0) break;
     offset += used;
   }
-  if (is_done_) {
+  if (is_done_) {  // nothing more will be read: keep nothing
     std::string().swap(partial_frame_);
+    std::string().swap(message_);
     return;
   }
   if (is_joined) {

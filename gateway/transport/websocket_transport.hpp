@@ -111,7 +111,6 @@ class WebSocketTransport : public Transport,
   std::vector<boost::asio::const_buffer> gather_;  // what is left of the batch to write
   std::string tls_batch_;                          // TLS: the batch in one buffer (one record, not one per frame)
   std::size_t queued_bytes_ = 0;
-  FrameFormat queue_format_ = FrameFormat::text;
   bool is_corked_ = false;          // in this thread's list of connections to flush
   bool is_writing_ = false;         // a batch is being written
   bool is_read_pending_ = false;    // an async_wait for readability is out
