@@ -185,10 +185,11 @@ bool WebSocketTransport::send(Frame frame, FrameFormat format) {
   if (queued_bytes_ > limits_.max_send_queue_bytes) {
     // Ended from a posted handler, not here: the caller may be walking a group that the ending
     // connection would leave under its feet.
+    pending_detail_ = "queued_bytes=" + std::to_string(queued_bytes_);
+    queued_bytes_ -= frame->size();
     drop_queue();
     phase_ = Phase::terminating;
     pending_end_ = TransportEnd::send_queue_full;
-    pending_detail_ = "queued_bytes=" + std::to_string(queued_bytes_ + frame->size());
     asio::post(socket().get_executor(), [self = shared_from_this()] {
       self->end(TransportEnd::send_queue_full, self->pending_detail_, false);
     });
@@ -304,7 +305,8 @@ void WebSocketTransport::after_flush() {
   if (phase_ == Phase::closing)
     return send_close_frame(protocol::encode_websocket_close(protocol::close_code::normal, ""), Phase::close_sent,
                             TransportEnd::closed_by_server, "");
-  if (phase_ == Phase::terminating) return end(pending_end_, pending_detail_, true);
+  // A client that stopped reading gets no lingering close.
+  if (phase_ == Phase::terminating) return end(pending_end_, pending_detail_, pending_end_ != TransportEnd::send_queue_full);
 }
 
 void WebSocketTransport::send_close_frame(std::string frame, Phase next, TransportEnd end, std::string detail) {
