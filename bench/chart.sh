@@ -30,7 +30,7 @@ set xtics (100, 1000, 10000)
 set grid
 set key top right
 set logscale y
-set yrange [1000:300000]
+set yrange [1000:1000000]
 set xrange [70:14000]
 set format y "%.0s%c"
 plot $(IFS=,; echo "${plots[*]}")
