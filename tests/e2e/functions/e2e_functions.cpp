@@ -7,6 +7,7 @@
 // Usage: e2e-functions --listen 127.0.0.1:0 --access-key KEY [--access-key KEY2]
 // Prints "e2e-functions listening on http://HOST:PORT" on stdout once it accepts connections.
 
+#include <algorithm>
 #include <switchboard/functions.hpp>
 
 #include <cstdio>
@@ -215,6 +216,13 @@ int main(int argc, char** argv) {
   // A send back to the caller, for load tools whose invocations carry no id (no Completion comes back).
   on("echoToCaller", [](const Context& ctx, Reply& reply) {
     reply.send_to_connection(ctx.connection_id, "echo", Json::array({arg(ctx, 0)}));
+  });
+  // burst(n): n sends back to the caller in one reply ("burst", i for i in 0..n-1), then the result n.
+  on("burst", [](const Context& ctx, Reply& reply) {
+    const Json& n = arg(ctx, 0);
+    const std::int64_t count = n.is_number_integer() ? std::clamp<std::int64_t>(n.get<std::int64_t>(), 0, 500) : 0;
+    for (std::int64_t i = 0; i < count; ++i) reply.send_to_connection(ctx.connection_id, "burst", Json::array({i}));
+    reply.result(count);
   });
   on("broadcast", [](const Context& ctx, Reply& reply) {
     reply.send_to_all("broadcast", Json::array({arg(ctx, 0)})).result(true);

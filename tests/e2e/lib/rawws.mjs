@@ -117,13 +117,14 @@ export class RawWebSocket {
     this.#socket.write(this.frameBytes(opcode, payload));
   }
 
-  /** The bytes of one masked, final frame (to send only part of it with `writeRaw`). */
-  frameBytes(opcode, payload) {
+  /** The bytes of one masked frame, final unless `fin: false` (to send only part of it with `writeRaw`). */
+  frameBytes(opcode, payload, { fin = true } = {}) {
     const mask = randomBytes(4);
     const len = payload.length;
-    const head = len < 126 ? Buffer.from([0x80 | opcode, 0x80 | len])
-      : len < 65536 ? Buffer.from([0x80 | opcode, 0x80 | 126, len >> 8, len & 0xff])
-        : Buffer.concat([Buffer.from([0x80 | opcode, 0x80 | 127]), (() => { const x = Buffer.alloc(8); x.writeBigUInt64BE(BigInt(len)); return x; })()]);
+    const first = (fin ? 0x80 : 0) | opcode;
+    const head = len < 126 ? Buffer.from([first, 0x80 | len])
+      : len < 65536 ? Buffer.from([first, 0x80 | 126, len >> 8, len & 0xff])
+        : Buffer.concat([Buffer.from([first, 0x80 | 127]), (() => { const x = Buffer.alloc(8); x.writeBigUInt64BE(BigInt(len)); return x; })()]);
     const body = Buffer.from(payload);
     for (let i = 0; i < body.length; i++) body[i] ^= mask[i % 4];
     return Buffer.concat([head, mask, body]);
