@@ -5,14 +5,17 @@
 // - broken framing closed with the RFC's codes: unmasked 1002, text that isn't UTF-8 1007, a declared
 //   length over the limit 1009 (before any payload); the function still hears `disconnected`;
 // - corked sends: 200 sends in one reply arrive complete and in order, in fewer WebSocket messages than
-//   records, and every message holds whole records.
+//   records, and every message holds whole records;
+// - the send queue is bounded: a client that stops reading is closed with send_queue_full once the
+//   kernel's buffers and its 256 KiB queue are full; the function hears `disconnected`, a bystander
+//   keeps working.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
 import { functionEvents, startStack, until } from './lib/processes.mjs';
-import { clientToken } from './lib/tokens.mjs';
+import { clientToken, restToken } from './lib/tokens.mjs';
 import { RawWebSocket, RS, hubMessages } from './lib/rawws.mjs';
 
 describe('WebSocket framing', { timeout: 120_000 }, () => {
@@ -161,5 +164,52 @@ describe('WebSocket framing', { timeout: 120_000 }, () => {
     assert.ok(frames.every((f) => f.endsWith(RS)), 'a WebSocket message never ends inside a record');
     assert.ok(frames.length < 50, `sends queued in one turn leave together: ${frames.length} messages for 201 records`);
     ws.destroy();
+  });
+
+  test('a client that stops reading is closed once its queue is full; a bystander keeps working', async () => {
+    const small = await startStack({ gatewayArgs: ['--max-send-queue-bytes', '256KiB'] });
+    try {
+      const connect = async (user) => {
+        const token = clientToken(small.gatewayUrl, small.key, { user });
+        const res = await fetch(`${small.gatewayUrl}/client/negotiate?hub=e2e&negotiateVersion=1`, {
+          method: 'POST', headers: auth(token), signal: AbortSignal.timeout(10_000),
+        });
+        const n = await res.json();
+        const ws = await RawWebSocket.open(small.gatewayUrl, `/client/?hub=e2e&id=${n.connectionToken}`, auth(token));
+        ws.sendText(`{"protocol":"json","version":1}${RS}`);
+        assert.equal((await ws.next()).text, `{}${RS}`);
+        return { ws, connectionId: n.connectionId };
+      };
+      const slow = await connect('slow-reader');
+      const bystander = await connect('bystander');
+      slow.ws.pause();
+
+      // 100 KB per send to the slow user until the gateway gives up on it (at most 40 MB: far more than
+      // loopback's socket buffers and the queue together).
+      const url = `${small.gatewayUrl}/api/v1/hubs/e2e/users/slow-reader`;
+      const body = JSON.stringify({ target: 'flood', arguments: ['x'.repeat(100_000)] });
+      const closed = () => /send_queue_full/.test(small.gatewayLog());
+      let sent = 0;
+      for (; sent < 400 && !closed(); sent++) {
+        const res = await fetch(url, {
+          method: 'POST', body, signal: AbortSignal.timeout(10_000),
+          headers: { authorization: `Bearer ${restToken(url, small.key)}`, 'content-type': 'application/json' },
+        });
+        assert.equal(res.status, 202);
+      }
+      await until(closed, { what: `a send_queue_full line after ${sent} sends` });
+      await until(async () => (await functionEvents(small, slow.connectionId)).some((e) => e.event === 'disconnected'),
+        { what: 'disconnected for the slow reader' });
+      const metrics = await (await fetch(`${small.gatewayUrl}/metrics`)).text();
+      assert.match(metrics, /switchboard_disconnects_total\{reason="send_queue_full"\} 1\b/);
+
+      bystander.ws.sendText(`{"type":1,"invocationId":"q1","target":"echo","arguments":["still here"]}${RS}`);
+      const { messages } = await readUntilCompletion(bystander.ws, 'q1');
+      assert.deepEqual(messages.find((m) => m.type === 3), { type: 3, invocationId: 'q1', result: 'still here' });
+      slow.ws.destroy();
+      bystander.ws.destroy();
+    } finally {
+      await small.stop();
+    }
   });
 });

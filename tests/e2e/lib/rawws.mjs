@@ -182,6 +182,9 @@ export class RawWebSocket {
     return this.#buf.toString('utf8');
   }
 
+  /** Stops reading from the socket: what the server sends piles up in the kernel, then in its queue. */
+  pause() { this.#socket.pause(); }
+
   destroy() { this.#socket.destroy(); }
 }
 
