@@ -3,18 +3,84 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 
 #include <array>
+#include <vector>
 
 namespace sb::auth {
 
+namespace {
+
+// OpenSSL 3's one-shot HMAC() looks the algorithm up in the provider store (under a lock) and hashes
+// the key afresh on every call; every upstream request and token check pays that. Each thread keeps a
+// few contexts already keyed instead, and re-initialising one with a null key reuses its key.
+class KeyedMacs {
+ public:
+  KeyedMacs() : mac_(EVP_MAC_fetch(nullptr, "HMAC", nullptr)) {}
+  ~KeyedMacs() {
+    for (auto& entry : entries_) EVP_MAC_CTX_free(entry.context);
+    EVP_MAC_free(mac_);
+  }
+  KeyedMacs(const KeyedMacs&) = delete;
+  KeyedMacs& operator=(const KeyedMacs&) = delete;
+
+  // A context keyed with `key`, ready for update; null if OpenSSL refuses.
+  EVP_MAC_CTX* get(HashAlgorithm algorithm, std::string_view key) {
+    for (auto& entry : entries_) {
+      if (entry.algorithm == algorithm && entry.key == key)
+        return EVP_MAC_init(entry.context, nullptr, 0, nullptr) == 1 ? entry.context : nullptr;
+    }
+    if (!mac_) return nullptr;
+    EVP_MAC_CTX* context = EVP_MAC_CTX_new(mac_);
+    if (!context) return nullptr;
+    char digest[] = "SHA256";
+    char digest512[] = "SHA512";
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string("digest", algorithm == HashAlgorithm::sha256 ? digest : digest512, 0),
+        OSSL_PARAM_construct_end(),
+    };
+    static const unsigned char no_key = 0;  // a null key would mean "reuse the previous one"
+    const auto* key_bytes = key.empty() ? &no_key : reinterpret_cast<const unsigned char*>(key.data());
+    if (EVP_MAC_init(context, key_bytes, key.size(), params) != 1) {
+      EVP_MAC_CTX_free(context);
+      return nullptr;
+    }
+    if (entries_.size() == max_entries) {  // a key ring is a handful of keys; evict the oldest
+      EVP_MAC_CTX_free(entries_.front().context);
+      entries_.erase(entries_.begin());
+    }
+    entries_.push_back({algorithm, std::string(key), context});
+    return context;
+  }
+
+ private:
+  struct Entry {
+    HashAlgorithm algorithm;
+    std::string key;
+    EVP_MAC_CTX* context;
+  };
+  static constexpr std::size_t max_entries = 16;
+  EVP_MAC* mac_;
+  std::vector<Entry> entries_;
+};
+
+}  // namespace
+
 std::string hmac(HashAlgorithm algorithm, std::string_view key, std::string_view message) {
-  const EVP_MD* md = algorithm == HashAlgorithm::sha256 ? EVP_sha256() : EVP_sha512();
+  thread_local KeyedMacs macs;
   std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
-  unsigned int out_len = 0;
+  std::size_t out_len = 0;
+  EVP_MAC_CTX* context = macs.get(algorithm, key);
+  if (context && EVP_MAC_update(context, reinterpret_cast<const unsigned char*>(message.data()), message.size()) == 1 &&
+      EVP_MAC_final(context, out.data(), &out_len, out.size()) == 1)
+    return std::string(reinterpret_cast<const char*>(out.data()), out_len);
+  // Not expected; the one-shot call gives the same bytes.
+  const EVP_MD* md = algorithm == HashAlgorithm::sha256 ? EVP_sha256() : EVP_sha512();
+  unsigned int one_shot_len = 0;
   HMAC(md, key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(message.data()),
-       message.size(), out.data(), &out_len);
-  return std::string(reinterpret_cast<const char*>(out.data()), out_len);
+       message.size(), out.data(), &one_shot_len);
+  return std::string(reinterpret_cast<const char*>(out.data()), one_shot_len);
 }
 
 std::string to_hex(std::string_view bytes) {

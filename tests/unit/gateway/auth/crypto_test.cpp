@@ -69,3 +69,21 @@ TEST_CASE("compares secrets in constant time") {
   CHECK(constant_time_equals(std::string("a\0b", 3), std::string("a\0b", 3)));
   CHECK_FALSE(constant_time_equals(std::string("a\0b", 3), std::string("a\0c", 3)));
 }
+
+TEST_CASE("HMAC keeps keyed contexts per thread: repeated, interleaved and evicted keys give the same bytes") {
+  const std::string message = "what do ya want for nothing?";
+  const std::string expected = hmac(HashAlgorithm::sha512, "Jefe", message);
+  // 20 other keys push "Jefe" out of the 16-entry cache and back in; the answer never changes.
+  for (int round = 0; round < 3; ++round) {
+    CHECK(hmac(HashAlgorithm::sha512, "Jefe", message) == expected);
+    for (int k = 0; k < 20; ++k) {
+      std::string key = "key-" + std::to_string(k);
+      CHECK(hmac(HashAlgorithm::sha256, key, "m") == hmac(HashAlgorithm::sha256, key, "m"));
+      if (k == 7) CHECK(to_hex(hmac(HashAlgorithm::sha256, key, "m")) == "25df0d7bb253a1e1a73facbc67e331fee52f9504962b39efc7e41bc000caaa98");  // Python's hmac
+    }
+  }
+  CHECK(to_hex(hmac(HashAlgorithm::sha512, "Jefe", message)) ==
+        "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737");
+  CHECK(to_hex(hmac(HashAlgorithm::sha256, "", "m")) == "a64092104c76d9ef65599c33c177609ecd49857456eb28133c4daea25bea960a");
+  CHECK(to_hex(hmac(HashAlgorithm::sha256, "", "m")) == "a64092104c76d9ef65599c33c177609ecd49857456eb28133c4daea25bea960a");
+}
