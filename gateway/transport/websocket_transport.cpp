@@ -50,8 +50,13 @@ std::string http_refusal(unsigned status, std::string_view reason, std::string_v
 }  // namespace
 
 WebSocketTransport::WebSocketTransport(ClientStream&& stream, const WebSocketLimits& limits)
-    : stream_(std::move(stream)), limits_(limits), reader_(limits.max_message_bytes) {
-  stream_.next_layer().expires_never();  // the close timer and the hub-level keep-alive take over
+    : limits_(limits), reader_(limits.max_message_bytes) {
+  if (stream.is_tls()) {
+    tls_ = std::make_unique<ClientStream>(std::move(stream));
+    tls_->next_layer().expires_never();  // the close timer and the hub-level keep-alive take over
+  } else {
+    socket_.emplace(stream.next_layer().release_socket());
+  }
 }
 
 void WebSocketTransport::accept(Request request, Accepted accepted) {
@@ -69,19 +74,22 @@ void WebSocketTransport::accept(Request request, Accepted accepted) {
     is_accepted = true;
   }
   if (!is_accepted) log::info("websocket", "upgrade_refused", {{"version", std::string_view(request[http::field::sec_websocket_version])}});
-  asio::async_write(stream_, asio::buffer(control_),
-                    [self = shared_from_this(), is_accepted, accepted = std::move(accepted)](error_code ec, std::size_t) {
-                      self->control_.clear();
-                      error_code ignored;
-                      if (ec || !is_accepted) return self->close_socket();
-                      if (!self->stream_.is_tls()) self->socket().non_blocking(true, ignored);
-                      accepted(self);
-                    });
+  auto on_written = [self = shared_from_this(), is_accepted, accepted = std::move(accepted)](error_code ec, std::size_t) {
+    self->control_.clear();
+    error_code ignored;
+    if (ec || !is_accepted) return self->close_socket();
+    if (!self->is_tls()) self->socket().non_blocking(true, ignored);
+    accepted(self);
+  };
+  if (is_tls())
+    asio::async_write(*tls_, asio::buffer(control_), std::move(on_written));
+  else
+    asio::async_write(*socket_, asio::buffer(control_), std::move(on_written));
 }
 
 void WebSocketTransport::start(std::shared_ptr<TransportHandler> handler) {
   handler_ = std::move(handler);
-  if (stream_.is_tls()) {
+  if (is_tls()) {
     tls_read_buffer_.reset(new char[tls_read_bytes]);
     read_tls();
   } else {
@@ -116,7 +124,7 @@ void WebSocketTransport::on_readable(error_code ec) {
 }
 
 void WebSocketTransport::read_tls() {
-  stream_.async_read_some(asio::buffer(tls_read_buffer_.get(), tls_read_bytes),
+  tls_->async_read_some(asio::buffer(tls_read_buffer_.get(), tls_read_bytes),
                           [self = shared_from_this()](error_code ec, std::size_t size) {
                             if (self->phase_ == Phase::finished) return;
                             if (ec) return self->on_read_error(ec);
@@ -223,12 +231,12 @@ void WebSocketTransport::write_queued() {
   if (phase_ == Phase::finished || is_writing_) return;
   if (control_.empty() && queue_.empty()) return after_flush();
   start_batch();
-  if (stream_.is_tls()) {
+  if (is_tls()) {
     tls_batch_.clear();
     for (const auto& b : gather_) tls_batch_.append(static_cast<const char*>(b.data()), b.size());
     gather_.clear();
     // One buffer, so TLS makes one record of it rather than one per frame.
-    asio::async_write(stream_, asio::buffer(tls_batch_),
+    asio::async_write(*tls_, asio::buffer(tls_batch_),
                       [self = shared_from_this()](error_code ec, std::size_t) { self->on_batch_written(ec); });
     return;
   }
@@ -356,7 +364,7 @@ void WebSocketTransport::end(TransportEnd end, std::string_view detail, bool is_
   control_.clear();
   // After a close handshake, send FIN and read until the client's, so that its unread bytes don't make
   // the kernel answer with a reset that could destroy our close frame in flight (RFC 6455 §7.1.1).
-  if (is_graceful && !stream_.is_tls()) {
+  if (is_graceful && !is_tls()) {
     error_code ignored;
     socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
     is_draining_ = true;

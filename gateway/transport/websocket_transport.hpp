@@ -20,6 +20,7 @@
 #include <array>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -91,9 +92,13 @@ class WebSocketTransport : public Transport,
   void end(TransportEnd end, std::string_view detail, bool is_graceful);
   void close_socket();
 
-  boost::asio::ip::tcp::socket& socket() { return stream_.socket(); }
+  boost::asio::ip::tcp::socket& socket() { return socket_ ? *socket_ : tls_->socket(); }
+  bool is_tls() const { return tls_ != nullptr; }
 
-  ClientStream stream_;
+  // Plain TCP keeps the bare socket: Beast's tcp_stream around it (its timers, ~0.5 KiB per idle
+  // connection) has nothing to do here. TLS keeps the whole stream.
+  std::optional<boost::asio::ip::tcp::socket> socket_;
+  std::unique_ptr<ClientStream> tls_;
   WebSocketLimits limits_;
   protocol::WebSocketReader reader_;
   std::shared_ptr<TransportHandler> handler_;
