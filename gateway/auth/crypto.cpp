@@ -2,7 +2,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/params.h>
 
 #include <array>
@@ -72,15 +71,10 @@ std::string hmac(HashAlgorithm algorithm, std::string_view key, std::string_view
   std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
   std::size_t out_len = 0;
   EVP_MAC_CTX* context = macs.get(algorithm, key);
-  if (context && EVP_MAC_update(context, reinterpret_cast<const unsigned char*>(message.data()), message.size()) == 1 &&
-      EVP_MAC_final(context, out.data(), &out_len, out.size()) == 1)
-    return std::string(reinterpret_cast<const char*>(out.data()), out_len);
-  // Not expected; the one-shot call gives the same bytes.
-  const EVP_MD* md = algorithm == HashAlgorithm::sha256 ? EVP_sha256() : EVP_sha512();
-  unsigned int one_shot_len = 0;
-  HMAC(md, key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(message.data()),
-       message.size(), out.data(), &one_shot_len);
-  return std::string(reinterpret_cast<const char*>(out.data()), one_shot_len);
+  if (!context || EVP_MAC_update(context, reinterpret_cast<const unsigned char*>(message.data()), message.size()) != 1 ||
+      EVP_MAC_final(context, out.data(), &out_len, out.size()) != 1)
+    return {};
+  return std::string(reinterpret_cast<const char*>(out.data()), out_len);
 }
 
 std::string to_hex(std::string_view bytes) {

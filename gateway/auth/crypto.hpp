@@ -9,6 +9,7 @@ namespace sb::auth {
 enum class HashAlgorithm { sha256, sha512 };
 
 // HMAC over message with the key's bytes (Azure: the UTF-8 bytes of the AccessKey string, not base64-decoded).
+// Empty if OpenSSL fails, which no signature check accepts.
 std::string hmac(HashAlgorithm algorithm, std::string_view key, std::string_view message);
 
 std::string to_hex(std::string_view bytes);  // lower case

@@ -49,8 +49,10 @@ Result<VerifiedToken> verify_jwt(std::string_view token, const KeyRing& keys, st
   if (!signature) return invalid("The access token is malformed.");
   std::string_view signed_part = token.substr(0, second_dot);
   bool signature_ok = false;
-  for (const auto& key : keys.keys)  // no early exit: every key costs the same
-    signature_ok |= constant_time_equals(hmac(algorithm, key, signed_part), *signature);
+  for (const auto& key : keys.keys) {  // no early exit: every key costs the same
+    std::string expected = hmac(algorithm, key, signed_part);
+    signature_ok |= !expected.empty() && constant_time_equals(expected, *signature);  // empty: OpenSSL failed
+  }
   if (!signature_ok) return invalid("The signature key was not found.");
 
   auto payload = parse_object(payload_part);

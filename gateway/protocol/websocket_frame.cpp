@@ -187,9 +187,8 @@ std::string encode_websocket_close(std::uint16_t code, std::string_view reason) 
   std::size_t keep = std::min<std::size_t>(reason.size(), 123);
   // Cut before a continuation byte, never inside a character.
   while (keep > 0 && keep < reason.size() && (static_cast<unsigned char>(reason[keep]) & 0xc0) == 0x80) --keep;
-  std::string frame(2, '\0');
-  frame[0] = static_cast<char>(0x80 | 0x8);
-  frame[1] = static_cast<char>(2 + keep);
+  char header[10];
+  std::string frame(header, encode_websocket_header(header, WebSocketOpcode::close, 2 + keep));
   frame += static_cast<char>(code >> 8);
   frame += static_cast<char>(code & 0xff);
   frame.append(reason.substr(0, keep));
@@ -197,9 +196,8 @@ std::string encode_websocket_close(std::uint16_t code, std::string_view reason) 
 }
 
 std::string encode_websocket_pong(std::string_view payload) {
-  std::string frame(2, '\0');
-  frame[0] = static_cast<char>(0x80 | 0xa);
-  frame[1] = static_cast<char>(payload.size());
+  char header[10];
+  std::string frame(header, encode_websocket_header(header, WebSocketOpcode::pong, payload.size()));
   frame.append(payload);
   return frame;
 }

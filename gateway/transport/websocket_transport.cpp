@@ -117,7 +117,7 @@ void WebSocketTransport::on_readable(error_code ec) {
     std::size_t size = socket().read_some(asio::buffer(buffer, shared_read_bytes), ec);
     if (is_would_block(ec)) break;
     if (ec) return on_read_error(ec);
-    if (!is_draining_) on_bytes(buffer, size);
+    if (!is_draining_) reader_.feed(buffer, size, *this);  // the handler may end us: our caller holds a reference
     if ((phase_ == Phase::finished && !is_draining_) || size < shared_read_bytes) break;
   }
   if (is_draining_ || (phase_ != Phase::finished && !reader_.is_done())) wait_readable();
@@ -125,17 +125,12 @@ void WebSocketTransport::on_readable(error_code ec) {
 
 void WebSocketTransport::read_tls() {
   tls_->async_read_some(asio::buffer(tls_read_buffer_.get(), tls_read_bytes),
-                          [self = shared_from_this()](error_code ec, std::size_t size) {
-                            if (self->phase_ == Phase::finished) return;
-                            if (ec) return self->on_read_error(ec);
-                            self->on_bytes(self->tls_read_buffer_.get(), size);
-                            if (self->phase_ != Phase::finished && !self->reader_.is_done()) self->read_tls();
-                          });
-}
-
-void WebSocketTransport::on_bytes(char* data, std::size_t size) {
-  auto self = shared_from_this();  // the handler may end this transport mid-read
-  reader_.feed(data, size, *this);
+                        [self = shared_from_this()](error_code ec, std::size_t size) {
+                          if (self->phase_ == Phase::finished) return;
+                          if (ec) return self->on_read_error(ec);
+                          self->reader_.feed(self->tls_read_buffer_.get(), size, *self);
+                          if (self->phase_ != Phase::finished && !self->reader_.is_done()) self->read_tls();
+                        });
 }
 
 void WebSocketTransport::on_read_error(error_code ec) {

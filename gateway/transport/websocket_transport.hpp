@@ -74,7 +74,6 @@ class WebSocketTransport : public Transport,
   void wait_readable();
   void on_readable(boost::system::error_code ec);
   void read_tls();
-  void on_bytes(char* data, std::size_t size);
   void on_read_error(boost::system::error_code ec);
 
   void cork();  // asks for a write at the end of this turn of the loop

@@ -10,7 +10,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { functionEvents, startStack, until } from './lib/processes.mjs';
 import { Clients, HubConnectionState } from './lib/client.mjs';
-import { clientToken } from './lib/tokens.mjs';
+import { negotiateAs } from './lib/negotiate.mjs';
 import { RawWebSocket, RS } from './lib/rawws.mjs';
 import { encode, frame, raw, unframe, varint } from './lib/msgpack.mjs';
 
@@ -39,15 +39,7 @@ describe('bad input on the wire', { timeout: 120_000 }, () => {
   const clientPath = (id) => `/client/?hub=e2e${id === undefined ? '' : `&id=${id}`}`;
 
   /** Negotiates like the real client: {token (access), connectionId, connectionToken}. */
-  async function negotiate(user = 'raw') {
-    const token = clientToken(stack.gatewayUrl, stack.key, { user });
-    const res = await fetch(`${stack.gatewayUrl}/client/negotiate?hub=e2e&negotiateVersion=1`, {
-      method: 'POST', headers: auth(token), signal: AbortSignal.timeout(10_000),
-    });
-    assert.equal(res.status, 200);
-    const body = await res.json();
-    return { token, connectionId: body.connectionId, connectionToken: body.connectionToken };
-  }
+  const negotiate = (user = 'raw') => negotiateAs(stack, user);
 
   /** A fetch to the client endpoint with the access token as Bearer (10 s guard unless a signal is given). */
   function request(method, id, token, { headers = {}, body, signal = AbortSignal.timeout(10_000) } = {}) {

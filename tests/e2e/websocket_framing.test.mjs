@@ -15,6 +15,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
 import { functionEvents, startStack, until } from './lib/processes.mjs';
+import { negotiateAs } from './lib/negotiate.mjs';
 import { clientToken, restToken } from './lib/tokens.mjs';
 import { RawWebSocket, RS, hubMessages } from './lib/rawws.mjs';
 
@@ -29,20 +30,10 @@ describe('WebSocket framing', { timeout: 120_000 }, () => {
 
   const auth = (token) => ({ authorization: `Bearer ${token}` });
 
-  async function negotiate(user) {
-    const token = clientToken(stack.gatewayUrl, stack.key, { user });
-    const res = await fetch(`${stack.gatewayUrl}/client/negotiate?hub=e2e&negotiateVersion=1`, {
-      method: 'POST', headers: auth(token), signal: AbortSignal.timeout(10_000),
-    });
-    assert.equal(res.status, 200);
-    const body = await res.json();
-    return { token, connectionId: body.connectionId, connectionToken: body.connectionToken };
-  }
-
-  /** A raw WebSocket with the JSON handshake done. */
-  async function jsonConnection(user) {
-    const n = await negotiate(user);
-    const ws = await RawWebSocket.open(stack.gatewayUrl, `/client/?hub=e2e&id=${n.connectionToken}`, auth(n.token));
+  /** A raw WebSocket to `on` (default: this suite's stack) with the JSON handshake done. */
+  async function jsonConnection(user, on = stack) {
+    const n = await negotiateAs(on, user);
+    const ws = await RawWebSocket.open(on.gatewayUrl, `/client/?hub=e2e&id=${n.connectionToken}`, auth(n.token));
     assert.equal(ws.status, 101);
     ws.sendText(`{"protocol":"json","version":1}${RS}`);
     const handshake = await ws.next();
@@ -169,19 +160,8 @@ describe('WebSocket framing', { timeout: 120_000 }, () => {
   test('a client that stops reading is closed once its queue is full; a bystander keeps working', async () => {
     const small = await startStack({ gatewayArgs: ['--max-send-queue-bytes', '256KiB'] });
     try {
-      const connect = async (user) => {
-        const token = clientToken(small.gatewayUrl, small.key, { user });
-        const res = await fetch(`${small.gatewayUrl}/client/negotiate?hub=e2e&negotiateVersion=1`, {
-          method: 'POST', headers: auth(token), signal: AbortSignal.timeout(10_000),
-        });
-        const n = await res.json();
-        const ws = await RawWebSocket.open(small.gatewayUrl, `/client/?hub=e2e&id=${n.connectionToken}`, auth(token));
-        ws.sendText(`{"protocol":"json","version":1}${RS}`);
-        assert.equal((await ws.next()).text, `{}${RS}`);
-        return { ws, connectionId: n.connectionId };
-      };
-      const slow = await connect('slow-reader');
-      const bystander = await connect('bystander');
+      const slow = await jsonConnection('slow-reader', small);
+      const bystander = await jsonConnection('bystander', small);
       slow.ws.pause();
 
       // 100 KB per send to the slow user until the gateway gives up on it (at most 40 MB: far more than
