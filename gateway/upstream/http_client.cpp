@@ -2,21 +2,20 @@
 
 #include <sys/socket.h>
 
-#include <boost/asio/ip/tcp.hpp>
+#include <algorithm>
+#include <array>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <optional>
+#include <cerrno>
 
-#include "common/log.hpp"
+#include "upstream/http_response_parser.hpp"
 
 namespace sb::upstream {
 
-namespace beast = boost::beast;
-namespace http = boost::beast::http;
-using tcp = boost::asio::ip::tcp;
-using Clock = std::chrono::steady_clock;
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
 
 std::string_view to_string(CallOutcome outcome) {
   switch (outcome) {
@@ -34,33 +33,13 @@ std::string_view to_string(CallOutcome outcome) {
 
 namespace {
 
-struct ParsedUrl {
-  std::string host, port, target;
-  std::string key() const { return host + ":" + port; }
-};
+constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
+constexpr std::size_t kMaxIdlePerHost = 256;  // more idle sockets than that to one function is waste
 
-// Templates are validated at start-up to be http://; this only splits the expanded URL.
-std::optional<ParsedUrl> parse_http_url(std::string_view url) {
-  if (url.substr(0, 7) != "http://") return std::nullopt;
-  url.remove_prefix(7);
-  auto slash = url.find_first_of("/?");
-  auto authority = url.substr(0, slash);
-  ParsedUrl out;
-  out.target = slash == std::string_view::npos ? "/" : std::string(url.substr(slash));
-  if (!out.target.empty() && out.target[0] == '?') out.target.insert(0, "/");
-  if (!authority.empty() && authority[0] == '[') {
-    auto close = authority.find(']');
-    if (close == std::string_view::npos) return std::nullopt;
-    out.host = std::string(authority.substr(1, close - 1));
-    auto rest = authority.substr(close + 1);
-    out.port = rest.size() > 1 && rest[0] == ':' ? std::string(rest.substr(1)) : "80";
-  } else {
-    auto colon = authority.rfind(':');
-    out.host = std::string(authority.substr(0, colon));
-    out.port = colon == std::string_view::npos ? "80" : std::string(authority.substr(colon + 1));
-  }
-  if (out.host.empty()) return std::nullopt;
-  return out;
+// Replies are read here and parsed in place; only an unfinished header or chunk line is copied out.
+std::array<char, 64 * 1024>& read_scratch() {
+  thread_local std::array<char, 64 * 1024> buffer;
+  return buffer;
 }
 
 // True when the pooled socket's peer has already closed it (a readable EOF), so it must not be reused.
@@ -70,268 +49,328 @@ bool peer_has_closed(tcp::socket& socket) {
   return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
 }
 
+bool is_would_block(const error_code& ec) {
+  return ec == asio::error::would_block || ec == asio::error::try_again;
+}
+
 }  // namespace
 
-// Idle keep-alive sockets per host. A sweep runs every second while any socket is idle and closes those
-// past `max_idle` or already closed by the function, so a pool nobody draws from gives its descriptors
-// back instead of holding them (in CLOSE_WAIT) until the next call to that host.
-struct HttpClient::Pool : std::enable_shared_from_this<HttpClient::Pool> {
-  struct Idle {
-    beast::tcp_stream stream;
-    Clock::time_point since;
-  };
-  Pool(boost::asio::any_io_executor executor, std::chrono::milliseconds max_idle_time)
-      : resolver(executor), sweeper(executor), max_idle(max_idle_time) {}
-
-  std::optional<beast::tcp_stream> take(const std::string& key) {
-    auto it = idle.find(key);
-    if (it == idle.end()) return std::nullopt;
-    auto now = Clock::now();
-    while (!it->second.empty()) {
-      Idle entry = std::move(it->second.back());
-      it->second.pop_back();
-      if (now - entry.since < max_idle && !peer_has_closed(entry.stream.socket())) return std::move(entry.stream);
-    }
-    return std::nullopt;
-  }
-
-  void give(const std::string& key, beast::tcp_stream stream) {
-    auto& list = idle[key];
-    if (list.size() >= 256) return;  // more idle sockets than that to one function is waste
-    list.push_back({std::move(stream), Clock::now()});
-    if (!is_sweeping) arm_sweep();
-  }
-
-  void arm_sweep() {
-    is_sweeping = true;
-    sweeper.expires_after(std::chrono::seconds(1));
-    // Weak: the timer must not keep the pool (and its sockets) alive once the client is gone.
-    sweeper.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
-      auto self = weak.lock();
-      if (ec || !self) return;
-      self->is_sweeping = false;
-      self->sweep();
-    });
-  }
-
-  void sweep() {
-    auto now = Clock::now();
-    for (auto it = idle.begin(); it != idle.end();) {
-      // tcp_stream can be moved but not move-assigned, so the survivors go to a new list.
-      std::vector<Idle> kept;
-      for (auto& entry : it->second) {
-        if (now - entry.since < max_idle && !peer_has_closed(entry.stream.socket())) kept.push_back(std::move(entry));
-      }
-      it->second.clear();  // closes the rest
-      if (kept.empty()) {
-        it = idle.erase(it);
-      } else {
-        it->second = std::move(kept);
-        ++it;
-      }
-    }
-    if (!idle.empty()) arm_sweep();
-  }
-
-  std::unordered_map<std::string, std::vector<Idle>> idle;
-  std::unordered_map<std::string, tcp::resolver::results_type> resolved;
-  tcp::resolver resolver;
-  boost::asio::steady_timer sweeper;
-  std::chrono::milliseconds max_idle;
-  bool is_sweeping = false;
-};
-
-namespace {
-
-class Call : public std::enable_shared_from_this<Call> {
+// Lives while an operation of its own is pending (each handler holds it); linked into the client's
+// in-flight list from start to finish.
+class HttpClient::Call : public std::enable_shared_from_this<HttpClient::Call> {
  public:
-  using Done = std::function<void(CallOutcome, HttpResponse)>;
-
-  Call(boost::asio::any_io_executor executor, std::shared_ptr<HttpClient::Pool> pool, const HttpClientLimits& limits,
-       ParsedUrl url, UpstreamRequest request, Done done)
-      : executor_(std::move(executor)),
-        pool_(std::move(pool)),
-        limits_(limits),
-        url_(std::move(url)),
-        done_(std::move(done)),
-        deadline_(Clock::now() + limits.timeout) {
-    request_.method(http::verb::post);
-    request_.target(url_.target);
-    request_.version(11);
-    request_.set(http::field::host, url_.host + (url_.port == "80" ? "" : ":" + url_.port));
-    request_.set(http::field::user_agent, "switchboard");
-    request_.set(http::field::content_type, request.content_type);
-    for (auto& [name, value] : request.headers) request_.set(name, value);
-    request_.body() = std::move(request.body);
-    request_.keep_alive(true);
-    request_.prepare_payload();
-  }
+  Call(HttpClient& client, HttpTarget target, std::string bytes, Callback callback)
+      : deadline(Clock::now() + client.limits_.timeout),
+        client_(&client),
+        target_(std::move(target)),
+        key_(target_.pool_key()),
+        bytes_(std::move(bytes)),
+        callback_(std::move(callback)) {}
 
   void start() {
-    if (auto pooled = pool_->take(url_.key())) {
-      stream_.emplace(std::move(*pooled));
+    if (auto pooled = client_->take_idle(key_)) {
+      socket_.emplace(std::move(*pooled));
       is_reused_ = true;
-      return do_write();
+      return write();
     }
-    is_reused_ = false;
-    stream_.emplace(executor_);
-    auto cached = pool_->resolved.find(url_.key());
-    if (cached != pool_->resolved.end()) return do_connect(cached->second);
-    pool_->resolver.async_resolve(url_.host, url_.port,
-                                  [self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type results) {
-                                    if (ec) return self->finish(CallOutcome::connect_failed, "resolve: " + ec.message());
-                                    self->pool_->resolved[self->url_.key()] = results;
-                                    self->do_connect(results);
-                                  });
+    connect();
   }
+
+  // The deadline passed: end now; the pending operation, cancelled by the close, finds the call finished.
+  void expire() { finish(CallOutcome::timeout, std::string(step_) + " timed out"); }
+
+  // Set when the client goes away first: nothing is reported after that.
+  void forget_client() { client_ = nullptr; }
+
+  Call* older = nullptr;
+  Call* newer = nullptr;
+  const Clock::time_point deadline;
 
  private:
+  void connect() {
+    is_reused_ = false;
+    step_ = "connect";
+    socket_.emplace(client_->executor_);
+    auto cached = client_->resolved_.find(key_);
+    if (cached != client_->resolved_.end()) return do_connect(cached->second);
+    step_ = "resolve";
+    client_->resolver_.async_resolve(target_.host, target_.port,
+                                     [self = shared_from_this()](error_code ec, tcp::resolver::results_type results) {
+                                       if (self->is_finished_) return;
+                                       if (ec)
+                                         return self->finish(CallOutcome::connect_failed, "resolve: " + ec.message());
+                                       self->client_->resolved_[self->key_] = results;
+                                       self->step_ = "connect";
+                                       self->do_connect(results);
+                                     });
+  }
+
   void do_connect(const tcp::resolver::results_type& endpoints) {
-    stream_->expires_at(deadline_);
-    stream_->async_connect(endpoints, [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
-      if (ec == beast::error::timeout) return self->finish(CallOutcome::timeout, "connect timed out");
+    asio::async_connect(*socket_, endpoints, [self = shared_from_this()](error_code ec, const tcp::endpoint&) {
+      if (self->is_finished_) return;
       if (ec) {
-        self->pool_->resolved.erase(self->url_.key());  // maybe the address moved
+        self->client_->resolved_.erase(self->key_);  // maybe the address moved
         return self->finish(CallOutcome::connect_failed, "connect: " + ec.message());
       }
-      beast::error_code ignored;  // a peer that reset already fails the write next, with its own error
-      self->stream_->socket().set_option(tcp::no_delay(true), ignored);
-      self->do_write();
+      error_code ignored;  // a peer that reset already fails the write next, with its own error
+      self->socket_->set_option(tcp::no_delay(true), ignored);
+      self->socket_->non_blocking(true, ignored);
+      self->write();
     });
   }
 
-  void do_write() {
-    stream_->expires_at(deadline_);
-    http::async_write(*stream_, request_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      if (ec) return self->on_failure(ec, "write");
-      self->do_read();
-    });
-  }
-
-  void do_read() {
-    parser_.emplace();
-    parser_->body_limit(limits_.max_response_bytes);
-    parser_->header_limit(64 * 1024);
-    stream_->expires_at(deadline_);
-    http::async_read(*stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t bytes) {
-      if (ec) return self->on_failure(ec, "read", bytes);
-      self->on_response();
-    });
-  }
-
-  void on_failure(beast::error_code ec, std::string_view step, std::size_t bytes_read = 0) {
-    if (ec == beast::error::timeout) return finish(CallOutcome::timeout, std::string(step) + " timed out");
-    if (ec == http::error::body_limit) return finish(CallOutcome::response_too_large, "reply over the size limit");
-    // A pooled connection the server closed while idle: the request could not be written, so nothing of
-    // ours was processed; start afresh once. A read that fails after the whole request was written is not
-    // retried here: the function may have read and acted on it (then died), and a message must reach it at
-    // most once (docs/upstream.md). ReliableUpstream retries what may be retried.
-    bool stale = is_reused_ && !has_retried_ && step == "write" && bytes_read == 0 &&
-                 (ec == http::error::end_of_stream || ec == boost::asio::error::eof ||
-                  ec == boost::asio::error::connection_reset || ec == boost::asio::error::broken_pipe);
-    if (stale) {
-      has_retried_ = true;
-      beast::error_code ignored;
-      stream_->socket().close(ignored);
-      stream_.reset();
-      buffer_.clear();
-      return start_fresh();
+  // Writes from the loop while the kernel takes bytes; waits for room only when it doesn't.
+  void write() {
+    step_ = "write";
+    while (written_ < bytes_.size()) {
+      error_code ec;
+      auto n = socket_->write_some(asio::buffer(bytes_.data() + written_, bytes_.size() - written_), ec);
+      if (is_would_block(ec)) {
+        socket_->async_wait(tcp::socket::wait_write, [self = shared_from_this()](error_code wait_ec) {
+          if (self->is_finished_) return;
+          if (wait_ec) return self->on_write_failure(wait_ec);
+          self->write();
+        });
+        return;
+      }
+      if (ec) return on_write_failure(ec);
+      written_ += n;
     }
-    finish(CallOutcome::network_error, std::string(step) + ": " + ec.message());
+    wait_reply();
   }
 
-  void start_fresh() {
-    // Skip the pool: take() could hand back another stale socket.
-    stream_.emplace(executor_);
-    is_reused_ = false;
-    auto cached = pool_->resolved.find(url_.key());
-    if (cached != pool_->resolved.end()) return do_connect(cached->second);
-    start();
+  void on_write_failure(const error_code& ec) {
+    // A pooled connection the function closed while idle: it can't have acted on a request it didn't
+    // receive whole, so start afresh once, on a new connection (the pool could hand back another stale
+    // one). A read that fails after the whole request was written is not retried here: the function may
+    // have read and acted on it (then died), and a message must reach it at most once
+    // (docs/upstream.md). ReliableUpstream retries what may be retried.
+    bool is_stale = is_reused_ && !has_retried_ &&
+                    (ec == asio::error::eof || ec == asio::error::connection_reset || ec == asio::error::broken_pipe);
+    if (!is_stale) return finish(CallOutcome::network_error, "write: " + ec.message());
+    has_retried_ = true;
+    error_code ignored;
+    socket_->close(ignored);
+    written_ = 0;
+    connect();
   }
 
-  void on_response() {
-    auto& message = parser_->get();
+  void wait_reply() {
+    step_ = "read";
+    socket_->async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
+      if (self->is_finished_) return;
+      if (ec) return self->finish(CallOutcome::network_error, "read: " + ec.message());
+      self->read_reply();
+    });
+  }
+
+  void read_reply() {
+    if (!parser_) parser_.emplace(client_->limits_.max_response_bytes, kMaxHeaderBytes);
+    auto& scratch = read_scratch();
+    for (;;) {
+      error_code ec;
+      auto n = socket_->read_some(asio::buffer(scratch), ec);
+      if (is_would_block(ec)) return wait_reply();
+      if (ec == asio::error::eof) {
+        parser_->feed_eof();
+        return on_parsed(true);
+      }
+      if (ec) return finish(CallOutcome::network_error, "read: " + ec.message());
+      std::string_view chunk(scratch.data(), n);
+      if (unparsed_.empty()) {
+        auto used = parser_->feed(chunk);
+        if (used < chunk.size()) unparsed_.assign(chunk.substr(used));
+      } else {
+        unparsed_.append(chunk);
+        unparsed_.erase(0, parser_->feed(unparsed_));
+      }
+      if (parser_->state() != HttpResponseParser::State::need_more) return on_parsed(false);
+    }
+  }
+
+  void on_parsed(bool has_peer_closed) {
+    if (parser_->state() == HttpResponseParser::State::failed) {
+      if (parser_->is_body_too_large()) return finish(CallOutcome::response_too_large, "reply over the size limit");
+      return finish(CallOutcome::network_error, "read: " + std::string(parser_->error()));
+    }
     HttpResponse response;
-    response.status = static_cast<int>(message.result_int());
-    response.content_type = std::string(message[http::field::content_type]);
-    response.body = std::move(message.body());
-    if (message.keep_alive() && buffer_.size() == 0) {
-      stream_->expires_never();
-      pool_->give(url_.key(), std::move(*stream_));
+    response.status = parser_->status();
+    response.content_type = std::move(parser_->content_type());
+    response.body = std::move(parser_->body());
+    // Bytes after the reply would belong to no request: such a connection isn't reused.
+    if (parser_->keep_alive() && !has_peer_closed && unparsed_.empty()) {
+      client_->give_idle(key_, std::move(*socket_));
+      socket_.reset();
     }
-    stream_.reset();
-    auto done = std::move(done_);
-    done(CallOutcome::ok, std::move(response));
+    finish(CallOutcome::ok, std::move(response));
   }
 
   void finish(CallOutcome outcome, std::string detail) {
-    if (stream_) {
-      beast::error_code ignored;
-      stream_->socket().close(ignored);
-    }
     HttpResponse response;
     response.error_detail = std::move(detail);
-    auto done = std::move(done_);
-    done(outcome, std::move(response));
+    finish(outcome, std::move(response));
   }
 
-  boost::asio::any_io_executor executor_;
-  std::shared_ptr<HttpClient::Pool> pool_;
-  HttpClientLimits limits_;
-  ParsedUrl url_;
-  Done done_;
-  Clock::time_point deadline_;
-  http::request<http::string_body> request_;
-  std::optional<beast::tcp_stream> stream_;
-  beast::flat_buffer buffer_;
-  std::optional<http::response_parser<http::string_body>> parser_;
+  void finish(CallOutcome outcome, HttpResponse response) {
+    if (is_finished_) return;
+    is_finished_ = true;
+    if (socket_) {
+      error_code ignored;
+      socket_->close(ignored);  // cancels what is pending; those handlers find the call finished
+    }
+    if (!client_) return;
+    auto* client = client_;
+    client_ = nullptr;
+    client->unlink(*this);
+    --client->in_flight_;
+    auto callback = std::move(callback_);
+    callback(outcome, std::move(response));
+    client->start_next();
+  }
+
+  HttpClient* client_;
+  HttpTarget target_;
+  std::string key_;
+  std::string bytes_;
+  Callback callback_;
+  std::optional<tcp::socket> socket_;
+  std::optional<HttpResponseParser> parser_;
+  std::string unparsed_;  // received, not yet parsed: the start of a header or chunk line
+  std::size_t written_ = 0;
+  const char* step_ = "connect";
   bool is_reused_ = false;
   bool has_retried_ = false;
+  bool is_finished_ = false;
 };
 
-}  // namespace
+HttpClient::HttpClient(asio::any_io_executor executor, HttpClientLimits limits)
+    : executor_(std::move(executor)),
+      limits_(limits),
+      deadline_timer_(executor_),
+      idle_sweeper_(executor_),
+      resolver_(executor_) {}
 
-HttpClient::HttpClient(boost::asio::any_io_executor executor, HttpClientLimits limits)
-    : executor_(std::move(executor)), limits_(limits), pool_(std::make_shared<Pool>(executor_, limits.max_idle)) {}
+HttpClient::~HttpClient() {
+  *alive_ = false;
+  for (auto* call = oldest_; call; call = call->newer) call->forget_client();
+}
 
-HttpClient::~HttpClient() { *alive_ = false; }
-
-void HttpClient::post(UpstreamRequest request, Callback callback) {
+void HttpClient::post(const UpstreamRequest& request, Callback callback) {
   if (waiting_.size() >= limits_.max_waiting) {
     HttpResponse response;
     response.error_detail = "too many upstream requests waiting";
-    return boost::asio::post(executor_, [callback = std::move(callback), response = std::move(response)]() mutable {
+    return asio::post(executor_, [callback = std::move(callback), response = std::move(response)]() mutable {
       callback(CallOutcome::overloaded, std::move(response));
     });
   }
-  waiting_.emplace_back(std::move(request), std::move(callback));
+  auto target = parse_http_url(request.url);
+  std::string bytes = target ? format_http_request(*target, request) : std::string();
+  waiting_.push_back({std::move(target), std::move(bytes), std::move(callback)});
   start_next();
 }
 
 void HttpClient::start_next() {
   while (in_flight_ < limits_.max_in_flight && !waiting_.empty()) {
-    auto [request, callback] = std::move(waiting_.front());
+    Waiting next = std::move(waiting_.front());
     waiting_.pop_front();
-    auto url = parse_http_url(request.url);
-    if (!url) {
+    if (!next.target) {
       HttpResponse response;
       response.error_detail = "not an http:// URL";
-      callback(CallOutcome::invalid_url, std::move(response));
+      next.callback(CallOutcome::invalid_url, std::move(response));
       continue;
     }
     ++in_flight_;
-    auto done = [this, alive = std::weak_ptr<bool>(alive_), callback = std::move(callback)](CallOutcome outcome,
-                                                                                           HttpResponse response) {
-      // The client belongs to the thread's shard, which outlives every call it starts unless the
-      // process is shutting down; `alive` covers that case.
-      auto is_alive = alive.lock();
-      if (!is_alive || !*is_alive) return;
-      --in_flight_;
-      callback(outcome, std::move(response));
-      start_next();
-    };
-    std::make_shared<Call>(executor_, pool_, limits_, std::move(*url), std::move(request), std::move(done))->start();
+    auto call = std::make_shared<Call>(*this, std::move(*next.target), std::move(next.bytes), std::move(next.callback));
+    link(*call);
+    call->start();
   }
+}
+
+void HttpClient::link(Call& call) {
+  call.older = newest_;
+  call.newer = nullptr;
+  if (newest_) newest_->newer = &call;
+  newest_ = &call;
+  if (!oldest_) oldest_ = &call;
+  if (!is_deadline_timer_armed_) arm_deadline_timer();
+}
+
+void HttpClient::unlink(Call& call) {
+  if (call.older)
+    call.older->newer = call.newer;
+  else
+    oldest_ = call.newer;
+  if (call.newer)
+    call.newer->older = call.older;
+  else
+    newest_ = call.older;
+  call.older = call.newer = nullptr;
+}
+
+void HttpClient::arm_deadline_timer() {
+  is_deadline_timer_armed_ = true;
+  deadline_timer_.expires_at(oldest_->deadline);
+  deadline_timer_.async_wait([this, alive = std::weak_ptr<bool>(alive_)](error_code ec) {
+    auto is_alive = alive.lock();
+    if (!is_alive || !*is_alive) return;
+    is_deadline_timer_armed_ = false;
+    if (ec) return;
+    expire_overdue();
+  });
+}
+
+void HttpClient::expire_overdue() {
+  auto now = Clock::now();
+  while (oldest_ && oldest_->deadline <= now) {
+    auto keep = oldest_->shared_from_this();  // expire() may drop the last other reference
+    keep->expire();
+  }
+  if (oldest_ && !is_deadline_timer_armed_) arm_deadline_timer();
+}
+
+std::optional<tcp::socket> HttpClient::take_idle(const std::string& key) {
+  auto it = idle_.find(key);
+  if (it == idle_.end()) return std::nullopt;
+  auto now = Clock::now();
+  auto& sockets = it->second;
+  while (!sockets.empty()) {
+    IdleSocket entry = std::move(sockets.back());
+    sockets.pop_back();
+    if (now - entry.since < limits_.max_idle && !peer_has_closed(entry.socket)) return std::move(entry.socket);
+  }
+  return std::nullopt;
+}
+
+void HttpClient::give_idle(const std::string& key, tcp::socket socket) {
+  auto& sockets = idle_[key];
+  if (sockets.size() >= kMaxIdlePerHost) return;
+  sockets.push_back({std::move(socket), Clock::now()});
+  if (!is_idle_sweep_armed_) arm_idle_sweep();
+}
+
+// Every second while any socket is idle: close those past `max_idle` or already closed by the function,
+// so a pool nobody draws from gives its descriptors back instead of holding them (in CLOSE_WAIT).
+void HttpClient::arm_idle_sweep() {
+  is_idle_sweep_armed_ = true;
+  idle_sweeper_.expires_after(std::chrono::seconds(1));
+  idle_sweeper_.async_wait([this, alive = std::weak_ptr<bool>(alive_)](error_code ec) {
+    auto is_alive = alive.lock();
+    if (!is_alive || !*is_alive) return;
+    is_idle_sweep_armed_ = false;
+    if (!ec) sweep_idle();
+  });
+}
+
+void HttpClient::sweep_idle() {
+  auto now = Clock::now();
+  for (auto it = idle_.begin(); it != idle_.end();) {
+    auto& sockets = it->second;
+    std::erase_if(sockets, [&](IdleSocket& entry) {
+      return now - entry.since >= limits_.max_idle || peer_has_closed(entry.socket);  // erasing closes it
+    });
+    it = sockets.empty() ? idle_.erase(it) : std::next(it);
+  }
+  if (!idle_.empty()) arm_idle_sweep();
 }
 
 }  // namespace sb::upstream

@@ -1,31 +1,40 @@
 #pragma once
 // An asynchronous HTTP/1.1 client for upstream calls: pooled keep-alive connections per host, a deadline
-// on every step, a cap on requests in flight (more wait in line), a cap on reply size. One per event-loop
+// on every call, a cap on requests in flight (more wait in line), a cap on reply size. One per event-loop
 // thread, used from that thread only; callbacks run there.
+//
+// Per call: the request is written as one prepared buffer (http_request_bytes), straight from the loop
+// when the kernel takes it; the reply is read when epoll says it is there, into a buffer the thread
+// shares, and parsed without a field list (http_response_parser). Deadlines cost no timer per call:
+// every call has the same timeout, so calls in flight, oldest first, are also in deadline order, and
+// one timer set for the oldest one serves them all.
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstddef>
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
-#include <utility>
 #include <vector>
 
+#include "upstream/http_request_bytes.hpp"
 #include "upstream/upstream_request.hpp"
 
 namespace sb::upstream {
 
 enum class CallOutcome {
-  ok,                  // a response arrived (any status)
+  ok,  // a response arrived (any status)
   invalid_url,
-  connect_failed,      // never reached the function: safe to retry anything
+  connect_failed,  // never reached the function: safe to retry anything
   timeout,
   network_error,
   response_too_large,
-  overloaded,          // the waiting line is full
-  circuit_open,        // not sent: the function's circuit is open (ReliableUpstream)
+  overloaded,    // the waiting line is full
+  circuit_open,  // not sent: the function's circuit is open (ReliableUpstream)
 };
 
 std::string_view to_string(CallOutcome outcome);
@@ -48,26 +57,56 @@ struct HttpClientLimits {
 class HttpClient {
  public:
   using Callback = std::function<void(CallOutcome, HttpResponse)>;
+  using Clock = std::chrono::steady_clock;
 
   HttpClient(boost::asio::any_io_executor executor, HttpClientLimits limits);
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
-  void post(UpstreamRequest request, Callback callback);
+  // The request is written into its wire form at once; `request` isn't kept.
+  void post(const UpstreamRequest& request, Callback callback);
 
-  // Internal hand-back from a finished call (public for the call object in the .cpp).
-  struct Pool;
+  class Call;  // one request in flight (http_client.cpp)
 
  private:
+  friend class Call;
+  struct Waiting {
+    std::optional<HttpTarget> target;  // nullopt: not an http:// URL
+    std::string bytes;
+    Callback callback;
+  };
+  struct IdleSocket {
+    boost::asio::ip::tcp::socket socket;
+    Clock::time_point since;
+  };
+
   void start_next();
+  // In-flight list, oldest first (= deadline order).
+  void link(Call& call);
+  void unlink(Call& call);
+  void arm_deadline_timer();
+  void expire_overdue();
+  // Idle keep-alive sockets per host.
+  std::optional<boost::asio::ip::tcp::socket> take_idle(const std::string& key);
+  void give_idle(const std::string& key, boost::asio::ip::tcp::socket socket);
+  void arm_idle_sweep();
+  void sweep_idle();
 
   boost::asio::any_io_executor executor_;
   HttpClientLimits limits_;
-  std::shared_ptr<Pool> pool_;  // idle connections; shared with calls so a late call can't outlive it badly
-  std::deque<std::pair<UpstreamRequest, Callback>> waiting_;
+  std::deque<Waiting> waiting_;
   std::size_t in_flight_ = 0;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  Call* oldest_ = nullptr;
+  Call* newest_ = nullptr;
+  boost::asio::steady_timer deadline_timer_;
+  bool is_deadline_timer_armed_ = false;
+  std::unordered_map<std::string, std::vector<IdleSocket>> idle_;
+  boost::asio::steady_timer idle_sweeper_;
+  bool is_idle_sweep_armed_ = false;
+  std::unordered_map<std::string, boost::asio::ip::tcp::resolver::results_type> resolved_;
+  boost::asio::ip::tcp::resolver resolver_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // timers' handlers may outlive the client
 };
 
 }  // namespace sb::upstream

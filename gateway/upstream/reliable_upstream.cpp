@@ -89,7 +89,7 @@ void ReliableUpstream::send(UpstreamRequest request, Delivery delivery, Callback
 
 void ReliableUpstream::start_attempt(std::shared_ptr<Attempt> attempt) {
   ++attempt->attempts;
-  // The request is copied per attempt: the client consumes it, and a retry sends the same bytes.
+  // The client writes the request's bytes at once; the attempt keeps it, so a retry sends the same bytes.
   client_.post(attempt->request, [this, attempt](CallOutcome outcome, HttpResponse response) {
     on_result(attempt, outcome, std::move(response));
   });
