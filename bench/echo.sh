@@ -30,13 +30,14 @@ wait_http http://127.0.0.1:7071/stats
 # thousand of them on one core cost the function more than the requests do.
 start_switchboard --upstream "hub=$HUB;category=messages;url=http://127.0.0.1:7071/upstream" --upstream-concurrency 64
 
-# echo_run TARGET RATE_PER_CONNECTION: prints "completed_per_s p50_us p99_us gateway_cpu_s_per_invocation_us sent".
+# echo_run TARGET RATE_PER_SENDER [SENDERS]: prints "completed_per_s p50_us p99_us gateway_cpu_s_per_invocation_us sent".
+# SENDERS (default: all $CONNECTIONS) of the connections send; the rest stay open and idle.
 echo_run() {
-  local target=$1 rate=$2 cpu_before cpu_after result
+  local target=$1 rate=$2 senders=${3:-$CONNECTIONS} cpu_before cpu_after result
   mapfile -t client < <(switchboard_client_args echo)
   cpu_before=$(cpu_s "$SYS_PID")
   result=$(run taskset -c "$LOAD_CPU" "$WSLOAD" "${client[@]}" --connections "$CONNECTIONS" --concurrency 100 \
-    --send-rate "$rate" --target "$target" --duration "$DURATION" || true)
+    --senders "$senders" --send-rate "$rate" --target "$target" --duration "$DURATION" || true)
   cpu_after=$(cpu_s "$SYS_PID")
   log "wsload: ${result:0:500}"
   local received sent run_s
@@ -64,6 +65,21 @@ for ((rep = 1; rep <= REPEATS; rep++)); do
 done
 echo "RESULT echo-half connections=$CONNECTIONS rate_per_connection=$half completed_per_s=$(summary "${rates[@]}")" \
      "p50_us=$(summary "${p50s[@]}") p99_us=$(summary "${p99s[@]}") gateway_cpu_us_per_invocation=$(summary "${cpus[@]}")"
+
+# wsload paces its senders in step: each sends when elapsed × rate passes a whole number, so at the
+# half rate above all 1,000 connections send in the same millisecond, a burst of 1,000 invocations
+# every ~1/rate s, and the round trip mostly measures draining it. The same total rate from
+# $SPREAD_SENDERS senders (the other connections open and idle) comes in bursts that many times smaller.
+SPREAD_SENDERS=${SPREAD_SENDERS:-20}
+spread=$(awk -v h="$half" -v c="$CONNECTIONS" -v s="$SPREAD_SENDERS" 'BEGIN {printf "%.2f", h * c / s}')
+rates=(); p50s=(); p99s=(); cpus=()
+for ((rep = 1; rep <= REPEATS; rep++)); do
+  read -r r p50 p99 cpu sent < <(echo_run echo "$spread" "$SPREAD_SENDERS")
+  rates+=("$r"); p50s+=("$p50"); p99s+=("$p99"); cpus+=("$cpu")
+done
+echo "RESULT echo-half-spread connections=$CONNECTIONS senders=$SPREAD_SENDERS rate_per_sender=$spread" \
+     "completed_per_s=$(summary "${rates[@]}") p50_us=$(summary "${p50s[@]}") p99_us=$(summary "${p99s[@]}")" \
+     "gateway_cpu_us_per_invocation=$(summary "${cpus[@]}")"
 
 # Group: 100 members (user "member" in group g100) receive what 1,000 senders' invocations fan out.
 group_rate=$(awk -v r="$GROUP_RATE" -v c="$CONNECTIONS" 'BEGIN {printf "%.3f", r / c}')

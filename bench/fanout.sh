@@ -3,14 +3,15 @@
 #
 # Per system and S, a fresh server; per repetition, wsload connects S subscribers to one group
 # (Switchboard: one user added to group "g" through the REST API; peers: a subscribed WebSocket),
-# then bench-publish sends M messages over 4 keep-alive connections as fast as the answers come back
+# then bench-publish sends M messages over $PUBLISHERS (4) keep-alive connections as fast as the answers come back
 # (M x S = 2,000,000 deliveries; --quick: 200,000). Reported: deliveries/s (wsload, first to last
 # message), p50/p99 latency (publisher's clock to receipt), server CPU seconds per million deliveries
 # (utime+stime of every server process over the publish). Then the same at half the median max rate,
 # open loop, for latency. Each measurement $REPEATS times: min / median / max.
 #
 # Usage: bench/fanout.sh [--quick] [SYSTEM...]     (systems: switchboard pushpin nchan; default all)
-# Environment: GROUP_SIZES="1000" (default "100 1000 10000"), REPEATS, DELIVERIES per run.
+# Environment: GROUP_SIZES="1000" (default "100 1000 10000"), REPEATS, DELIVERIES per run, PUBLISHERS
+# (the publisher's keep-alive connections, default 4).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$BENCH_DIR/systems.sh"
@@ -18,7 +19,7 @@ source "$BENCH_DIR/systems.sh"
 group_sizes=(${GROUP_SIZES:-100 1000 10000}); REPEATS=${REPEATS:-3}; DELIVERIES=${DELIVERIES:-2000000}
 if [[ ${1:-} == --quick ]]; then shift; group_sizes=(100 1000); REPEATS=1; DELIVERIES=200000; fi
 systems=("$@"); ((${#systems[@]})) || systems=(switchboard pushpin nchan)
-PUBLISH=${PUBLISH:-$REPO/build/bin/bench-publish}
+PUBLISH=${PUBLISH:-$REPO/build/bin/bench-publish}; PUBLISHERS=${PUBLISHERS:-4}
 
 build_release
 raise_fd_limit
@@ -38,7 +39,7 @@ measure() {
   local cpu_before cpu_after
   cpu_before=$(cpu_s "$SYS_PID")
   mapfile -t publisher < <(publish_args "$system" g)
-  run taskset -c "$LOAD_CPU" "$PUBLISH" "${publisher[@]}" --count "$messages" --connections 4 --rate "$rate" \
+  run taskset -c "$LOAD_CPU" "$PUBLISH" "${publisher[@]}" --count "$messages" --connections "$PUBLISHERS" --rate "$rate" \
     > "$WORK/publish.json" || log "publisher: $(cat "$WORK/publish.json")"
   wait "$load_pid" || log "wsload did not get every message (exit $?)"
   cpu_after=$(cpu_s "$SYS_PID")
