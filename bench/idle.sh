@@ -11,7 +11,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$BENCH_DIR/systems.sh"
 
-# 50,000 and 100,000 can't be tried here: a process may hold at most 20,000 descriptors (lib.sh).
+# 50,000 and 100,000 need more descriptors than one process may hold here (20,000): bench/idle_many.sh.
 counts=(10000 19000); REPEATS=${REPEATS:-3}; HOLD=8
 if [[ ${1:-} == --quick ]]; then shift; counts=(2000 10000); REPEATS=1; HOLD=4; fi
 systems=("$@"); ((${#systems[@]})) || systems=(switchboard pushpin nchan)

@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib.sh"
 out=$WORK/results
 mkdir -p "$out"
 { echo "date: $(date -u +%FT%TZ)"; echo "commit: $(git -C "$REPO" rev-parse --short HEAD)"; uptime; } > "$out/summary.txt"
-for benchmark in idle fanout echo churn fleet; do
+for benchmark in idle idle_many fanout echo churn fleet; do
   log "== $benchmark"
   "$BENCH_DIR/$benchmark.sh" "$@" 2>&1 | tee "$out/$benchmark.txt" | grep '^RESULT' || true
   grep '^RESULT' "$out/$benchmark.txt" >> "$out/summary.txt" || true
