@@ -50,6 +50,7 @@ UpstreamRequest build_connect_request(const config::UpstreamRule& rule, const au
   request.url = rule.expand(caller.hub, connections_category, connect_event);
   request.event_id = random_id();
   auto& h = request.headers;
+  h.reserve(12);
   h.emplace_back("X-ASRS-Hub", caller.hub);
   h.emplace_back("X-ASRS-Category", connections_category);
   h.emplace_back("X-ASRS-Event", connect_event);

@@ -54,6 +54,7 @@ std::optional<UpstreamRequest> build_upstream_request(const std::vector<config::
   request.url = rule->expand(identity.hub, category, name);
   request.event_id = random_id();
   auto& h = request.headers;
+  h.reserve(12);
   h.emplace_back("X-ASRS-Connection-Id", identity.connection_id);
   h.emplace_back("X-ASRS-Hub", identity.hub);
   h.emplace_back("X-ASRS-Category", category);

@@ -17,7 +17,7 @@ namespace sb::upstream {
 
 struct UpstreamRequest {
   std::string url;
-  std::vector<std::pair<std::string, std::string>> headers;
+  std::vector<std::pair<std::string_view, std::string>> headers;  // names are string literals
   std::string content_type;
   std::string body;
   std::string event_id;  // X-Switchboard-Event-Id

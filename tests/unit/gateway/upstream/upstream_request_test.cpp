@@ -11,7 +11,7 @@ using namespace sb::upstream;
 using sb::connection::ConnectionIdentity;
 using sb::connection::UpstreamEvent;
 using sb::connection::UpstreamEventKind;
-using Headers = std::vector<std::pair<std::string, std::string>>;
+using Headers = std::vector<std::pair<std::string_view, std::string>>;
 
 namespace {
 
@@ -143,8 +143,8 @@ TEST_CASE("writes the disconnected body with the error only when there is one") 
     REQUIRE(request.has_value());
     CHECK(request->body == R"({"type":11})");
     CHECK(request->content_type == "application/json");
-    CHECK(request->headers[3] == std::pair<std::string, std::string>{"X-ASRS-Event", "disconnected"});
-    CHECK(request->headers[2] == std::pair<std::string, std::string>{"X-ASRS-Category", "connections"});
+    CHECK(request->headers[3] == std::pair<std::string_view, std::string>{"X-ASRS-Event", "disconnected"});
+    CHECK(request->headers[2] == std::pair<std::string_view, std::string>{"X-ASRS-Category", "connections"});
   }
   SUBCASE("with an error") {
     auto event = event_of(UpstreamEventKind::disconnected);
@@ -168,8 +168,8 @@ TEST_CASE("sends a message event's raw record as the body") {
   REQUIRE(request.has_value());
   CHECK(request->body == raw);
   CHECK(request->content_type == "application/json");
-  CHECK(request->headers[2] == std::pair<std::string, std::string>{"X-ASRS-Category", "messages"});
-  CHECK(request->headers[3] == std::pair<std::string, std::string>{"X-ASRS-Event", "broadcast"});
+  CHECK(request->headers[2] == std::pair<std::string_view, std::string>{"X-ASRS-Category", "messages"});
+  CHECK(request->headers[3] == std::pair<std::string_view, std::string>{"X-ASRS-Event", "broadcast"});
 }
 
 TEST_CASE("uses the first matching rule") {
