@@ -79,8 +79,15 @@ class HttpClient::Call : public std::enable_shared_from_this<HttpClient::Call> {
   // The deadline passed: end now; the pending operation, cancelled by the close, finds the call finished.
   void expire() { finish(CallOutcome::timeout, std::string(step_) + " timed out"); }
 
-  // Set when the client goes away first: nothing is reported after that.
-  void forget_client() { client_ = nullptr; }
+  // The client is going away first: end without a report, so that no pending handler reaches it.
+  void forget_client() {
+    client_ = nullptr;
+    is_finished_ = true;
+    if (socket_) {
+      error_code ignored;
+      socket_->close(ignored);
+    }
+  }
 
   Call* older = nullptr;
   Call* newer = nullptr;
