@@ -40,31 +40,10 @@ start_switchboards() {
 
 # start_nchan_workers N: nginx + Nchan with N workers; sets SERVER_PIDS and PORTS (one port, N times).
 start_nchan_workers() {
-  local dir=$WORK/nginx-many i
-  rm -rf "$dir" && mkdir -p "$dir/tmp"
-  cat > "$dir/nginx.conf" <<EOF
-load_module /usr/lib/nginx/modules/ngx_nchan_module.so;
-user root;
-daemon off;
-worker_processes $1;
-worker_rlimit_nofile 20000;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events { worker_connections 19500; use epoll; multi_accept on; }
-http {
-  access_log off;
-  client_body_temp_path $dir/tmp;
-  nchan_shared_memory_size 512m;
-  server {
-    listen 127.0.0.1:$NCHAN_PORT backlog=65535 reuseport;
-    location ~ ^/sub/(\w+)\$ { nchan_subscriber websocket; nchan_channel_id \$1; }
-  }
-}
-EOF
-  start nginx taskset -c "$SERVER_CPU" nginx -c "$dir/nginx.conf" -p "$dir"
-  SERVER_PIDS=("$STARTED_PID"); PORTS=()
+  local i
+  start_nchan "$1"
+  SERVER_PIDS=("$SYS_PID"); PORTS=()
   for ((i = 0; i < $1; i++)); do PORTS+=("$NCHAN_PORT"); done
-  wait_tcp "$NCHAN_PORT" 60
 }
 
 for system in "${systems[@]}"; do

@@ -64,17 +64,20 @@ start_pushpin() {
   wait_http "http://127.0.0.1:$PUSHPIN_PUBLISH_PORT/" 60
 }
 
-# nginx 1.22 + Nchan 1.3.6: one worker (the server gets one core, as the others do), epoll with
-# multi_accept, no access log, and nchan_store_messages off: messages go to the subscribers that are
-# connected and are not buffered, which is what the other two systems do.
+# start_nchan [WORKERS]: nginx 1.22 + Nchan 1.3.6, one worker unless asked (the server gets one core,
+# as the others do), epoll with multi_accept, no access log, and nchan_store_messages off: messages go
+# to the subscribers that are connected and are not buffered, which is what the other two systems do.
 start_nchan() {
-  local dir=$WORK/nginx
+  local workers=${1:-1} dir=$WORK/nginx listen_options="backlog=65535" shared_memory=256m
+  # Several workers (bench/idle_many.sh) share one listener with reuseport: the kernel spreads
+  # connections over them.
+  if ((workers > 1)); then listen_options+=" reuseport"; shared_memory=512m; fi
   rm -rf "$dir" && mkdir -p "$dir/tmp"
   cat > "$dir/nginx.conf" <<EOF
 load_module /usr/lib/nginx/modules/ngx_nchan_module.so;
 user root;
 daemon off;
-worker_processes 1;
+worker_processes $workers;
 worker_rlimit_nofile 20000;
 pid $dir/nginx.pid;
 error_log $dir/error.log warn;
@@ -82,9 +85,9 @@ events { worker_connections 20000; use epoll; multi_accept on; }
 http {
   access_log off;
   client_body_temp_path $dir/tmp;
-  nchan_shared_memory_size 256m;
+  nchan_shared_memory_size $shared_memory;
   server {
-    listen 127.0.0.1:$NCHAN_PORT backlog=65535;
+    listen 127.0.0.1:$NCHAN_PORT $listen_options;
     location ~ ^/sub/(\w+)\$ { nchan_subscriber websocket; nchan_channel_id \$1; }
   }
   server {

@@ -2,7 +2,6 @@
 
 #include <sys/socket.h>
 
-#include <algorithm>
 #include <array>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/error.hpp>
