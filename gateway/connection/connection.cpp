@@ -1,5 +1,7 @@
 #include "connection/connection.hpp"
 
+#include <boost/asio/post.hpp>
+
 #include "common/log.hpp"
 #include "common/metrics.hpp"
 #include "connection/connection_set.hpp"
@@ -91,13 +93,15 @@ void Connection::send_message(const protocol::EncodedMessage& message) {
 }
 
 void Connection::send_frame(Frame frame, std::size_t records) {
+  owner_thread_.check();
   if (state_ != ConnectionState::open) return;
   metrics().messages_sent.inc();
   if (reconnect_buffer_) {
     bool is_writable = reconnect_buffer_->add(frame, records);
     if (reconnect_buffer_->buffered_bytes() > context_.config.max_send_queue_bytes) {
       log::warn("connection", "send_queue_full", {{"conn", id()}, {"hub", identity_.hub}, {"buffered_bytes", reconnect_buffer_->buffered_bytes()}});
-      return finish("send_queue_full", "The client did not acknowledge messages fast enough.");
+      // The caller may be walking the group this connection is in: end later, not here.
+      return finish_soon("send_queue_full", "The client did not acknowledge messages fast enough.");
     }
     // Detached, or the buffer is full: kept, and written on resume or when acks make room.
     if (!is_writable || is_detached_) return;
@@ -106,13 +110,14 @@ void Connection::send_frame(Frame frame, std::size_t records) {
 }
 
 void Connection::close(const CloseRequest& request) {
+  owner_thread_.check();
   if (state_ == ConnectionState::closing || state_ == ConnectionState::closed) return;
   bool was_open = state_ == ConnectionState::open;
   state_ = ConnectionState::closing;
   close_reason_ = request.reason;
   close_error_ = request.error;
   log::info("connection", "closing", {{"conn", id()}, {"hub", identity_.hub}, {"reason", request.reason}});
-  if (!transport_) return finish(request.reason, request.error);  // detached: nobody to tell
+  if (!transport_) return finish_soon(request.reason, request.error);  // detached: nobody to tell
   if (was_open) write(make_frame(protocol::encode_close(protocol_, request.error, request.allow_reconnect)));
   transport_->close();
 }
@@ -123,6 +128,7 @@ void Connection::drop_pending_messages() {
 }
 
 void Connection::on_heartbeat(std::chrono::steady_clock::time_point now) {
+  owner_thread_.check();
   const auto& config = context_.config;
   if (state_ == ConnectionState::handshaking) {
     if (now - started_at_ >= config.handshake_timeout) fail_handshake(protocol::handshake_canceled_text, "handshake_timeout");
@@ -131,7 +137,7 @@ void Connection::on_heartbeat(std::chrono::steady_clock::time_point now) {
   if (state_ != ConnectionState::open) return;
   if (is_detached_) {
     if (now - detached_since_ >= config.stateful_reconnect_window)
-      finish("reconnect_window_expired", "The connection was not resumed within the reconnect window.");
+      finish_soon("reconnect_window_expired", "The connection was not resumed within the reconnect window.");
     return;
   }
   // The server acknowledges every 1 s when something new arrived (ASP.NET MessageBuffer.AckRate).
@@ -147,6 +153,7 @@ void Connection::on_heartbeat(std::chrono::steady_clock::time_point now) {
 }
 
 void Connection::on_transport_data(std::string_view data) {
+  owner_thread_.check();
   last_receive_ = context_.connections.coarse_now();
   if (state_ == ConnectionState::handshaking) return on_handshake_data(data);
   if (state_ == ConnectionState::open) return on_hub_data(data);
@@ -281,6 +288,7 @@ void Connection::on_message(protocol::InboundMessage&& message) {
 bool Connection::can_resume() const { return reconnect_buffer_ && state_ == ConnectionState::open; }
 
 void Connection::resume(std::shared_ptr<transport::Transport> transport) {
+  owner_thread_.check();
   if (!can_resume()) return transport->abort();
   // A half-open old socket (the client saw the drop first) is replaced, not answered 409 (ASP.NET).
   if (auto old = std::move(transport_)) {
@@ -319,7 +327,19 @@ void Connection::on_transport_closed(transport::TransportEnd end, std::string_vi
   finish(reason, std::move(error));
 }
 
+void Connection::finish_soon(std::string_view reason, std::string error) {
+  if (state_ == ConnectionState::closed || is_finish_posted_) return;
+  is_finish_posted_ = true;
+  state_ = ConnectionState::closing;  // no more sends, messages or resumes meanwhile
+  close_reason_ = std::string(reason);
+  close_error_ = std::move(error);
+  // A detached connection is held only by kept_while_detached_: the handler holds it too, until it ran.
+  boost::asio::post(context_.connections.executor(),
+                    [self = shared_from_this()] { self->finish(self->close_reason_, self->close_error_); });
+}
+
 void Connection::finish(std::string_view reason, std::string error) {
+  owner_thread_.check();
   if (state_ == ConnectionState::closed) return;
   state_ = ConnectionState::closed;
   context_.connections.remove(*this);

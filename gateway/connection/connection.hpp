@@ -1,8 +1,13 @@
 #pragma once
 // One client connection: identity, hub protocol, handshake, keep-alive state, groups, and the ordered
 // pipeline of its upstream events. Lives on one event-loop thread from start to end; every member
-// function runs there. Owned by its transport (through the handler pointer) and by whatever has an
-// upstream event of it in flight; the hub registry only points at it.
+// function runs there (asserted in debug builds). Owned by its transport (through the handler pointer)
+// and by whatever has an upstream event of it in flight; the hub registry only points at it.
+//
+// Ending never happens inside a call from outside: send_frame(), send_message() and close() may be
+// called while the caller walks a group, a user or a whole shard, and ending unindexes the connection
+// from those very sets. So a connection ends from a posted handler (finish_soon(), as Redis's
+// freeClientAsync) or from its transport's end, which transports always report from a posted handler.
 //
 // Guarantees (PROTOCOL.md part 3 §3.3): `connected` is delivered before any message; messages are
 // delivered one at a time in the order received; `disconnected` is delivered exactly once, last.
@@ -17,6 +22,7 @@
 #include <vector>
 
 #include "auth/jwt.hpp"
+#include "common/owner_thread.hpp"
 #include "config/config.hpp"
 #include "protocol/encoded_message.hpp"
 #include "protocol/hub_message.hpp"
@@ -125,6 +131,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void enqueue_event(UpstreamEvent event);
   void deliver_next_event();
   void finish(std::string_view reason, std::string error);
+  // Stops sending now and finishes on a later turn of the loop; see the file comment.
+  void finish_soon(std::string_view reason, std::string error);
   transport::FrameFormat frame_format() const {
     return protocol_ == protocol::HubProtocolKind::json ? transport::FrameFormat::text : transport::FrameFormat::binary;
   }
@@ -146,6 +154,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool has_event_in_flight_ = false;
   std::string close_reason_;  // set once by whoever ends the connection first
   std::string close_error_;   // the `disconnected` event's error
+  bool is_finish_posted_ = false;
 
   std::unique_ptr<MessageBuffer> reconnect_buffer_;  // only for stateful-reconnect connections
   std::uint64_t transport_generation_ = 0;             // callbacks from older transports are ignored
@@ -154,6 +163,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::chrono::steady_clock::time_point detached_since_;
 
   std::size_t set_index_ = static_cast<std::size_t>(-1);  // position in ConnectionSet
+  OwnerThread owner_thread_;
 };
 
 }  // namespace sb::connection

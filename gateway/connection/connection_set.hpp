@@ -19,6 +19,8 @@ class ConnectionSet {
   void add(Connection& connection);
   void remove(Connection& connection);  // safe during a heartbeat walk
   std::size_t size() const { return connections_.size(); }
+  // The thread's loop: a connection posts its own end there (see Connection::finish_soon).
+  boost::asio::any_io_executor executor() { return timer_.get_executor(); }
 
   // A clock read once per tick, for stamping sends and receives without a syscall per message.
   std::chrono::steady_clock::time_point coarse_now() const { return coarse_now_; }

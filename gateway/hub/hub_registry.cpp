@@ -1,6 +1,7 @@
 #include "hub/hub_registry.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <cstdint>
 #include <string_view>
 #include <vector>
@@ -80,6 +81,18 @@ std::uint64_t user_key(std::string_view user_id) {
 
 }  // namespace
 
+HubRegistry::Walk::Walk(const HubRegistry& registry) : registry_(registry) {
+  registry_.owner_thread_.check();
+  ++registry_.walks_;
+}
+
+HubRegistry::Walk::~Walk() { --registry_.walks_; }
+
+void HubRegistry::check_not_walking() const {
+  owner_thread_.check();
+  assert(walks_ == 0 && "a connection was added or removed during a walk: post its end instead");
+}
+
 HubRegistry::HubIndex* HubRegistry::find_hub(const std::string& hub_key) {
   auto it = hubs_.find(hub_key);
   return it == hubs_.end() ? nullptr : &it->second;
@@ -92,6 +105,7 @@ Connection* HubRegistry::find(const std::string& hub_key, const std::string& con
 }
 
 void HubRegistry::add(Connection& c, Clock::time_point now) {
+  check_not_walking();
   const auto& identity = c.identity();
   by_id_[identity.connection_id] = &c;
   auto& hub = hubs_[identity.hub_key];
@@ -106,6 +120,7 @@ void HubRegistry::add(Connection& c, Clock::time_point now) {
 }
 
 void HubRegistry::remove(Connection& c) {
+  check_not_walking();
   const auto& identity = c.identity();
   by_id_.erase(identity.connection_id);
   auto* hub = find_hub(identity.hub_key);
@@ -143,6 +158,7 @@ void HubRegistry::leave(HubIndex& hub, Connection& c, const std::string& group) 
 }
 
 ActionOutcome HubRegistry::execute(const Action& action, Clock::time_point now) {
+  Walk walk(*this);
   return std::visit([&](const auto& a) { return run(a, now); }, action);
 }
 
@@ -249,7 +265,8 @@ ActionOutcome HubRegistry::run(const CloseAction& a, Clock::time_point) {
       if (auto it = hub->groups.find(a.id); it != hub->groups.end()) targets.assign(it->second.begin(), it->second.end());
       break;
   }
-  // Closing is asynchronous, but copy the targets anyway: the sets may change before we are done.
+  // Closing never ends a connection here (its end is posted), but copy the targets anyway: a close
+  // must not depend on that to walk safely.
   for (auto* c : targets) {
     if (std::find(a.excluded.begin(), a.excluded.end(), c->id()) != a.excluded.end()) continue;
     c->close({"closed_by_api", a.reason, a.allow_reconnect});
@@ -340,6 +357,7 @@ ActionOutcome HubRegistry::run(const QueryAction& a, Clock::time_point now) {
 }
 
 std::size_t HubRegistry::close_every_connection(const connection::CloseRequest& request) {
+  Walk walk(*this);
   std::vector<Connection*> targets;
   targets.reserve(by_id_.size());
   for (const auto& [id, c] : by_id_) targets.push_back(c);
@@ -348,6 +366,7 @@ std::size_t HubRegistry::close_every_connection(const connection::CloseRequest& 
 }
 
 HubRegistry::Snapshot HubRegistry::snapshot() const {
+  Walk walk(*this);
   Snapshot out;
   out.connections.reserve(by_id_.size());
   for (const auto& [id, c] : by_id_)
@@ -359,6 +378,7 @@ HubRegistry::Snapshot HubRegistry::snapshot() const {
 }
 
 void HubRegistry::expire_memberships(Clock::time_point now) {
+  Walk walk(*this);
   for (auto it = hubs_.begin(); it != hubs_.end();) {
     auto& hub = it->second;
     for (auto user = hub.user_groups.begin(); user != hub.user_groups.end();) {

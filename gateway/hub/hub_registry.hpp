@@ -1,14 +1,18 @@
 #pragma once
 // One event-loop thread's index of its connections by hub, user and group, and the place where actions
 // run (DESIGN.md "Threads": the registry is sharded per thread; an action is posted once to each shard
-// and each walks its own members). Owner thread only; holds non-owning pointers that connections
-// remove (through the hub dispatcher) when they close.
+// and each walks its own members). Owner thread only (asserted in debug builds); holds non-owning
+// pointers that connections remove (through the hub dispatcher) when they close.
+//
+// No connection is added or removed while an action walks a set: a connection that must end during a
+// send or a close posts its end (Connection::finish_soon). Debug builds assert it.
 #include <chrono>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
+#include "common/owner_thread.hpp"
 #include "connection/connection.hpp"
 #include "hub/action.hpp"
 
@@ -73,8 +77,23 @@ class HubRegistry {
   connection::Connection* find(const std::string& hub_key, const std::string& connection_id);
   HubIndex* find_hub(const std::string& hub_key);
 
+  // Marks a walk over the registry's sets for the debug check in add() and remove().
+  class Walk {
+   public:
+    explicit Walk(const HubRegistry& registry);
+    ~Walk();
+    Walk(const Walk&) = delete;
+    Walk& operator=(const Walk&) = delete;
+
+   private:
+    const HubRegistry& registry_;
+  };
+  void check_not_walking() const;
+
   std::unordered_map<std::string, HubIndex> hubs_;
   std::unordered_map<std::string, connection::Connection*> by_id_;  // connection ids are unique across hubs
+  mutable int walks_ = 0;
+  OwnerThread owner_thread_;
 };
 
 }  // namespace sb::hub
