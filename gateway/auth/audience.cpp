@@ -1,15 +1,11 @@
 #include "auth/audience.hpp"
 
-#include <strings.h>
-
 #include <string>
+
+#include "common/ascii.hpp"
 
 namespace sb::auth {
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
 
 struct UrlParts {
   std::string_view host;  // without port

@@ -1,9 +1,8 @@
 #include "config/connection_string.hpp"
 
-#include <strings.h>
-
 #include <cstdlib>
-#include <cstring>
+
+#include "common/ascii.hpp"
 
 namespace sb::config {
 
@@ -19,7 +18,7 @@ Result<ConnectionString> parse_connection_string(std::string_view text) {
     if (eq == std::string_view::npos) return make_error("invalid_connection_string", "'" + std::string(item) + "' is not Key=Value");
     auto key = item.substr(0, eq);
     auto value = item.substr(eq + 1);
-    auto is = [&](const char* k) { return key.size() == std::strlen(k) && strncasecmp(key.data(), k, key.size()) == 0; };
+    auto is = [&](std::string_view k) { return iequals(key, k); };
     if (is("Endpoint")) {
       out.endpoint = std::string(value);
       while (!out.endpoint.empty() && out.endpoint.back() == '/') out.endpoint.pop_back();

@@ -1,6 +1,6 @@
 #include "config/upstream_rule.hpp"
 
-#include <strings.h>
+#include "common/ascii.hpp"
 
 namespace sb::config {
 namespace {
@@ -9,14 +9,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
-
-bool starts_with_icase(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
 }
 
 constexpr std::string_view placeholders[] = {"{hub}", "{category}", "{event}"};
@@ -78,13 +70,13 @@ std::string UpstreamRule::expand(std::string_view hub, std::string_view category
     out += rest.substr(0, brace);
     if (brace == std::string_view::npos) break;
     rest.remove_prefix(brace);
-    if (starts_with_icase(rest, "{hub}")) {
+    if (istarts_with(rest, "{hub}")) {
       out += escape_data_string(hub);
       rest.remove_prefix(5);
-    } else if (starts_with_icase(rest, "{category}")) {
+    } else if (istarts_with(rest, "{category}")) {
       out += escape_data_string(category);
       rest.remove_prefix(10);
-    } else if (starts_with_icase(rest, "{event}")) {
+    } else if (istarts_with(rest, "{event}")) {
       out += escape_data_string(event);
       rest.remove_prefix(7);
     } else {
@@ -96,17 +88,17 @@ std::string UpstreamRule::expand(std::string_view hub, std::string_view category
 }
 
 Result<bool> validate_url_template(std::string_view url) {
-  if (starts_with_icase(url, "https://"))
+  if (istarts_with(url, "https://"))
     return make_error("unsupported_scheme", "'" + std::string(url) +
                                                 "': https upstreams are not supported yet; terminate TLS in a local proxy");
-  if (!starts_with_icase(url, "http://"))
+  if (!istarts_with(url, "http://"))
     return make_error("invalid_url", "'" + std::string(url) + "' is not an absolute http:// URL");
   auto authority = url.substr(7, url.find_first_of("/?#", 7) - 7);
   if (authority.empty() || authority.find('{') != std::string_view::npos)
     return make_error("invalid_url", "'" + std::string(url) + "' has no host (placeholders are not allowed in the host)");
   for (std::size_t i = url.find('{'); i != std::string_view::npos; i = url.find('{', i + 1)) {
     bool known = false;
-    for (auto p : placeholders) known = known || starts_with_icase(url.substr(i), p);
+    for (auto p : placeholders) known = known || istarts_with(url.substr(i), p);
     if (!known)
       return make_error("invalid_url", "'" + std::string(url) + "': only {hub}, {category} and {event} may be used");
   }
@@ -134,14 +126,14 @@ Result<UpstreamRule> UpstreamRule::from_parts(std::string_view url_template, std
 
 Result<UpstreamRule> UpstreamRule::parse(std::string_view text) {
   text = trim(text);
-  bool rule_form = starts_with_icase(text, "hub=") || starts_with_icase(text, "category=") ||
-                   starts_with_icase(text, "event=") || starts_with_icase(text, "url=");
+  bool rule_form = istarts_with(text, "hub=") || istarts_with(text, "category=") ||
+                   istarts_with(text, "event=") || istarts_with(text, "url=");
   if (!rule_form) return from_parts(text, "*", "*", "*");
 
   std::string_view url, hub = "*", category = "*", event = "*";
   while (!text.empty()) {
     // url= comes last by convention but may hold ';' in its query, so it takes the rest of the text.
-    if (starts_with_icase(text, "url=")) {
+    if (istarts_with(text, "url=")) {
       url = text.substr(4);
       break;
     }

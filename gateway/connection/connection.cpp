@@ -8,9 +8,6 @@
 #include "connection/message_buffer.hpp"
 #include "protocol/handshake.hpp"
 #include "protocol/hub_protocol.hpp"
-#include "protocol/json_hub_protocol.hpp"
-#include "protocol/messagepack_hub_protocol.hpp"
-#include "protocol/varint.hpp"
 
 namespace sb::connection {
 namespace {
@@ -26,18 +23,6 @@ const Frame& handshake_success() {
 bool is_trackable(MessageType type) {
   return type == MessageType::invocation || type == MessageType::stream_item || type == MessageType::completion ||
          type == MessageType::stream_invocation || type == MessageType::cancel_invocation;
-}
-
-// Ack (8) and Sequence (9): {"type":N,"sequenceId":id} or [N, id].
-Frame sequence_frame(protocol::HubProtocolKind kind, int type, std::uint64_t id) {
-  if (kind == protocol::HubProtocolKind::json)
-    return make_frame(R"({"type":)" + std::to_string(type) + R"(,"sequenceId":)" + std::to_string(id) + "}\x1e");
-  std::string body;
-  body += static_cast<char>(0x92);
-  body += static_cast<char>(type);
-  body += '\xcf';  // uint 64, big-endian: any width is accepted
-  for (int shift = 56; shift >= 0; shift -= 8) body += static_cast<char>((id >> shift) & 0xff);
-  return make_frame(protocol::frame_with_varint(body));
 }
 
 }  // namespace
@@ -142,7 +127,7 @@ void Connection::on_heartbeat(std::chrono::steady_clock::time_point now) {
   }
   // The server acknowledges every 1 s when something new arrived (ASP.NET MessageBuffer.AckRate).
   if (reconnect_buffer_ && reconnect_buffer_->is_ack_due())
-    write(sequence_frame(protocol_, 8, reconnect_buffer_->take_ack()));
+    write(make_frame(protocol::encode_ack(protocol_, reconnect_buffer_->take_ack())));
   if (transport_->has_inherent_keepalive()) return;  // long polling: no Pings, no client timeout
   if (is_client_timeout_armed_ && now - last_receive_ >= config.client_timeout) {
     close({"client_timeout", "Client hasn't sent a message/ping within the configured ClientTimeoutInterval.", true});
@@ -302,7 +287,7 @@ void Connection::resume(std::shared_ptr<transport::Transport> transport) {
   metrics().stateful_resumes.inc();
   log::info("connection", "resumed", {{"conn", id()}, {"hub", identity_.hub}});
   // Sequence first, even with nothing to replay; then every unacknowledged message, in order.
-  write(sequence_frame(protocol_, 9, reconnect_buffer_->resume_sequence_id()));
+  write(make_frame(protocol::encode_sequence(protocol_, reconnect_buffer_->resume_sequence_id())));
   for (auto& frame : reconnect_buffer_->unacknowledged_frames()) write(std::move(frame));
 }
 

@@ -51,6 +51,27 @@ Response unauthorized(const Request& request, std::string_view message) {
   return response;
 }
 
+Response connection_not_found(const Request& request) {
+  return json_error(request, 404, "ConnectionNotFound", "No Connection with that ID");
+}
+
+Response resume_refusal(const Request& request, unsigned status) {
+  auto response = status == 409 ? json_error(request, 409, "ConnectionInUse", "The connection is already active.")
+                                : connection_not_found(request);
+  response.keep_alive(false);
+  return response;
+}
+
+std::string sse_response_head(const Request& request) {
+  std::string head =
+      "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache,no-store\r\n"
+      "Pragma: no-cache\r\nContent-Encoding: identity\r\nX-Accel-Buffering: no\r\n"
+      "Transfer-Encoding: chunked\r\nServer: switchboard\r\n";
+  if (auto origin = request[beast_http::field::origin]; !origin.empty() && origin.find_first_of("\r\n") == std::string_view::npos)
+    head += "Access-Control-Allow-Origin: " + std::string(origin) + "\r\nAccess-Control-Allow-Credentials: true\r\n";
+  return head + "\r\n";
+}
+
 void add_cors(const Request& request, Response& response) {
   auto origin = request[beast_http::field::origin];
   if (origin.empty()) return;

@@ -17,6 +17,14 @@ Response json_error(const Request& request, unsigned status, std::string_view co
 // 404 with Azure's x-ms-error-code, which the Management SDK reads to tell "not there" from "broken".
 Response not_found(const Request& request, std::string_view ms_error_code, std::string_view message);
 Response unauthorized(const Request& request, std::string_view message);
+// 404 for a client request whose connection token names no live connection (ASP.NET's text).
+Response connection_not_found(const Request& request);
+// A stateful reconnect that can't resume: gone (404; the client's reconnect fails) or live without
+// stateful reconnect (409). Closes the socket after.
+Response resume_refusal(const Request& request, unsigned status);
+// The head of a Server-Sent Events response: chunked, unbuffered by proxies, CORS for the request's
+// Origin (as add_cors).
+std::string sse_response_head(const Request& request);
 
 // Echoes Origin with credentials allowed (PROTOCOL.md part 1 §1 "CORS"); no-op without an Origin.
 void add_cors(const Request& request, Response& response);

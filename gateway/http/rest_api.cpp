@@ -1,7 +1,5 @@
 #include "http/rest_api.hpp"
 
-#include <strings.h>
-
 #include <algorithm>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
@@ -11,13 +9,16 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "common/ascii.hpp"
 #include "auth/audience.hpp"
+#include "auth/bearer.hpp"
 #include "auth/crypto.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
 #include "hub/message_encoding.hpp"
 #include "hub/upstream_reply.hpp"
 #include "http/rest_input.hpp"
+#include "http/rest_routes.hpp"
 #include "http/url_query.hpp"
 #include "protocol/hub_protocol.hpp"
 #include "protocol/nesting.hpp"
@@ -28,17 +29,6 @@ namespace {
 namespace beast_http = boost::beast::http;
 using beast_http::verb;
 using hub::Scope;
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
-
-bool is_valid_name(std::string_view name) {
-  if (name.empty() || name.size() > 1024) return false;
-  for (char c : name)
-    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return true;
-  return false;  // all whitespace
-}
 
 // What one REST request asks for, once routed.
 struct RestCall {
@@ -65,61 +55,82 @@ std::optional<std::size_t> parse_count(const std::string& text, std::size_t max)
   return value;
 }
 
+// Answers a REST request, possibly later and from a backplane callback: counts every answer in
+// rest_requests (by status) and hands it to the session. Copyable into callbacks; keeps only the parts
+// of the request a deferred answer needs (status line, keep-alive), not its body.
+class RestReply {
+ public:
+  RestReply(const Request& request, Respond respond) : basis_{request.method(), request.target(), request.version()}, respond_(std::move(respond)) {
+    basis_.keep_alive(request.keep_alive());
+  }
+  const Request& basis() const { return basis_; }
+  void operator()(Response response) const {
+    metrics().rest_requests.with(std::to_string(response.result_int())).inc();
+    respond_(std::move(response));
+  }
+  // An answer with no body.
+  void status(unsigned status) const {
+    auto response = make_response(basis_, status);
+    response.prepare_payload();
+    (*this)(std::move(response));
+  }
+
+ private:
+  Request basis_;
+  Respond respond_;
+};
+
 class RestRequest {
  public:
-  RestRequest(const Request& request, GatewayContext& context, boost::asio::any_io_executor executor, Respond respond)
-      : request_(request), context_(context), executor_(std::move(executor)), respond_(std::move(respond)) {}
+  RestRequest(const Request& request, RestContext& context, boost::asio::any_io_executor executor, Respond respond)
+      : request_(request), context_(context), executor_(std::move(executor)), reply_(request, std::move(respond)) {}
 
   void handle();
 
  private:
-  void reply(Response response) {
-    metrics().rest_requests.with(std::to_string(response.result_int())).inc();
-    respond_(std::move(response));
-  }
   void error(unsigned status, std::string_view code, std::string_view message) {
-    reply(json_error(request_, status, code, message));
+    reply_(json_error(request_, status, code, message));
   }
-  void status_only(unsigned status) {
-    auto response = make_response(request_, status);
-    response.prepare_payload();
-    reply(std::move(response));
-  }
+  void method_not_allowed() { error(405, "MethodNotAllowed", "That method is not allowed on this path."); }
   bool authorize(std::string_view raw_path);
-  void route(const std::vector<std::string>& rest);
+  void route(const std::vector<std::string>& segments);
+  // The operations resolve_rest_route names.
   void send(Scope scope, std::string id);
+  void exists(hub::QueryKind kind, std::string id, std::string group, std::string_view ms_error_code);
+  void presence(hub::QueryKind kind, Scope scope, std::string id, std::string group);
+  void close(Scope scope, std::string id, unsigned status);
+  void remove_from_all_groups(Scope scope, std::string id, unsigned status);
+  void connection_membership(std::string connection_id, std::string group);
+  void user_membership(std::string user_id, std::string group);
   void send_preframed(Scope scope, std::string id);
   void publish_send(Scope scope, std::string id, protocol::SharedEncodedMessage message);
   void publish(hub::Action action, std::function<void(hub::ActionOutcome)> then);
-  void exists(hub::QueryKind kind, std::string id, std::string group, std::string_view ms_error_code);
-  void presence(hub::QueryKind kind, Scope scope, std::string id, std::string group);
   std::vector<std::string> excluded() const { return query_values(call_.query, "excluded"); }
-  // What a deferred response needs of the request (version, keep-alive, method), without the body.
-  Request basis() const {
-    Request r{request_.method(), request_.target(), request_.version()};
-    r.keep_alive(request_.keep_alive());
-    return r;
+  hub::MembershipAction membership(hub::MembershipOp op, Scope subject, std::string id, std::string group) const;
+  // A backplane callback that answers `status` with no body.
+  std::function<void(hub::ActionOutcome)> answer_with(unsigned status) const {
+    return [reply = reply_, status](hub::ActionOutcome) { reply.status(status); };
   }
 
   const Request& request_;
-  GatewayContext& context_;
+  RestContext& context_;
   boost::asio::any_io_executor executor_;
-  Respond respond_;
+  RestReply reply_;
   RestCall call_;
 };
 
 bool RestRequest::authorize(std::string_view raw_path) {
-  auto header = request_[beast_http::field::authorization];
-  if (header.size() <= 7 || strncasecmp(header.data(), "Bearer ", 7) != 0) {
-    reply(unauthorized(request_, "The access token is missing."));
+  auto bearer = auth::bearer_token(request_[beast_http::field::authorization]);
+  if (bearer.empty()) {
+    reply_(unauthorized(request_, "The access token is missing."));
     return false;
   }
   auto host = request_[beast_http::field::host];
-  auto token = auth::verify_jwt(header.substr(7), *context_.keys, std::chrono::system_clock::now(),
+  auto token = auth::verify_jwt(bearer, *context_.keys, std::chrono::system_clock::now(),
                                 [&](std::string_view aud) { return auth::rest_audience_matches(aud, host, raw_path); });
   if (!token) {
     log::info("rest", "unauthorized", {{"path", log::sample(raw_path, 200)}, {"error", token.error().message}});
-    reply(unauthorized(request_, token.error().message));
+    reply_(unauthorized(request_, token.error().message));
     return false;
   }
   return true;
@@ -149,7 +160,7 @@ void RestRequest::publish(hub::Action action, std::function<void(hub::ActionOutc
 }
 
 void RestRequest::send(Scope scope, std::string id) {
-  if (scope != Scope::all && !is_valid_name(id)) return error(400, "InvalidName", "The name must have 1 to 1024 characters, not all whitespace.");
+  if (scope != Scope::all && !is_valid_rest_name(id)) return error(400, "InvalidName", "The name must have 1 to 1024 characters, not all whitespace.");
   std::string_view content_type = request_[beast_http::field::content_type];
   auto media = content_type.substr(0, content_type.find(';'));
   while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
@@ -205,12 +216,7 @@ void RestRequest::publish_send(Scope scope, std::string id, protocol::SharedEnco
   action.message = std::move(message);
   // 202: accepted for delivery. The reply waits for every shard to have queued it, so a client that
   // then asks for something else sees this send first.
-  publish(std::move(action), [this_reply = respond_, request = basis()](hub::ActionOutcome) mutable {
-    auto response = make_response(request, 202);
-    response.prepare_payload();
-    metrics().rest_requests.with("202").inc();
-    this_reply(std::move(response));
-  });
+  publish(std::move(action), answer_with(202));
 }
 
 void RestRequest::exists(hub::QueryKind kind, std::string id, std::string group, std::string_view ms_error_code) {
@@ -219,12 +225,12 @@ void RestRequest::exists(hub::QueryKind kind, std::string id, std::string group,
   query.kind = kind;
   query.id = std::move(id);
   query.group = std::move(group);
-  publish(std::move(query), [respond = respond_, request = basis(), code = std::string(ms_error_code)](hub::ActionOutcome outcome) {
+  publish(std::move(query), [reply = reply_, code = std::string(ms_error_code)](hub::ActionOutcome outcome) {
+    const auto& request = reply.basis();
     Response response = outcome.matched > 0 ? make_response(request, 200) : not_found(request, code, "Not found.");
     if (outcome.matched > 0) response.prepare_payload();
     if (request.method() == verb::head) response.body().clear();  // HEAD: headers only, Content-Length kept
-    metrics().rest_requests.with(std::to_string(response.result_int())).inc();
-    respond(std::move(response));
+    reply(std::move(response));
   });
 }
 
@@ -235,7 +241,7 @@ void RestRequest::exists(hub::QueryKind kind, std::string id, std::string group,
 // and go meanwhile. Each shard contributes its page_size+1 smallest ids after the token (the extra
 // one tells whether another page follows); the backplane merges them (hub::merge_pages).
 void RestRequest::presence(hub::QueryKind kind, Scope scope, std::string id, std::string group) {
-  if (request_.method() != verb::get) return error(405, "MethodNotAllowed", "That method is not allowed on this path.");
+  if (request_.method() != verb::get) return method_not_allowed();
   std::size_t page_size = default_page_size;
   if (auto text = query_value(call_.query, "maxpagesize")) {
     auto value = parse_count(*text, max_page_size);
@@ -272,7 +278,7 @@ void RestRequest::presence(hub::QueryKind kind, Scope scope, std::string id, std
   query.wants_distinct_users = wants_count && kind == hub::QueryKind::list_users;
   // nextLink repeats this request with the token replaced and `top` reduced by what this page holds.
   std::string next_base = call_.raw_path + query_without(call_.raw_query, {"continuationToken", "top"});
-  publish(std::move(query), [respond = respond_, request = basis(), kind, page_size, top, wants_count,
+  publish(std::move(query), [reply = reply_, kind, page_size, top, wants_count,
                              next_base = std::move(next_base)](hub::ActionOutcome outcome) {
     const bool has_more = outcome.page.size() > page_size;
     if (has_more) outcome.page.resize(page_size);
@@ -293,173 +299,108 @@ void RestRequest::presence(hub::QueryKind kind, Scope scope, std::string id, std
     }
     if (wants_count)
       body["count"] = kind == hub::QueryKind::list_connections ? outcome.matched : outcome.user_count();
-    auto response = json_response(request, 200, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-    metrics().rest_requests.with("200").inc();
-    respond(std::move(response));
+    reply(json_response(reply.basis(), 200, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
   });
 }
 
-void RestRequest::route(const std::vector<std::string>& s) {
+hub::MembershipAction RestRequest::membership(hub::MembershipOp op, Scope subject, std::string id, std::string group) const {
+  hub::MembershipAction m;
+  m.hub_key = call_.hub_key;
+  m.op = op;
+  m.subject = subject;
+  m.id = std::move(id);
+  m.group = std::move(group);
+  return m;
+}
+
+void RestRequest::close(Scope scope, std::string id, unsigned status) {
+  hub::CloseAction close;
+  close.hub_key = call_.hub_key;
+  close.scope = scope;
+  close.id = std::move(id);
+  close.excluded = excluded();
+  close.reason = query_value(call_.query, "reason").value_or("");
+  // The emulator closes with allowReconnect:true; a REST close means "go away", so we say false unless
+  // the caller asks (docs/compatibility.md).
+  close.allow_reconnect = query_value(call_.query, "allowReconnect").value_or("") == "true";
+  publish(std::move(close), answer_with(status));  // nothing to close is no error
+}
+
+void RestRequest::remove_from_all_groups(Scope scope, std::string id, unsigned status) {
+  publish(hub::RemoveFromAllGroupsAction{call_.hub_key, scope, std::move(id)}, answer_with(status));
+}
+
+// PUT adds (404 when the connection is not here), DELETE removes.
+void RestRequest::connection_membership(std::string connection_id, std::string group) {
+  bool is_add = request_.method() == verb::put;
+  publish(membership(is_add ? hub::MembershipOp::add : hub::MembershipOp::remove, Scope::connection,
+                     std::move(connection_id), std::move(group)),
+          [reply = reply_, is_add](hub::ActionOutcome outcome) {
+            if (is_add && outcome.matched == 0)
+              return reply(not_found(reply.basis(), "Error.Connection.NotExisted", "The connection does not exist."));
+            reply.status(200);
+          });
+}
+
+// GET/HEAD asks, PUT adds (with an optional ?ttl in seconds), DELETE removes.
+void RestRequest::user_membership(std::string user_id, std::string group) {
   const verb method = request_.method();
-  const bool is_read = method == verb::get || method == verb::head;
-  auto done_with = [this](unsigned status) {
-    return [respond = respond_, request = basis(), status](hub::ActionOutcome) {
-      auto response = make_response(request, status);
-      response.prepare_payload();
-      metrics().rest_requests.with(std::to_string(status)).inc();
-      respond(std::move(response));
-    };
-  };
-  auto close_action = [this](Scope scope, std::string id) {
-    hub::CloseAction close;
-    close.hub_key = call_.hub_key;
-    close.scope = scope;
-    close.id = std::move(id);
-    close.excluded = excluded();
-    close.reason = query_value(call_.query, "reason").value_or("");
-    // The emulator closes with allowReconnect:true; a REST close means "go away", so we say false
-    // unless the caller asks (docs/compatibility.md).
-    close.allow_reconnect = query_value(call_.query, "allowReconnect").value_or("") == "true";
-    return close;
-  };
-  auto membership = [this](hub::MembershipOp op, Scope subject, std::string id, std::string group) {
-    hub::MembershipAction m;
-    m.hub_key = call_.hub_key;
-    m.op = op;
-    m.subject = subject;
-    m.id = std::move(id);
-    m.group = std::move(group);
-    return m;
-  };
-  auto ttl_of = [this](std::optional<std::chrono::seconds>& ttl) {
-    auto text = query_value(call_.query, "ttl");
-    if (!text) return true;
-    char* end = nullptr;
-    long long value = std::strtoll(text->c_str(), &end, 10);
-    if (text->empty() || *end != '\0' || value < 0) return false;
-    ttl = std::chrono::seconds(value);
-    return true;
-  };
-  auto names_ok = [&](std::initializer_list<std::size_t> indexes) {
-    for (auto i : indexes)
-      if (!is_valid_name(s[i])) return false;
-    return true;
-  };
-  auto bad_name = [this] { error(400, "InvalidName", "Names must have 1 to 1024 characters, not all whitespace."); };
-  auto method_not_allowed = [this] { error(405, "MethodNotAllowed", "That method is not allowed on this path."); };
-
-  // Hub-wide
-  if (s.empty() || (s.size() == 1 && s[0] == ":send")) {
-    if (method == verb::post) return send(Scope::all, {});
-    return method_not_allowed();
+  if (method == verb::get || method == verb::head)
+    return exists(hub::QueryKind::user_in_group, std::move(user_id), std::move(group), "Info.User.NotInGroup");
+  if (method == verb::put) {
+    auto m = membership(hub::MembershipOp::add, Scope::user, std::move(user_id), std::move(group));
+    if (auto text = query_value(call_.query, "ttl")) {
+      char* end = nullptr;
+      long long value = std::strtoll(text->c_str(), &end, 10);
+      if (text->empty() || *end != '\0' || value < 0)
+        return error(400, "InvalidTtl", "ttl: expected a whole number of seconds, 0 or more.");
+      m.ttl = std::chrono::seconds(value);
+    }
+    return publish(std::move(m), answer_with(call_.is_v1 ? 202 : 200));
   }
-  if (s.size() == 1 && s[0] == ":closeConnections") {
-    if (method != verb::post) return method_not_allowed();
-    return publish(close_action(Scope::all, {}), done_with(204));
-  }
+  publish(membership(hub::MembershipOp::remove, Scope::user, std::move(user_id), std::move(group)),
+          answer_with(call_.is_v1 ? 202 : 204));
+}
 
-  // Presence (Switchboard extension): the hub's connections and users.
-  if (s.size() == 1 && s[0] == "connections") return presence(hub::QueryKind::list_connections, Scope::all, {}, {});
-  if (s.size() == 1 && s[0] == "users") return presence(hub::QueryKind::list_users, Scope::all, {}, {});
-
-  if (s[0] == "connections" && s.size() >= 2) {
-    if (!names_ok({1})) return bad_name();
-    const std::string& c = s[1];
-    if (s.size() == 2) {
-      if (method == verb::post) return send(Scope::connection, c);
-      if (is_read) return exists(hub::QueryKind::connection_exists, c, {}, "Warning.Connection.NotExisted");
-      if (method == verb::delete_)
-        return publish(close_action(Scope::connection, c), done_with(200));  // absent: nothing to close
-      return method_not_allowed();
-    }
-    if (s.size() == 3 && s[2] == ":send" && method == verb::post) return send(Scope::connection, c);
-    if (s.size() == 3 && s[2] == "groups" && method == verb::delete_)
-      return publish(hub::RemoveFromAllGroupsAction{call_.hub_key, Scope::connection, c}, done_with(200));
-    if (s.size() == 4 && s[2] == "groups") {
-      if (!names_ok({3})) return bad_name();
-      if (method == verb::put || method == verb::delete_) {
-        bool is_add = method == verb::put;
-        return publish(membership(is_add ? hub::MembershipOp::add : hub::MembershipOp::remove, Scope::connection, c, s[3]),
-                       [respond = respond_, request = basis(), is_add](hub::ActionOutcome outcome) {
-                         Response response = make_response(request, 200);
-                         if (is_add && outcome.matched == 0)
-                           response = not_found(request, "Error.Connection.NotExisted", "The connection does not exist.");
-                         else
-                           response.prepare_payload();
-                         metrics().rest_requests.with(std::to_string(response.result_int())).inc();
-                         respond(std::move(response));
-                       });
-      }
-      return method_not_allowed();
-    }
+void RestRequest::route(const std::vector<std::string>& segments) {
+  auto route = resolve_rest_route(request_.method(), segments);
+  if (!route) return error(route.error().code == "NotFound" ? 404 : 400, route.error().code, route.error().message);
+  auto& r = *route;
+  using Op = RestOperation;
+  using K = hub::QueryKind;
+  switch (r.operation) {
+    case Op::send_to_all: return send(Scope::all, {});
+    case Op::close_all: return close(Scope::all, {}, 204);
+    case Op::list_connections: return presence(K::list_connections, Scope::all, {}, {});
+    case Op::list_users: return presence(K::list_users, Scope::all, {}, {});
+    case Op::send_to_connection: return send(Scope::connection, std::move(r.connection_id));
+    case Op::connection_exists:
+      return exists(K::connection_exists, std::move(r.connection_id), {}, "Warning.Connection.NotExisted");
+    case Op::close_connection: return close(Scope::connection, std::move(r.connection_id), 200);
+    case Op::remove_connection_from_all_groups: return remove_from_all_groups(Scope::connection, std::move(r.connection_id), 200);
+    case Op::connection_membership: return connection_membership(std::move(r.connection_id), std::move(r.group));
+    case Op::send_to_group: return send(Scope::group, std::move(r.group));
+    case Op::group_exists: return exists(K::group_exists, {}, std::move(r.group), "Warning.Group.NotExisted");
+    case Op::list_group_connections: return presence(K::list_connections, Scope::group, {}, std::move(r.group));
+    case Op::list_group_users: return presence(K::list_users, Scope::group, {}, std::move(r.group));
+    case Op::close_group: return close(Scope::group, std::move(r.group), 204);
+    case Op::send_to_user: return send(Scope::user, std::move(r.user_id));
+    case Op::user_exists: return exists(K::user_exists, std::move(r.user_id), {}, "Warning.User.NotExisted");
+    case Op::list_user_connections: return presence(K::list_connections, Scope::user, std::move(r.user_id), {});
+    case Op::close_user: return close(Scope::user, std::move(r.user_id), 204);
+    case Op::remove_user_from_all_groups:
+      return remove_from_all_groups(Scope::user, std::move(r.user_id), call_.is_v1 ? 200 : 204);
+    case Op::user_membership: return user_membership(std::move(r.user_id), std::move(r.group));
+    case Op::method_not_allowed: return method_not_allowed();
   }
-
-  if (s[0] == "groups" && s.size() >= 2) {
-    if (!names_ok({1})) return bad_name();
-    const std::string& g = s[1];
-    if (s.size() == 2) {
-      if (method == verb::post) return send(Scope::group, g);
-      if (is_read) return exists(hub::QueryKind::group_exists, {}, g, "Warning.Group.NotExisted");
-      return method_not_allowed();
-    }
-    if (s.size() == 3 && s[2] == ":send" && method == verb::post) return send(Scope::group, g);
-    if (s.size() == 3 && s[2] == "connections") return presence(hub::QueryKind::list_connections, Scope::group, {}, g);
-    if (s.size() == 3 && s[2] == "users") return presence(hub::QueryKind::list_users, Scope::group, {}, g);
-    if (s.size() == 3 && s[2] == ":closeConnections" && method == verb::post)
-      return publish(close_action(Scope::group, g), done_with(204));
-    if (s.size() == 4 && s[2] == "connections") {
-      if (!names_ok({3})) return bad_name();
-      std::vector<std::string> swapped{"connections", s[3], "groups", g};
-      return route(swapped);
-    }
-    if (s.size() == 4 && s[2] == "users") {
-      std::vector<std::string> swapped{"users", s[3], "groups", g};
-      return route(swapped);
-    }
-  }
-
-  if (s[0] == "users" && s.size() >= 2) {
-    if (!names_ok({1})) return bad_name();
-    const std::string& u = s[1];
-    if (s.size() == 2) {
-      if (method == verb::post) return send(Scope::user, u);
-      if (is_read) return exists(hub::QueryKind::user_exists, u, {}, "Warning.User.NotExisted");
-      return method_not_allowed();
-    }
-    if (s.size() == 3 && s[2] == ":send" && method == verb::post) return send(Scope::user, u);
-    if (s.size() == 3 && s[2] == "connections") return presence(hub::QueryKind::list_connections, Scope::user, u, {});
-    if (s.size() == 3 && s[2] == ":closeConnections" && method == verb::post)
-      return publish(close_action(Scope::user, u), done_with(204));
-    if (s.size() == 3 && s[2] == "groups" && method == verb::delete_)
-      return publish(hub::RemoveFromAllGroupsAction{call_.hub_key, Scope::user, u}, done_with(call_.is_v1 ? 200 : 204));
-    if (s.size() == 4 && s[2] == "groups") {
-      if (!names_ok({3})) return bad_name();
-      const std::string& g = s[3];
-      if (is_read) return exists(hub::QueryKind::user_in_group, u, g, "Info.User.NotInGroup");
-      if (method == verb::put) {
-        std::optional<std::chrono::seconds> ttl;
-        if (!ttl_of(ttl)) return error(400, "InvalidTtl", "ttl: expected a whole number of seconds, 0 or more.");
-        auto m = membership(hub::MembershipOp::add, Scope::user, u, g);
-        m.ttl = ttl;
-        return publish(std::move(m), done_with(call_.is_v1 ? 202 : 200));
-      }
-      if (method == verb::delete_)
-        return publish(membership(hub::MembershipOp::remove, Scope::user, u, g), done_with(call_.is_v1 ? 202 : 204));
-      return method_not_allowed();
-    }
-  }
-  error(404, "NotFound", "No such REST operation.");
 }
 
 }  // namespace
 
-bool handle_rest(const Request& request, GatewayContext& context, boost::asio::any_io_executor session_executor,
-                 Respond respond) {
-  auto path = split_target(request.target()).path;
-  if (path.substr(0, 5) != "/api/") return false;
-  auto rest = std::make_shared<RestRequest>(request, context, std::move(session_executor), std::move(respond));
+void handle_rest(HttpSession& session, RestContext& context) {
+  auto rest = std::make_shared<RestRequest>(session.request(), context, session.executor(),
+                                            [self = session.shared_from_this()](Response response) { self->write(std::move(response)); });
   rest->handle();
-  return true;
 }
 
 }  // namespace sb::http

@@ -1,19 +1,23 @@
 #pragma once
 // The data-plane REST API (PROTOCOL.md part 2 §4): every v1 operation under /api/v1/hubs/… and the
-// 2022-06-01+ forms under /api/hubs/…?api-version=…, turned into actions for the backplane. Replies
-// asynchronously through `respond`, on the session's thread. Only http/*.cpp includes this.
-#include <boost/asio/any_io_executor.hpp>
-#include <functional>
+// 2022-06-01+ forms under /api/hubs/…?api-version=…, turned into actions for the backplane: a table
+// of path patterns and methods (rest_api.cpp `routes()`).
+#include <memory>
 
-#include "http/gateway_context.hpp"
-#include "http/responses.hpp"
+#include "auth/key_ring.hpp"
+#include "backplane/backplane.hpp"
+#include "http/http_session.hpp"
 
 namespace sb::http {
 
+struct RestContext {
+  std::shared_ptr<const auth::KeyRing> keys;
+  backplane::Backplane& backplane;
+};
+
 using Respond = std::function<void(Response)>;
 
-// True when `request` is a REST path (/api/…); then `respond` is called exactly once.
-bool handle_rest(const Request& request, GatewayContext& context, boost::asio::any_io_executor session_executor,
-                 Respond respond);
+// Answers the session's request, a path under /api/, exactly once (maybe later, on the session's thread).
+void handle_rest(HttpSession& session, RestContext& context);
 
 }  // namespace sb::http

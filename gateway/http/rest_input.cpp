@@ -1,18 +1,13 @@
 #include "http/rest_input.hpp"
 
-#include <strings.h>
-
 #include <nlohmann/json.hpp>
 
+#include "common/ascii.hpp"
 #include "hub/upstream_reply.hpp"
 #include "protocol/nesting.hpp"
 
 namespace sb::http {
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
 
 std::vector<std::string_view> split_path(std::string_view path) {
   std::vector<std::string_view> segments;

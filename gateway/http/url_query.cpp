@@ -1,6 +1,6 @@
 #include "http/url_query.hpp"
 
-#include <strings.h>
+#include "common/ascii.hpp"
 
 namespace sb::http {
 namespace {
@@ -10,10 +10,6 @@ int hex_value(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
 template <typename F>

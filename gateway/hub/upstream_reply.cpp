@@ -1,9 +1,8 @@
 #include "hub/upstream_reply.hpp"
 
-#include <strings.h>
-
 #include <nlohmann/json.hpp>
 
+#include "common/ascii.hpp"
 #include "hub/message_encoding.hpp"
 #include "protocol/hub_protocol.hpp"
 #include "protocol/nesting.hpp"
@@ -14,10 +13,6 @@ namespace {
 using nlohmann::json;
 
 Error bad(std::string message) { return make_error("invalid_reply", std::move(message)); }
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
 
 std::string_view media_type(std::string_view content_type) {
   auto semicolon = content_type.find(';');

@@ -31,6 +31,16 @@ std::string encode_close(HubProtocolKind kind, std::string_view error, bool allo
                                        : encode_messagepack_close(error, allow_reconnect);
 }
 
+std::string encode_ack(HubProtocolKind kind, std::uint64_t sequence_id) {
+  return kind == HubProtocolKind::json ? encode_json_sequence_message(MessageType::ack, sequence_id)
+                                       : encode_messagepack_sequence_message(MessageType::ack, sequence_id);
+}
+
+std::string encode_sequence(HubProtocolKind kind, std::uint64_t sequence_id) {
+  return kind == HubProtocolKind::json ? encode_json_sequence_message(MessageType::sequence, sequence_id)
+                                       : encode_messagepack_sequence_message(MessageType::sequence, sequence_id);
+}
+
 const Frame& ping_frame(HubProtocolKind kind) {
   static const Frame json = make_frame(json_ping_frame());
   static const Frame messagepack = make_frame(messagepack_ping_frame());

@@ -1,6 +1,7 @@
 #pragma once
 // One door to both hub protocols: the connection and the dispatcher say which protocol and what to
 // encode, and don't care how. Pure.
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,10 @@ std::string encode_completion_void(HubProtocolKind kind, std::string_view invoca
 std::string encode_completion_error(HubProtocolKind kind, std::string_view invocation_id, std::string_view error);
 std::string encode_close(HubProtocolKind kind, std::string_view error, bool allow_reconnect);
 const Frame& ping_frame(HubProtocolKind kind);
+// Stateful reconnect (PROTOCOL.md part 1 §4): Ack tells the client what we processed, Sequence starts
+// a resume with the id of the first message that follows.
+std::string encode_ack(HubProtocolKind kind, std::uint64_t sequence_id);
+std::string encode_sequence(HubProtocolKind kind, std::uint64_t sequence_id);
 
 std::string_view protocol_name(HubProtocolKind kind);  // "json", "messagepack"
 std::string_view upstream_content_type(HubProtocolKind kind);  // application/json, application/x-msgpack

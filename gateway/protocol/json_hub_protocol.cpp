@@ -154,6 +154,11 @@ std::string encode_json_close(std::string_view error, bool allow_reconnect) {
   return out;
 }
 
+std::string encode_json_sequence_message(MessageType type, std::uint64_t sequence_id) {
+  return R"({"type":)" + std::to_string(static_cast<int>(type)) + R"(,"sequenceId":)" + std::to_string(sequence_id) + "}" +
+         record_separator;
+}
+
 const std::string& json_ping_frame() {
   static const std::string frame = std::string(R"({"type":6})") + record_separator;
   return frame;

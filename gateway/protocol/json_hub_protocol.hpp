@@ -29,6 +29,8 @@ std::string encode_json_completion_void(std::string_view invocation_id);
 std::string encode_json_completion_error(std::string_view invocation_id, std::string_view error);
 std::string encode_json_close(std::string_view error, bool allow_reconnect);
 const std::string& json_ping_frame();
+// Stateful reconnect's Ack (8) and Sequence (9): {"type":N,"sequenceId":id}.
+std::string encode_json_sequence_message(MessageType type, std::uint64_t sequence_id);
 
 // A JSON string literal for `text` (quotes and escapes included).
 std::string json_quote(std::string_view text);

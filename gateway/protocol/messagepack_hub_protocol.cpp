@@ -208,6 +208,15 @@ std::string encode_messagepack_close(std::string_view error, bool allow_reconnec
   return frame_with_varint(body);
 }
 
+std::string encode_messagepack_sequence_message(MessageType type, std::uint64_t sequence_id) {
+  std::string body;
+  write_array_header(body, 2);
+  body += static_cast<char>(type);
+  body += '\xcf';
+  for (int shift = 56; shift >= 0; shift -= 8) body += static_cast<char>((sequence_id >> shift) & 0xff);
+  return frame_with_varint(body);
+}
+
 const std::string& messagepack_ping_frame() {
   static const std::string frame("\x02\x91\x06", 3);
   return frame;

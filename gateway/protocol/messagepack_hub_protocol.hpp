@@ -32,5 +32,7 @@ std::string encode_messagepack_completion_void(std::string_view invocation_id);
 std::string encode_messagepack_completion_error(std::string_view invocation_id, std::string_view error);
 std::string encode_messagepack_close(std::string_view error, bool allow_reconnect);
 const std::string& messagepack_ping_frame();
+// Stateful reconnect's Ack (8) and Sequence (9): [N, id], the id as a uint 64 (any width is accepted).
+std::string encode_messagepack_sequence_message(MessageType type, std::uint64_t sequence_id);
 
 }  // namespace sb::protocol

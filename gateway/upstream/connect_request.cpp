@@ -1,9 +1,8 @@
 #include "upstream/connect_request.hpp"
 
-#include <strings.h>
-
 #include <nlohmann/json.hpp>
 
+#include "common/ascii.hpp"
 #include "auth/upstream_signature.hpp"
 #include "common/ids.hpp"
 
@@ -16,7 +15,7 @@ constexpr std::string_view connections_category = "connections";
 bool names_connect(const config::NamePattern& events) {
   if (events.any) return false;  // "*" must not start gating every negotiate of an existing setup
   for (const auto& name : events.names)
-    if (name.size() == connect_event.size() && strncasecmp(name.data(), connect_event.data(), name.size()) == 0)
+    if (iequals(name, connect_event))
       return true;
   return false;
 }

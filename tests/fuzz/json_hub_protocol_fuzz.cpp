@@ -2,6 +2,7 @@
 // Properties: never crashes; consumed <= input size and ends on a record separator; every parsed
 // Invocation's raw record re-parses, alone, to the same type, target and invocation id; an
 // invocation we encode for a parsed target decodes back to that target.
+// Every parsed Ack and Sequence, encoded again by our own encoder, parses back to the same type and id.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -21,6 +22,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!consumed.ok()) return 0;
   if (*consumed > input.size()) std::abort();
   if (*consumed > 0 && input[*consumed - 1] != '\x1e') std::abort();
+
+  for (const auto& message : messages) {
+    if (message.type != MessageType::ack && message.type != MessageType::sequence) continue;
+    auto frame = encode_json_sequence_message(message.type, message.sequence_id);
+    std::vector<InboundMessage> again;
+    auto reparsed = parse_json_messages(frame, again, JsonParseLimits{frame.size()});
+    if (!reparsed.ok() || again.size() != 1 || again[0].type != message.type || again[0].sequence_id != message.sequence_id)
+      std::abort();
+  }
 
   for (const auto& message : messages) {
     if (message.type != MessageType::invocation && message.type != MessageType::stream_invocation) continue;

@@ -3,6 +3,7 @@
 // messages; every parsed Invocation's raw record, re-framed with frame_with_varint, re-parses alone to
 // the same type, target and invocation id; an invocation we encode for a parsed target decodes back
 // to that target.
+// Every parsed Ack and Sequence, encoded again by our own encoder, parses back to the same type and id.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -35,6 +36,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     reframed_total += frame_with_varint(message.raw).size();
   }
   if (reframed_total > *consumed) std::abort();
+
+  for (const auto& message : messages) {
+    if (message.type != MessageType::ack && message.type != MessageType::sequence) continue;
+    auto frame = encode_messagepack_sequence_message(message.type, message.sequence_id);
+    std::vector<InboundMessage> again;
+    auto reparsed = parse_messagepack_messages(frame, again, MessagePackParseLimits{frame.size()});
+    if (!reparsed.ok() || again.size() != 1 || again[0].type != message.type || again[0].sequence_id != message.sequence_id)
+      std::abort();
+  }
 
   for (const auto& message : messages) {
     if (message.type != MessageType::invocation && message.type != MessageType::stream_invocation) continue;

@@ -130,3 +130,26 @@ TEST_CASE("the JSON protocol rejects bytes after a NUL inside a record") {
   CHECK_FALSE(consumed.ok());
   CHECK(out.empty());
 }
+
+TEST_CASE("Ack and Sequence round-trip through both protocols with their ids whole") {
+  for (auto kind : {HubProtocolKind::json, HubProtocolKind::messagepack}) {
+    for (std::uint64_t id : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{255}, std::uint64_t{1} << 40,
+                             ~std::uint64_t{0}}) {
+      CAPTURE(protocol_name(kind));
+      CAPTURE(id);
+      for (auto [frame, type] : {std::pair{encode_ack(kind, id), MessageType::ack},
+                                 std::pair{encode_sequence(kind, id), MessageType::sequence}}) {
+        std::vector<InboundMessage> messages;
+        auto consumed = parse_hub_messages(kind, frame, messages, 1024);
+        REQUIRE(consumed.ok());
+        CHECK(*consumed == frame.size());
+        REQUIRE(messages.size() == 1);
+        CHECK(messages[0].type == type);
+        CHECK(messages[0].sequence_id == id);
+      }
+    }
+  }
+  CHECK(encode_ack(HubProtocolKind::json, 7) == std::string(R"({"type":8,"sequenceId":7})") + '\x1e');
+  CHECK(encode_sequence(HubProtocolKind::messagepack, 7) ==
+        bytes({0x0b, 0x92, 0x09, 0xcf, 0, 0, 0, 0, 0, 0, 0, 7}));
+}

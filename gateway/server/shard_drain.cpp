@@ -1,4 +1,4 @@
-#include "http/shard_drain.hpp"
+#include "server/shard_drain.hpp"
 
 #include <algorithm>
 
@@ -6,7 +6,7 @@
 #include "common/metrics.hpp"
 #include "connection/connection.hpp"
 
-namespace sb::http {
+namespace sb::server {
 namespace {
 
 // How often the spread closes the next few: fine enough that 5 s hold 250 steps, coarse enough to cost
@@ -96,4 +96,4 @@ void ShardDrain::schedule_tick(std::chrono::steady_clock::time_point at) {
   });
 }
 
-}  // namespace sb::http
+}  // namespace sb::server

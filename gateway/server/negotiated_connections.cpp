@@ -1,6 +1,6 @@
-#include "http/negotiated_connections.hpp"
+#include "server/negotiated_connections.hpp"
 
-namespace sb::http {
+namespace sb::server {
 
 NegotiatedConnections::NegotiatedConnections(std::chrono::milliseconds timeout, std::size_t max_entries)
     : timeout_(timeout), max_entries_(max_entries) {}
@@ -33,4 +33,4 @@ std::optional<NegotiatedConnection> NegotiatedConnections::take(const std::strin
   return connection;
 }
 
-}  // namespace sb::http
+}  // namespace sb::server

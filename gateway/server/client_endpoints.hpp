@@ -1,20 +1,20 @@
 #pragma once
 // The client endpoint (PROTOCOL.md part 2 §1.2): POST /client/negotiate?hub=H and the connect request
 // /client/?hub=H&id=TOKEN. Both verify the client's access token (HS256/HS512 over the key ring, Azure's
-// audience rule). Only http/*.cpp includes this.
+// audience rule). Only server/*.cpp includes this.
 #include <boost/asio/any_io_executor.hpp>
 #include <functional>
 #include <optional>
 
 #include "connection/connection.hpp"
-#include "http/gateway_context.hpp"
+#include "server/gateway_context.hpp"
 #include "http/responses.hpp"
 
 namespace sb::upstream {
 class ReliableUpstream;
 }
 
-namespace sb::http {
+namespace sb::server {
 
 struct NegotiateServices {
   GatewayContext& context;
@@ -25,11 +25,11 @@ struct NegotiateServices {
 // POST /client/negotiate. Answers through `respond` exactly once, on the calling thread: at once, or,
 // when a rule names the blocking `connect` event (PROTOCOL.md part 3 §3.7), once the function replied.
 // Never blocks. Refuses while draining (503), over --negotiate-rate or --max-connections-per-user (429).
-void handle_negotiate(const Request& request, NegotiateServices services, std::function<void(Response)> respond);
+void handle_negotiate(const http::Request& request, NegotiateServices services, std::function<void(http::Response)> respond);
 
 // A request on /client/: its hub, its connection token (id=), and the verified caller.
 struct ClientRequest {
-  std::optional<Response> refusal;  // set: answer it (400 bad hub, 401 bad token)
+  std::optional<http::Response> refusal;  // set: answer it (400 bad hub, 401 bad token)
   std::string hub;
   std::string connection_token;     // empty when the request has no id
   auth::Claims claims;
@@ -37,17 +37,17 @@ struct ClientRequest {
 
 // Reads the hub and id and verifies the access token: the Authorization header, or the access_token
 // query parameter where Azure reads it (WebSocket and SSE requests without a header).
-ClientRequest read_client_request(const Request& request, GatewayContext& context, bool is_query_token_allowed);
+ClientRequest read_client_request(const http::Request& request, GatewayContext& context, bool is_query_token_allowed);
 
 struct ConnectDecision {
-  std::optional<Response> refusal;  // set: answer it and don't connect (404 unknown id, 409 in use)
+  std::optional<http::Response> refusal;  // set: answer it and don't connect (404 unknown id, 409 in use)
   connection::ConnectionIdentity identity;
 };
 
 // Turns a negotiated id into a connection identity (taken: single use). Without an id, creates a new
 // connection when `may_create_without_id` (WebSockets with skipNegotiation), unless a `connect` rule
 // gates the hub (403: skipping negotiate would skip the function). Refused with 503 while draining.
-ConnectDecision open_connection(const Request& request, ClientRequest& client, GatewayContext& context,
+ConnectDecision open_connection(const http::Request& request, ClientRequest& client, GatewayContext& context,
                                 bool may_create_without_id);
 
-}  // namespace sb::http
+}  // namespace sb::server

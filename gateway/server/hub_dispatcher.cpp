@@ -1,4 +1,4 @@
-#include "http/hub_dispatcher.hpp"
+#include "server/hub_dispatcher.hpp"
 
 #include <boost/asio/post.hpp>
 #include <chrono>
@@ -10,7 +10,7 @@
 #include "protocol/hub_protocol.hpp"
 #include "upstream/upstream_request.hpp"
 
-namespace sb::http {
+namespace sb::server {
 namespace {
 
 using connection::UpstreamEventKind;
@@ -193,4 +193,4 @@ void HubDispatcher::on_reply(const std::shared_ptr<connection::Connection>& conn
   }
 }
 
-}  // namespace sb::http
+}  // namespace sb::server

@@ -1,11 +1,11 @@
-#include "http/admission.hpp"
+#include "server/admission.hpp"
 
 #include <cmath>
 
 #include "common/log.hpp"
 #include "common/metrics.hpp"
 
-namespace sb::http {
+namespace sb::server {
 namespace {
 
 constexpr auto refusal_log_interval = std::chrono::seconds(10);
@@ -72,4 +72,4 @@ void Admission::record(RefusalReason reason, std::string_view hub, std::string_v
               {"skipped_since_last", *skipped}});
 }
 
-}  // namespace sb::http
+}  // namespace sb::server

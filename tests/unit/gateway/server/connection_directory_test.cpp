@@ -1,4 +1,4 @@
-#include "http/connection_directory.hpp"
+#include "server/connection_directory.hpp"
 
 #include <doctest/doctest.h>
 
@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-using namespace sb::http;
+using namespace sb::server;
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "http/gateway.hpp"
+#include "server/gateway.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -14,13 +14,15 @@
 #include "common/log_throttle.hpp"
 #include "common/metrics.hpp"
 #include "config/connection_string.hpp"
-#include "http/gateway_context.hpp"
 #include "http/http_session.hpp"
-#include "http/shard.hpp"
+#include "http/rest_api.hpp"
 #include "http/tls_certificates.hpp"
+#include "server/gateway_context.hpp"
+#include "server/routes.hpp"
+#include "server/shard.hpp"
 #include "hub/message_encoding.hpp"
 
-namespace sb::http {
+namespace sb::server {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
@@ -55,6 +57,13 @@ struct Gateway::State {
                                                       *backplane, admission);
     context = std::make_unique<GatewayContext>(
         GatewayContext{config, keys, negotiated, directory, *backplane, is_ready, is_draining, admission});
+    rest = std::make_unique<http::RestContext>(http::RestContext{keys, *backplane});
+    session_settings.request_timeout = c.server.request_timeout;
+    session_settings.max_body_bytes = c.rest.max_body_bytes;
+    session_settings.max_url_bytes = c.server.max_url_bytes;
+    session_settings.max_query_parameters = c.server.max_query_parameters;
+    session_settings.is_draining = &is_draining;
+    for (auto& s : shards) s->routes = make_routes(*s, *context, *rest);
   }
 
   asio::io_context& main_io() { return shards[0]->io; }
@@ -71,7 +80,9 @@ struct Gateway::State {
   std::atomic<bool> is_ready{false};
   std::atomic<bool> is_draining{false};
   std::unique_ptr<GatewayContext> context;
-  std::unique_ptr<TlsCertificates> tls;  // --tls-cert: the listener speaks TLS only
+  std::unique_ptr<http::RestContext> rest;
+  http::HttpSessionSettings session_settings;
+  std::unique_ptr<http::TlsCertificates> tls;  // --tls-cert: the listener speaks TLS only
   std::unique_ptr<tcp::acceptor> acceptor;
   std::size_t next_shard = 0;
   static constexpr auto accept_retry_pause = std::chrono::milliseconds(50);
@@ -99,7 +110,7 @@ struct Gateway::State {
       if (ec == asio::error::operation_aborted) return;
       if (!ec) {
         asio::post(target.io, [this, &target, socket = std::move(socket)]() mutable {
-          serve_http(std::move(socket), target, *context);
+          http::HttpSession::serve(std::move(socket), session_settings, target.routes);
         });
         do_accept();
         return;
@@ -249,12 +260,12 @@ int Gateway::run() {
     return 2;
   }
   if (!server.tls_cert_file.empty()) {
-    s.tls = std::make_unique<TlsCertificates>(server.tls_cert_file, server.tls_key_file);
+    s.tls = std::make_unique<http::TlsCertificates>(server.tls_cert_file, server.tls_key_file);
     if (auto error = s.tls->reload()) {
       std::fprintf(stderr, "switchboard: %s\n", error->c_str());
       return 2;
     }
-    s.context->tls = s.tls.get();
+    s.session_settings.tls = s.tls.get();
   }
   tcp::endpoint endpoint(address, server.listen_port);
   s.acceptor = std::make_unique<tcp::acceptor>(s.main_io());
@@ -319,4 +330,4 @@ int Gateway::run() {
   return 0;
 }
 
-}  // namespace sb::http
+}  // namespace sb::server

@@ -1,13 +1,13 @@
-#include "http/client_endpoints.hpp"
+#include "server/client_endpoints.hpp"
 
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
-#include <strings.h>
-
 #include <chrono>
 #include <memory>
 
+#include "common/ascii.hpp"
 #include "auth/audience.hpp"
+#include "auth/bearer.hpp"
 #include "common/ids.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
@@ -18,7 +18,9 @@
 #include "upstream/connect_request.hpp"
 #include "upstream/reliable_upstream.hpp"
 
-namespace sb::http {
+namespace sb::server {
+using namespace sb::http;  // requests, responses and query helpers
+
 namespace {
 
 namespace beast_http = boost::beast::http;
@@ -28,10 +30,6 @@ struct HubQuery {
   std::string hub;
   QueryParams params;
 };
-
-bool iequals_ascii(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
 
 HubQuery read_hub(const Request& request) {
   HubQuery out;
@@ -61,7 +59,7 @@ HubQuery read_hub(const Request& request) {
 // requests without one (emu:AppBuilderExtensions.cs).
 std::string bearer_token(const Request& request, const QueryParams& params, bool query_allowed) {
   auto header = request[beast_http::field::authorization];
-  if (header.size() > 7 && strncasecmp(header.data(), "Bearer ", 7) == 0) return std::string(header.substr(7));
+  if (auto token = auth::bearer_token(header); !token.empty()) return std::string(token);
   if (!query_allowed) return {};
   return query_value(params, "access_token").value_or("");
 }
@@ -246,7 +244,7 @@ void handle_negotiate(const Request& request, NegotiateServices services, std::f
   caller.user_id = draft.user_id;
   caller.claims = token->claims;
   for (auto& [name, value] : hub.params)
-    if (!iequals_ascii(name, "access_token")) caller.query.emplace_back(name, value);
+    if (!iequals(name, "access_token")) caller.query.emplace_back(name, value);
   caller.client_query = query_without(split_target(request.target()).query, {"access_token"});
   draft.claims = std::move(token->claims);
   auto call = upstream::build_connect_request(*rule, *context.keys, caller, std::chrono::system_clock::now());
@@ -308,7 +306,7 @@ ConnectDecision open_connection(const Request& request, ClientRequest& client, G
       // A live connection asked for again: 409 (ASP.NET), else unknown: 404.
       if (context.directory.find(client.connection_token))
         return refuse(json_error(request, 409, "ConnectionInUse", "The connection is already active."));
-      return refuse(json_error(request, 404, "ConnectionNotFound", "No Connection with that ID"));
+      return refuse(connection_not_found(request));
     }
     identity.connection_id = std::move(pending->connection_id);
     identity.user_id = std::move(pending->user_id);
@@ -323,4 +321,4 @@ ConnectDecision open_connection(const Request& request, ClientRequest& client, G
   return decision;
 }
 
-}  // namespace sb::http
+}  // namespace sb::server

@@ -13,7 +13,7 @@
 #include "connection/connection.hpp"
 #include "transport/transport.hpp"
 
-namespace sb::http {
+namespace sb::server {
 
 enum class TransportKind { websockets, server_sent_events, long_polling };
 
@@ -42,4 +42,4 @@ class ConnectionDirectory {
   std::size_t kept_by_last_sweep_ = 0;
 };
 
-}  // namespace sb::http
+}  // namespace sb::server

@@ -10,11 +10,11 @@
 #include "backplane/backplane.hpp"
 #include "config/config.hpp"
 #include "connection/connection.hpp"
-#include "http/admission.hpp"
+#include "server/admission.hpp"
 #include "hub/hub_registry.hpp"
 #include "upstream/reliable_upstream.hpp"
 
-namespace sb::http {
+namespace sb::server {
 
 class HubDispatcher : public connection::ConnectionObserver {
  public:
@@ -53,4 +53,4 @@ class HubDispatcher : public connection::ConnectionObserver {
   std::unordered_set<const connection::Connection*> over_user_limit_;
 };
 
-}  // namespace sb::http
+}  // namespace sb::server

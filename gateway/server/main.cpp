@@ -3,7 +3,7 @@
 
 #include "common/log.hpp"
 #include "config/config.hpp"
-#include "http/gateway.hpp"
+#include "server/gateway.hpp"
 
 extern char** environ;
 
@@ -24,6 +24,6 @@ int main(int argc, char** argv) {
   }
   sb::log::Level level;
   if (sb::log::parse_level(loaded.config.log_level, level)) sb::log::set_level(level);
-  sb::http::Gateway gateway(loaded.config);
+  sb::server::Gateway gateway(loaded.config);
   return gateway.run();
 }

@@ -8,7 +8,7 @@
 
 #include "config/config.hpp"
 
-namespace sb::http {
+namespace sb::server {
 
 class Gateway {
  public:
@@ -25,4 +25,4 @@ class Gateway {
   std::unique_ptr<State> state_;
 };
 
-}  // namespace sb::http
+}  // namespace sb::server

@@ -1,8 +1,8 @@
-#include "http/connection_directory.hpp"
+#include "server/connection_directory.hpp"
 
 #include <algorithm>
 
-namespace sb::http {
+namespace sb::server {
 namespace {
 
 bool is_gone(const DirectoryEntry& entry) { return entry.transport.expired() && entry.connection.expired(); }
@@ -41,4 +41,4 @@ std::size_t ConnectionDirectory::size() {
   return entries_.size();
 }
 
-}  // namespace sb::http
+}  // namespace sb::server

@@ -12,7 +12,7 @@
 
 #include "auth/jwt.hpp"
 
-namespace sb::http {
+namespace sb::server {
 
 struct NegotiatedConnection {
   std::string connection_id;
@@ -46,4 +46,4 @@ class NegotiatedConnections {
   std::deque<std::pair<Clock::time_point, std::string>> expiry_order_;
 };
 
-}  // namespace sb::http
+}  // namespace sb::server

@@ -17,7 +17,7 @@
 #include "lifecycle/spread_schedule.hpp"
 #include "protocol/encoded_message.hpp"
 
-namespace sb::http {
+namespace sb::server {
 
 struct DrainPlan {
   config::ShutdownMode mode = config::ShutdownMode::reconnect;
@@ -50,4 +50,4 @@ class ShardDrain {
   bool is_stopped_ = false;
 };
 
-}  // namespace sb::http
+}  // namespace sb::server

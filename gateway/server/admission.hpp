@@ -17,7 +17,7 @@
 #include "lifecycle/token_bucket.hpp"
 #include "lifecycle/user_connection_counter.hpp"
 
-namespace sb::http {
+namespace sb::server {
 
 enum class RefusalReason {
   draining,              // SIGTERM received: 503, reconnect elsewhere
@@ -60,4 +60,4 @@ class Admission {
   std::array<std::unique_ptr<log::LogThrottle>, 6> throttles_;  // one per RefusalReason
 };
 
-}  // namespace sb::http
+}  // namespace sb::server

@@ -1,18 +1,19 @@
 #pragma once
 // Everything one event-loop thread owns: its io_context, its connections and heartbeat, its slice of the
-// hub registry, its upstream client and dispatcher. Nothing here is touched from another thread except
+// hub registry, its upstream client and dispatcher, and the routes its HTTP sessions use. Nothing here is touched from another thread except
 // through posts to `io`.
 #include <boost/asio/io_context.hpp>
 #include <memory>
 
 #include "connection/connection_set.hpp"
-#include "http/hub_dispatcher.hpp"
-#include "http/shard_drain.hpp"
+#include "http/router.hpp"
+#include "server/hub_dispatcher.hpp"
+#include "server/shard_drain.hpp"
 #include "hub/hub_registry.hpp"
 #include "upstream/http_client.hpp"
 #include "upstream/reliable_upstream.hpp"
 
-namespace sb::http {
+namespace sb::server {
 
 struct Shard {
   explicit Shard(const config::Config& config, std::size_t thread_count)
@@ -38,6 +39,7 @@ struct Shard {
   upstream::ReliableUpstream reliable_upstream;
   std::unique_ptr<HubDispatcher> dispatcher;  // needs the backplane, which needs every shard: set after
   ShardDrain drain;
+  http::Router routes;  // set once the dispatcher is (server/routes.cpp)
 };
 
-}  // namespace sb::http
+}  // namespace sb::server
