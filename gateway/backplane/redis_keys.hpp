@@ -13,9 +13,10 @@
 //   P:hub:{hub}:user:{user}         zset (lexicographic): the user's connection ids
 //   P:hub:{hub}:group:{group}       zset (lexicographic): the group's connection ids
 //   P:hub:{hub}:usergroups:{user}   zset: group -> membership expiry (ms), for the user's future connections
-// The Lua scripts (redis_scripts.cpp) build the same names from the prefix.
+// The Lua scripts (redis_scripts.cpp) get their keys from here too: in KEYS, or as name_parts().
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sb::backplane {
 
@@ -23,24 +24,58 @@ class RedisKeys {
  public:
   explicit RedisKeys(std::string prefix) : prefix_(std::move(prefix)) {}
 
-  const std::string& prefix() const { return prefix_; }
   std::string actions_channel() const { return prefix_ + ":actions"; }
   std::string gateways() const { return prefix_ + ":gateways"; }
-  std::string gateway_connections(std::string_view gateway) const { return join("gwconns:", gateway); }
-  std::string reaped(std::string_view gateway) const { return join("reaped:", gateway); }
-  std::string connection(std::string_view connection_id) const { return join("conn:", connection_id); }
-  std::string connection_groups(std::string_view connection_id) const { return join("conngroups:", connection_id); }
-  std::string hub_connections(std::string_view hub_key) const { return hub(hub_key) + ":conns"; }
-  std::string hub_users(std::string_view hub_key) const { return hub(hub_key) + ":users"; }
-  std::string user(std::string_view hub_key, std::string_view user_id) const { return hub(hub_key) + ":user:" + std::string(user_id); }
-  std::string group(std::string_view hub_key, std::string_view group) const { return hub(hub_key) + ":group:" + std::string(group); }
+  std::string gateway_connections(std::string_view gateway) const { return join(gwconns_part, gateway); }
+  std::string reaped(std::string_view gateway) const { return join(reaped_part, gateway); }
+  std::string connection(std::string_view connection_id) const { return join(conn_part, connection_id); }
+  std::string connection_groups(std::string_view connection_id) const { return join(conngroups_part, connection_id); }
+  std::string hub_connections(std::string_view hub_key) const { return under_hub(hub_key, conns_part, ""); }
+  std::string hub_users(std::string_view hub_key) const { return under_hub(hub_key, users_part, ""); }
+  std::string user(std::string_view hub_key, std::string_view user_id) const {
+    return under_hub(hub_key, user_part, user_id);
+  }
+  std::string group(std::string_view hub_key, std::string_view group) const {
+    return under_hub(hub_key, group_part, group);
+  }
   std::string user_groups(std::string_view hub_key, std::string_view user_id) const {
-    return hub(hub_key) + ":usergroups:" + std::string(user_id);
+    return under_hub(hub_key, usergroups_part, user_id);
+  }
+
+  // The parts names are joined from, for a script naming keys it only finds while it runs (a dead
+  // gateway's connections, a connection's groups), in the order redis_scripts.cpp's prelude reads
+  // them: P:conn:, P:conngroups:, P:gwconns:, P:reaped: (each followed by an id), then P:hub: and the
+  // kinds under a hub, :conns, :users, :user:, :group: (hub part, hub, kind, then the id if any).
+  std::vector<std::string> name_parts() const {
+    return {prefix_ + std::string(conn_part),
+            prefix_ + std::string(conngroups_part),
+            prefix_ + std::string(gwconns_part),
+            prefix_ + std::string(reaped_part),
+            prefix_ + std::string(hub_part),
+            std::string(conns_part),
+            std::string(users_part),
+            std::string(user_part),
+            std::string(group_part)};
   }
 
  private:
-  std::string join(std::string_view kind, std::string_view id) const { return prefix_ + ":" + std::string(kind) + std::string(id); }
-  std::string hub(std::string_view hub_key) const { return prefix_ + ":hub:" + std::string(hub_key); }
+  static constexpr std::string_view conn_part = ":conn:";
+  static constexpr std::string_view conngroups_part = ":conngroups:";
+  static constexpr std::string_view gwconns_part = ":gwconns:";
+  static constexpr std::string_view reaped_part = ":reaped:";
+  static constexpr std::string_view hub_part = ":hub:";
+  static constexpr std::string_view conns_part = ":conns";
+  static constexpr std::string_view users_part = ":users";
+  static constexpr std::string_view user_part = ":user:";
+  static constexpr std::string_view group_part = ":group:";
+  static constexpr std::string_view usergroups_part = ":usergroups:";
+
+  std::string join(std::string_view kind, std::string_view id) const {
+    return prefix_ + std::string(kind) + std::string(id);
+  }
+  std::string under_hub(std::string_view hub_key, std::string_view kind, std::string_view id) const {
+    return prefix_ + std::string(hub_part) + std::string(hub_key) + std::string(kind) + std::string(id);
+  }
   std::string prefix_;
 };
 

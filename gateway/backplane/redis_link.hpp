@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "backplane/command_link.hpp"
 #include "config/redis_url.hpp"
 
 struct redisAsyncContext;
@@ -18,23 +19,20 @@ struct redisReply;
 
 namespace sb::backplane {
 
-class RedisLink : public std::enable_shared_from_this<RedisLink> {
+class RedisLink : public CommandLink, public std::enable_shared_from_this<RedisLink> {
  public:
-  // A reply, or nullptr when the link went down before it came.
-  using ReplyHandler = std::function<void(const redisReply*)>;
   using Up = std::function<void()>;
   using Down = std::function<void(const std::string& reason)>;
 
   RedisLink(boost::asio::io_context& io, config::RedisEndpoint endpoint);
-  ~RedisLink();
+  ~RedisLink() override;
   RedisLink(const RedisLink&) = delete;
   RedisLink& operator=(const RedisLink&) = delete;
 
   // `up` once the server answered (after SELECT); `down` once, when the attempt fails, the deadline
   // passes or an established link breaks. Neither is called after close().
   void connect(std::chrono::milliseconds timeout, Up up, Down down);
-  // Queues a command (argv, binary-safe). False when the link is not usable; `handler` is not called then.
-  bool command(const std::vector<std::string>& argv, ReplyHandler handler);
+  bool command(const std::vector<std::string>& argv, ReplyHandler handler) override;
   // SUBSCRIBE: `handler` gets the subscribe confirmation and then every message, as hiredis's arrays
   // ["subscribe"|"message", channel, …]; it lives as long as the link.
   bool subscribe(const std::string& channel, ReplyHandler handler);

@@ -1,203 +1,287 @@
 #include "backplane/redis_scripts.hpp"
 
+#include <utility>
+
 namespace sb::backplane::scripts {
 namespace {
 
-// Shared helpers, prepended to every script. Names mirror RedisKeys.
+// Prepended to every script. ARGV[1..A] are RedisKeys::name_parts(), for the names of keys a script
+// only finds while it runs; its own arguments follow, from ARGV[A + 1].
 const char* const prelude = R"lua(
-local P = ARGV[1]
+local A = 9
+local conn_, conngroups_, gwconns_, reaped_, hub_, conns_, users_, user_, group_ = unpack(ARGV, 1, A)
+local function k_conn(c) return conn_ .. c end
+local function k_conngroups(c) return conngroups_ .. c end
+local function k_gwconns(gw) return gwconns_ .. gw end
+local function k_reaped(gw) return reaped_ .. gw end
+local function k_hub_conns(h) return hub_ .. h .. conns_ end
+local function k_hub_users(h) return hub_ .. h .. users_ end
+local function k_user(h, u) return hub_ .. h .. user_ .. u end
+local function k_group(h, g) return hub_ .. h .. group_ .. g end
 local function now_ms() local t = redis.call('TIME') return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) end
-local function k_conn(c) return P .. ':conn:' .. c end
-local function k_conngroups(c) return P .. ':conngroups:' .. c end
-local function k_gwconns(gw) return P .. ':gwconns:' .. gw end
-local function k_hub(h, part) return P .. ':hub:' .. h .. ':' .. part end
-local function k_user(h, u) return P .. ':hub:' .. h .. ':user:' .. u end
-local function k_group(h, g) return P .. ':hub:' .. h .. ':group:' .. g end
-local function k_usergroups(h, u) return P .. ':hub:' .. h .. ':usergroups:' .. u end
-local function join(h, c, g) redis.call('ZADD', k_group(h, g), 0, c) redis.call('SADD', k_conngroups(c), g) end
-local function leave(h, c, g) redis.call('ZREM', k_group(h, g), c) redis.call('SREM', k_conngroups(c), g) end
-local function leave_all(h, c)
-  for _, g in ipairs(redis.call('SMEMBERS', k_conngroups(c))) do redis.call('ZREM', k_group(h, g), c) end
-  redis.call('DEL', k_conngroups(c))
+-- `group` and `conngroups` are the keys of group g and of connection c's groups.
+local function join(group, conngroups, c, g) redis.call('ZADD', group, 0, c) redis.call('SADD', conngroups, g) end
+local function leave(group, conngroups, c, g) redis.call('ZREM', group, c) redis.call('SREM', conngroups, g) end
+local function leave_all(h, c, conngroups)
+  for _, g in ipairs(redis.call('SMEMBERS', conngroups)) do redis.call('ZREM', k_group(h, g), c) end
+  redis.call('DEL', conngroups)
 end
-local function unregister(c)
-  local info = redis.call('HMGET', k_conn(c), 'gw', 'hub', 'user')
+local function unregister(c, conn, conngroups)
+  local info = redis.call('HMGET', conn, 'gw', 'hub', 'user')
   local gw, h, u = info[1], info[2], info[3]
   if not h then return false end
-  leave_all(h, c)
-  redis.call('ZREM', k_hub(h, 'conns'), c)
+  leave_all(h, c, conngroups)
+  redis.call('ZREM', k_hub_conns(h), c)
   if u and u ~= '' then
     redis.call('ZREM', k_user(h, u), c)
-    if redis.call('EXISTS', k_user(h, u)) == 0 then redis.call('ZREM', k_hub(h, 'users'), u) end
+    if redis.call('EXISTS', k_user(h, u)) == 0 then redis.call('ZREM', k_hub_users(h), u) end
   end
   if gw then redis.call('SREM', k_gwconns(gw), c) end
-  redis.call('DEL', k_conn(c))
+  redis.call('DEL', conn)
   return true
 end
 )lua";
 
-std::string with_prelude(const char* body) { return std::string(prelude) + body; }
+std::string with_prelude(const char* body) {
+  return std::string(prelude) + body;
+}
+
+const char* scope_name(hub::Scope scope) {
+  switch (scope) {
+    case hub::Scope::all: return "all";
+    case hub::Scope::connection: return "connection";
+    case hub::Scope::user: return "user";
+    case hub::Scope::group: return "group";
+  }
+  return "all";
+}
+
+EvalCommand eval(const std::string& script, const RedisKeys& names, std::vector<std::string> keys,
+                 std::vector<std::string> args) {
+  auto parts = names.name_parts();
+  EvalCommand command;
+  command.reserve(3 + keys.size() + parts.size() + args.size());
+  command.push_back("EVAL");
+  command.push_back(script);
+  command.push_back(std::to_string(keys.size()));
+  for (auto& key : keys) command.push_back(std::move(key));
+  for (auto& part : parts) command.push_back(std::move(part));
+  for (auto& arg : args) command.push_back(std::move(arg));
+  return command;
+}
+
+// The fan-out's keys join the script's own, its command follows the script's arguments.
+EvalCommand eval_then_append(const std::string& script, const RedisKeys& names, std::vector<std::string> keys,
+                             std::vector<std::string> args, FanoutAppend append) {
+  for (auto& key : append.keys) keys.push_back(std::move(key));
+  for (auto& arg : append.command) args.push_back(std::move(arg));
+  return eval(script, names, std::move(keys), std::move(args));
+}
 
 }  // namespace
 
-// ARGV: P, gateway, connection, hub, user, identity, group count, groups…
-const std::string& register_connection() {
+// KEYS: the connection, the gateway's connections, the hub's connections, the connection's groups, the
+// user's connections, the hub's users, the user's memberships, then one per group.
+// ARGV: gateway, connection, hub, user, identity, then the groups.
+EvalCommand register_connection(const RedisKeys& keys, std::string_view gateway, std::string_view connection_id,
+                                std::string_view hub_key, std::string_view user_id, std::string_view identity_json,
+                                const std::vector<std::string>& groups) {
   static const std::string script = with_prelude(R"lua(
-local gw, c, h, u, identity = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-redis.call('HSET', k_conn(c), 'gw', gw, 'hub', h, 'user', u, 'identity', identity)
-redis.call('SADD', k_gwconns(gw), c)
-redis.call('ZADD', k_hub(h, 'conns'), 0, c)
-for i = 1, tonumber(ARGV[7]) do join(h, c, ARGV[7 + i]) end
+local gw, c, h, u, identity = ARGV[A + 1], ARGV[A + 2], ARGV[A + 3], ARGV[A + 4], ARGV[A + 5]
+redis.call('HSET', KEYS[1], 'gw', gw, 'hub', h, 'user', u, 'identity', identity)
+redis.call('SADD', KEYS[2], c)
+redis.call('ZADD', KEYS[3], 0, c)
+for i = 8, #KEYS do join(KEYS[i], KEYS[4], c, ARGV[A + i - 2]) end
 local memberships = {}
 if u ~= '' then
-  redis.call('ZADD', k_user(h, u), 0, c)
-  redis.call('ZADD', k_hub(h, 'users'), 0, u)
+  redis.call('ZADD', KEYS[5], 0, c)
+  redis.call('ZADD', KEYS[6], 0, u)
   local now = now_ms()
-  local found = redis.call('ZRANGEBYSCORE', k_usergroups(h, u), '(' .. now, '+inf', 'WITHSCORES')
+  local found = redis.call('ZRANGEBYSCORE', KEYS[7], '(' .. now, '+inf', 'WITHSCORES')
   for i = 1, #found, 2 do
-    join(h, c, found[i])
+    join(k_group(h, found[i]), KEYS[4], c, found[i])
     table.insert(memberships, found[i])
     table.insert(memberships, tostring(tonumber(found[i + 1]) - now))
   end
 end
 return memberships
 )lua");
-  return script;
+  std::vector<std::string> declared{keys.connection(connection_id),    keys.gateway_connections(gateway),
+                                    keys.hub_connections(hub_key),     keys.connection_groups(connection_id),
+                                    keys.user(hub_key, user_id),       keys.hub_users(hub_key),
+                                    keys.user_groups(hub_key, user_id)};
+  std::vector<std::string> args{std::string(gateway), std::string(connection_id), std::string(hub_key),
+                                std::string(user_id), std::string(identity_json)};
+  for (const auto& group : groups) {
+    declared.push_back(keys.group(hub_key, group));
+    args.push_back(group);
+  }
+  return eval(script, keys, std::move(declared), std::move(args));
 }
 
-// ARGV: P, connection
-const std::string& unregister_connection() {
+// KEYS: the connection, its groups. ARGV: connection.
+EvalCommand unregister_connection(const RedisKeys& keys, std::string_view connection_id) {
   static const std::string script = with_prelude(R"lua(
-if unregister(ARGV[2]) then return 1 end
+if unregister(ARGV[A + 1], KEYS[1], KEYS[2]) then return 1 end
 return 0
 )lua");
-  return script;
+  return eval(script, keys, {keys.connection(connection_id), keys.connection_groups(connection_id)},
+              {std::string(connection_id)});
 }
 
-// ARGV: P, channel, envelope, hub, op (add|remove), subject (connection|user), id, group, ttl ms (user add)
-const std::string& membership() {
+// KEYS, for a connection: the connection, its groups, the group; for a user: the user's memberships,
+// the user's connections, the group. Then the fan-out's.
+// ARGV: hub, op (add|remove), subject (connection|user), id, group, ttl ms (user add), then the
+// fan-out's command, run last.
+EvalCommand membership(const RedisKeys& keys, const hub::MembershipAction& action, std::int64_t ttl_ms,
+                       FanoutAppend append) {
   static const std::string script = with_prelude(R"lua(
-local channel, envelope, h, op, subject, id, g = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local h, op, subject, id, g = ARGV[A + 1], ARGV[A + 2], ARGV[A + 3], ARGV[A + 4], ARGV[A + 5]
 local matched = 0
 if subject == 'connection' then
-  if redis.call('HGET', k_conn(id), 'hub') == h then
+  if redis.call('HGET', KEYS[1], 'hub') == h then
     matched = 1
-    if op == 'add' then join(h, id, g) else leave(h, id, g) end
+    if op == 'add' then join(KEYS[3], KEYS[2], id, g) else leave(KEYS[3], KEYS[2], id, g) end
   end
 else
   if op == 'add' then
-    local ttl = tonumber(ARGV[9])
-    if ttl > 0 then redis.call('ZADD', k_usergroups(h, id), now_ms() + ttl, g) end
+    local ttl = tonumber(ARGV[A + 6])
+    if ttl > 0 then redis.call('ZADD', KEYS[1], now_ms() + ttl, g) end
   else
-    redis.call('ZREM', k_usergroups(h, id), g)
+    redis.call('ZREM', KEYS[1], g)
   end
-  for _, c in ipairs(redis.call('ZRANGE', k_user(h, id), 0, -1)) do
+  for _, c in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
     matched = matched + 1
-    if op == 'add' then join(h, c, g) else leave(h, c, g) end
+    if op == 'add' then join(KEYS[3], k_conngroups(c), c, g) else leave(KEYS[3], k_conngroups(c), c, g) end
   end
 end
-redis.call('PUBLISH', channel, envelope)
+redis.call(unpack(ARGV, A + 7))
 return matched
 )lua");
-  return script;
+  const auto& h = action.hub_key;
+  std::vector<std::string> declared;
+  if (action.subject == hub::Scope::connection)
+    declared = {keys.connection(action.id), keys.connection_groups(action.id), keys.group(h, action.group)};
+  else
+    declared = {keys.user_groups(h, action.id), keys.user(h, action.id), keys.group(h, action.group)};
+  return eval_then_append(script, keys, std::move(declared),
+                          {h, action.op == hub::MembershipOp::add ? "add" : "remove", scope_name(action.subject),
+                           action.id, action.group, std::to_string(ttl_ms)},
+                          std::move(append));
 }
 
-// ARGV: P, channel, envelope, hub, subject (connection|user), id
-const std::string& remove_from_all_groups() {
+// KEYS, for a connection: the connection, its groups; for a user: the user's memberships, the user's
+// connections. Then the fan-out's.
+// ARGV: hub, subject (connection|user), id, then the fan-out's command, run last.
+EvalCommand remove_from_all_groups(const RedisKeys& keys, const hub::RemoveFromAllGroupsAction& action,
+                                   FanoutAppend append) {
   static const std::string script = with_prelude(R"lua(
-local channel, envelope, h, subject, id = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local h, subject, id = ARGV[A + 1], ARGV[A + 2], ARGV[A + 3]
 local matched = 0
 if subject == 'connection' then
-  if redis.call('HGET', k_conn(id), 'hub') == h then
+  if redis.call('HGET', KEYS[1], 'hub') == h then
     matched = 1
-    leave_all(h, id)
+    leave_all(h, id, KEYS[2])
   end
 else
-  redis.call('DEL', k_usergroups(h, id))
-  for _, c in ipairs(redis.call('ZRANGE', k_user(h, id), 0, -1)) do
+  redis.call('DEL', KEYS[1])
+  for _, c in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
     matched = matched + 1
-    leave_all(h, c)
+    leave_all(h, c, k_conngroups(c))
   end
 end
-redis.call('PUBLISH', channel, envelope)
+redis.call(unpack(ARGV, A + 4))
 return matched
 )lua");
-  return script;
+  const auto& h = action.hub_key;
+  std::vector<std::string> declared;
+  if (action.subject == hub::Scope::connection)
+    declared = {keys.connection(action.id), keys.connection_groups(action.id)};
+  else
+    declared = {keys.user_groups(h, action.id), keys.user(h, action.id)};
+  return eval_then_append(script, keys, std::move(declared), {h, scope_name(action.subject), action.id},
+                          std::move(append));
 }
 
-// ARGV: P, gateway, lease ms. 0: renewed; 1: taken afresh (first, or Redis lost its data); 2: taken
-// afresh after another gateway reaped us (its tombstone says so).
-const std::string& renew_lease() {
+// KEYS: the leases, this gateway's tombstone. ARGV: gateway, lease ms.
+EvalCommand renew_lease(const RedisKeys& keys, std::string_view gateway, std::chrono::milliseconds lease) {
   static const std::string script = with_prelude(R"lua(
-local added = redis.call('ZADD', P .. ':gateways', now_ms() + tonumber(ARGV[3]), ARGV[2])
-if added == 1 and redis.call('DEL', P .. ':reaped:' .. ARGV[2]) == 1 then return 2 end
+local added = redis.call('ZADD', KEYS[1], now_ms() + tonumber(ARGV[A + 2]), ARGV[A + 1])
+if added == 1 and redis.call('DEL', KEYS[2]) == 1 then return 2 end
 return added
 )lua");
-  return script;
+  return eval(script, keys, {keys.gateways(), keys.reaped(gateway)},
+              {std::string(gateway), std::to_string(lease.count())});
 }
 
-// ARGV: P. Claims one expired lease: removing it from the zset is the claim, so one gateway wins.
-const std::string& reap_one() {
+// KEYS: the leases. Removing an expired one from the zset is the claim, so one gateway wins.
+EvalCommand reap_one(const RedisKeys& keys) {
   static const std::string script = with_prelude(R"lua(
-local dead = redis.call('ZRANGEBYSCORE', P .. ':gateways', '-inf', now_ms(), 'LIMIT', 0, 1)
+local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now_ms(), 'LIMIT', 0, 1)
 if #dead == 0 then return {} end
 local gw = dead[1]
-redis.call('ZREM', P .. ':gateways', gw)
+redis.call('ZREM', KEYS[1], gw)
 -- If it was only cut off, it finds this when it comes back, and drops the connections we reaped.
-redis.call('SET', P .. ':reaped:' .. gw, 1, 'EX', 86400)
+redis.call('SET', k_reaped(gw), 1, 'EX', 86400)
 local out = {gw}
 for _, c in ipairs(redis.call('SMEMBERS', k_gwconns(gw))) do
   local identity = redis.call('HGET', k_conn(c), 'identity')
-  if unregister(c) and identity then table.insert(out, identity) end
+  if unregister(c, k_conn(c), k_conngroups(c)) and identity then table.insert(out, identity) end
 end
 redis.call('DEL', k_gwconns(gw))
 return out
 )lua");
-  return script;
+  return eval(script, keys, {keys.gateways()}, {});
 }
 
-// ARGV: P, gateway
-const std::string& leave() {
+// KEYS: the gateway's connections, the leases. ARGV: gateway.
+EvalCommand leave(const RedisKeys& keys, std::string_view gateway) {
   static const std::string script = with_prelude(R"lua(
-local gw = ARGV[2]
-for _, c in ipairs(redis.call('SMEMBERS', k_gwconns(gw))) do unregister(c) end
-redis.call('DEL', k_gwconns(gw))
-redis.call('ZREM', P .. ':gateways', gw)
+for _, c in ipairs(redis.call('SMEMBERS', KEYS[1])) do unregister(c, k_conn(c), k_conngroups(c)) end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[A + 1])
 return 1
 )lua");
-  return script;
+  return eval(script, keys, {keys.gateway_connections(gateway), keys.gateways()}, {std::string(gateway)});
 }
 
-// ARGV: P, kind (connection|user|group|user_in_group), hub, id, group
-const std::string& exists() {
+// KEYS, by kind: connection: the connection; user: the user's connections; group: the group;
+// user_in_group: the user's memberships, the user's connections.
+// ARGV: kind (connection|user|group|user_in_group), hub, group.
+EvalCommand exists(const RedisKeys& keys, const hub::QueryAction& query) {
   static const std::string script = with_prelude(R"lua(
-local kind, h, id, g = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local kind, h, g = ARGV[A + 1], ARGV[A + 2], ARGV[A + 3]
 if kind == 'connection' then
-  if redis.call('HGET', k_conn(id), 'hub') == h then return 1 end
+  if redis.call('HGET', KEYS[1], 'hub') == h then return 1 end
   return 0
 end
-if kind == 'user' then return redis.call('EXISTS', k_user(h, id)) end
-if kind == 'group' then return redis.call('EXISTS', k_group(h, g)) end
-local expiry = redis.call('ZSCORE', k_usergroups(h, id), g)
+if kind == 'user' or kind == 'group' then return redis.call('EXISTS', KEYS[1]) end
+local expiry = redis.call('ZSCORE', KEYS[1], g)
 if expiry and tonumber(expiry) > now_ms() then return 1 end
-for _, c in ipairs(redis.call('ZRANGE', k_user(h, id), 0, -1)) do
+for _, c in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
   if redis.call('SISMEMBER', k_conngroups(c), g) == 1 then return 1 end
 end
 return 0
 )lua");
-  return script;
+  const auto& h = query.hub_key;
+  switch (query.kind) {
+    case hub::QueryKind::connection_exists:
+      return eval(script, keys, {keys.connection(query.id)}, {"connection", h, query.group});
+    case hub::QueryKind::user_exists: return eval(script, keys, {keys.user(h, query.id)}, {"user", h, query.group});
+    case hub::QueryKind::group_exists:
+      return eval(script, keys, {keys.group(h, query.group)}, {"group", h, query.group});
+    default:
+      return eval(script, keys, {keys.user_groups(h, query.id), keys.user(h, query.id)},
+                  {"user_in_group", h, query.group});
+  }
 }
 
-// ARGV: P, kind (connections|users), scope (all|group|user), hub, id, group, after, page limit.
-// Connections: {count, id, user…}; users: {count, user, connection count…}; ids ascending, bytewise.
-const std::string& list() {
+// KEYS: the listed zset (the hub's connections or users, a group's or a user's connections).
+// ARGV: kind (connections|users), scope (all|group|user), hub, after, page limit.
+EvalCommand list(const RedisKeys& keys, const hub::QueryAction& query) {
   static const std::string script = with_prelude(R"lua(
-local kind, scope, h, id, g, after, limit = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7], tonumber(ARGV[8])
-local key
-if scope == 'all' then
-  if kind == 'connections' then key = k_hub(h, 'conns') else key = k_hub(h, 'users') end
-elseif scope == 'group' then key = k_group(h, g)
-else key = k_user(h, id) end
+local kind, scope, h, after, limit = ARGV[A + 1], ARGV[A + 2], ARGV[A + 3], ARGV[A + 4], tonumber(ARGV[A + 5])
+local key = KEYS[1]
 if kind == 'connections' or scope == 'all' then
   local out = {redis.call('ZCARD', key)}
   if limit > 0 then
@@ -236,7 +320,14 @@ for _, u in ipairs(names) do
 end
 return out
 )lua");
-  return script;
+  const auto& h = query.hub_key;
+  const bool is_connections = query.kind == hub::QueryKind::list_connections;
+  std::string listed = query.scope == hub::Scope::all ? (is_connections ? keys.hub_connections(h) : keys.hub_users(h))
+                       : query.scope == hub::Scope::group ? keys.group(h, query.group)
+                                                          : keys.user(h, query.id);
+  return eval(script, keys, {std::move(listed)},
+              {is_connections ? "connections" : "users", scope_name(query.scope), h, query.after,
+               std::to_string(query.page_limit)});
 }
 
 }  // namespace sb::backplane::scripts

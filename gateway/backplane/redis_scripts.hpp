@@ -1,20 +1,53 @@
 #pragma once
-// The Lua scripts that change and read the fleet's state in Redis (keys: redis_keys.hpp). A script runs
-// atomically, so a membership change and the PUBLISH of its action happen as one step, and a reaper's
-// claim on a dead gateway's lease is taken by exactly one gateway. Each takes the key prefix as
-// ARGV[1]; the rest of its arguments are listed beside it in redis_scripts.cpp.
+// The Lua scripts that change and read the fleet's state in Redis, each with the EVAL command that runs
+// it. A script runs atomically, so a membership change and the append of its action to the fan-out
+// happen as one step, and a reaper's claim on a dead gateway's lease is taken by exactly one gateway.
+//
+// Key names come from RedisKeys only (redis_keys.hpp). Every key known before the call is declared in
+// KEYS, as Redis asks of scripts (a Cluster routes and checks by them). The keys a script only finds
+// while it runs (a connection's groups, a dead gateway's connections) cannot be declared: it names them
+// from RedisKeys::name_parts(), its first ARGV, so on a Cluster they would need the prefix to be a hash
+// tag to share a slot.
+#include <chrono>
+#include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
+
+#include "backplane/fanout_log.hpp"
+#include "backplane/redis_keys.hpp"
+#include "hub/action.hpp"
 
 namespace sb::backplane::scripts {
 
-const std::string& register_connection();    // the connection and its groups; returns the user's memberships
-const std::string& unregister_connection();  // removes it from every membership
-const std::string& membership();             // applies a MembershipAction, publishes it; returns matched
-const std::string& remove_from_all_groups(); // applies a RemoveFromAllGroupsAction, publishes it; returns matched
-const std::string& renew_lease();            // returns 1 when the lease was absent (first, or reaped)
-const std::string& reap_one();               // one expired gateway: {gateway, identity…}, or {}
-const std::string& leave();                  // this gateway stops: its connections and lease go
-const std::string& exists();                 // connection/user/group/user_in_group: 1 or 0
-const std::string& list();                   // a presence page: {count, id, detail, id, detail…}
+// EVAL, the script, the key count, KEYS, then ARGV.
+using EvalCommand = std::vector<std::string>;
+
+// Registers a connection of `gateway` with its groups. Reply: the user's stored memberships, which
+// apply to this connection too, as {group, milliseconds left, …}.
+EvalCommand register_connection(const RedisKeys& keys, std::string_view gateway, std::string_view connection_id,
+                                std::string_view hub_key, std::string_view user_id, std::string_view identity_json,
+                                const std::vector<std::string>& groups);
+// Removes a connection from every membership. Reply: 1 if it was registered, else 0.
+EvalCommand unregister_connection(const RedisKeys& keys, std::string_view connection_id);
+// Applies a membership change (`ttl_ms`: how long a user's membership lasts) and appends the action.
+// Reply: the connections matched.
+EvalCommand membership(const RedisKeys& keys, const hub::MembershipAction& action, std::int64_t ttl_ms,
+                       FanoutAppend append);
+// Applies a RemoveFromAllGroupsAction and appends it. Reply: the connections matched.
+EvalCommand remove_from_all_groups(const RedisKeys& keys, const hub::RemoveFromAllGroupsAction& action,
+                                   FanoutAppend append);
+// Renews `gateway`'s lease. Reply: 0 renewed; 1 taken afresh (the first, or Redis lost its data); 2 taken
+// afresh after another gateway reaped this one (its tombstone says so).
+EvalCommand renew_lease(const RedisKeys& keys, std::string_view gateway, std::chrono::milliseconds lease);
+// Claims one expired lease and unregisters its gateway's connections. Reply: {gateway, identity…}, or {}.
+EvalCommand reap_one(const RedisKeys& keys);
+// `gateway` stops: its connections and its lease go.
+EvalCommand leave(const RedisKeys& keys, std::string_view gateway);
+// connection_exists, user_exists, group_exists, user_in_group. Reply: 1 or 0.
+EvalCommand exists(const RedisKeys& keys, const hub::QueryAction& query);
+// list_connections, list_users: a presence page, {count, id, detail, id, detail…}, ids ascending
+// bytewise; detail is a connection's user, or a user's connection count.
+EvalCommand list(const RedisKeys& keys, const hub::QueryAction& query);
 
 }  // namespace sb::backplane::scripts

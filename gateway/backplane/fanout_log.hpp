@@ -1,0 +1,63 @@
+#pragma once
+// How actions travel between the gateways of a fleet (PROTOCOL.md part 3 §3.8, docs/scaling.md "How an
+// action travels"): this gateway numbers its actions and appends each, as an envelope (envelope.hpp),
+// to a log every gateway reads; it receives every other gateway's actions in the order they were
+// appended, and a loss on the way shows as a gap, never as silence. The first implementation is Redis
+// pub/sub (PubSubFanout); the seams below leave room for one over a Redis Stream, which could also
+// replay what a gateway missed while it was away.
+//
+// Threads: the backplane thread only, for every call and every event.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hub/action.hpp"
+
+namespace sb::backplane {
+
+class RedisLink;
+
+// One envelope on its way into the log: the command that appends it. Sent on its own, or run by a
+// script as its last step, so that a state change and its action happen as one (redis_scripts.hpp).
+struct FanoutAppend {
+  std::vector<std::string> keys;     // keys the command writes, declared to Redis (a channel is none)
+  std::vector<std::string> command;  // PUBLISH channel envelope, for pub/sub
+};
+
+class FanoutLog {
+ public:
+  // What the log tells its owner.
+  struct Events {
+    std::function<void()> on_receiving;                // reading again, on the link given last
+    std::function<void(hub::SharedAction)> on_action;  // another gateway's action, in order, once
+    std::function<void(const std::string& publisher, std::uint64_t missed)> on_gap;  // some were lost
+  };
+
+  virtual ~FanoutLog() = default;
+
+  // Numbers `action` as this gateway's next and returns how to append it. A number, once given, is
+  // used: if the append is dropped, the others see the gap.
+  virtual FanoutAppend append(const hub::SharedAction& action) = 0;
+
+  // A new link to Redis, after each connect: read the log on it; `on_receiving` once reading.
+  virtual void receive_on(const std::shared_ptr<RedisLink>& link) = 0;
+
+  // Every third of a lease while Redis is in sync.
+  virtual void on_tick() = 0;
+
+  // After Redis came back: calls `done` once the gateways this one knows of read the log again, or at
+  // `deadline`, so that what this one held through the outage reaches all of them.
+  virtual void await_readers(std::chrono::steady_clock::time_point deadline, std::function<void()> done) = 0;
+  // The links went down: an await_readers() under way ends without calling `done`.
+  virtual void on_link_down() = 0;
+  // The gateway leaves: timers stop.
+  virtual void stop() = 0;
+
+  // `publisher`'s lease was reaped: nothing more will come from it.
+  virtual void forget(const std::string& publisher) = 0;
+};
+
+}  // namespace sb::backplane

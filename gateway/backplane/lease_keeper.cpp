@@ -1,0 +1,62 @@
+#include "backplane/lease_keeper.hpp"
+
+#include <utility>
+
+#include "backplane/command_queue.hpp"
+#include "backplane/identity_codec.hpp"
+#include "backplane/redis_reply.hpp"
+#include "backplane/redis_scripts.hpp"
+#include "common/log.hpp"
+#include "common/metrics.hpp"
+
+namespace sb::backplane {
+
+LeaseKeeper::LeaseKeeper(const RedisKeys& keys, std::string gateway_id, std::chrono::milliseconds lease,
+                         std::shared_ptr<CommandQueue> queue, Events events)
+    : keys_(keys),
+      gateway_id_(std::move(gateway_id)),
+      lease_(lease),
+      queue_(std::move(queue)),
+      events_(std::move(events)) {}
+
+void LeaseKeeper::renew() {
+  RedisCommand command;
+  command.argv = scripts::renew_lease(keys_, gateway_id_, lease_);
+  command.on_reply = [self = shared_from_this()](const redisReply* reply) {
+    auto added = reply_integer(reply);
+    if (!added) return;
+    if (*added == 2) {
+      // Another gateway took us for dead and sent `disconnected` for our connections: they must
+      // start afresh, or the function would see messages from connections it was told are gone.
+      metrics().backplane_lease_lost.inc();
+      log::warn("backplane", "lease_lost", {{"gateway", self->gateway_id_}});
+      if (self->events_.on_lease_lost) self->events_.on_lease_lost();
+    }
+  };
+  queue_->send_now(std::move(command));
+}
+
+void LeaseKeeper::reap() {
+  RedisCommand command;
+  command.argv = scripts::reap_one(keys_);
+  command.on_reply = [self = shared_from_this()](const redisReply* reply) {
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) return;
+    std::string dead(reply_text(reply->element[0]));
+    if (self->events_.on_gateway_reaped) self->events_.on_gateway_reaped(dead);
+    log::info("backplane", "gateway_reaped", {{"gateway", dead}, {"connections", reply->elements - 1}});
+    for (std::size_t i = 1; i < reply->elements; ++i) {
+      auto identity = decode_identity(reply_text(reply->element[i]));
+      if (!identity) continue;
+      metrics().backplane_reaped.inc();
+      if (self->events_.on_orphan) self->events_.on_orphan(std::move(identity).value());
+    }
+    self->reap();  // another may be dead too
+  };
+  queue_->submit(std::move(command), /*may_drop=*/false);
+}
+
+std::vector<std::string> LeaseKeeper::leave_command() const {
+  return scripts::leave(keys_, gateway_id_);
+}
+
+}  // namespace sb::backplane

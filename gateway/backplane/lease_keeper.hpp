@@ -1,0 +1,48 @@
+#pragma once
+// Liveness in the fleet (docs/scaling.md "Guarantees", Leases): each gateway holds a lease in Redis and
+// renews it every third of --redis-lease; a gateway whose lease expired is dead (crashed, or cut off
+// from Redis for longer than its lease), and one live gateway, whichever claims it first, reaps it:
+// unregisters its connections and sends `disconnected` upstream for each. A gateway that finds its own
+// lease reaped must drop its connections, since the function was told they were gone.
+//
+// Threads: the backplane thread only. Owned by shared_ptr: a pending reply holds one.
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backplane/redis_keys.hpp"
+#include "connection/connection.hpp"
+
+namespace sb::backplane {
+
+class CommandQueue;
+
+class LeaseKeeper : public std::enable_shared_from_this<LeaseKeeper> {
+ public:
+  struct Events {
+    std::function<void()> on_lease_lost;  // another gateway reaped this one while it was cut off
+    std::function<void(const std::string& gateway)> on_gateway_reaped;  // this one reaped `gateway`
+    std::function<void(connection::ConnectionIdentity)> on_orphan;      // one of its: send `disconnected`
+  };
+
+  LeaseKeeper(const RedisKeys& keys, std::string gateway_id, std::chrono::milliseconds lease,
+              std::shared_ptr<CommandQueue> queue, Events events);
+
+  // Renews this gateway's lease, ahead of the queue: a long queue must not let it lapse.
+  void renew();
+  // Reaps one dead gateway, then the next, until none is left.
+  void reap();
+  // The command by which this gateway leaves: its connections and lease go, so nobody reaps it.
+  std::vector<std::string> leave_command() const;
+
+ private:
+  RedisKeys keys_;
+  std::string gateway_id_;
+  std::chrono::milliseconds lease_;
+  std::shared_ptr<CommandQueue> queue_;
+  Events events_;
+};
+
+}  // namespace sb::backplane
