@@ -5,13 +5,13 @@
 namespace switchboard::detail {
 namespace {
 
-constexpr std::size_t kMaxLoggedValueBytes = 200;
+constexpr std::size_t max_logged_value_bytes = 200;
 
 }  // namespace
 
 std::string log_value(std::string_view value) {
   std::string escaped = "\"";
-  for (const char c : value.substr(0, kMaxLoggedValueBytes)) {
+  for (const char c : value.substr(0, max_logged_value_bytes)) {
     if (c == '"' || c == '\\') {
       escaped += '\\';
       escaped += c;
@@ -21,7 +21,7 @@ std::string log_value(std::string_view value) {
       escaped += c;
     }
   }
-  if (value.size() > kMaxLoggedValueBytes) escaped += "...";
+  if (value.size() > max_logged_value_bytes) escaped += "...";
   return escaped += '"';
 }
 

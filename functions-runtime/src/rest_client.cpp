@@ -11,10 +11,10 @@ namespace switchboard {
 namespace {
 
 // PROTOCOL.md part 2 §4.3: the paths of 2022-06-01, which later versions keep.
-constexpr std::string_view kApiVersion = "2022-06-01";
+constexpr std::string_view api_version = "2022-06-01";
 // The Management SDK's REST tokens live an hour; ours is made per request, so minutes suffice.
 constexpr std::chrono::minutes kTokenLifetime{5};
-constexpr std::size_t kMaxBodyInError = 500;
+constexpr std::size_t max_body_in_error = 500;
 
 using QueryParameters = std::vector<std::pair<std::string_view, std::string_view>>;
 
@@ -72,7 +72,7 @@ struct RestClient::Impl {
 
     httplib::Request request;
     request.method = method;
-    request.path = path + "?api-version=" + std::string(kApiVersion);
+    request.path = path + "?api-version=" + std::string(api_version);
     for (const auto& [key, value] : query) {
       request.path += '&' + std::string(key) + '=' + detail::percent_encode(value);
     }
@@ -96,7 +96,7 @@ struct RestClient::Impl {
     if (status == 404 && not_found == NotFound::is_false) return false;
     if (status == 404 && not_found == NotFound::is_success) return true;
     throw std::runtime_error("switchboard REST " + described + ": status " + std::to_string(status) + ": " +
-                             result->body.substr(0, kMaxBodyInError));
+                             result->body.substr(0, max_body_in_error));
   }
 
   // GET a presence path; the parsed JSON body. Throws on anything but 2xx with a JSON object.
@@ -318,7 +318,7 @@ bool RestClient::healthy() {
   try {
     // Anonymous, like the SDK's periodic check (PROTOCOL.md part 2 §4.1 "Health").
     const httplib::Result result =
-        impl_->client.Head(impl_->base_path + "/api/health?api-version=" + std::string(kApiVersion));
+        impl_->client.Head(impl_->base_path + "/api/health?api-version=" + std::string(api_version));
     return result && result->status >= 200 && result->status < 300;
   } catch (...) {
     return false;

@@ -3,35 +3,15 @@
 #include <string>
 
 #include "common/ascii.hpp"
+#include "common/url.hpp"
 
 namespace sb::auth {
 namespace {
 
-struct UrlParts {
-  std::string_view host;  // without port
-  std::string_view path;
-  std::string_view query;  // without '?'
-};
-
-// Splits an absolute http(s) URL; false when it isn't one.
-bool split_url(std::string_view url, UrlParts& parts) {
-  auto scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) return false;
-  auto scheme = url.substr(0, scheme_end);
-  if (!iequals(scheme, "http") && !iequals(scheme, "https") && !iequals(scheme, "ws") && !iequals(scheme, "wss"))
-    return false;
-  auto rest = url.substr(scheme_end + 3);
-  auto path_start = rest.find_first_of("/?#");
-  auto authority = rest.substr(0, path_start);
-  parts.host = host_without_port(authority);
-  if (parts.host.empty()) return false;
-  rest = path_start == std::string_view::npos ? std::string_view{} : rest.substr(path_start);
-  auto fragment = rest.find('#');
-  if (fragment != std::string_view::npos) rest = rest.substr(0, fragment);
-  auto query_start = rest.find('?');
-  parts.path = rest.substr(0, query_start);
-  parts.query = query_start == std::string_view::npos ? std::string_view{} : rest.substr(query_start + 1);
-  return true;
+// The host of a Host header or of a parsed URL, comparable: no port, no IPv6 brackets.
+std::string_view bare_host(std::string_view host) {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') return host.substr(1, host.size() - 2);
+  return host;
 }
 
 std::string_view strip_trailing_slash(std::string_view path) {
@@ -64,18 +44,18 @@ std::string_view host_without_port(std::string_view host) {
 }
 
 bool client_audience_matches(std::string_view audience, std::string_view request_host, std::string_view hub) {
-  UrlParts parts;
-  if (!split_url(audience, parts)) return false;
-  if (!iequals(parts.host, host_without_port(request_host))) return false;
-  if (strip_trailing_slash(parts.path) != "/client") return false;
-  return iequals(query_value(parts.query, "hub"), hub);
+  auto url = parse_url(audience);
+  if (!url) return false;
+  if (!iequals(url->host, bare_host(host_without_port(request_host)))) return false;
+  if (strip_trailing_slash(url->path) != "/client") return false;
+  return iequals(query_value(url->query, "hub"), hub);
 }
 
 bool rest_audience_matches(std::string_view audience, std::string_view request_host, std::string_view request_path) {
-  UrlParts parts;
-  if (!split_url(audience, parts)) return false;
-  if (!iequals(parts.host, host_without_port(request_host))) return false;
-  auto expected = strip_trailing_slash(parts.path);
+  auto url = parse_url(audience);
+  if (!url) return false;
+  if (!iequals(url->host, bare_host(host_without_port(request_host)))) return false;
+  auto expected = strip_trailing_slash(url->path);
   auto actual = strip_trailing_slash(request_path);
   if (expected.size() != actual.size()) return false;
   // Compare exactly, except the segment after "/hubs/" (the SDK lowercases the hub).

@@ -1,6 +1,7 @@
 #include "config/upstream_rule.hpp"
 
 #include "common/ascii.hpp"
+#include "common/url.hpp"
 
 namespace sb::config {
 namespace {
@@ -88,13 +89,8 @@ std::string UpstreamRule::expand(std::string_view hub, std::string_view category
 }
 
 Result<bool> validate_url_template(std::string_view url) {
-  if (istarts_with(url, "https://"))
-    return make_error("unsupported_scheme", "'" + std::string(url) +
-                                                "': https upstreams are not supported yet; terminate TLS in a local proxy");
-  if (!istarts_with(url, "http://"))
-    return make_error("invalid_url", "'" + std::string(url) + "' is not an absolute http:// URL");
-  auto authority = url.substr(7, url.find_first_of("/?#", 7) - 7);
-  if (authority.empty() || authority.find('{') != std::string_view::npos)
+  auto authority_end = url.find_first_of("/?#", url.find("://") == std::string_view::npos ? 0 : url.find("://") + 3);
+  if (url.substr(0, authority_end).find('{') != std::string_view::npos)
     return make_error("invalid_url", "'" + std::string(url) + "' has no host (placeholders are not allowed in the host)");
   for (std::size_t i = url.find('{'); i != std::string_view::npos; i = url.find('{', i + 1)) {
     bool known = false;
@@ -102,6 +98,14 @@ Result<bool> validate_url_template(std::string_view url) {
     if (!known)
       return make_error("invalid_url", "'" + std::string(url) + "': only {hub}, {category} and {event} may be used");
   }
+  // Placeholders expand to percent-encoded names, so the template parses as the URLs it makes will.
+  auto parsed = parse_url(url);
+  if (!parsed) return parsed.error();
+  if (parsed->scheme == "https")
+    return make_error("unsupported_scheme", "'" + std::string(url) +
+                                                "': https upstreams are not supported yet; terminate TLS in a local proxy");
+  if (parsed->scheme != "http")
+    return make_error("invalid_url", "'" + std::string(url) + "' is not an absolute http:// URL");
   return true;
 }
 

@@ -21,7 +21,7 @@ void ConnectionSet::remove(Connection& connection) {
     // Removing would reorder the vector under the walk: tombstone now, compact after.
     connections_[index] = nullptr;
     connection.set_index_ = static_cast<std::size_t>(-1);
-    removed_during_walk_.push_back(nullptr);
+    has_removed_during_walk_ = true;
     return;
   }
   connections_[index] = connections_.back();
@@ -53,8 +53,8 @@ void ConnectionSet::on_tick() {
 
 void ConnectionSet::finish_walk() {
   is_walking_ = false;
-  if (!removed_during_walk_.empty()) {
-    removed_during_walk_.clear();
+  if (has_removed_during_walk_) {
+    has_removed_during_walk_ = false;
     connections_.erase(std::remove(connections_.begin(), connections_.end(), nullptr), connections_.end());
     for (std::size_t i = 0; i < connections_.size(); ++i) connections_[i]->set_index_ = i;
   }

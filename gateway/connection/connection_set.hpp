@@ -47,7 +47,7 @@ class ConnectionSet {
   std::chrono::steady_clock::time_point coarse_now_;
   bool is_walking_ = false;
   bool is_stopped_ = false;
-  std::vector<Connection*> removed_during_walk_;
+  bool has_removed_during_walk_ = false;  // tombstones (nulls) to compact when the walk ends
 };
 
 }  // namespace sb::connection

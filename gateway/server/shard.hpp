@@ -1,15 +1,21 @@
 #pragma once
 // Everything one event-loop thread owns: its io_context, its connections and heartbeat, its slice of the
-// hub registry, its upstream client and dispatcher, and the routes its HTTP sessions use. Nothing here is touched from another thread except
-// through posts to `io`.
+// hub registry, its upstream client and dispatcher, and the routes its HTTP sessions use. Nothing here
+// is touched from another thread except through posts to `io`.
+//
+// The rule for `this` in handlers: a member of a Shard may capture `this` in its own timers' and posts'
+// handlers without a liveness flag. `io` is declared first, so it is destroyed last, and the gateway
+// stops it (run() returns on every thread) before any Shard is destroyed: handlers still queued then
+// are destroyed with the io_context, never run. Objects that live shorter than their shard (sessions,
+// transports, connections, upstream calls) hold themselves with shared_from_this() instead.
 #include <boost/asio/io_context.hpp>
 #include <memory>
 
 #include "connection/connection_set.hpp"
 #include "http/router.hpp"
+#include "hub/hub_registry.hpp"
 #include "server/hub_dispatcher.hpp"
 #include "server/shard_drain.hpp"
-#include "hub/hub_registry.hpp"
 #include "upstream/http_client.hpp"
 #include "upstream/reliable_upstream.hpp"
 

@@ -53,10 +53,7 @@ void CrossThreadTransport::start(std::shared_ptr<TransportHandler> handler) {
 
 bool CrossThreadTransport::send(Frame frame, FrameFormat format) {
   if (is_finished_) return false;
-  boost::asio::post(inner_executor_, [inner = inner_, frame = std::move(frame), format, self = shared_from_this()] {
-    inner->send(frame, format);
-    self->queued_bytes_.store(inner->queued_bytes(), std::memory_order_relaxed);
-  });
+  boost::asio::post(inner_executor_, [inner = inner_, frame = std::move(frame), format] { inner->send(frame, format); });
   return true;
 }
 

@@ -8,7 +8,6 @@
 // (`inner_executor`); every callback of the inner transport is posted back. Between the threads travel
 // only shared immutable frames and copies of received data (STYLE.md "Concurrency"). Posts to one
 // io_context run in order, so data arrives in order and the close comes last.
-#include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <memory>
 
@@ -30,7 +29,6 @@ class CrossThreadTransport : public Transport, public std::enable_shared_from_th
   bool send(Frame frame, FrameFormat format) override;
   void close() override;
   void abort() override;
-  std::size_t queued_bytes() const override { return queued_bytes_.load(std::memory_order_relaxed); }
   bool supports_binary() const override { return supports_binary_; }
   bool has_inherent_keepalive() const override { return has_inherent_keepalive_; }
   bool supports_reconnect() const override { return supports_reconnect_; }
@@ -43,7 +41,6 @@ class CrossThreadTransport : public Transport, public std::enable_shared_from_th
   boost::asio::any_io_executor inner_executor_;
   boost::asio::any_io_executor own_executor_;
   std::shared_ptr<TransportHandler> handler_;  // own thread
-  std::atomic<std::size_t> queued_bytes_{0};   // written on the socket's thread, read anywhere
   bool supports_binary_;
   bool has_inherent_keepalive_;
   bool supports_reconnect_;

@@ -51,7 +51,6 @@ class LongPollingTransport : public Transport, public std::enable_shared_from_th
   bool send(Frame frame, FrameFormat format) override;
   void close() override;
   void abort() override;
-  std::size_t queued_bytes() const override { return queued_bytes_; }
   bool supports_binary() const override { return true; }
   bool has_inherent_keepalive() const override { return true; }
 

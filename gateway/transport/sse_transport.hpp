@@ -28,7 +28,6 @@ class SseTransport : public Transport, public std::enable_shared_from_this<SseTr
   bool send(Frame frame, FrameFormat format) override;
   void close() override;
   void abort() override;
-  std::size_t queued_bytes() const override { return queued_bytes_; }
   bool supports_binary() const override { return false; }
 
  private:

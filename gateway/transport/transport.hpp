@@ -44,7 +44,6 @@ class Transport {
   virtual void close() = 0;
   // Drops the connection now, without flushing (the peer is gone or misbehaving).
   virtual void abort() = 0;
-  virtual std::size_t queued_bytes() const = 0;
   // False for SSE, which carries text only: MessagePack can't use it.
   virtual bool supports_binary() const = 0;
   // True for long polling: the polls themselves show the client is there, so no Pings and no client

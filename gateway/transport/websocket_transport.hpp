@@ -52,7 +52,6 @@ class WebSocketTransport : public Transport,
   bool send(Frame frame, FrameFormat format) override;
   void close() override;
   void abort() override;
-  std::size_t queued_bytes() const override { return queued_bytes_; }
   bool supports_binary() const override { return true; }
   bool supports_reconnect() const override { return true; }
 

@@ -46,7 +46,6 @@ const config::UpstreamRule* find_connect_rule(const std::vector<config::Upstream
 UpstreamRequest build_connect_request(const config::UpstreamRule& rule, const auth::KeyRing& keys,
                                       const ConnectCaller& caller, std::chrono::system_clock::time_point now) {
   UpstreamRequest request;
-  request.url = rule.expand(caller.hub, connections_category, connect_event);
   request.event_id = random_id();
   auto& h = request.headers;
   h.reserve(12);
@@ -65,10 +64,7 @@ UpstreamRequest build_connect_request(const config::UpstreamRule& rule, const au
   request.content_type = "application/json";
   // Claims and query come from the client: replace invalid UTF-8 rather than throw.
   request.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  auto seconds = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
-  h.emplace_back("X-Switchboard-Timestamp", seconds);
-  h.emplace_back("X-Switchboard-Signature",
-                 auth::request_signature(keys, seconds, "POST", path_and_query_of(request.url), request.body));
+  finish_upstream_request(request, rule.expand(caller.hub, connections_category, connect_event), keys, now);
   return request;
 }
 

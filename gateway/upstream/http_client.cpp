@@ -32,8 +32,8 @@ std::string_view to_string(CallOutcome outcome) {
 
 namespace {
 
-constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
-constexpr std::size_t kMaxIdlePerHost = 256;  // more idle sockets than that to one function is waste
+constexpr std::size_t max_header_bytes = 64 * 1024;
+constexpr std::size_t max_idle_sockets_per_host = 256;  // more idle sockets than that to one function is waste
 
 // Replies are read here and parsed in place; only an unfinished header or chunk line is copied out.
 std::array<char, 64 * 1024>& read_scratch() {
@@ -58,11 +58,11 @@ bool is_would_block(const error_code& ec) {
 // in-flight list from start to finish.
 class HttpClient::Call : public std::enable_shared_from_this<HttpClient::Call> {
  public:
-  Call(HttpClient& client, HttpTarget target, std::string bytes, Callback callback)
+  Call(HttpClient& client, Url url, std::string bytes, Callback callback)
       : deadline(Clock::now() + client.limits_.timeout),
         client_(&client),
-        target_(std::move(target)),
-        key_(target_.pool_key()),
+        url_(std::move(url)),
+        key_(url_.origin()),
         bytes_(std::move(bytes)),
         callback_(std::move(callback)) {}
 
@@ -100,7 +100,7 @@ class HttpClient::Call : public std::enable_shared_from_this<HttpClient::Call> {
     auto cached = client_->resolved_.find(key_);
     if (cached != client_->resolved_.end()) return do_connect(cached->second);
     step_ = "resolve";
-    client_->resolver_.async_resolve(target_.host, target_.port,
+    client_->resolver_.async_resolve(url_.host, std::to_string(url_.port),
                                      [self = shared_from_this()](error_code ec, tcp::resolver::results_type results) {
                                        if (self->is_finished_) return;
                                        if (ec)
@@ -171,7 +171,7 @@ class HttpClient::Call : public std::enable_shared_from_this<HttpClient::Call> {
   }
 
   void read_reply() {
-    if (!parser_) parser_.emplace(client_->limits_.max_response_bytes, kMaxHeaderBytes);
+    if (!parser_) parser_.emplace(client_->limits_.max_response_bytes, max_header_bytes);
     auto& scratch = read_scratch();
     for (;;) {
       error_code ec;
@@ -235,7 +235,7 @@ class HttpClient::Call : public std::enable_shared_from_this<HttpClient::Call> {
   }
 
   HttpClient* client_;
-  HttpTarget target_;
+  Url url_;
   std::string key_;
   std::string bytes_;
   Callback callback_;
@@ -257,7 +257,6 @@ HttpClient::HttpClient(asio::any_io_executor executor, HttpClientLimits limits)
       resolver_(executor_) {}
 
 HttpClient::~HttpClient() {
-  *alive_ = false;
   for (auto* call = oldest_; call; call = call->newer) call->forget_client();
 }
 
@@ -269,9 +268,11 @@ void HttpClient::post(const UpstreamRequest& request, Callback callback) {
       callback(CallOutcome::overloaded, std::move(response));
     });
   }
-  auto target = parse_http_url(request.url);
-  std::string bytes = target ? format_http_request(*target, request) : std::string();
-  waiting_.push_back({std::move(target), std::move(bytes), std::move(callback)});
+  // Plain HTTP only, for now: https:// templates are refused at start-up.
+  std::optional<Url> url;
+  if (request.url && request.url->scheme == "http") url = request.url;
+  std::string bytes = url ? format_http_request(*url, request) : std::string();
+  waiting_.push_back({std::move(url), std::move(bytes), std::move(callback)});
   start_next();
 }
 
@@ -279,14 +280,14 @@ void HttpClient::start_next() {
   while (in_flight_ < limits_.max_in_flight && !waiting_.empty()) {
     Waiting next = std::move(waiting_.front());
     waiting_.pop_front();
-    if (!next.target) {
+    if (!next.url) {
       HttpResponse response;
       response.error_detail = "not an http:// URL";
       next.callback(CallOutcome::invalid_url, std::move(response));
       continue;
     }
     ++in_flight_;
-    auto call = std::make_shared<Call>(*this, std::move(*next.target), std::move(next.bytes), std::move(next.callback));
+    auto call = std::make_shared<Call>(*this, std::move(*next.url), std::move(next.bytes), std::move(next.callback));
     link(*call);
     call->start();
   }
@@ -316,9 +317,7 @@ void HttpClient::unlink(Call& call) {
 void HttpClient::arm_deadline_timer() {
   is_deadline_timer_armed_ = true;
   deadline_timer_.expires_at(oldest_->deadline);
-  deadline_timer_.async_wait([this, alive = std::weak_ptr<bool>(alive_)](error_code ec) {
-    auto is_alive = alive.lock();
-    if (!is_alive || !*is_alive) return;
+  deadline_timer_.async_wait([this](error_code ec) {
     is_deadline_timer_armed_ = false;
     if (ec) return;
     expire_overdue();
@@ -349,7 +348,7 @@ std::optional<tcp::socket> HttpClient::take_idle(const std::string& key) {
 
 void HttpClient::give_idle(const std::string& key, tcp::socket socket) {
   auto& sockets = idle_[key];
-  if (sockets.size() >= kMaxIdlePerHost) return;
+  if (sockets.size() >= max_idle_sockets_per_host) return;
   sockets.push_back({std::move(socket), Clock::now()});
   if (!is_idle_sweep_armed_) arm_idle_sweep();
 }
@@ -359,9 +358,7 @@ void HttpClient::give_idle(const std::string& key, tcp::socket socket) {
 void HttpClient::arm_idle_sweep() {
   is_idle_sweep_armed_ = true;
   idle_sweeper_.expires_after(std::chrono::seconds(1));
-  idle_sweeper_.async_wait([this, alive = std::weak_ptr<bool>(alive_)](error_code ec) {
-    auto is_alive = alive.lock();
-    if (!is_alive || !*is_alive) return;
+  idle_sweeper_.async_wait([this](error_code ec) {
     is_idle_sweep_armed_ = false;
     if (!ec) sweep_idle();
   });

@@ -72,7 +72,7 @@ class HttpClient {
  private:
   friend class Call;
   struct Waiting {
-    std::optional<HttpTarget> target;  // nullopt: not an http:// URL
+    std::optional<Url> url;  // nullopt: not a URL the client can request
     std::string bytes;
     Callback callback;
   };
@@ -106,7 +106,6 @@ class HttpClient {
   bool is_idle_sweep_armed_ = false;
   std::unordered_map<std::string, boost::asio::ip::tcp::resolver::results_type> resolved_;
   boost::asio::ip::tcp::resolver resolver_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // timers' handlers may outlive the client
 };
 
 }  // namespace sb::upstream

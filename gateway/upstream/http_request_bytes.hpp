@@ -3,7 +3,6 @@
 // Content-Type, the event's headers, Content-Length and the body. Beast's serializer allocated every
 // header into a field list and walked it as a buffer sequence on each call (~7 % of an echo's CPU);
 // this is one string of known size. Pure.
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -11,20 +10,8 @@
 
 namespace sb::upstream {
 
-// An http:// URL split for connecting and for the request line.
-struct HttpTarget {
-  std::string host;    // without brackets for IPv6
-  std::string port;    // "80" when the URL has none
-  std::string target;  // "/path?query", "/" when empty
-  std::string pool_key() const { return host + ":" + port; }
-};
-
-// nullopt for anything but http://host[:port][/path][?query]. Templates are validated at start-up;
-// this only splits the expanded URL.
-std::optional<HttpTarget> parse_http_url(std::string_view url);
-
 // The whole request. Header values can't carry CR, LF or NUL: such bytes become spaces, so no value
 // (a user id or claim from a token, say) can add a header or end the request early.
-std::string format_http_request(const HttpTarget& target, const UpstreamRequest& request);
+std::string format_http_request(const Url& url, const UpstreamRequest& request);
 
 }  // namespace sb::upstream

@@ -24,12 +24,8 @@ std::chrono::milliseconds backoff_delay(const RetryPolicy& policy, std::size_t r
 
 namespace {
 
-// The circuit's key: "http://host:port" of the URL, so every path of one function shares it.
-std::string authority_of(const std::string& url) {
-  auto scheme = url.find("://");
-  auto end = scheme == std::string::npos ? std::string::npos : url.find_first_of("/?#", scheme + 3);
-  return url.substr(0, end);
-}
+// The circuit's key: the URL's origin (scheme, host and port), so every path of one function shares it.
+std::string function_of(const UpstreamRequest& request) { return request.url ? request.url->origin() : "(invalid url)"; }
 
 bool is_failure(CallOutcome outcome, int status) {
   switch (outcome) {
@@ -62,8 +58,8 @@ ReliableUpstream::ReliableUpstream(boost::asio::any_io_executor executor, HttpCl
       circuit_policy_(circuit),
       jitter_(std::random_device{}()) {}
 
-CircuitBreaker& ReliableUpstream::circuit_for(const std::string& url) {
-  auto key = authority_of(url);
+CircuitBreaker& ReliableUpstream::circuit_for(const UpstreamRequest& request) {
+  auto key = function_of(request);
   auto it = circuits_.find(key);
   if (it == circuits_.end()) it = circuits_.emplace(key, CircuitBreaker(circuit_policy_)).first;
   return it->second;
@@ -74,7 +70,7 @@ void ReliableUpstream::send(UpstreamRequest request, Delivery delivery, Callback
   attempt->request = std::move(request);
   attempt->delivery = delivery;
   attempt->callback = std::move(callback);
-  auto& circuit = circuit_for(attempt->request.url);
+  auto& circuit = circuit_for(attempt->request);
   if (delivery == Delivery::at_most_once && !circuit.allow(std::chrono::steady_clock::now())) {
     metrics().upstream_requests.with("circuit_open").inc();
     boost::asio::post(executor_, [attempt] {
@@ -96,16 +92,16 @@ void ReliableUpstream::start_attempt(std::shared_ptr<Attempt> attempt) {
 }
 
 void ReliableUpstream::on_result(std::shared_ptr<Attempt> attempt, CallOutcome outcome, HttpResponse response) {
-  auto& circuit = circuit_for(attempt->request.url);
+  auto& circuit = circuit_for(attempt->request);
   auto now = std::chrono::steady_clock::now();
   if (is_failure(outcome, response.status)) {
     if (circuit.on_failure(now)) {
       metrics().upstream_circuit_opened.inc();
-      log::warn("upstream", "circuit_opened", {{"function", authority_of(attempt->request.url)}});
+      log::warn("upstream", "circuit_opened", {{"function", function_of(attempt->request)}});
     }
   } else if (outcome == CallOutcome::ok) {
     if (circuit.state() != CircuitState::closed)
-      log::info("upstream", "circuit_closed", {{"function", authority_of(attempt->request.url)}});
+      log::info("upstream", "circuit_closed", {{"function", function_of(attempt->request)}});
     circuit.on_success();
   }
 

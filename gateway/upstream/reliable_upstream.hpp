@@ -46,7 +46,7 @@ class ReliableUpstream {
   struct Attempt;
   void start_attempt(std::shared_ptr<Attempt> attempt);
   void on_result(std::shared_ptr<Attempt> attempt, CallOutcome outcome, HttpResponse response);
-  CircuitBreaker& circuit_for(const std::string& url);
+  CircuitBreaker& circuit_for(const UpstreamRequest& request);
 
   boost::asio::any_io_executor executor_;
   HttpClient& client_;

@@ -21,14 +21,15 @@ std::string format_claims_header(const auth::Claims& claims) {
   return out;
 }
 
-std::string path_and_query_of(std::string_view url) {
-  auto scheme = url.find("://");
-  if (scheme == std::string_view::npos) return "/";
-  auto start = url.find_first_of("/?", scheme + 3);
-  if (start == std::string_view::npos) return "/";
-  std::string target(url.substr(start));
-  if (target[0] == '?') target.insert(0, "/");  // what the HTTP client sends for "http://host?q"
-  return target;
+void finish_upstream_request(UpstreamRequest& request, std::string_view url, const auth::KeyRing& keys,
+                             std::chrono::system_clock::time_point now) {
+  if (auto parsed = parse_url(url)) request.url = std::move(*parsed);
+  // Signed once, so a retry carries the same timestamp and event id (the function de-duplicates on it).
+  auto seconds = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
+  request.headers.emplace_back("X-Switchboard-Timestamp", seconds);
+  request.headers.emplace_back(
+      "X-Switchboard-Signature",
+      auth::request_signature(keys, seconds, "POST", request.url ? request.url->target() : "/", request.body));
 }
 
 std::optional<UpstreamRequest> build_upstream_request(const std::vector<config::UpstreamRule>& rules,
@@ -51,7 +52,6 @@ std::optional<UpstreamRequest> build_upstream_request(const std::vector<config::
   if (!rule) return std::nullopt;
 
   UpstreamRequest request;
-  request.url = rule->expand(identity.hub, category, name);
   request.event_id = random_id();
   auto& h = request.headers;
   h.reserve(12);
@@ -81,11 +81,7 @@ std::optional<UpstreamRequest> build_upstream_request(const std::vector<config::
       request.body = event.message.raw;
       break;
   }
-  // Signed once, so a retry carries the same timestamp and event id (the function de-duplicates on it).
-  auto seconds = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
-  h.emplace_back("X-Switchboard-Timestamp", seconds);
-  h.emplace_back("X-Switchboard-Signature",
-                 auth::request_signature(keys, seconds, "POST", path_and_query_of(request.url), request.body));
+  finish_upstream_request(request, rule->expand(identity.hub, category, name), keys, now);
   return request;
 }
 

@@ -10,13 +10,16 @@
 #include <vector>
 
 #include "auth/key_ring.hpp"
+#include "common/url.hpp"
 #include "config/upstream_rule.hpp"
 #include "connection/connection.hpp"
 
 namespace sb::upstream {
 
 struct UpstreamRequest {
-  std::string url;
+  // Parsed once, here; nullopt when the expanded template is no URL we can request (templates are
+  // checked at start-up, so only a bug gets there): the client answers invalid_url.
+  std::optional<Url> url;
   std::vector<std::pair<std::string_view, std::string>> headers;  // names are string literals
   std::string content_type;
   std::string body;
@@ -31,8 +34,10 @@ std::optional<UpstreamRequest> build_upstream_request(const std::vector<config::
                                                       const connection::UpstreamEvent& event,
                                                       std::chrono::system_clock::time_point now);
 
-// "/path?query" of an absolute http URL ("/" when it has no path).
-std::string path_and_query_of(std::string_view url);
+// Parses an expanded URL template into `request.url` and signs the request (X-Switchboard-Timestamp and
+// -Signature over method, path, query and body): the last step of building any upstream request.
+void finish_upstream_request(UpstreamRequest& request, std::string_view url, const auth::KeyRing& keys,
+                             std::chrono::system_clock::time_point now);
 
 // "type: value, type: value" (.NET Claim.ToString() joined by ", ").
 std::string format_claims_header(const auth::Claims& claims);

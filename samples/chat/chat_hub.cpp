@@ -14,8 +14,8 @@ using switchboard::Context;
 using switchboard::Json;
 using switchboard::Reply;
 
-constexpr std::size_t kMaxTextCharacters = 2000;
-constexpr std::size_t kMaxNameCharacters = 64;  // rooms and user names
+constexpr std::size_t max_text_characters = 2000;
+constexpr std::size_t max_name_characters = 64;  // rooms and user names
 
 // Characters, not bytes: a limit in bytes would let an English message be four times longer than a
 // message in emoji. Counts every byte that does not continue a UTF-8 sequence.
@@ -77,20 +77,20 @@ void on_disconnected(const Context& context, Reply& reply) {
 }
 
 void on_join_room(const Context& context, Reply& reply) {
-  const auto arguments = string_arguments(context, reply, {{"room", kMaxNameCharacters}});
+  const auto arguments = string_arguments(context, reply, {{"room", max_name_characters}});
   if (!arguments) return;
   reply.add_to_group((*arguments)[0], context.connection_id).result(true);
 }
 
 void on_leave_room(const Context& context, Reply& reply) {
-  const auto arguments = string_arguments(context, reply, {{"room", kMaxNameCharacters}});
+  const auto arguments = string_arguments(context, reply, {{"room", max_name_characters}});
   if (!arguments) return;
   reply.remove_from_group((*arguments)[0], context.connection_id).result(true);
 }
 
 void on_say(const Context& context, Reply& reply) {
   const auto arguments =
-      string_arguments(context, reply, {{"room", kMaxNameCharacters}, {"text", kMaxTextCharacters}});
+      string_arguments(context, reply, {{"room", max_name_characters}, {"text", max_text_characters}});
   if (!arguments) return;
   const std::string& room = (*arguments)[0];
   const std::string& text = (*arguments)[1];
@@ -99,7 +99,7 @@ void on_say(const Context& context, Reply& reply) {
 
 void on_whisper(const Context& context, Reply& reply) {
   const auto arguments =
-      string_arguments(context, reply, {{"toUser", kMaxNameCharacters}, {"text", kMaxTextCharacters}});
+      string_arguments(context, reply, {{"toUser", max_name_characters}, {"text", max_text_characters}});
   if (!arguments) return;
   const std::string& to_user = (*arguments)[0];
   const std::string& text = (*arguments)[1];

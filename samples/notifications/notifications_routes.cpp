@@ -13,8 +13,8 @@ namespace {
 
 using switchboard::Json;
 
-constexpr std::size_t kMaxUserCharacters = 64;
-constexpr std::size_t kMaxTextCharacters = 500;  // a notification, not a document
+constexpr std::size_t max_user_characters = 64;
+constexpr std::size_t max_text_characters = 500;  // a notification, not a document
 
 void answer_error(httplib::Response& response, int status, std::string_view code, std::string message) {
   response.status = status;
@@ -40,8 +40,8 @@ std::string check_user_name(std::string_view user) {
     if (c == ',' || c == ':') return "user names cannot contain ',' or ':'";
   }
   const std::size_t characters = count_characters(user);
-  if (characters == 0 || characters > kMaxUserCharacters) {
-    return "user must be 1 to " + std::to_string(kMaxUserCharacters) + " characters";
+  if (characters == 0 || characters > max_user_characters) {
+    return "user must be 1 to " + std::to_string(max_user_characters) + " characters";
   }
   if (user.find_first_not_of(' ') == std::string_view::npos) return "user cannot be blank";
   return {};
@@ -73,9 +73,9 @@ void notify(Notifier& notifier, const httplib::Request& request, httplib::Respon
   if (const std::string problem = check_user_name(user_id); !problem.empty()) {
     return answer_error(response, 400, "InvalidUser", problem);
   }
-  if (const std::size_t characters = count_characters(message); characters == 0 || characters > kMaxTextCharacters) {
+  if (const std::size_t characters = count_characters(message); characters == 0 || characters > max_text_characters) {
     return answer_error(response, 400, "InvalidText",
-                        "text must be 1 to " + std::to_string(kMaxTextCharacters) + " characters");
+                        "text must be 1 to " + std::to_string(max_text_characters) + " characters");
   }
 
   std::uint64_t id = 0;

@@ -14,7 +14,7 @@ namespace {
 
 using switchboard::Json;
 
-constexpr std::size_t kMaxUserCharacters = 64;
+constexpr std::size_t max_user_characters = 64;
 
 void answer_error(httplib::Response& response, int status, std::string_view code, std::string message) {
   response.status = status;
@@ -32,8 +32,8 @@ std::string check_user_name(std::string_view user) {
     if (c == ',' || c == ':') return "user names cannot contain ',' or ':'";
     if ((byte & 0xC0) != 0x80) ++characters;
   }
-  if (characters == 0 || characters > kMaxUserCharacters) {
-    return "user must be 1 to " + std::to_string(kMaxUserCharacters) + " characters";
+  if (characters == 0 || characters > max_user_characters) {
+    return "user must be 1 to " + std::to_string(max_user_characters) + " characters";
   }
   if (user.find_first_not_of(' ') == std::string_view::npos) return "user cannot be blank";
   return {};

@@ -15,8 +15,8 @@ using State = HttpResponseParser::State;
 
 namespace {
 
-constexpr std::size_t kMaxBody = 256;
-constexpr std::size_t kMaxHeader = 512;
+constexpr std::size_t max_body_bytes = 256;
+constexpr std::size_t max_header_bytes = 512;
 
 // As the HTTP client does: unused bytes are kept and offered again with the next read; EOF at the end.
 void run(HttpResponseParser& parser, std::string_view bytes, std::size_t step) {
@@ -35,9 +35,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::size_t step = data[0] % 16 + 1;
   std::string_view bytes(reinterpret_cast<const char*>(data + 1), size - 1);
 
-  HttpResponseParser whole(kMaxBody, kMaxHeader);
+  HttpResponseParser whole(max_body_bytes, max_header_bytes);
   run(whole, bytes, bytes.size() + 1);
-  HttpResponseParser pieces(kMaxBody, kMaxHeader);
+  HttpResponseParser pieces(max_body_bytes, max_header_bytes);
   run(pieces, bytes, step);
 
   if (whole.state() == State::need_more || pieces.state() == State::need_more) std::abort();  // EOF ends it
@@ -47,7 +47,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         whole.body() != pieces.body() || whole.content_type() != pieces.content_type())
       std::abort();
     if (whole.status() < 100 || whole.status() > 999 || (whole.status() < 200 && whole.status() != 101)) std::abort();
-    if (whole.body().size() > kMaxBody) std::abort();
+    if (whole.body().size() > max_body_bytes) std::abort();
   }
   return 0;
 }

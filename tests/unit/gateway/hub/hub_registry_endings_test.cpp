@@ -50,7 +50,6 @@ class DroppableTransport : public sb::transport::Transport, public std::enable_s
     boost::asio::post(io_, [self = shared_from_this()] { self->end(sb::transport::TransportEnd::closed_by_server); });
   }
   void abort() override { handler_.reset(); }
-  std::size_t queued_bytes() const override { return 0; }
   bool supports_binary() const override { return true; }
   bool supports_reconnect() const override { return true; }
 

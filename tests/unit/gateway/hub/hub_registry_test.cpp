@@ -34,7 +34,6 @@ class FakeTransport : public sb::transport::Transport {
   }
   void close() override { ++close_calls; }
   void abort() override { ++abort_calls; }
-  std::size_t queued_bytes() const override { return 0; }
   bool supports_binary() const override { return true; }
 
   std::vector<sb::Frame> frames;

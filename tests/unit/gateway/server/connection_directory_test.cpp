@@ -17,7 +17,6 @@ class IdleTransport : public sb::transport::Transport {
   bool send(sb::Frame, sb::transport::FrameFormat) override { return true; }
   void close() override {}
   void abort() override {}
-  std::size_t queued_bytes() const override { return 0; }
   bool supports_binary() const override { return true; }
 };
 

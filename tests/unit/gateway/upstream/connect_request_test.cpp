@@ -61,7 +61,7 @@ TEST_CASE("builds the connect request: connected's headers without a connection 
   caller.client_query = "?hub=Chat&room=7";
   auto request = build_connect_request(r[0], keys, caller, kNow);
 
-  CHECK(request.url == "http://f/api/Chat/connect");
+  CHECK(request.url->to_string() == "http://f/api/Chat/connect");
   CHECK(header(request, "X-ASRS-Connection-Id") == "(absent)");
   CHECK(header(request, "X-ASRS-Hub") == "Chat");
   CHECK(header(request, "X-ASRS-Category") == "connections");

@@ -4,47 +4,14 @@
 
 using namespace sb::upstream;
 
-TEST_CASE("parse_http_url splits host, port and target") {
-  auto plain = parse_http_url("http://fn.local/api/chat?x=1");
-  REQUIRE(plain);
-  CHECK(plain->host == "fn.local");
-  CHECK(plain->port == "80");
-  CHECK(plain->target == "/api/chat?x=1");
-  CHECK(plain->pool_key() == "fn.local:80");
-
-  auto with_port = parse_http_url("http://127.0.0.1:7071");
-  REQUIRE(with_port);
-  CHECK(with_port->port == "7071");
-  CHECK(with_port->target == "/");
-
-  auto query_only = parse_http_url("http://h:1?q=2");
-  REQUIRE(query_only);
-  CHECK(query_only->target == "/?q=2");
-
-  auto v6 = parse_http_url("http://[::1]:8080/x");
-  REQUIRE(v6);
-  CHECK(v6->host == "::1");
-  CHECK(v6->port == "8080");
-}
-
-TEST_CASE("parse_http_url refuses what it can't write into a request line") {
-  CHECK_FALSE(parse_http_url("https://h/x"));
-  CHECK_FALSE(parse_http_url("http:///x"));
-  CHECK_FALSE(parse_http_url("http://h:/x"));
-  CHECK_FALSE(parse_http_url("http://[::1/x"));
-  CHECK_FALSE(parse_http_url("http://h/a b"));
-  CHECK_FALSE(parse_http_url("http://h/a\r\nX: y"));
-}
-
 TEST_CASE("format_http_request writes the whole POST with its length") {
   UpstreamRequest request;
-  request.url = "http://127.0.0.1:7071/upstream?e=1";
+  auto url = sb::parse_url("http://127.0.0.1:7071/upstream?e=1");
+  REQUIRE(url);
   request.content_type = "application/json";
   request.headers = {{"X-ASRS-Hub", "chat"}, {"X-ASRS-Event", "send"}};
   request.body = R"({"type":1})";
-  auto target = parse_http_url(request.url);
-  REQUIRE(target);
-  CHECK(format_http_request(*target, request) ==
+  CHECK(format_http_request(*url, request) ==
         "POST /upstream?e=1 HTTP/1.1\r\n"
         "Host: 127.0.0.1:7071\r\n"
         "User-Agent: switchboard\r\n"
@@ -59,10 +26,10 @@ TEST_CASE("format_http_request writes the whole POST with its length") {
 TEST_CASE("format_http_request: port 80 is implied, an IPv6 host keeps its brackets, an empty body has length 0") {
   UpstreamRequest request;
   request.content_type = "text/plain";
-  auto default_port = format_http_request(*parse_http_url("http://fn/x"), request);
+  auto default_port = format_http_request(*sb::parse_url("http://fn/x"), request);
   CHECK(default_port.find("\r\nHost: fn\r\n") != std::string::npos);
   CHECK(default_port.ends_with("Content-Length: 0\r\n\r\n"));
-  auto v6 = format_http_request(*parse_http_url("http://[::1]:81/x"), request);
+  auto v6 = format_http_request(*sb::parse_url("http://[::1]:81/x"), request);
   CHECK(v6.find("\r\nHost: [::1]:81\r\n") != std::string::npos);
 }
 
@@ -70,7 +37,7 @@ TEST_CASE("format_http_request: CR, LF and NUL in a header value become spaces")
   UpstreamRequest request;
   request.content_type = "application/json";
   request.headers = {{"X-ASRS-User-Id", std::string("eve\r\nX-Evil: 1\0z", 16)}};
-  auto bytes = format_http_request(*parse_http_url("http://fn/x"), request);
+  auto bytes = format_http_request(*sb::parse_url("http://fn/x"), request);
   CHECK(bytes.find("\r\nX-ASRS-User-Id: eve  X-Evil: 1 z\r\n") != std::string::npos);
   CHECK(bytes.find("\r\nX-Evil") == std::string::npos);
 }
