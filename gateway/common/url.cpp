@@ -37,6 +37,9 @@ Result<Url> parse_url(std::string_view text) {
     auto close = authority.find(']');
     if (close == std::string_view::npos) return invalid(text, "an IPv6 host needs its closing ']'");
     url.host = std::string(authority.substr(1, close - 1));
+    if (url.host.find(':') == std::string::npos ||
+        url.host.find_first_not_of("0123456789abcdefABCDEF:.") != std::string::npos)
+      return invalid(text, "brackets hold an IPv6 address");
     auto after = authority.substr(close + 1);
     if (!after.empty()) {
       if (after.front() != ':') return invalid(text, "expected ':' after the IPv6 host");
@@ -46,6 +49,9 @@ Result<Url> parse_url(std::string_view text) {
   } else {
     auto colon = authority.rfind(':');
     url.host = std::string(authority.substr(0, colon));
+    // Only an IPv6 literal, in brackets, may hold ':' (so Host headers and origins written back
+    // from a Url parse to the same Url).
+    if (url.host.find_first_of(":[]") != std::string::npos) return invalid(text, "':', '[' or ']' in a host outside brackets");
     if (colon != std::string_view::npos) {
       port = authority.substr(colon + 1);
       if (port.empty()) return invalid(text, "the port is empty");
@@ -53,6 +59,8 @@ Result<Url> parse_url(std::string_view text) {
   }
   if (url.host.empty()) return invalid(text, "the host is empty");
   if (url.host.find('@') != std::string::npos) return invalid(text, "user information is not allowed");
+  for (char c : url.host)  // it goes into a Host header and a resolver
+    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) return invalid(text, "a space or control character in the host");
   if (port.empty()) {
     url.port = url.is_tls() ? 443 : 80;
   } else {

@@ -49,7 +49,7 @@ TEST_CASE("the scheme keys the origin: http and https on one host differ") {
 
 TEST_CASE("parse_url refuses what it can't request or compare") {
   for (const char* bad : {"ftp://h/x", "h/x", "http:///x", "http://h:/x", "http://[::1/x", "http://[::1]x/", "http://h:0/",
-                          "http://h:65536/", "http://h:8a/", "http://h/a b", "http://h/a\r\nX: y", "http://user@h/"}) {
+                          "http://h:65536/", "http://h:8a/", "http://h/a b", "http://h/a\r\nX: y", "http://user@h/", "http://a b/", "http://a:b:80/", "http://[[]/", "http://[fe80::1%eth0]/", "https://x:1]z:8443/", "http://h\r\nX:1/"}) {
     CAPTURE(bad);
     auto url = parse_url(bad);
     REQUIRE_FALSE(url);
