@@ -4,7 +4,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <functional>
 
-#include "connection/connection.hpp"
+#include "connection/connection_identity.hpp"
 #include "hub/action.hpp"
 
 namespace sb::backplane {

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <utility>
 
+#include "backplane/backplane_log.hpp"
 #include "backplane/command_link.hpp"
 #include "backplane/redis_reply.hpp"
 #include "common/log.hpp"
@@ -32,7 +33,7 @@ void CommandQueue::submit(RedisCommand command, bool may_drop) {
   if (may_drop && droppable_bytes_ + bytes > max_queue_bytes_) {
     metrics().backplane_dropped.inc();
     if (drop_log_.admit(std::chrono::steady_clock::now()))
-      log::warn("backplane", "queue_full", {{"queued_bytes", queued_bytes_}, {"limit", max_queue_bytes_}});
+      log::emit(log_events::queue_full, {{"queued_bytes", queued_bytes_}, {"limit", max_queue_bytes_}});
     if (command.on_reply) command.on_reply(nullptr);
     return;
   }
@@ -84,7 +85,7 @@ void CommandQueue::on_reply(const redisReply* reply) {
   in_flight_.pop_front();
   in_flight_bytes_ -= entry.command.bytes();
   if (reply && reply->type == REDIS_REPLY_ERROR)
-    log::warn("backplane", "redis_error",
+    log::emit(log_events::redis_error,
               {{"command", entry.command.argv.front()}, {"error", log::sample(reply_text(reply))}});
   if (entry.command.on_reply) std::exchange(entry.command.on_reply, nullptr)(reply);
   if (!reply && entry.command.retries_on_loss) {

@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "common/result.hpp"
-#include "connection/connection.hpp"
+#include "connection/connection_identity.hpp"
 
 namespace sb::backplane {
 

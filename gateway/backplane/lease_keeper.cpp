@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "backplane/backplane_log.hpp"
 #include "backplane/command_queue.hpp"
 #include "backplane/identity_codec.hpp"
 #include "backplane/redis_reply.hpp"
@@ -29,7 +30,7 @@ void LeaseKeeper::renew() {
       // Another gateway took us for dead and sent `disconnected` for our connections: they must
       // start afresh, or the function would see messages from connections it was told are gone.
       metrics().backplane_lease_lost.inc();
-      log::warn("backplane", "lease_lost", {{"gateway", self->gateway_id_}});
+      log::emit(log_events::lease_lost, {{"gateway", self->gateway_id_}});
       if (self->events_.on_lease_lost) self->events_.on_lease_lost();
     }
   };
@@ -43,7 +44,7 @@ void LeaseKeeper::reap() {
     if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) return;
     std::string dead(reply_text(reply->element[0]));
     if (self->events_.on_gateway_reaped) self->events_.on_gateway_reaped(dead);
-    log::info("backplane", "gateway_reaped", {{"gateway", dead}, {"connections", reply->elements - 1}});
+    log::emit(log_events::gateway_reaped, {{"gateway", dead}, {"connections", reply->elements - 1}});
     for (std::size_t i = 1; i < reply->elements; ++i) {
       auto identity = decode_identity(reply_text(reply->element[i]));
       if (!identity) continue;

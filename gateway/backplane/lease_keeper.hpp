@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "backplane/redis_keys.hpp"
-#include "connection/connection.hpp"
+#include "connection/connection_identity.hpp"
 
 namespace sb::backplane {
 

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "backplane/backplane_log.hpp"
 #include "backplane/command_queue.hpp"
 #include "backplane/envelope.hpp"
 #include "backplane/redis_link.hpp"
@@ -87,7 +88,7 @@ void PubSubFanout::on_channel_reply(const redisReply* reply) {
   if (!envelope) {
     metrics().backplane_invalid.inc();
     if (invalid_log_.admit(std::chrono::steady_clock::now()))
-      log::warn("backplane", "invalid_envelope",
+      log::emit(log_events::invalid_envelope,
                 {{"error", envelope.error().message}, {"sample", log::sample(payload)}});
     return;
   }

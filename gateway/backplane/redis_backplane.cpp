@@ -10,6 +10,7 @@
 #include <optional>
 #include <utility>
 
+#include "backplane/backplane_log.hpp"
 #include "backplane/command_queue.hpp"
 #include "backplane/fleet_state.hpp"
 #include "backplane/lease_keeper.hpp"
@@ -69,13 +70,13 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
         return;
       } catch (const std::exception& e) {  // a bug: keep the backplane serving (gateway.cpp's run_loop)
         metrics().handler_exceptions.inc();
-        log::error("backplane", "handler_exception", {{"what", e.what()}});
+        log::emit(log_events::handler_exception, {{"what", e.what()}});
       }
     }
   }
 
   void start() {
-    log::info("backplane", "redis_starting",
+    log::emit(log_events::redis_starting,
               {{"host", config_.endpoint.host}, {"port", config_.endpoint.port}, {"gateway", gateway_id_}});
     connect();
     do_tick();
@@ -197,7 +198,7 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
     is_degraded_ = true;
     metrics().backplane_redis_up.set(0);
     if (was_up || down_log_.admit(std::chrono::steady_clock::now()))
-      log::warn("backplane", "redis_down", {{"reason", reason}, {"retry_ms", backoff_.count()}});
+      log::emit(log_events::redis_down, {{"reason", reason}, {"retry_ms", backoff_.count()}});
     // Closing a link answers its pending replies with nullptr: the queue takes them as lost.
     if (cmd_) cmd_->close();
     if (sub_) sub_->close();
@@ -223,7 +224,7 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
     state_ = State::up;
     const auto connections = fleet_->write_back(snapshots);
     backoff_ = first_backoff;
-    log::info("backplane", "redis_in_sync", {{"gateway", gateway_id_}, {"connections", connections}});
+    log::emit(log_events::redis_in_sync, {{"gateway", gateway_id_}, {"connections", connections}});
     // Actions held through the outage wait until the gateways we know of read the fan-out again.
     fanout_->await_readers(std::chrono::steady_clock::now() + config_.lease, [weak = weak_from_this()] {
       if (auto self = weak.lock()) self->release_hold();
@@ -247,7 +248,7 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
   // so each is closed with allowReconnect, never left silently short of messages.
   void on_gap(const std::string& publisher, std::uint64_t missed) {
     metrics().backplane_gaps.inc();
-    log::warn("backplane", "sequence_gap", {{"publisher", publisher}, {"missed", missed}});
+    log::emit(log_events::sequence_gap, {{"publisher", publisher}, {"missed", missed}});
     close_every_connection("backplane_gap");
   }
 
@@ -322,7 +323,7 @@ void RedisBackplane::stop(std::chrono::milliseconds timeout) {
   auto left = std::make_shared<std::promise<void>>();
   auto future = left->get_future();
   asio::post(core_->io_, [core = core_, left] { core->leave([left] { left->set_value(); }); });
-  if (future.wait_for(timeout) != std::future_status::ready) log::warn("backplane", "leave_timeout", {});
+  if (future.wait_for(timeout) != std::future_status::ready) log::emit(log_events::leave_timeout);
   core_->io_.stop();
   thread_.join();
 }

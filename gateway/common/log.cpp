@@ -1,5 +1,6 @@
 #include "common/log.hpp"
 
+#include <cassert>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -9,7 +10,9 @@ namespace {
 
 std::atomic<Level> current_level{Level::info};
 
-constexpr std::string_view level_name(Level l) {
+}  // namespace
+
+std::string_view to_string(Level l) {
   switch (l) {
     case Level::trace: return "trace";
     case Level::debug: return "debug";
@@ -20,6 +23,8 @@ constexpr std::string_view level_name(Level l) {
   }
   return "?";
 }
+
+namespace {
 
 // Values with spaces, quotes or control bytes are quoted and escaped so a line stays one line.
 void append_value(std::string& out, std::string_view v) {
@@ -42,7 +47,7 @@ Level level() { return current_level.load(std::memory_order_relaxed); }
 
 bool parse_level(std::string_view text, Level& out) {
   for (Level l : {Level::trace, Level::debug, Level::info, Level::warn, Level::error, Level::off})
-    if (text == level_name(l)) {
+    if (text == to_string(l)) {
       out = l;
       return true;
     }
@@ -70,6 +75,19 @@ std::string sample(std::string_view bytes, std::size_t max_bytes) {
   return out;
 }
 
+bool declares(const Event& event, std::string_view key) {
+  std::string_view rest = event.fields;
+  while (!rest.empty()) {
+    auto space = rest.find(' ');
+    if (rest.substr(0, space) == key) return true;
+    if (space == std::string_view::npos) break;
+    rest.remove_prefix(space + 1);
+  }
+  return false;
+}
+
+namespace {
+
 void write(Level l, std::string_view module, std::string_view event, std::initializer_list<Field> fields) {
   using namespace std::chrono;
   auto now = system_clock::now();
@@ -84,7 +102,7 @@ void write(Level l, std::string_view module, std::string_view event, std::initia
   line.reserve(128);
   line += stamp;
   line += ' ';
-  line += level_name(l);
+  line += to_string(l);
   line += ' ';
   line += module;
   line += ' ';
@@ -99,5 +117,14 @@ void write(Level l, std::string_view module, std::string_view event, std::initia
   // One fwrite per line: stdio locks the stream, so lines from different threads don't interleave.
   std::fwrite(line.data(), 1, line.size(), stderr);
 }
+
+}  // namespace
+
+void emit(const Event& event, Level level, std::initializer_list<Field> fields) {
+  for ([[maybe_unused]] const auto& f : fields) assert(declares(event, f.key) && "log field not declared by its event");
+  if (enabled(level)) write(level, event.module, event.name, fields);
+}
+
+void emit(const Event& event, std::initializer_list<Field> fields) { emit(event, event.level, fields); }
 
 }  // namespace sb::log

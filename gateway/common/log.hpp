@@ -1,7 +1,9 @@
 #pragma once
 // One logging facade: one line per event on stderr, "level module event key=value ...".
-// The helpers below check the level first; on hot paths wrap the call in `if (log::enabled(...))` so
-// that the fields are not even built. Values are escaped and bounded; never pass secrets.
+// Every line is an `Event` that its module declares once, in its `*_log.hpp` (STYLE.md; ASP.NET's
+// `*Log.cs`), so operators can read the whole list (`switchboard --log-events`, docs/logging.md).
+// `emit` checks the level first; on hot paths wrap the call in `if (log::enabled(event))` so that the
+// fields are not even built. Values are escaped and bounded; never pass secrets.
 #include <atomic>
 #include <initializer_list>
 #include <string>
@@ -28,15 +30,27 @@ Level level();
 inline bool enabled(Level l) { return l >= level(); }
 bool parse_level(std::string_view text, Level& out);  // "trace"…"error", "off"
 
-void write(Level level, std::string_view module, std::string_view event, std::initializer_list<Field> fields = {});
+std::string_view to_string(Level level);
+
+// One kind of log line. Names and field keys are stable: people alert on them.
+struct Event {
+  Level level;
+  std::string_view module;   // the log's module word, e.g. "connection"
+  std::string_view name;     // e.g. "send_queue_full"
+  std::string_view fields;   // the keys it may carry, space-separated; debug builds assert each emitted key is here
+  std::string_view meaning;  // one line for the operator
+};
+
+inline bool enabled(const Event& event) { return enabled(event.level); }
+
+void emit(const Event& event, std::initializer_list<Field> fields = {});
+// For the rare event whose level depends on a field (a refusal that is our fault is a warning).
+void emit(const Event& event, Level level, std::initializer_list<Field> fields);
+
+// True when `key` is one of the event's declared fields.
+bool declares(const Event& event, std::string_view key);
 
 // A bounded, escaped sample of client input for protocol-error lines (Redis setProtocolError).
 std::string sample(std::string_view bytes, std::size_t max_bytes = 128);
-
-inline void trace(std::string_view m, std::string_view e, std::initializer_list<Field> f = {}) { if (enabled(Level::trace)) write(Level::trace, m, e, f); }
-inline void debug(std::string_view m, std::string_view e, std::initializer_list<Field> f = {}) { if (enabled(Level::debug)) write(Level::debug, m, e, f); }
-inline void info(std::string_view m, std::string_view e, std::initializer_list<Field> f = {}) { if (enabled(Level::info)) write(Level::info, m, e, f); }
-inline void warn(std::string_view m, std::string_view e, std::initializer_list<Field> f = {}) { if (enabled(Level::warn)) write(Level::warn, m, e, f); }
-inline void error(std::string_view m, std::string_view e, std::initializer_list<Field> f = {}) { if (enabled(Level::error)) write(Level::error, m, e, f); }
 
 }  // namespace sb::log

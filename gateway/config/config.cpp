@@ -425,7 +425,8 @@ std::string help_text() {
       "Each option can also be set by environment (SWITCHBOARD_<OPTION>) or in a JSON file (--config FILE);\n"
       "flag > environment > file > default.\n\n"
       "  --config FILE\n      JSON object of option names to values; also accepts the Azure emulator's UpstreamSettings\n"
-      "  --help, --version\n";
+      "  --help, --version\n"
+      "  --log-events\n      print every log event (module, name, level, fields, meaning) as a Markdown table\n";
   for (const auto& o : options()) {
     out += "  --" + o.name + " " + o.value_name + (o.repeatable ? "  (repeatable)" : "") + "\n";
     out += "      " + o.help + "\n      default: " + o.default_text + "; env: " + env_name(o.name) + "\n";
@@ -446,6 +447,10 @@ LoadResult load_config(int argc, const char* const* argv, const char* const* env
     }
     if (arg == "--version") {
       result.status = LoadStatus::version_shown;
+      return result;
+    }
+    if (arg == "--log-events") {
+      result.status = LoadStatus::log_events_shown;
       return result;
     }
     if (arg.substr(0, 2) != "--") {

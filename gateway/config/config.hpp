@@ -97,7 +97,7 @@ struct Config {
   std::string log_level = "info";
 };
 
-enum class LoadStatus { run, help_shown, version_shown };
+enum class LoadStatus { run, help_shown, version_shown, log_events_shown };
 
 struct LoadResult {
   LoadStatus status = LoadStatus::run;

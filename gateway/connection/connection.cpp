@@ -4,6 +4,7 @@
 
 #include "common/log.hpp"
 #include "common/metrics.hpp"
+#include "connection/connection_log.hpp"
 #include "connection/connection_set.hpp"
 #include "connection/message_buffer.hpp"
 #include "protocol/handshake.hpp"
@@ -84,7 +85,7 @@ void Connection::send_frame(Frame frame, std::size_t records) {
   if (reconnect_buffer_) {
     bool is_writable = reconnect_buffer_->add(frame, records);
     if (reconnect_buffer_->buffered_bytes() > context_.config.max_send_queue_bytes) {
-      log::warn("connection", "send_queue_full", {{"conn", id()}, {"hub", identity_.hub}, {"buffered_bytes", reconnect_buffer_->buffered_bytes()}});
+      log::emit(log_events::send_queue_full, {{"conn", id()}, {"hub", identity_.hub}, {"buffered_bytes", reconnect_buffer_->buffered_bytes()}});
       // The caller may be walking the group this connection is in: end later, not here.
       return finish_soon("send_queue_full", "The client did not acknowledge messages fast enough.");
     }
@@ -101,7 +102,7 @@ void Connection::close(const CloseRequest& request) {
   state_ = ConnectionState::closing;
   close_reason_ = request.reason;
   close_error_ = request.error;
-  log::info("connection", "closing", {{"conn", id()}, {"hub", identity_.hub}, {"reason", request.reason}});
+  log::emit(log_events::closing, {{"conn", id()}, {"hub", identity_.hub}, {"reason", request.reason}});
   if (!transport_) return finish_soon(request.reason, request.error);  // detached: nobody to tell
   if (was_open) write(make_frame(protocol::encode_close(protocol_, request.error, request.allow_reconnect)));
   transport_->close();
@@ -147,7 +148,7 @@ void Connection::on_transport_data(std::string_view data) {
 
 void Connection::fail_handshake(std::string_view error, std::string_view reason) {
   metrics().rejected_input.with(reason).inc();
-  log::info("connection", "handshake_failed", {{"conn", id()}, {"reason", reason}, {"error", error}});
+  log::emit(log_events::handshake_failed, {{"conn", id()}, {"reason", reason}, {"error", error}});
   if (state_ != ConnectionState::handshaking) return;
   state_ = ConnectionState::closing;
   close_reason_ = std::string(reason);
@@ -188,7 +189,7 @@ void Connection::on_handshake_data(std::string_view data) {
     reconnect_buffer_ = std::make_unique<MessageBuffer>(context_.config.stateful_reconnect_buffer_bytes);
   metrics().connects.inc();
   metrics().connections_open.add(1);
-  log::debug("connection", "open", {{"conn", id()}, {"hub", identity_.hub}, {"user", identity_.user_id},
+  log::emit(log_events::open, {{"conn", id()}, {"hub", identity_.hub}, {"user", identity_.user_id},
                                     {"stateful", reconnect_buffer_ ? 1 : 0}});
   context_.observer.on_open(*this);
   enqueue_event({UpstreamEventKind::connected, {}, {}});
@@ -205,7 +206,7 @@ void Connection::on_hub_data(std::string_view data) {
   auto consumed = protocol::parse_hub_messages(protocol_, input, messages, context_.config.max_message_bytes);
   if (!consumed) {
     metrics().rejected_input.with(consumed.error().code).inc();
-    log::info("connection", "protocol_error",
+    log::emit(log_events::protocol_error,
               {{"conn", id()}, {"error", consumed.error().message}, {"sample", log::sample(input)}});
     pending_input_.clear();
     // ASP.NET closes protocol and size errors with allowReconnect:true (PROTOCOL.md part 1 §6).
@@ -285,7 +286,7 @@ void Connection::resume(std::shared_ptr<transport::Transport> transport) {
   last_receive_ = last_send_ = context_.connections.coarse_now();
   attach(std::move(transport));
   metrics().stateful_resumes.inc();
-  log::info("connection", "resumed", {{"conn", id()}, {"hub", identity_.hub}});
+  log::emit(log_events::resumed, {{"conn", id()}, {"hub", identity_.hub}});
   // Sequence first, even with nothing to replay; then every unacknowledged message, in order.
   write(make_frame(protocol::encode_sequence(protocol_, reconnect_buffer_->resume_sequence_id())));
   for (auto& frame : reconnect_buffer_->unacknowledged_frames()) write(std::move(frame));
@@ -300,7 +301,7 @@ void Connection::on_transport_closed(transport::TransportEnd end, std::string_vi
     kept_while_detached_ = shared_from_this();
     detached_since_ = context_.connections.coarse_now();
     metrics().stateful_detached.inc();
-    log::info("connection", "detached", {{"conn", id()}, {"hub", identity_.hub}, {"cause", transport::to_string(end)}});
+    log::emit(log_events::detached, {{"conn", id()}, {"hub", identity_.hub}, {"cause", transport::to_string(end)}});
     return;
   }
   std::string reason = close_reason_.empty() ? std::string(transport::to_string(end)) : close_reason_;
@@ -308,7 +309,7 @@ void Connection::on_transport_closed(transport::TransportEnd end, std::string_vi
   if (error.empty() && !is_clean && close_reason_.empty())
     error = "The connection ended: " + std::string(transport::to_string(end));
   if (end == transport::TransportEnd::send_queue_full)
-    log::warn("connection", "send_queue_full", {{"conn", id()}, {"hub", identity_.hub}, {"detail", detail}});
+    log::emit(log_events::send_queue_full, {{"conn", id()}, {"hub", identity_.hub}, {"detail", detail}});
   finish(reason, std::move(error));
 }
 
@@ -335,7 +336,7 @@ void Connection::finish(std::string_view reason, std::string error) {
     transport->abort();  // no-op when it has already ended; breaks the transport <-> connection cycle
   }
   metrics().disconnects.with(reason).inc();
-  log::debug("connection", "closed", {{"conn", id()}, {"hub", identity_.hub}, {"reason", reason}});
+  log::emit(log_events::closed, {{"conn", id()}, {"hub", identity_.hub}, {"reason", reason}});
   if (!has_opened_) return;  // never handshaken: upstream never heard of it
   metrics().connections_open.add(-1);
   metrics().connection_duration.observe(std::chrono::steady_clock::now() - started_at_);

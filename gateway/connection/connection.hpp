@@ -21,8 +21,8 @@
 #include <utility>
 #include <vector>
 
-#include "auth/jwt.hpp"
 #include "common/owner_thread.hpp"
+#include "connection/connection_identity.hpp"
 #include "config/config.hpp"
 #include "protocol/encoded_message.hpp"
 #include "protocol/hub_message.hpp"
@@ -33,26 +33,7 @@ namespace sb::connection {
 class Connection;
 class ConnectionSet;
 
-struct ConnectionIdentity {
-  std::string connection_id;
-  std::string hub;       // as the client sent it (X-ASRS-Hub)
-  std::string hub_key;   // lower-cased: hubs are case-insensitive
-  std::string user_id;   // empty: anonymous
-  auth::Claims claims;
-  std::string client_query;  // "?…" as forwarded upstream (secrets removed), or empty
-  bool allows_stateful_reconnect = false;  // negotiated with useStatefulReconnect and granted
-  std::vector<std::string> initial_groups;  // joined when it opens (a blocking `connect` reply's groups)
-};
-
 enum class ConnectionState { handshaking, open, closing, closed };
-
-enum class UpstreamEventKind { connected, message, disconnected };
-
-struct UpstreamEvent {
-  UpstreamEventKind kind{};
-  protocol::InboundMessage message;  // message events
-  std::string error;                 // disconnected: why, empty when clean
-};
 
 // Why the gateway closes a connection: what the client is told and what operators see.
 struct CloseRequest {

@@ -9,6 +9,7 @@
 #include "common/log.hpp"
 #include "common/log_throttle.hpp"
 #include "common/metrics.hpp"
+#include "http/http_log.hpp"
 #include "http/router.hpp"
 #include "http/tls_certificates.hpp"
 #include "http/url_query.hpp"
@@ -62,7 +63,7 @@ void HttpSession::on_handshake(beast::error_code ec) {
   if (ec) {
     metrics().rejected_input.with("tls_handshake").inc();
     if (auto skipped = tls_failure_log_throttle.admit(log::LogThrottle::Clock::now()))
-      log::info("http", "tls_handshake_failed", {{"error", ec.message()}, {"skipped", *skipped}});
+      log::emit(log_events::tls_handshake_failed, {{"error", ec.message()}, {"skipped", *skipped}});
     beast::error_code ignored;
     tcp().socket().close(ignored);
     return;
@@ -93,7 +94,7 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
   }
   if (ec) {
     metrics().rejected_input.with("bad_http").inc();
-    log::debug("http", "bad_request", {{"error", ec.message()}});
+    log::emit(log_events::bad_request, {{"error", ec.message()}});
     return send_and_close(400, "BadRequest", "The HTTP request is malformed.");
   }
   request_ = parser_->release();
@@ -113,13 +114,13 @@ bool HttpSession::is_target_within_limits() {
   auto target = request_.target();
   if (target.size() > settings_.max_url_bytes) {
     metrics().rejected_input.with("url_too_long").inc();
-    log::info("http", "url_too_long", {{"bytes", target.size()}, {"sample", log::sample(target, 64)}});
+    log::emit(log_events::url_too_long, {{"bytes", target.size()}, {"sample", log::sample(target, 64)}});
     write(json_error(request_, 414, "UriTooLong", "The URL is over " + std::to_string(settings_.max_url_bytes) + " bytes."));
     return false;
   }
   if (count_query_parameters(split_target(target).query) > settings_.max_query_parameters) {
     metrics().rejected_input.with("too_many_query_parameters").inc();
-    log::info("http", "too_many_query_parameters", {{"sample", log::sample(target, 64)}});
+    log::emit(log_events::too_many_query_parameters, {{"sample", log::sample(target, 64)}});
     write(json_error(request_, 400, "TooManyQueryParameters",
                      "The query has over " + std::to_string(settings_.max_query_parameters) + " parameters."));
     return false;

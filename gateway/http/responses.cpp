@@ -3,6 +3,7 @@
 #include <boost/beast/http/field.hpp>
 
 #include "protocol/json_hub_protocol.hpp"
+#include "protocol/websocket_frame.hpp"
 
 namespace sb::http {
 
@@ -60,6 +61,18 @@ Response resume_refusal(const Request& request, unsigned status) {
                                 : connection_not_found(request);
   response.keep_alive(false);
   return response;
+}
+
+std::optional<Response> websocket_upgrade_refusal(const Request& request) {
+  std::optional<Response> refusal;
+  if (request[beast_http::field::sec_websocket_version] != "13") {
+    refusal = text_response(request, 426, "Sec-WebSocket-Version must be 13.", "text/plain");
+    refusal->set(beast_http::field::sec_websocket_version, "13");
+  } else if (!protocol::is_valid_websocket_key(request[beast_http::field::sec_websocket_key])) {
+    refusal = text_response(request, 400, "Sec-WebSocket-Key must be 16 bytes in base64.", "text/plain");
+  }
+  if (refusal) refusal->keep_alive(false);
+  return refusal;
 }
 
 std::string sse_response_head(const Request& request) {

@@ -3,6 +3,7 @@
 // x-ms-error-code contract, CORS for browser clients. Only http/*.cpp includes this.
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <optional>
 #include <string_view>
 
 namespace sb::http {
@@ -22,6 +23,10 @@ Response connection_not_found(const Request& request);
 // A stateful reconnect that can't resume: gone (404; the client's reconnect fails) or live without
 // stateful reconnect (409). Closes the socket after.
 Response resume_refusal(const Request& request, unsigned status);
+// A WebSocket upgrade the gateway can't accept: 426 for a version other than 13 (with
+// `Sec-WebSocket-Version: 13`, RFC 6455 §4.4), 400 for a malformed Sec-WebSocket-Key; nullopt when the
+// upgrade is acceptable. Closes the socket after.
+std::optional<Response> websocket_upgrade_refusal(const Request& request);
 // The head of a Server-Sent Events response: chunked, unbuffered by proxies, CORS for the request's
 // Origin (as add_cors).
 std::string sse_response_head(const Request& request);

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/ascii.hpp"
+#include "hub/hub_name.hpp"
 #include "hub/upstream_reply.hpp"
 #include "protocol/nesting.hpp"
 

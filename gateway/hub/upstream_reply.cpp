@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/ascii.hpp"
+#include "hub/hub_name.hpp"
 #include "hub/message_encoding.hpp"
 #include "protocol/hub_protocol.hpp"
 #include "protocol/nesting.hpp"
@@ -153,22 +154,6 @@ constexpr std::size_t max_connect_groups = 1000;
 constexpr std::size_t max_group_name_bytes = 1024;  // the REST API's bound
 
 }  // namespace
-
-bool is_valid_hub_name(std::string_view hub) {
-  if (hub.empty() || hub.size() > 128) return false;
-  auto is_letter = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); };
-  if (!is_letter(hub[0])) return false;
-  for (char c : hub)
-    if (!is_letter(c) && !(c >= '0' && c <= '9') && c != '_' && c != '`' && c != ',' && c != '.' && c != '[' && c != ']')
-      return false;
-  return true;
-}
-
-std::string hub_key_of(std::string_view hub) {
-  std::string key(hub);
-  for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return key;
-}
 
 Result<UpstreamReply> parse_upstream_reply(std::string_view content_type, std::string_view body,
                                            const ReplyContext& context) {

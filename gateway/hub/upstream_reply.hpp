@@ -46,8 +46,4 @@ Result<ConnectReply> parse_connect_reply(std::string_view content_type, std::str
 // body, at most 256 bytes; `fallback` when it gave neither.
 std::string refusal_reason(std::string_view content_type, std::string_view body, std::string_view fallback);
 
-// Hub names: a letter, then letters, digits and _`,.[] — at most 128 (PROTOCOL.md part 2 §5).
-bool is_valid_hub_name(std::string_view hub);
-std::string hub_key_of(std::string_view hub);  // lower-cased
-
 }  // namespace sb::hub

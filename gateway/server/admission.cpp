@@ -4,6 +4,7 @@
 
 #include "common/log.hpp"
 #include "common/metrics.hpp"
+#include "server/server_log.hpp"
 
 namespace sb::server {
 namespace {
@@ -64,7 +65,7 @@ void Admission::record(RefusalReason reason, std::string_view hub, std::string_v
   // Refusals are the client's or the operator's business, not a fault of ours; a dead connect function is.
   auto level = reason == RefusalReason::connect_unavailable ? log::Level::warn : log::Level::info;
   if (!log::enabled(level)) return;
-  log::write(level, "client", "admission_refused",
+  log::emit(log_events::admission_refused, level,
              {{"reason", to_string(reason)},
               {"hub", hub},
               {"user", user},

@@ -5,18 +5,21 @@
 #include <chrono>
 #include <memory>
 
-#include "common/ascii.hpp"
 #include "auth/audience.hpp"
 #include "auth/bearer.hpp"
+#include "common/ascii.hpp"
 #include "common/ids.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
 #include "http/url_query.hpp"
 #include "hub/action.hpp"
+#include "hub/hub_name.hpp"
 #include "hub/upstream_reply.hpp"
 #include "protocol/negotiate.hpp"
+#include "server/server_log.hpp"
 #include "upstream/connect_request.hpp"
 #include "upstream/reliable_upstream.hpp"
+#include "upstream/upstream_log.hpp"
 
 namespace sb::server {
 using namespace sb::http;  // requests, responses and query helpers
@@ -126,7 +129,7 @@ Response finish_negotiate(const Request& request, GatewayContext& context, Negot
   NegotiatedConnection pending{negotiate.connection_id, draft.hub, std::move(draft.user_id), std::move(draft.claims),
                                draft.use_stateful_reconnect, std::move(draft.groups)};
   if (!context.negotiated.add(negotiate.connection_token, std::move(pending), std::chrono::steady_clock::now())) {
-    log::warn("client", "negotiate_table_full", {{"hub", draft.hub}});
+    log::emit(log_events::negotiate_table_full, {{"hub", draft.hub}});
     auto response = json_error(request, 429, "TooManyRequests", "Too many pending connections; retry shortly.");
     response.set(beast_http::field::retry_after, "1");
     return response;
@@ -166,7 +169,7 @@ Response on_connect_reply(const Request& request, const NegotiateServices& servi
                                hub::ReplyContext{hub::hub_key_of(draft.hub), protocol::HubProtocolKind::json, 1000});
   if (!reply) {
     metrics().upstream_requests.with("invalid_reply").inc();
-    log::warn("upstream", "invalid_reply",
+    log::emit(upstream::log_events::invalid_reply,
               {{"hub", draft.hub},
                {"event", "connect"},
                {"error", reply.error().message},
@@ -218,7 +221,7 @@ void handle_negotiate(const Request& request, NegotiateServices services, std::f
 
   auto token = verify_client_token(request, bearer_token(request, hub.params, false), hub.hub, context);
   if (!token) {
-    log::info("client", "negotiate_unauthorized", {{"hub", hub.hub}, {"error", token.error().message}});
+    log::emit(log_events::negotiate_unauthorized, {{"hub", hub.hub}, {"error", token.error().message}});
     return respond(unauthorized(request, token.error().message));
   }
 
@@ -272,7 +275,7 @@ ClientRequest read_client_request(const Request& request, GatewayContext& contex
   out.connection_token = query_value(hub.params, "id").value_or("");
   auto token = verify_client_token(request, bearer_token(request, hub.params, is_query_token_allowed), hub.hub, context);
   if (!token) {
-    log::info("client", "connect_unauthorized", {{"hub", hub.hub}, {"error", token.error().message}});
+    log::emit(log_events::connect_unauthorized, {{"hub", hub.hub}, {"error", token.error().message}});
     return refuse(unauthorized(request, token.error().message));
   }
   out.claims = std::move(token->claims);

@@ -6,7 +6,7 @@
 #include <functional>
 #include <optional>
 
-#include "connection/connection.hpp"
+#include "connection/connection_identity.hpp"
 #include "server/gateway_context.hpp"
 #include "http/responses.hpp"
 

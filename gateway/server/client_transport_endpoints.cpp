@@ -11,6 +11,7 @@
 #include "http/responses.hpp"
 #include "server/client_endpoints.hpp"
 #include "server/gateway_context.hpp"
+#include "server/server_log.hpp"
 #include "server/shard.hpp"
 #include "transport/cross_thread_transport.hpp"
 #include "transport/long_polling_transport.hpp"
@@ -110,6 +111,10 @@ class ClientTransportRequest {
   }
 
   void upgrade(ClientRequest& client) {
+    if (auto refusal = websocket_upgrade_refusal(request_)) {
+      log::emit(log_events::upgrade_refused, {{"version", std::string_view(request_[beast_http::field::sec_websocket_version])}});
+      return session_.write(std::move(*refusal));
+    }
     // A live WebSocket connection asked for again: a stateful reconnect resumes it (on its own thread).
     if (!client.connection_token.empty()) {
       if (auto entry = context_.directory.find(client.connection_token);
@@ -173,7 +178,7 @@ class ClientTransportRequest {
     ws->accept(std::move(session.request()), [here, entry = std::move(entry)](std::shared_ptr<transport::WebSocketTransport> accepted) {
       std::shared_ptr<transport::Transport> transport = accepted;
       if (entry.executor != here) {
-        log::info("http", "tls_resume_across_threads", {});
+        log::emit(log_events::tls_resume_across_threads);
         transport = std::make_shared<transport::CrossThreadTransport>(std::move(accepted), here, entry.executor);
       }
       boost::asio::post(entry.executor, [weak = entry.connection, transport = std::move(transport)] {

@@ -17,10 +17,11 @@
 #include "http/http_session.hpp"
 #include "http/rest_api.hpp"
 #include "http/tls_certificates.hpp"
+#include "hub/message_encoding.hpp"
 #include "server/gateway_context.hpp"
 #include "server/routes.hpp"
+#include "server/server_log.hpp"
 #include "server/shard.hpp"
-#include "hub/message_encoding.hpp"
 
 namespace sb::server {
 
@@ -118,7 +119,7 @@ struct Gateway::State {
       // E.g. out of file descriptors (EMFILE): the pending connection stays in the backlog, so accepting
       // again at once fails again at once and spins a core. Pause, and log once a second at most.
       if (auto skipped = accept_failure_log.admit(std::chrono::steady_clock::now()))
-        log::warn("http", "accept_failed", {{"error", ec.message()}, {"skipped", *skipped}});
+        log::emit(log_events::accept_failed, {{"error", ec.message()}, {"skipped", *skipped}});
       accept_pause->expires_after(accept_retry_pause);
       accept_pause->async_wait([this](boost::system::error_code wait_ec) {
         if (!wait_ec && acceptor->is_open()) do_accept();
@@ -131,10 +132,10 @@ struct Gateway::State {
   void reload_tls() {
     if (auto error = tls->reload()) {
       metrics().tls_reload_failures.inc();
-      log::error("gateway", "tls_reload_failed", {{"error", *error}});
+      log::emit(log_events::tls_reload_failed, {{"error", *error}});
       return;
     }
-    log::info("gateway", "tls_reloaded", {{"cert", config.server.tls_cert_file}, {"sha256", tls->fingerprint()}});
+    log::emit(log_events::tls_reloaded, {{"cert", config.server.tls_cert_file}, {"sha256", tls->fingerprint()}});
   }
 
   void start_membership_expiry(Shard& shard, asio::steady_timer& timer) {
@@ -151,7 +152,7 @@ struct Gateway::State {
   // `final_grace` after the timeout. A second signal closes whatever is left at once.
   void begin_shutdown() {
     if (is_draining.exchange(true)) {
-      log::info("gateway", "shutdown_hurried", {});
+      log::emit(log_events::shutdown_hurried);
       for (auto& shard : shards) asio::post(shard->io, [&s = *shard] { s.drain.hurry(); });
       return;
     }
@@ -159,7 +160,7 @@ struct Gateway::State {
     metrics().draining.set(1);
     const auto& shutdown = config.shutdown;
     bool is_reconnect = shutdown.mode == config::ShutdownMode::reconnect;
-    log::info("gateway", "shutdown_started",
+    log::emit(log_events::shutdown_started,
               {{"mode", is_reconnect ? "reconnect" : "wait"},
                {"timeout_ms", shutdown.timeout.count()},
                {"spread_ms", is_reconnect ? shutdown.spread.count() : 0},
@@ -203,17 +204,17 @@ struct Gateway::State {
     metrics().shutdown_remaining.set(static_cast<std::int64_t>(std::max(connections, undelivered)));
     if (!busy || now >= exit_deadline) {
       if (busy)
-        log::warn("gateway", "shutdown_timeout",
+        log::emit(log_events::shutdown_timeout,
                   {{"connections", connections}, {"undelivered_disconnected", undelivered}});
       else
-        log::info("gateway", "shutdown_drained", {});
+        log::emit(log_events::shutdown_drained);
       for (auto& g : guards) g.reset();
       for (auto& s : shards) s->io.stop();
       return;
     }
     if (now >= next_progress_log) {
       next_progress_log = now + std::chrono::seconds(1);
-      log::info("gateway", "shutdown_progress",
+      log::emit(log_events::shutdown_progress,
                 {{"connections", connections}, {"undelivered_disconnected", undelivered}});
     }
     for (std::size_t i = 0; i < shards.size(); ++i) {
@@ -243,7 +244,7 @@ void run_loop(asio::io_context& io) {
       return;
     } catch (const std::exception& e) {
       metrics().handler_exceptions.inc();
-      log::error("gateway", "handler_exception", {{"what", e.what()}});
+      log::emit(log_events::handler_exception, {{"what", e.what()}});
     }
   }
 }
@@ -316,7 +317,7 @@ int Gateway::run() {
   std::printf("connection string: %s\n",
               config::format_connection_string(display_host, port, s.config.access_keys.front(), scheme).c_str());
   std::fflush(stdout);
-  log::info("gateway", "started", {{"port", port}, {"tls", s.tls ? "on" : "off"}, {"threads", s.shards.size()}, {"upstream_rules", s.config.upstream.rules.size()}});
+  log::emit(log_events::started, {{"port", port}, {"tls", s.tls ? "on" : "off"}, {"threads", s.shards.size()}, {"upstream_rules", s.config.upstream.rules.size()}});
 
   if (s.redis) s.redis->start();
   std::vector<std::thread> threads;
@@ -326,7 +327,7 @@ int Gateway::run() {
   // The drain closed every connection (each left Redis's state as it went); now the lease goes too,
   // so no other gateway reaps us. Bounded: Redis may be down.
   if (s.redis) s.redis->stop(std::chrono::seconds(2));
-  log::info("gateway", "stopped", {});
+  log::emit(log_events::stopped);
   return 0;
 }
 

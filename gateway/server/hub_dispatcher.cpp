@@ -8,6 +8,7 @@
 #include "common/metrics.hpp"
 #include "hub/upstream_reply.hpp"
 #include "protocol/hub_protocol.hpp"
+#include "upstream/upstream_log.hpp"
 #include "upstream/upstream_request.hpp"
 
 namespace sb::server {
@@ -114,7 +115,7 @@ void HubDispatcher::deliver_orphan_disconnected(const connection::ConnectionIden
     metrics().upstream_requests.with("no_rule").inc();
     return;
   }
-  log::info("upstream", "orphan_disconnected", {{"conn", identity.connection_id}, {"hub", identity.hub}});
+  log::emit(upstream::log_events::orphan_disconnected, {{"conn", identity.connection_id}, {"hub", identity.hub}});
   upstream_.send(std::move(*request), upstream::Delivery::at_least_once,
                  [](upstream::CallOutcome outcome, upstream::HttpResponse, std::size_t) {
                    metrics().upstream_requests.with(outcome == upstream::CallOutcome::ok ? "success" : upstream::to_string(outcome)).inc();
@@ -138,7 +139,7 @@ void HubDispatcher::on_reply(const std::shared_ptr<connection::Connection>& conn
 
   if (outcome != upstream::CallOutcome::ok) {
     metrics().upstream_requests.with(upstream::to_string(outcome)).inc();
-    log::warn("upstream", "request_failed",
+    log::emit(upstream::log_events::request_failed,
               {{"conn", identity.connection_id}, {"hub", identity.hub}, {"event", event_name(event)},
                {"outcome", upstream::to_string(outcome)}, {"detail", response.error_detail}});
     if (is_invoke) connection->send_frame(make_frame(protocol::encode_completion_error(kind, invocation_id, failure_text(outcome))));
@@ -148,7 +149,7 @@ void HubDispatcher::on_reply(const std::shared_ptr<connection::Connection>& conn
   bool is_success = response.status >= 200 && response.status < 300;
   metrics().upstream_requests.with(is_success ? "success" : "http_error").inc();
   if (!is_success) {
-    log::warn("upstream", "request_rejected",
+    log::emit(upstream::log_events::request_rejected,
               {{"conn", identity.connection_id}, {"hub", identity.hub}, {"event", event_name(event)}, {"status", response.status}});
     if (is_invoke) {
       connection->send_frame(make_frame(protocol::encode_completion_error(kind, 
@@ -166,7 +167,7 @@ void HubDispatcher::on_reply(const std::shared_ptr<connection::Connection>& conn
   auto reply = hub::parse_upstream_reply(response.content_type, response.body, context);
   if (!reply) {
     metrics().upstream_requests.with("invalid_reply").inc();
-    log::warn("upstream", "invalid_reply",
+    log::emit(upstream::log_events::invalid_reply,
               {{"conn", identity.connection_id}, {"hub", identity.hub}, {"event", event_name(event)},
                {"error", reply.error().message}, {"sample", log::sample(response.body)}});
     if (is_invoke)

@@ -4,6 +4,7 @@
 #include "common/log.hpp"
 #include "config/config.hpp"
 #include "server/gateway.hpp"
+#include "server/log_catalog.hpp"
 
 extern char** environ;
 
@@ -15,6 +16,10 @@ int main(int argc, char** argv) {
   }
   if (loaded.status == sb::config::LoadStatus::version_shown) {
     std::puts("switchboard " SB_VERSION);
+    return 0;
+  }
+  if (loaded.status == sb::config::LoadStatus::log_events_shown) {
+    std::fputs(sb::server::log_events_table().c_str(), stdout);
     return 0;
   }
   if (!loaded.errors.empty()) {

@@ -5,6 +5,7 @@
 #include "common/log.hpp"
 #include "common/metrics.hpp"
 #include "connection/connection.hpp"
+#include "server/server_log.hpp"
 
 namespace sb::server {
 namespace {
@@ -69,7 +70,7 @@ void ShardDrain::on_tick() {
   auto now = std::chrono::steady_clock::now();
   if (now >= plan_.close_all_at) {
     auto closed = close_up_to(connections_.size());
-    if (closed > 0) log::info("gateway", "shutdown_closing_rest", {{"connections", closed}});
+    if (closed > 0) log::emit(log_events::shutdown_closing_rest, {{"connections", closed}});
     return;  // nothing more to schedule: the gateway stops the loop once everything is delivered
   }
   auto next = plan_.close_all_at;

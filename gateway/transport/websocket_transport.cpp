@@ -4,7 +4,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/field.hpp>
 
-#include "common/log.hpp"
+#include <cassert>
 
 namespace sb::transport {
 
@@ -38,15 +38,6 @@ CorkedConnections::~CorkedConnections() {
   if (open_cork == this) open_cork = nullptr;  // an io_context torn down before the flush ran
 }
 
-std::string http_refusal(unsigned status, std::string_view reason, std::string_view body, std::string_view extra) {
-  std::string response = "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) + "\r\n";
-  response += extra;
-  response += "Server: switchboard\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: " +
-              std::to_string(body.size()) + "\r\n\r\n";
-  response += body;
-  return response;
-}
-
 }  // namespace
 
 WebSocketTransport::WebSocketTransport(ClientStream&& stream, const WebSocketLimits& limits)
@@ -62,22 +53,15 @@ WebSocketTransport::WebSocketTransport(ClientStream&& stream, const WebSocketLim
 void WebSocketTransport::accept(Request request, Accepted accepted) {
   namespace http = boost::beast::http;
   // No subprotocol and no extension are selected: the SignalR clients request none (PROTOCOL.md part 1 §2).
+  // The caller refused bad versions and keys already (http::websocket_upgrade_refusal).
   const auto key = request[http::field::sec_websocket_key];
-  bool is_accepted = false;
-  if (request[http::field::sec_websocket_version] != "13") {
-    control_ = http_refusal(426, "Upgrade Required", "Sec-WebSocket-Version must be 13.", "Sec-WebSocket-Version: 13\r\n");
-  } else if (!protocol::is_valid_websocket_key(key)) {
-    control_ = http_refusal(400, "Bad Request", "Sec-WebSocket-Key must be 16 bytes in base64.", "");
-  } else {
-    control_ = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
-               protocol::websocket_accept_key(key) + "\r\nServer: switchboard\r\n\r\n";
-    is_accepted = true;
-  }
-  if (!is_accepted) log::info("websocket", "upgrade_refused", {{"version", std::string_view(request[http::field::sec_websocket_version])}});
-  auto on_written = [self = shared_from_this(), is_accepted, accepted = std::move(accepted)](error_code ec, std::size_t) {
+  assert(protocol::is_valid_websocket_key(key));
+  control_ = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
+             protocol::websocket_accept_key(key) + "\r\nServer: switchboard\r\n\r\n";
+  auto on_written = [self = shared_from_this(), accepted = std::move(accepted)](error_code ec, std::size_t) {
     self->control_.clear();
     error_code ignored;
-    if (ec || !is_accepted) return self->close_socket();
+    if (ec) return self->close_socket();
     if (!self->is_tls()) self->socket().non_blocking(true, ignored);
     accepted(self);
   };

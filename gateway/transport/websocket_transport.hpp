@@ -44,8 +44,8 @@ class WebSocketTransport : public Transport,
 
   WebSocketTransport(ClientStream&& stream, const WebSocketLimits& limits);
 
-  // Answers the upgrade (101, or 400/426 for a bad key or version); on success calls `accepted`, on
-  // failure just ends (the socket is closed).
+  // Answers the upgrade with 101 and calls `accepted`; if the write fails, just ends (the socket is
+  // closed). The caller has refused a bad version or key already (http::websocket_upgrade_refusal).
   void accept(Request request, Accepted accepted);
 
   void start(std::shared_ptr<TransportHandler> handler) override;

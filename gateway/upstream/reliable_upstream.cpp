@@ -6,6 +6,7 @@
 
 #include "common/log.hpp"
 #include "common/metrics.hpp"
+#include "upstream/upstream_log.hpp"
 
 namespace sb::upstream {
 
@@ -97,11 +98,11 @@ void ReliableUpstream::on_result(std::shared_ptr<Attempt> attempt, CallOutcome o
   if (is_failure(outcome, response.status)) {
     if (circuit.on_failure(now)) {
       metrics().upstream_circuit_opened.inc();
-      log::warn("upstream", "circuit_opened", {{"function", function_of(attempt->request)}});
+      log::emit(log_events::circuit_opened, {{"function", function_of(attempt->request)}});
     }
   } else if (outcome == CallOutcome::ok) {
     if (circuit.state() != CircuitState::closed)
-      log::info("upstream", "circuit_closed", {{"function", function_of(attempt->request)}});
+      log::emit(log_events::circuit_closed, {{"function", function_of(attempt->request)}});
     circuit.on_success();
   }
 
@@ -110,7 +111,7 @@ void ReliableUpstream::on_result(std::shared_ptr<Attempt> attempt, CallOutcome o
     std::uniform_real_distribution<double> jitter(0.5, 1.5);
     delay = std::chrono::milliseconds(static_cast<long long>(static_cast<double>(delay.count()) * jitter(jitter_)));
     metrics().upstream_retries.inc();
-    log::info("upstream", "retrying",
+    log::emit(log_events::retrying,
               {{"event_id", attempt->request.event_id}, {"attempt", attempt->attempts}, {"delay_ms", delay.count()},
                {"outcome", to_string(outcome)}, {"status", response.status}});
     attempt->timer = std::make_unique<boost::asio::steady_timer>(executor_, delay);

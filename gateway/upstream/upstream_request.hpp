@@ -12,7 +12,7 @@
 #include "auth/key_ring.hpp"
 #include "common/url.hpp"
 #include "config/upstream_rule.hpp"
-#include "connection/connection.hpp"
+#include "connection/connection_identity.hpp"
 
 namespace sb::upstream {
 

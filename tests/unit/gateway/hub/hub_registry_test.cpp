@@ -1,3 +1,4 @@
+#include "hub/hub_name.hpp"
 #include "hub/hub_registry.hpp"
 
 #include <doctest/doctest.h>

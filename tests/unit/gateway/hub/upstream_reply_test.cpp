@@ -1,3 +1,4 @@
+#include "hub/hub_name.hpp"
 #include "hub/upstream_reply.hpp"
 
 #include <doctest/doctest.h>

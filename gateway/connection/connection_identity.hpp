@@ -1,0 +1,32 @@
+#pragma once
+// Who a connection is and what it tells its function: the values the layers above pass around
+// (the backplane stores identities, the upstream client builds requests from events) without
+// needing the connection itself.
+#include <string>
+#include <vector>
+
+#include "auth/jwt.hpp"
+#include "protocol/hub_message.hpp"
+
+namespace sb::connection {
+
+struct ConnectionIdentity {
+  std::string connection_id;
+  std::string hub;       // as the client sent it (X-ASRS-Hub)
+  std::string hub_key;   // lower-cased: hubs are case-insensitive
+  std::string user_id;   // empty: anonymous
+  auth::Claims claims;
+  std::string client_query;  // "?…" as forwarded upstream (secrets removed), or empty
+  bool allows_stateful_reconnect = false;  // negotiated with useStatefulReconnect and granted
+  std::vector<std::string> initial_groups;  // joined when it opens (a blocking `connect` reply's groups)
+};
+
+enum class UpstreamEventKind { connected, message, disconnected };
+
+struct UpstreamEvent {
+  UpstreamEventKind kind{};
+  protocol::InboundMessage message;  // message events
+  std::string error;                 // disconnected: why, empty when clean
+};
+
+}  // namespace sb::connection

@@ -1,0 +1,55 @@
+#pragma once
+// Every log line of the gateway itself: start, stop, shutdown, the acceptor, client admission and the
+// client endpoints.
+#include "common/log.hpp"
+
+namespace sb::server::log_events {
+
+using log::Event;
+using log::Level;
+
+inline constexpr Event started{Level::info, "gateway", "started", "port tls threads upstream_rules",
+                               "The gateway listens."};
+inline constexpr Event stopped{Level::info, "gateway", "stopped", "", "The gateway exits."};
+inline constexpr Event shutdown_started{Level::info, "gateway", "shutdown_started", "mode timeout_ms spread_ms message",
+                                        "A signal started the graceful shutdown."};
+inline constexpr Event shutdown_progress{Level::info, "gateway", "shutdown_progress", "connections undelivered_disconnected",
+                                         "Once a second while shutting down: connections left, `disconnected` undelivered."};
+inline constexpr Event shutdown_closing_rest{Level::info, "gateway", "shutdown_closing_rest", "connections",
+                                             "The shutdown's spread ended: the connections left are closed now."};
+inline constexpr Event shutdown_hurried{Level::info, "gateway", "shutdown_hurried", "",
+                                        "A second signal: close everything now."};
+inline constexpr Event shutdown_drained{Level::info, "gateway", "shutdown_drained", "",
+                                        "Every connection ended and every `disconnected` was delivered."};
+inline constexpr Event shutdown_timeout{Level::warn, "gateway", "shutdown_timeout", "connections undelivered_disconnected",
+                                        "The shutdown timeout passed with work left."};
+inline constexpr Event tls_reloaded{Level::info, "gateway", "tls_reloaded", "cert sha256",
+                                    "SIGHUP loaded a new certificate and key."};
+inline constexpr Event tls_reload_failed{Level::error, "gateway", "tls_reload_failed", "error",
+                                         "SIGHUP could not load the certificate; the old one stays."};
+inline constexpr Event handler_exception{Level::error, "gateway", "handler_exception", "what",
+                                         "A bug: an exception reached an event loop, which carries on."};
+inline constexpr Event accept_failed{Level::warn, "http", "accept_failed", "error skipped",
+                                     "accept() failed (e.g. out of file descriptors); retried shortly."};
+inline constexpr Event tls_resume_across_threads{Level::info, "http", "tls_resume_across_threads", "",
+                                                 "A TLS stateful reconnect landed on another thread; relayed."};
+inline constexpr Event upgrade_refused{Level::info, "websocket", "upgrade_refused", "version",
+                                       "A WebSocket upgrade with a version other than 13 or a bad key; answered 426/400."};
+inline constexpr Event negotiate_unauthorized{Level::info, "client", "negotiate_unauthorized", "hub error",
+                                              "A negotiate without a valid client token; answered 401."};
+inline constexpr Event connect_unauthorized{Level::info, "client", "connect_unauthorized", "hub error",
+                                            "A connect without a valid client token; answered 401."};
+inline constexpr Event negotiate_table_full{Level::warn, "client", "negotiate_table_full", "hub",
+                                            "Too many negotiated connections not yet connected; answered 429."};
+inline constexpr Event admission_refused{Level::info, "client", "admission_refused", "reason hub user detail skipped_since_last",
+                                         "A connection was refused (draining, rate, per-user limit, connect function); "
+                                         "one line per reason every 10 s at most; at warn for connect_unavailable."};
+
+inline constexpr const Event* all[] = {&started,          &stopped,          &shutdown_started,
+                                       &shutdown_progress, &shutdown_closing_rest, &shutdown_hurried,
+                                       &shutdown_drained, &shutdown_timeout, &tls_reloaded,
+                                       &tls_reload_failed, &handler_exception, &accept_failed,
+                                       &tls_resume_across_threads, &upgrade_refused, &negotiate_unauthorized,
+                                       &connect_unauthorized, &negotiate_table_full, &admission_refused};
+
+}  // namespace sb::server::log_events
