@@ -175,7 +175,7 @@ const std::vector<Option>& options() {
                  "close a connection that has not completed the handshake", false, ',',
                  duration_into([](Config& c) -> milliseconds& { return c.connection.handshake_timeout; })});
     t.push_back({"negotiate-timeout", "DURATION", format_ms(d.connection.negotiate_timeout),
-                 "forget a negotiated connection id that no transport used", false, ',',
+                 "how long a connection token from negotiate can open a connection", false, ',',
                  duration_into([](Config& c) -> milliseconds& { return c.connection.negotiate_timeout; })});
     t.push_back({"max-message-bytes", "SIZE", std::to_string(d.connection.max_message_bytes),
                  "largest hub message a client may send (handshake included)", false, ',',

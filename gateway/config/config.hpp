@@ -30,7 +30,7 @@ struct ConnectionConfig {
   milliseconds keepalive_interval{15'000};   // ASP.NET KeepAliveInterval; the client times out at 30 s
   milliseconds client_timeout{30'000};       // ASP.NET ClientTimeoutInterval, armed at the first Ping
   milliseconds handshake_timeout{15'000};    // ASP.NET HandshakeTimeout
-  milliseconds negotiate_timeout{15'000};    // a negotiated id unused this long is dropped (DisconnectTimeout)
+  milliseconds negotiate_timeout{15'000};    // a connection token opens a connection this long (DisconnectTimeout)
   std::size_t max_message_bytes = 32 * 1024;       // ASP.NET MaximumReceiveMessageSize, handshake included
   std::size_t max_send_queue_bytes = 1024 * 1024;  // a reader this far behind is closed, not buffered forever
   std::size_t max_pending_invocations = 1024;      // messages waiting for the upstream, per connection

@@ -7,6 +7,7 @@
 
 #include "auth/audience.hpp"
 #include "auth/bearer.hpp"
+#include "auth/connection_token.hpp"
 #include "common/ascii.hpp"
 #include "common/ids.hpp"
 #include "common/log.hpp"
@@ -81,8 +82,8 @@ namespace {
 // What a negotiate needs once the checks passed, possibly after the `connect` function answered.
 struct NegotiateDraft {
   std::string hub;
-  std::string user_id;
-  auth::Claims claims;
+  std::string bound_user;  // the access token's user: every later request must carry the same
+  std::string user_id;     // the connection's user: bound_user, unless the `connect` function replaced it
   std::vector<std::string> groups;
   int negotiate_version = 0;
   bool use_stateful_reconnect = false;
@@ -118,26 +119,35 @@ Response user_limit_refusal(const Request& request, GatewayContext& context, con
                   std::chrono::seconds(0));
 }
 
+// The negotiate's answer: a self-contained connection token (auth/connection_token.hpp) that any
+// gateway of the fleet accepts until --negotiate-timeout passes. Nothing is stored.
 Response finish_negotiate(const Request& request, GatewayContext& context, NegotiateDraft draft) {
-  protocol::NegotiateResponse negotiate;
-  negotiate.connection_id = random_id();
-  negotiate.negotiate_version = draft.negotiate_version;
-  // Version 0 clients use the connection id as the token (PROTOCOL.md part 1 §1).
-  negotiate.connection_token = draft.negotiate_version >= 1 ? random_id() : negotiate.connection_id;
+  auth::ConnectionTicket ticket;
+  // Version 0 clients use the connection id as the token (PROTOCOL.md part 1 §1): the token then is
+  // the id, and the ticket names none.
+  if (draft.negotiate_version >= 1) ticket.connection_id = random_id();
+  ticket.hub_key = hub::hub_key_of(draft.hub);
+  ticket.bound_user = std::move(draft.bound_user);
+  ticket.user_id = std::move(draft.user_id);
+  ticket.allows_stateful_reconnect = draft.use_stateful_reconnect;
+  ticket.groups = std::move(draft.groups);
+  ticket.expires_at_ms = unix_now_ms() + context.config.connection.negotiate_timeout.count();
 
+  protocol::NegotiateResponse negotiate;
+  negotiate.negotiate_version = draft.negotiate_version;
+  negotiate.connection_token = auth::encode_connection_token(ticket, *context.keys);
+  if (negotiate.connection_token.empty())  // only a user id or groups of kilobytes get here
+    return plain_refusal(request, 400, "The user id and groups don't fit in a connection token (" +
+                                           std::to_string(auth::max_connection_token_bytes) + " bytes).");
+  negotiate.connection_id = draft.negotiate_version >= 1 ? ticket.connection_id : negotiate.connection_token;
   negotiate.use_stateful_reconnect = draft.use_stateful_reconnect;
-  NegotiatedConnection pending{negotiate.connection_id, draft.hub, std::move(draft.user_id), std::move(draft.claims),
-                               draft.use_stateful_reconnect, std::move(draft.groups)};
-  if (!context.negotiated.add(negotiate.connection_token, std::move(pending), std::chrono::steady_clock::now())) {
-    log::emit(log_events::negotiate_table_full, {{"hub", draft.hub}});
-    auto response = json_error(request, 429, "TooManyRequests", "Too many pending connections; retry shortly.");
-    response.set(beast_http::field::retry_after, "1");
-    return response;
-  }
   negotiate.server_sent_events = true;
   negotiate.long_polling = true;
   return json_response(request, 200, protocol::encode_negotiate_response(negotiate));
 }
+
+// A blocking `connect` reply's groups ride in the connection token, which rides in URLs: bounded.
+constexpr std::size_t max_connect_group_bytes = 2048;
 
 // The `connect` function's answer turned into the negotiate's (PROTOCOL.md part 3 §3.7, docs/upstream.md).
 Response on_connect_reply(const Request& request, const NegotiateServices& services, NegotiateDraft draft,
@@ -180,6 +190,16 @@ Response on_connect_reply(const Request& request, const NegotiateServices& servi
     draft.user_id = std::move(*reply->user_id);
     if (context.admission.is_user_at_limit(draft.user_id))
       return user_limit_refusal(request, context, draft.hub, draft.user_id);
+  }
+  std::size_t group_bytes = 0;
+  for (const auto& group : reply->groups) group_bytes += group.size() + 2;
+  if (group_bytes > max_connect_group_bytes) {
+    metrics().upstream_requests.with("invalid_reply").inc();
+    log::emit(upstream::log_events::invalid_reply, {{"hub", draft.hub},
+                                                     {"event", "connect"},
+                                                     {"error", "groups: over " + std::to_string(max_connect_group_bytes) +
+                                                                   " bytes of names (they travel in the connection token)"}});
+    return unavailable("invalid reply");
   }
   draft.groups = std::move(reply->groups);
   for (auto& action : reply->actions)
@@ -227,7 +247,8 @@ void handle_negotiate(const Request& request, NegotiateServices services, std::f
 
   NegotiateDraft draft;
   draft.hub = hub.hub;
-  draft.user_id = auth::user_id_from_claims(token->claims);
+  draft.bound_user = auth::user_id_from_claims(token->claims);
+  draft.user_id = draft.bound_user;
   if (auto v = query_value(hub.params, "negotiateVersion")) draft.negotiate_version = *v == "0" || v->empty() ? 0 : 1;
   if (context.admission.is_user_at_limit(draft.user_id))
     return respond(user_limit_refusal(request, context, draft.hub, draft.user_id));
@@ -237,10 +258,7 @@ void handle_negotiate(const Request& request, NegotiateServices services, std::f
       context.config.connection.allow_stateful_reconnect && query_value(hub.params, "useStatefulReconnect") == "true";
 
   const auto* rule = upstream::find_connect_rule(context.config.upstream.rules, draft.hub);
-  if (!rule) {
-    draft.claims = std::move(token->claims);
-    return respond(finish_negotiate(request, context, std::move(draft)));
-  }
+  if (!rule) return respond(finish_negotiate(request, context, std::move(draft)));
 
   upstream::ConnectCaller caller;
   caller.hub = draft.hub;
@@ -249,7 +267,6 @@ void handle_negotiate(const Request& request, NegotiateServices services, std::f
   for (auto& [name, value] : hub.params)
     if (!iequals(name, "access_token")) caller.query.emplace_back(name, value);
   caller.client_query = query_without(split_target(request.target()).query, {"access_token"});
-  draft.claims = std::move(token->claims);
   auto call = upstream::build_connect_request(*rule, *context.keys, caller, std::chrono::system_clock::now());
   auto started = std::chrono::steady_clock::now();
   // The reply arrives on this thread (the upstream client is this shard's), so the session is answered
@@ -262,6 +279,16 @@ void handle_negotiate(const Request& request, NegotiateServices services, std::f
                          });
 }
 
+std::int64_t unix_now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+const std::string& ClientRequest::connection_id() const {
+  static const std::string none;
+  return ticket ? ticket->connection_id : none;
+}
+
 ClientRequest read_client_request(const Request& request, GatewayContext& context, bool is_query_token_allowed) {
   ClientRequest out;
   auto refuse = [&](Response response) {
@@ -272,13 +299,33 @@ ClientRequest read_client_request(const Request& request, GatewayContext& contex
   auto hub = read_hub(request);
   if (hub.refusal) return refuse(std::move(*hub.refusal));
   out.hub = hub.hub;
-  out.connection_token = query_value(hub.params, "id").value_or("");
   auto token = verify_client_token(request, bearer_token(request, hub.params, is_query_token_allowed), hub.hub, context);
   if (!token) {
     log::emit(log_events::connect_unauthorized, {{"hub", hub.hub}, {"error", token.error().message}});
     return refuse(unauthorized(request, token.error().message));
   }
   out.claims = std::move(token->claims);
+  auto id = query_value(hub.params, "id").value_or("");
+  if (id.empty()) return out;
+
+  auto ticket = auth::decode_connection_token(id, *context.keys);
+  if (!ticket) {
+    // Malformed or forged: to the client it names no connection, as an unknown id does in ASP.NET.
+    metrics().rejected_input.with("connection_token").inc();
+    log::emit(log_events::connection_token_invalid, {{"hub", hub.hub}, {"error", ticket.error().message}});
+    return refuse(connection_not_found(request));
+  }
+  if (ticket->connection_id.empty()) ticket->connection_id = id;  // negotiateVersion 0: the token is the id
+  // Bound: only the hub and the user it was negotiated for may use it (connect, resume, poll, send, stop).
+  auto user = auth::user_id_from_claims(out.claims);
+  bool is_other_hub = ticket->hub_key != hub::hub_key_of(hub.hub);
+  if (is_other_hub || ticket->bound_user != user) {
+    metrics().rejected_input.with("connection_token_mismatch").inc();
+    log::emit(log_events::connection_token_mismatch,
+              {{"conn", ticket->connection_id}, {"hub", hub.hub}, {"user", user}, {"field", is_other_hub ? "hub" : "user"}});
+    return refuse(plain_refusal(request, 403, "This connection belongs to another hub or user."));
+  }
+  out.ticket = std::move(*ticket);
   return out;
 }
 
@@ -293,7 +340,7 @@ ConnectDecision open_connection(const Request& request, ClientRequest& client, G
   auto& identity = decision.identity;
   if (context.is_draining.load(std::memory_order_relaxed))
     return refuse(draining_refusal(request, context, client.hub));
-  if (client.connection_token.empty()) {
+  if (!client.ticket) {
     // skipNegotiation: a WebSocket without an id is a new connection (ASP.NET GetOrCreateConnectionAsync).
     if (!may_create_without_id) return refuse(json_error(request, 400, "MissingId", "Connection ID required"));
     if (upstream::find_connect_rule(context.config.upstream.rules, client.hub)) {
@@ -304,17 +351,25 @@ ConnectDecision open_connection(const Request& request, ClientRequest& client, G
     identity.connection_id = random_id();
     identity.user_id = auth::user_id_from_claims(client.claims);
   } else {
-    auto pending = context.negotiated.take(client.connection_token, std::chrono::steady_clock::now());
-    if (!pending || hub::hub_key_of(pending->hub) != hub::hub_key_of(client.hub)) {
-      // A live connection asked for again: 409 (ASP.NET), else unknown: 404.
-      if (context.directory.find(client.connection_token))
-        return refuse(json_error(request, 409, "ConnectionInUse", "The connection is already active."));
+    auto& ticket = *client.ticket;
+    auto now = unix_now_ms();
+    auto found = context.directory.find(ticket.connection_id, now);
+    // A live connection asked for again: 409 (ASP.NET). One that ended here: 404, as a gone id is.
+    if (found.presence == Presence::live)
+      return refuse(json_error(request, 409, "ConnectionInUse", "The connection is already active."));
+    if (found.presence == Presence::ended) return refuse(connection_not_found(request));
+    if (now > ticket.expires_at_ms) {
+      log::emit(log_events::connection_token_expired, {{"conn", ticket.connection_id}, {"hub", client.hub}});
       return refuse(connection_not_found(request));
     }
-    identity.connection_id = std::move(pending->connection_id);
-    identity.user_id = std::move(pending->user_id);
-    identity.allows_stateful_reconnect = pending->allows_stateful_reconnect;
-    identity.initial_groups = std::move(pending->groups);
+    // A token opens one connection: two racing opens of one id get one reservation.
+    if (!context.directory.reserve(ticket.connection_id, ticket.expires_at_ms, now))
+      return refuse(json_error(request, 409, "ConnectionInUse", "The connection is already active."));
+    decision.keep_until_ms = ticket.expires_at_ms;
+    identity.connection_id = ticket.connection_id;
+    identity.user_id = ticket.user_id;
+    identity.allows_stateful_reconnect = ticket.allows_stateful_reconnect;
+    identity.initial_groups = ticket.groups;
   }
   identity.hub = client.hub;
   identity.hub_key = hub::hub_key_of(client.hub);

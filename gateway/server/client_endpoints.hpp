@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 
+#include "auth/connection_token.hpp"
 #include "connection/connection_identity.hpp"
 #include "server/gateway_context.hpp"
 #include "http/responses.hpp"
@@ -27,27 +28,39 @@ struct NegotiateServices {
 // Never blocks. Refuses while draining (503), over --negotiate-rate or --max-connections-per-user (429).
 void handle_negotiate(const http::Request& request, NegotiateServices services, std::function<void(http::Response)> respond);
 
-// A request on /client/: its hub, its connection token (id=), and the verified caller.
+// A request on /client/: its hub, the connection its token names (id=), and the verified caller.
 struct ClientRequest {
-  std::optional<http::Response> refusal;  // set: answer it (400 bad hub, 401 bad token)
+  std::optional<http::Response> refusal;  // set: answer it (400 bad hub, 401 bad access token, 403 token
+                                          // bound to another hub or user, 404 malformed or forged token)
   std::string hub;
-  std::string connection_token;     // empty when the request has no id
+  std::optional<auth::ConnectionTicket> ticket;  // empty when the request has no id
   auth::Claims claims;
+
+  // The connection id the token names; empty without a token.
+  const std::string& connection_id() const;
 };
 
 // Reads the hub and id and verifies the access token: the Authorization header, or the access_token
-// query parameter where Azure reads it (WebSocket and SSE requests without a header).
+// query parameter where Azure reads it (WebSocket and SSE requests without a header). Then verifies the
+// connection token (any key of the ring) and its binding: the hub and the user of the access token
+// must be the ones negotiate bound it to.
 ClientRequest read_client_request(const http::Request& request, GatewayContext& context, bool is_query_token_allowed);
 
 struct ConnectDecision {
   std::optional<http::Response> refusal;  // set: answer it and don't connect (404 unknown id, 409 in use)
   connection::ConnectionIdentity identity;
+  std::int64_t keep_until_ms = 0;         // how long the directory must remember the id (the token's expiry)
 };
 
-// Turns a negotiated id into a connection identity (taken: single use). Without an id, creates a new
-// connection when `may_create_without_id` (WebSockets with skipNegotiation), unless a `connect` rule
-// gates the hub (403: skipping negotiate would skip the function). Refused with 503 while draining.
+// Turns a connection token into a connection identity, reserving its id in the directory (a token opens
+// one connection). Refused when the id is live (409), ended or the token expired (404). Without an id,
+// creates a new connection when `may_create_without_id` (WebSockets with skipNegotiation), unless a
+// `connect` rule gates the hub (403: skipping negotiate would skip the function). Refused with 503
+// while draining.
 ConnectDecision open_connection(const http::Request& request, ClientRequest& client, GatewayContext& context,
                                 bool may_create_without_id);
+
+// Unix time in milliseconds: token expiry is a wall-clock time every gateway of a fleet can check.
+std::int64_t unix_now_ms();
 
 }  // namespace sb::server

@@ -74,7 +74,7 @@ class ClientTransportRequest {
     auto client = read_client_request(request_, context_, is_websocket || is_sse);
     if (client.refusal) return session_.write(std::move(*client.refusal));
     if (is_websocket) return upgrade(client);
-    if (client.connection_token.empty()) return write_client(json_error(request_, 400, "MissingId", "Connection ID required"));
+    if (!client.ticket) return write_client(json_error(request_, 400, "MissingId", "Connection ID required"));
     switch (request_.method()) {
       case verb::get: return is_sse ? open_sse(client) : poll(client);
       case verb::post: return send_to_connection(client);
@@ -97,16 +97,18 @@ class ClientTransportRequest {
     return limits;
   }
 
-  // The one place a connection starts: indexed by its token (when it has one), then started on this
-  // shard. Every transport's first request ends here.
-  static void start_connection(Shard& shard, GatewayContext& context, connection::ConnectionIdentity identity,
-                               std::shared_ptr<transport::Transport> transport, TransportKind kind, const std::string& token) {
-    auto hub_key = identity.hub_key;
+  // The one place a connection starts: indexed by its id (when a connection token opened it: others
+  // can't be asked for again), then started on this shard. Every transport's first request ends here.
+  static void start_connection(Shard& shard, GatewayContext& context, ConnectDecision decision,
+                               std::shared_ptr<transport::Transport> transport, TransportKind kind, bool is_indexed) {
+    auto id = decision.identity.connection_id;
+    auto hub_key = decision.identity.hub_key;
     auto connection = std::make_shared<connection::Connection>(
-        std::move(identity), transport,
+        std::move(decision.identity), transport,
         connection::ConnectionContext{context.config.connection, shard.connections, *shard.dispatcher});
-    if (!token.empty())
-      context.directory.add(token, {shard.io.get_executor(), transport, kind, std::move(hub_key), connection});
+    if (is_indexed)
+      context.directory.add(id, {shard.io.get_executor(), transport, kind, std::move(hub_key), connection, decision.keep_until_ms},
+                            unix_now_ms());
     connection->start();
   }
 
@@ -116,18 +118,19 @@ class ClientTransportRequest {
       return session_.write(std::move(*refusal));
     }
     // A live WebSocket connection asked for again: a stateful reconnect resumes it (on its own thread).
-    if (!client.connection_token.empty()) {
-      if (auto entry = context_.directory.find(client.connection_token);
-          entry && entry->kind == TransportKind::websockets && !entry->connection.expired()) {
-        return hand_off_for_resume(std::move(*entry));
+    if (client.ticket) {
+      if (auto found = context_.directory.find(client.connection_id(), unix_now_ms());
+          found.presence == Presence::live && found.entry.kind == TransportKind::websockets &&
+          !found.entry.connection.expired()) {
+        return hand_off_for_resume(std::move(found.entry));
       }
     }
     auto decision = open_connection(request_, client, context_, /*may_create_without_id=*/true);
     if (decision.refusal) return session_.write(std::move(*decision.refusal));
     auto ws = std::make_shared<transport::WebSocketTransport>(session_.take_stream(), websocket_limits());
-    ws->accept(std::move(request_), [&shard = shard_, &context = context_, identity = std::move(decision.identity),
-                                     token = client.connection_token](std::shared_ptr<transport::WebSocketTransport> accepted) mutable {
-      start_connection(shard, context, std::move(identity), std::move(accepted), TransportKind::websockets, token);
+    ws->accept(std::move(request_), [&shard = shard_, &context = context_, decision = std::move(decision),
+                                     is_indexed = client.ticket.has_value()](std::shared_ptr<transport::WebSocketTransport> accepted) mutable {
+      start_connection(shard, context, std::move(decision), std::move(accepted), TransportKind::websockets, is_indexed);
     });
   }
 
@@ -193,12 +196,14 @@ class ClientTransportRequest {
     if (decision.refusal) return session_.write(std::move(*decision.refusal));
     auto sse = std::make_shared<transport::SseTransport>(session_.take_stream(), sse_response_head(request_),
                                                          context_.config.connection.max_send_queue_bytes);
-    start_connection(shard_, context_, std::move(decision.identity), std::move(sse), TransportKind::server_sent_events,
-                     client.connection_token);
+    start_connection(shard_, context_, std::move(decision), std::move(sse), TransportKind::server_sent_events, true);
   }
 
   void poll(ClientRequest& client) {
-    if (auto entry = context_.directory.find(client.connection_token)) {
+    auto found = context_.directory.find(client.connection_id(), unix_now_ms());
+    if (found.presence == Presence::ended) return write_client(connection_not_found(request_));
+    if (found.presence == Presence::live) {
+      auto* entry = &found.entry;
       if (entry->kind != TransportKind::long_polling)
         return write_client(json_error(request_, 400, "WrongTransport", "This connection does not use long polling."));
       boost::asio::post(entry->executor, [weak = entry->transport, respond = session_.respond_here(), basis = basis_of(request_)] {
@@ -215,14 +220,14 @@ class ClientTransportRequest {
     limits.disconnect_timeout = context_.config.connection.negotiate_timeout;
     limits.max_buffered_bytes = context_.config.connection.max_send_queue_bytes;
     auto lp = std::make_shared<transport::LongPollingTransport>(shard_.io.get_executor(), limits);
-    start_connection(shard_, context_, std::move(decision.identity), std::move(lp), TransportKind::long_polling,
-                     client.connection_token);
+    start_connection(shard_, context_, std::move(decision), std::move(lp), TransportKind::long_polling, true);
     session_.write(poll_response(request_, {200, {}}));
   }
 
   void send_to_connection(ClientRequest& client) {
-    auto entry = context_.directory.find(client.connection_token);
-    if (!entry) return write_client(connection_not_found(request_));
+    auto found = context_.directory.find(client.connection_id(), unix_now_ms());
+    if (found.presence != Presence::live) return write_client(connection_not_found(request_));
+    auto* entry = &found.entry;
     if (entry->kind == TransportKind::websockets)
       return write_client(json_error(request_, 405, "MethodNotAllowed", "POST requests are not allowed for WebSocket connections."));
     boost::asio::post(entry->executor, [weak = entry->transport, kind = entry->kind, respond = session_.respond_here(),
@@ -243,8 +248,9 @@ class ClientTransportRequest {
   }
 
   void stop_polling(ClientRequest& client) {
-    auto entry = context_.directory.find(client.connection_token);
-    if (!entry) return write_client(connection_not_found(request_));
+    auto found = context_.directory.find(client.connection_id(), unix_now_ms());
+    if (found.presence != Presence::live) return write_client(connection_not_found(request_));
+    auto* entry = &found.entry;
     if (entry->kind != TransportKind::long_polling)
       return write_client(json_error(request_, 400, "WrongTransport", "Cannot terminate this connection using the DELETE endpoint."));
     boost::asio::post(entry->executor, [weak = entry->transport] {

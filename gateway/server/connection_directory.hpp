@@ -1,17 +1,25 @@
 #pragma once
-// Connections by connection token, for the requests that must find one from any thread: SSE and
-// long-polling sends (POST), polls (GET), stops (DELETE), and a second WebSocket for a live id (409).
-// One mutex, held for a map operation only; entries point at transports weakly, so a finished
-// connection simply stops being found (and is swept out later).
+// Connections by connection id, for the requests that must find one from any thread: SSE and
+// long-polling sends (POST), polls (GET), stops (DELETE), a stateful reconnect, and a second transport
+// for a live id (409). One mutex, held for a map operation only; entries point at transports weakly.
+//
+// Connection tokens are self-contained (auth/connection_token.hpp): nothing remembers that a token was
+// used but this table. So an entry stays after its connection ends, as a tombstone, until its token can
+// no longer open a connection (`keep_until_ms`): a poll for a connection that ended answers 404 instead
+// of starting it again, and a token opens at most one connection here.
 #include <boost/asio/any_io_executor.hpp>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
 
-#include "connection/connection.hpp"
 #include "transport/transport.hpp"
+
+namespace sb::connection {
+class Connection;
+}
 
 namespace sb::server {
 
@@ -23,19 +31,37 @@ struct DirectoryEntry {
   TransportKind kind{};
   std::string hub_key;
   std::weak_ptr<connection::Connection> connection{};  // WebSockets: what a stateful reconnect resumes
+  std::int64_t keep_until_ms = 0;  // unix ms: the tombstone may go once the token can't open a connection
+};
+
+// What the table knows of a connection id.
+enum class Presence {
+  unknown,  // never opened here (or its tombstone expired)
+  live,     // open (or opening): `entry` says where
+  ended,    // opened here and over, or reserved by an open that did not get through
+};
+
+struct Lookup {
+  Presence presence = Presence::unknown;
+  DirectoryEntry entry;  // set when live
 };
 
 class ConnectionDirectory {
  public:
-  void add(const std::string& token, DirectoryEntry entry);
-  // nullopt when unknown or when both its transport and its connection are gone.
-  std::optional<DirectoryEntry> find(const std::string& token);
-  // Entries held, finished connections not yet swept out included.
+  // Claims `connection_id` for a connection about to open, atomically: false (and nothing changes) when
+  // the id is live or ended here already. The claim reads as `ended` until `add` fills it in.
+  bool reserve(const std::string& connection_id, std::int64_t keep_until_ms, std::int64_t now_ms);
+  // Records (or replaces) where a connection lives.
+  void add(const std::string& connection_id, DirectoryEntry entry, std::int64_t now_ms);
+  Lookup find(const std::string& connection_id, std::int64_t now_ms);
+  // Entries held, tombstones included.
   std::size_t size();
 
   static constexpr std::size_t min_adds_between_sweeps = 1024;
 
  private:
+  void sweep_if_due(std::int64_t now_ms);
+
   std::mutex mutex_;
   std::unordered_map<std::string, DirectoryEntry> entries_;
   std::size_t adds_since_sweep_ = 0;

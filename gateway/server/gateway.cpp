@@ -33,7 +33,6 @@ struct Gateway::State {
   explicit State(const config::Config& c)
       : config(c),
         keys(std::make_shared<const auth::KeyRing>(auth::KeyRing{c.access_keys})),
-        negotiated(c.connection.negotiate_timeout, 1'000'000),
         admission(c.limits) {
     for (unsigned i = 0; i < c.server.threads; ++i) shards.push_back(std::make_unique<Shard>(c, c.server.threads));
     std::vector<backplane::InProcessBackplane::Shard> backplane_shards;
@@ -57,7 +56,7 @@ struct Gateway::State {
       s->dispatcher = std::make_unique<HubDispatcher>(s->io.get_executor(), c, keys, s->registry, s->reliable_upstream,
                                                       *backplane, admission);
     context = std::make_unique<GatewayContext>(
-        GatewayContext{config, keys, negotiated, directory, *backplane, is_ready, is_draining, admission});
+        GatewayContext{config, keys, directory, *backplane, is_ready, is_draining, admission});
     rest = std::make_unique<http::RestContext>(http::RestContext{keys, *backplane});
     session_settings.request_timeout = c.server.request_timeout;
     session_settings.max_body_bytes = c.rest.max_body_bytes;
@@ -71,7 +70,6 @@ struct Gateway::State {
 
   const config::Config& config;
   std::shared_ptr<const auth::KeyRing> keys;
-  NegotiatedConnections negotiated;
   Admission admission;
   ConnectionDirectory directory;
   std::vector<std::unique_ptr<Shard>> shards;

@@ -1,6 +1,6 @@
 #pragma once
-// What every shard's routes need, shared by all threads: immutable config and keys, the negotiated
-// connection table, the connection directory, the backplane, admission, readiness.
+// What every shard's routes need, shared by all threads: immutable config and keys, the connection
+// directory, the backplane, admission, readiness.
 #include <atomic>
 #include <memory>
 
@@ -9,14 +9,12 @@
 #include "config/config.hpp"
 #include "server/admission.hpp"
 #include "server/connection_directory.hpp"
-#include "server/negotiated_connections.hpp"
 
 namespace sb::server {
 
 struct GatewayContext {
   const config::Config& config;
   std::shared_ptr<const auth::KeyRing> keys;
-  NegotiatedConnections& negotiated;
   ConnectionDirectory& directory;
   backplane::Backplane& backplane;
   std::atomic<bool>& is_ready;     // false while starting and draining: /health/ready answers 503

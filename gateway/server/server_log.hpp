@@ -39,8 +39,12 @@ inline constexpr Event negotiate_unauthorized{Level::info, "client", "negotiate_
                                               "A negotiate without a valid client token; answered 401."};
 inline constexpr Event connect_unauthorized{Level::info, "client", "connect_unauthorized", "hub error",
                                             "A connect without a valid client token; answered 401."};
-inline constexpr Event negotiate_table_full{Level::warn, "client", "negotiate_table_full", "hub",
-                                            "Too many negotiated connections not yet connected; answered 429."};
+inline constexpr Event connection_token_invalid{Level::info, "client", "connection_token_invalid", "hub error",
+                                                "A connection token that is malformed or not signed by our keys; answered 404."};
+inline constexpr Event connection_token_expired{Level::info, "client", "connection_token_expired", "conn hub",
+                                                "A connection token used to open a connection after its expiry; answered 404."};
+inline constexpr Event connection_token_mismatch{Level::info, "client", "connection_token_mismatch", "conn hub user field",
+                                                 "A connection token used with another hub's or user's access token; answered 403."};
 inline constexpr Event admission_refused{Level::info, "client", "admission_refused", "reason hub user detail skipped_since_last",
                                          "A connection was refused (draining, rate, per-user limit, connect function); "
                                          "one line per reason every 10 s at most; at warn for connect_unavailable."};
@@ -50,6 +54,7 @@ inline constexpr const Event* all[] = {&started,          &stopped,          &sh
                                        &shutdown_drained, &shutdown_timeout, &tls_reloaded,
                                        &tls_reload_failed, &handler_exception, &accept_failed,
                                        &tls_resume_across_threads, &upgrade_refused, &negotiate_unauthorized,
-                                       &connect_unauthorized, &negotiate_table_full, &admission_refused};
+                                       &connect_unauthorized, &connection_token_invalid,
+                                       &connection_token_expired, &connection_token_mismatch, &admission_refused};
 
 }  // namespace sb::server::log_events

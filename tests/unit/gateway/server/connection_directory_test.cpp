@@ -20,20 +20,50 @@ class IdleTransport : public sb::transport::Transport {
   bool supports_binary() const override { return true; }
 };
 
-DirectoryEntry entry_for(const std::shared_ptr<sb::transport::Transport>& transport) {
-  return DirectoryEntry{{}, transport, TransportKind::long_polling, "hub"};
+// Entries without a tombstone time are forgotten as soon as they end, so the sweep tests below hold.
+DirectoryEntry entry_for(const std::shared_ptr<sb::transport::Transport>& transport, std::int64_t keep_until_ms = 0) {
+  return DirectoryEntry{{}, transport, TransportKind::long_polling, "hub", {}, keep_until_ms};
 }
+
+constexpr std::int64_t now = 1'000'000;
 
 }  // namespace
 
 TEST_CASE("finds a live connection and forgets a finished one") {
   ConnectionDirectory directory;
   auto live = std::make_shared<IdleTransport>();
-  directory.add("live", entry_for(live));
-  directory.add("gone", entry_for(std::make_shared<IdleTransport>()));
-  CHECK(directory.find("live").has_value());
-  CHECK_FALSE(directory.find("gone").has_value());
-  CHECK_FALSE(directory.find("unknown").has_value());
+  directory.add("live", entry_for(live), now);
+  directory.add("gone", entry_for(std::make_shared<IdleTransport>()), now);
+  CHECK(directory.find("live", now).presence == Presence::live);
+  CHECK(directory.find("gone", now).presence == Presence::unknown);
+  CHECK(directory.find("unknown", now).presence == Presence::unknown);
+}
+
+TEST_CASE("an ended connection stays a tombstone until its token expires") {
+  ConnectionDirectory directory;
+  {
+    auto transport = std::make_shared<IdleTransport>();
+    REQUIRE(directory.reserve("c", now + 15'000, now));
+    directory.add("c", entry_for(transport), now);
+    CHECK(directory.find("c", now).presence == Presence::live);
+    CHECK_FALSE(directory.reserve("c", now + 15'000, now));  // a second open of a live id
+  }
+  CHECK(directory.find("c", now + 1).presence == Presence::ended);
+  CHECK_FALSE(directory.reserve("c", now + 15'000, now + 1));  // the token can't open it again
+  CHECK(directory.find("c", now + 15'000).presence == Presence::ended);
+  CHECK(directory.find("c", now + 15'001).presence == Presence::unknown);
+}
+
+TEST_CASE("a reservation reads as ended until the connection is added, and is taken once") {
+  ConnectionDirectory directory;
+  REQUIRE(directory.reserve("r", now + 1000, now));
+  CHECK_FALSE(directory.reserve("r", now + 1000, now));
+  CHECK(directory.find("r", now).presence == Presence::ended);
+  auto transport = std::make_shared<IdleTransport>();
+  directory.add("r", entry_for(transport), now);
+  auto found = directory.find("r", now);
+  CHECK(found.presence == Presence::live);
+  CHECK(found.entry.keep_until_ms == now + 1000);  // the reservation's tombstone time is kept
 }
 
 TEST_CASE("finished connections are swept out while others stay open") {
@@ -43,11 +73,12 @@ TEST_CASE("finished connections are swept out while others stay open") {
   std::vector<std::shared_ptr<sb::transport::Transport>> held;
   for (int i = 0; i < 10; ++i) {
     held.push_back(std::make_shared<IdleTransport>());
-    directory.add("held-" + std::to_string(i), entry_for(held.back()));
+    directory.add("held-" + std::to_string(i), entry_for(held.back()), now);
   }
-  for (int i = 0; i < 20'000; ++i) directory.add("churn-" + std::to_string(i), entry_for(std::make_shared<IdleTransport>()));
+  for (int i = 0; i < 20'000; ++i)
+    directory.add("churn-" + std::to_string(i), entry_for(std::make_shared<IdleTransport>()), now);
   CHECK(directory.size() <= held.size() + ConnectionDirectory::min_adds_between_sweeps);
-  for (int i = 0; i < 10; ++i) CHECK(directory.find("held-" + std::to_string(i)).has_value());
+  for (int i = 0; i < 10; ++i) CHECK(directory.find("held-" + std::to_string(i), now).presence == Presence::live);
 }
 
 TEST_CASE("a sweep waits for as many additions as the entries it kept") {
@@ -56,7 +87,7 @@ TEST_CASE("a sweep waits for as many additions as the entries it kept") {
   std::vector<std::shared_ptr<sb::transport::Transport>> held;
   for (int i = 0; i < 3000; ++i) {
     held.push_back(std::make_shared<IdleTransport>());
-    directory.add("held-" + std::to_string(i), entry_for(held.back()));
+    directory.add("held-" + std::to_string(i), entry_for(held.back()), now);
   }
   held.clear();  // every one of them ends
   // The last sweep, at the 2048th addition, kept 2047 entries: the next one comes 2047 additions later,
@@ -64,7 +95,7 @@ TEST_CASE("a sweep waits for as many additions as the entries it kept") {
   int late = 0;
   auto add_finished = [&](int count) {
     for (int i = 0; i < count; ++i, ++late)
-      directory.add("late-" + std::to_string(late), entry_for(std::make_shared<IdleTransport>()));
+      directory.add("late-" + std::to_string(late), entry_for(std::make_shared<IdleTransport>()), now);
   };
   add_finished(1000);
   CHECK(directory.size() == 4000);

@@ -38,6 +38,7 @@ TEST_CASE("docs/logging.md lists exactly the events the gateway emits") {
   REQUIRE(file.good());
   std::stringstream text;
   text << file.rdbuf();
-  // The page carries the table `switchboard --log-events` prints, verbatim: regenerate it when an event changes.
+  // The page carries the table `switchboard --log-events` prints, verbatim. When an event changes, paste
+  // the new output of `build/bin/switchboard --log-events` over the table in docs/logging.md.
   CHECK(text.str().find(sb::server::log_events_table()) != std::string::npos);
 }
