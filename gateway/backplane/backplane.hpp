@@ -2,12 +2,34 @@
 // Where actions go to reach their targets: every shard of this gateway (in-process), and every gateway
 // of the fleet (Redis). One interface, so scale-out is routing, not a second code path.
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/post.hpp>
+#include <chrono>
+#include <cstdint>
 #include <functional>
+#include <optional>
+#include <string>
 
+#include "backplane/relay_message.hpp"
 #include "connection/connection_identity.hpp"
 #include "hub/action.hpp"
 
 namespace sb::backplane {
+
+// Who opens a connection id, fleet-wide: a token may reach any gateway, and only one may open it.
+enum class ClaimResult { granted, taken };
+
+// A client's follow-up request (SSE or long-polling send, poll, stop) for a connection that may live on
+// another gateway, and the answer its owner gives.
+struct FollowUp {
+  RelayKind kind = RelayKind::send;
+  std::string connection_id;
+  std::string body;
+};
+struct FollowUpAnswer {
+  std::uint16_t status = 0;
+  std::string content_type;
+  std::string body;
+};
 
 class Backplane {
  public:
@@ -27,6 +49,29 @@ class Backplane {
   // False while this gateway cannot reach the rest of the fleet (Redis down): it still serves its own
   // connections, and /health/ready says "degraded". Any thread.
   virtual bool is_degraded() const { return false; }
+
+  // Claims `connection_id` for this gateway before it opens the connection (the claim outlives `ttl`
+  // only as the connection's registration). `done` runs on `reply_on`. One gateway: always granted.
+  using ClaimDone = std::function<void(ClaimResult)>;
+  virtual void claim_connection(const std::string& connection_id, std::chrono::milliseconds ttl,
+                                boost::asio::any_io_executor reply_on, ClaimDone done) {
+    (void)connection_id;
+    (void)ttl;
+    boost::asio::post(reply_on, [done = std::move(done)] { done(ClaimResult::granted); });
+  }
+
+  // Runs `request` on the gateway that holds its connection and brings back the answer, on `reply_on`;
+  // nullopt when no gateway holds it. One gateway: nobody else holds anything.
+  using RelayDone = std::function<void(std::optional<FollowUpAnswer>)>;
+  virtual void relay(FollowUp request, boost::asio::any_io_executor reply_on, RelayDone done) {
+    (void)request;
+    boost::asio::post(reply_on, [done = std::move(done)] { done(std::nullopt); });
+  }
+
+  // Where requests relayed to this gateway run (server/ sets it once, before start): `answer` may be
+  // called on any thread, once.
+  using RelayHandler = std::function<void(FollowUp request, std::function<void(FollowUpAnswer)> answer)>;
+  virtual void serve_relayed(RelayHandler handler) { (void)handler; }
 };
 
 }  // namespace sb::backplane

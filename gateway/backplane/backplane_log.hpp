@@ -27,11 +27,16 @@ inline constexpr Event gateway_reaped{Level::info, "backplane", "gateway_reaped"
                                       "A dead gateway's connections were removed and their `disconnected` sent."};
 inline constexpr Event leave_timeout{Level::warn, "backplane", "leave_timeout", "",
                                      "Leaving the fleet at shutdown did not finish in time."};
+inline constexpr Event relay_timeout{Level::warn, "backplane", "relay_timeout", "request",
+                                     "A follow-up relayed to the gateway holding its connection got no answer; 503."};
+inline constexpr Event invalid_relay_message{Level::warn, "backplane", "invalid_relay_message", "error sample",
+                                             "A message in this gateway's inbox could not be decoded; it is skipped."};
 inline constexpr Event handler_exception{Level::error, "backplane", "handler_exception", "what",
                                          "A bug: an exception reached the backplane's loop, which carries on."};
 
 inline constexpr const Event* all[] = {&redis_starting, &redis_down,       &redis_in_sync, &redis_error,
                                        &queue_full,     &invalid_envelope, &sequence_gap,  &lease_lost,
-                                       &gateway_reaped, &leave_timeout,    &handler_exception};
+                                       &gateway_reaped, &leave_timeout,    &relay_timeout,
+                                       &invalid_relay_message, &handler_exception};
 
 }  // namespace sb::backplane::log_events

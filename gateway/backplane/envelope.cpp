@@ -2,6 +2,7 @@
 
 #include <optional>
 
+#include "backplane/wire_codec.hpp"
 #include "protocol/encoded_message.hpp"
 
 namespace sb::backplane {
@@ -12,97 +13,8 @@ enum class EnvelopeKind : std::uint8_t { action = 1, heartbeat = 2 };
 enum class ActionKind : std::uint8_t { send = 1, membership = 2, remove_from_all_groups = 3, close = 4 };
 enum class MessageForm : std::uint8_t { invocation = 1, frames = 2 };
 
-class Writer {
- public:
-  void byte(std::uint8_t value) { out_ += static_cast<char>(value); }
-  void u64(std::uint64_t value) {
-    for (int i = 0; i < 8; ++i) out_ += static_cast<char>((value >> (8 * i)) & 0xff);
-  }
-  void text(std::string_view value) {
-    auto size = static_cast<std::uint32_t>(value.size());
-    for (int i = 0; i < 4; ++i) out_ += static_cast<char>((size >> (8 * i)) & 0xff);
-    out_ += value;
-  }
-  void texts(const std::vector<std::string>& values) {
-    u64(values.size());
-    for (const auto& v : values) text(v);
-  }
-  std::string take() { return std::move(out_); }
-
- private:
-  std::string out_;
-};
-
-// Reads fields in order; the first failure sticks and names its field.
-class Reader {
- public:
-  explicit Reader(std::string_view bytes) : in_(bytes) {}
-
-  std::uint8_t byte(const char* field) {
-    if (!need(1, field)) return 0;
-    auto value = static_cast<std::uint8_t>(in_[0]);
-    in_.remove_prefix(1);
-    return value;
-  }
-  std::uint64_t u64(const char* field) {
-    if (!need(8, field)) return 0;
-    std::uint64_t value = 0;
-    for (int i = 0; i < 8; ++i) value |= static_cast<std::uint64_t>(static_cast<std::uint8_t>(in_[i])) << (8 * i);
-    in_.remove_prefix(8);
-    return value;
-  }
-  std::string text(const char* field) {
-    if (!need(4, field)) return {};
-    std::uint32_t size = 0;
-    for (int i = 0; i < 4; ++i) size |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(in_[i])) << (8 * i);
-    in_.remove_prefix(4);
-    if (!need(size, field)) return {};
-    std::string value(in_.substr(0, size));
-    in_.remove_prefix(size);
-    return value;
-  }
-  std::vector<std::string> texts(const char* field) {
-    auto count = u64(field);
-    std::vector<std::string> values;
-    // Each entry takes at least 4 bytes: a count beyond that is a lie, not a reason to allocate.
-    if (count > in_.size() / 4) {
-      fail(field, "count exceeds the bytes left");
-      return values;
-    }
-    for (std::uint64_t i = 0; i < count && ok(); ++i) values.push_back(text(field));
-    return values;
-  }
-  bool boolean(const char* field) {
-    auto value = byte(field);
-    if (value > 1) fail(field, "expected 0 or 1");
-    return value == 1;
-  }
-  template <typename Enum>
-  Enum choice(const char* field, std::uint8_t first, std::uint8_t last) {
-    auto value = byte(field);
-    if (ok() && (value < first || value > last)) fail(field, "unknown value " + std::to_string(value));
-    return static_cast<Enum>(value);
-  }
-
-  bool ok() const { return !error_; }
-  bool at_end() const { return in_.empty(); }
-  void fail(const char* field, const std::string& rule) {
-    if (!error_) error_ = std::string(field) + ": " + rule;
-  }
-  Error error() const { return make_error("invalid_envelope", error_.value_or("malformed")); }
-
- private:
-  bool need(std::size_t size, const char* field) {
-    if (error_) return false;
-    if (in_.size() < size) {
-      fail(field, "truncated");
-      return false;
-    }
-    return true;
-  }
-  std::string_view in_;
-  std::optional<std::string> error_;
-};
+using wire::Reader;
+using wire::Writer;
 
 void write_action(Writer& w, const hub::SendAction& a) {
   w.byte(static_cast<std::uint8_t>(ActionKind::send));
@@ -238,7 +150,7 @@ std::string encode_envelope(const Envelope& envelope) {
 }
 
 Result<Envelope> decode_envelope(std::string_view bytes) {
-  Reader r(bytes);
+  Reader r(bytes, "invalid_envelope");
   if (r.byte("version") != format_version && r.ok()) r.fail("version", "unsupported");
   auto kind = r.choice<EnvelopeKind>("kind", 1, 2);
   auto publisher = r.text("publisher");

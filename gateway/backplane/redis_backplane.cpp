@@ -18,6 +18,7 @@
 #include "backplane/redis_keys.hpp"
 #include "backplane/redis_link.hpp"
 #include "backplane/redis_reply.hpp"
+#include "backplane/request_relay.hpp"
 #include "common/ids.hpp"
 #include "common/log.hpp"
 #include "common/log_throttle.hpp"
@@ -88,6 +89,7 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
     reconnect_timer_.cancel();
     tick_timer_.cancel();
     fanout_->stop();
+    relay_->stop();
     auto finish = [self = shared_from_this(), done = std::move(done)] {
       if (self->cmd_) self->cmd_->close();
       if (self->sub_) self->sub_->close();
@@ -133,6 +135,17 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
     fleet_->connection_closed(connection_id);
   }
 
+  void claim_connection(const std::string& connection_id, std::chrono::milliseconds ttl, asio::any_io_executor reply_on,
+                        ClaimDone done) {
+    relay_->claim(connection_id, ttl, state_ == State::up && !is_stopping_, std::move(reply_on), std::move(done));
+  }
+
+  void relay(FollowUp request, asio::any_io_executor reply_on, RelayDone done) {
+    relay_->relay(std::move(request), state_ == State::up && !is_stopping_, std::move(reply_on), std::move(done));
+  }
+
+  void serve_relayed(RelayHandler handler) { relay_->set_handler(std::move(handler)); }
+
  private:
   // down: no usable link (waiting to reconnect); connecting: links being made; syncing: links up, our
   // state being written back; up: in sync, commands flow once the fleet listens again.
@@ -164,6 +177,7 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
     };
     lease_events.on_orphan = on_orphan_;
     lease_ = std::make_shared<LeaseKeeper>(keys_, gateway_id_, config_.lease, queue_, std::move(lease_events));
+    relay_ = std::make_shared<RequestRelay>(io_, keys_, gateway_id_, queue_);
   }
 
   // --- Links and sync -----------------------------------------------------------------------------
@@ -186,7 +200,10 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
       }
     }, down);
     sub_->connect(config_.connect_timeout, [weak] {
-      if (auto self = weak.lock()) self->fanout_->receive_on(self->sub_);
+      if (auto self = weak.lock()) {
+        self->relay_->receive_on(self->sub_);
+        self->fanout_->receive_on(self->sub_);
+      }
     }, down);
   }
 
@@ -195,6 +212,7 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
     const bool was_up = state_ == State::up || state_ == State::syncing;
     state_ = State::down;
     fanout_->on_link_down();
+    relay_->on_link_down();
     is_degraded_ = true;
     metrics().backplane_redis_up.set(0);
     if (was_up || down_log_.admit(std::chrono::steady_clock::now()))
@@ -302,6 +320,7 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
   std::shared_ptr<FanoutLog> fanout_;
   std::shared_ptr<FleetState> fleet_;
   std::shared_ptr<LeaseKeeper> lease_;
+  std::shared_ptr<RequestRelay> relay_;
   log::LogThrottle down_log_{std::chrono::seconds(30)};
 };
 
@@ -376,6 +395,22 @@ void RedisBackplane::connection_opened(const connection::ConnectionIdentity& ide
 void RedisBackplane::connection_closed(const connection::ConnectionIdentity& identity) {
   asio::post(core_->io_, [core = core_, id = identity.connection_id] { core->connection_closed(id); });
 }
+
+void RedisBackplane::claim_connection(const std::string& connection_id, std::chrono::milliseconds ttl,
+                                      asio::any_io_executor reply_on, ClaimDone done) {
+  asio::post(core_->io_, [core = core_, connection_id, ttl, reply_on = std::move(reply_on), done = std::move(done)]() mutable {
+    core->claim_connection(connection_id, ttl, std::move(reply_on), std::move(done));
+  });
+}
+
+void RedisBackplane::relay(FollowUp request, asio::any_io_executor reply_on, RelayDone done) {
+  asio::post(core_->io_, [core = core_, request = std::move(request), reply_on = std::move(reply_on), done = std::move(done)]() mutable {
+    core->relay(std::move(request), std::move(reply_on), std::move(done));
+  });
+}
+
+// Before start(): the backplane thread does not run yet, so this is the only thread touching the relay.
+void RedisBackplane::serve_relayed(RelayHandler handler) { core_->serve_relayed(std::move(handler)); }
 
 bool RedisBackplane::is_degraded() const { return core_->is_degraded_.load(std::memory_order_relaxed); }
 

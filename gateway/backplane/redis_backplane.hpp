@@ -41,6 +41,10 @@ class RedisBackplane : public Backplane {
   void connection_opened(const connection::ConnectionIdentity& identity) override;
   void connection_closed(const connection::ConnectionIdentity& identity) override;
   bool is_degraded() const override;
+  void claim_connection(const std::string& connection_id, std::chrono::milliseconds ttl,
+                        boost::asio::any_io_executor reply_on, ClaimDone done) override;
+  void relay(FollowUp request, boost::asio::any_io_executor reply_on, RelayDone done) override;
+  void serve_relayed(RelayHandler handler) override;
 
  private:
   class Core;

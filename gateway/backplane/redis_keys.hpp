@@ -8,6 +8,8 @@
 //   P:reaped:{gateway}              string, a day's TTL: the gateway's lease was reaped (it was cut off)
 //   P:conn:{connection}             hash: gw, hub, user, identity (JSON, for a reaper's `disconnected`)
 //   P:conngroups:{connection}       set: the connection's groups
+//   P:claim:{connection}            string, expiring: the gateway that opened (or opens) the connection
+//   P:inbox:{gateway}               channel: follow-up requests relayed to the gateway, and replies to it
 //   P:hub:{hub}:conns               zset (lexicographic): the hub's connection ids
 //   P:hub:{hub}:users               zset (lexicographic): users with a connection
 //   P:hub:{hub}:user:{user}         zset (lexicographic): the user's connection ids
@@ -30,6 +32,9 @@ class RedisKeys {
   std::string reaped(std::string_view gateway) const { return join(reaped_part, gateway); }
   std::string connection(std::string_view connection_id) const { return join(conn_part, connection_id); }
   std::string connection_groups(std::string_view connection_id) const { return join(conngroups_part, connection_id); }
+  std::string claim(std::string_view connection_id) const { return join(claim_part, connection_id); }
+  std::string inbox(std::string_view gateway) const { return join(inbox_part, gateway); }
+  std::string inbox_prefix() const { return prefix_ + std::string(inbox_part); }
   std::string hub_connections(std::string_view hub_key) const { return under_hub(hub_key, conns_part, ""); }
   std::string hub_users(std::string_view hub_key) const { return under_hub(hub_key, users_part, ""); }
   std::string user(std::string_view hub_key, std::string_view user_id) const {
@@ -63,6 +68,8 @@ class RedisKeys {
   static constexpr std::string_view conngroups_part = ":conngroups:";
   static constexpr std::string_view gwconns_part = ":gwconns:";
   static constexpr std::string_view reaped_part = ":reaped:";
+  static constexpr std::string_view claim_part = ":claim:";
+  static constexpr std::string_view inbox_part = ":inbox:";
   static constexpr std::string_view hub_part = ":hub:";
   static constexpr std::string_view conns_part = ":conns";
   static constexpr std::string_view users_part = ":users";

@@ -1,5 +1,6 @@
 #include "backplane/redis_scripts.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace sb::backplane::scripts {
@@ -243,6 +244,31 @@ redis.call('ZREM', KEYS[2], ARGV[A + 1])
 return 1
 )lua");
   return eval(script, keys, {keys.gateway_connections(gateway), keys.gateways()}, {std::string(gateway)});
+}
+
+// KEYS: the claim. ARGV: gateway, ttl (ms).
+EvalCommand claim_connection(const RedisKeys& keys, std::string_view gateway, std::string_view connection_id,
+                             std::chrono::milliseconds ttl) {
+  static const std::string script = with_prelude(R"lua(
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[A + 1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[A + 1], 'PX', ARGV[A + 2])
+return 1
+)lua");
+  return eval(script, keys, {keys.claim(connection_id)}, {std::string(gateway), std::to_string(std::max<std::int64_t>(1, ttl.count()))});
+}
+
+// KEYS: the connection, its claim. ARGV: gateway (the asker), the inbox channel prefix, the message.
+EvalCommand relay_to_owner(const RedisKeys& keys, std::string_view gateway, std::string_view connection_id,
+                           std::string_view message) {
+  static const std::string script = with_prelude(R"lua(
+local owner = redis.call('HGET', KEYS[1], 'gw')
+if not owner then owner = redis.call('GET', KEYS[2]) end
+if not owner or owner == ARGV[A + 1] then return -1 end
+return redis.call('PUBLISH', ARGV[A + 2] .. owner, ARGV[A + 3])
+)lua");
+  return eval(script, keys, {keys.connection(connection_id), keys.claim(connection_id)},
+              {std::string(gateway), keys.inbox_prefix(), std::string(message)});
 }
 
 // KEYS, by kind: connection: the connection; user: the user's connections; group: the group;

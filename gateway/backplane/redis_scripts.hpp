@@ -44,6 +44,14 @@ EvalCommand renew_lease(const RedisKeys& keys, std::string_view gateway, std::ch
 EvalCommand reap_one(const RedisKeys& keys);
 // `gateway` stops: its connections and its lease go.
 EvalCommand leave(const RedisKeys& keys, std::string_view gateway);
+// Claims a connection id for `gateway` for `ttl` unless another gateway holds it. Reply: 1 claimed (or
+// already ours), 0 another gateway's.
+EvalCommand claim_connection(const RedisKeys& keys, std::string_view gateway, std::string_view connection_id,
+                             std::chrono::milliseconds ttl);
+// Publishes `message` to the inbox of the gateway holding the connection (registered, or claimed while it
+// opens). Reply: the subscribers that got it (0: its gateway is gone), -1 when no other gateway holds it.
+EvalCommand relay_to_owner(const RedisKeys& keys, std::string_view gateway, std::string_view connection_id,
+                           std::string_view message);
 // connection_exists, user_exists, group_exists, user_in_group. Reply: 1 or 0.
 EvalCommand exists(const RedisKeys& keys, const hub::QueryAction& query);
 // list_connections, list_users: a presence page, {count, id, detail, id, detail…}, ids ascending

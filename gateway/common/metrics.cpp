@@ -139,6 +139,10 @@ std::string Metrics::render() const {
           backplane_reaped.value());
   counter("switchboard_backplane_lease_lost_total", "Times this gateway found its own lease reaped.",
           backplane_lease_lost.value());
+  relayed_requests.render(out);
+  relay_failures.render(out);
+  counter("switchboard_relays_served_total", "Follow-up requests other gateways relayed to this one.",
+          relays_served.value());
   return out;
 }
 

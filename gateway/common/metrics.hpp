@@ -97,6 +97,13 @@ struct Metrics {
   Counter backplane_invalid;         // undecodable envelopes
   Counter backplane_reaped;          // connections of dead gateways this gateway cleaned up
   Counter backplane_lease_lost;      // times this gateway found its own lease reaped
+  // Follow-up requests this gateway relayed to the gateway holding their connection, by kind
+  // (send, poll, stop), and those that got no answer in time or found no holder.
+  CounterFamily relayed_requests{"switchboard_relayed_requests_total",
+                                 "Follow-up requests relayed to the gateway holding their connection, by kind.", "kind"};
+  CounterFamily relay_failures{"switchboard_relay_failures_total",
+                               "Relayed follow-up requests that failed, by reason.", "reason"};
+  Counter relays_served;             // follow-up requests other gateways relayed here
 
   std::string render() const;
 };

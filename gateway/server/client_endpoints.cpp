@@ -279,11 +279,6 @@ void handle_negotiate(const Request& request, NegotiateServices services, std::f
                          });
 }
 
-std::int64_t unix_now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
 const std::string& ClientRequest::connection_id() const {
   static const std::string none;
   return ticket ? ticket->connection_id : none;

@@ -60,7 +60,4 @@ struct ConnectDecision {
 ConnectDecision open_connection(const http::Request& request, ClientRequest& client, GatewayContext& context,
                                 bool may_create_without_id);
 
-// Unix time in milliseconds: token expiry is a wall-clock time every gateway of a fleet can check.
-std::int64_t unix_now_ms();
-
 }  // namespace sb::server

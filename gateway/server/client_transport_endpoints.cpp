@@ -10,6 +10,7 @@
 #include "http/http_session.hpp"
 #include "http/responses.hpp"
 #include "server/client_endpoints.hpp"
+#include "server/follow_ups.hpp"
 #include "server/gateway_context.hpp"
 #include "server/server_log.hpp"
 #include "server/shard.hpp"
@@ -52,13 +53,14 @@ Request basis_of(const Request& request) {
   return basis;
 }
 
-Response poll_response(const Request& request, transport::PollResponse poll) {
-  auto response = make_response(request, static_cast<unsigned>(poll.status));
-  if (poll.status == 200) response.set(beast_http::field::content_type, "application/octet-stream");
-  response.body() = std::move(poll.body);
-  response.prepare_payload();
-  add_cors(request, response);
-  return response;
+// Sends a follow-up to the gateway of the fleet that holds its connection, and its answer to the client
+// (404 when no gateway holds it).
+void relay_follow_up(HttpSession& session, GatewayContext& context, backplane::FollowUp request) {
+  context.backplane.relay(std::move(request), session.executor(),
+                          [respond = session.respond_here(), basis = basis_of(session.request())](
+                              std::optional<FollowUpAnswer> answer) {
+                            respond(follow_up_response(basis, answer ? *answer : connection_not_found_answer()));
+                          });
 }
 
 // One request's worth of work: the session, its shard, and the gateway's shared state.
@@ -77,8 +79,8 @@ class ClientTransportRequest {
     if (!client.ticket) return write_client(json_error(request_, 400, "MissingId", "Connection ID required"));
     switch (request_.method()) {
       case verb::get: return is_sse ? open_sse(client) : poll(client);
-      case verb::post: return send_to_connection(client);
-      case verb::delete_: return stop_polling(client);
+      case verb::post: return follow_up(client, backplane::RelayKind::send);
+      case verb::delete_: return follow_up(client, backplane::RelayKind::stop);
       default: return write_client(json_error(request_, 405, "MethodNotAllowed", "Use GET, POST or DELETE."));
     }
   }
@@ -112,6 +114,27 @@ class ClientTransportRequest {
     connection->start();
   }
 
+  // Opens the connection the request names: the local checks (open_connection), then, for a negotiated
+  // id, the fleet's claim, so one gateway opens it. `opened` or `taken` runs on this session's thread.
+  using Opened = std::function<void(ConnectDecision)>;
+  void open_claimed(ClientRequest& client, bool may_create_without_id, Opened opened, std::function<void()> taken) {
+    auto decision = open_connection(request_, client, context_, may_create_without_id);
+    if (decision.refusal) return session_.write(std::move(*decision.refusal));
+    if (!client.ticket) return opened(std::move(decision));  // a fresh random id: nobody else has it
+    // Until the token expires (nobody can open it after that), and its handshake time: by then the
+    // connection is registered with its gateway, where relays look first.
+    auto ttl = std::chrono::milliseconds(decision.keep_until_ms - unix_now_ms()) + context_.config.connection.handshake_timeout;
+    auto id = decision.identity.connection_id;
+    context_.backplane.claim_connection(
+        id, ttl, session_.executor(),
+        [session = session_.shared_from_this(), &context = context_, id, decision = std::move(decision),
+         opened = std::move(opened), taken = std::move(taken)](backplane::ClaimResult result) mutable {
+          if (result == backplane::ClaimResult::granted) return opened(std::move(decision));
+          context.directory.release(id);  // another gateway's: relay to it from now on
+          taken();
+        });
+  }
+
   void upgrade(ClientRequest& client) {
     if (auto refusal = websocket_upgrade_refusal(request_)) {
       log::emit(log_events::upgrade_refused, {{"version", std::string_view(request_[beast_http::field::sec_websocket_version])}});
@@ -125,13 +148,18 @@ class ClientTransportRequest {
         return hand_off_for_resume(std::move(found.entry));
       }
     }
-    auto decision = open_connection(request_, client, context_, /*may_create_without_id=*/true);
-    if (decision.refusal) return session_.write(std::move(*decision.refusal));
-    auto ws = std::make_shared<transport::WebSocketTransport>(session_.take_stream(), websocket_limits());
-    ws->accept(std::move(request_), [&shard = shard_, &context = context_, decision = std::move(decision),
-                                     is_indexed = client.ticket.has_value()](std::shared_ptr<transport::WebSocketTransport> accepted) mutable {
-      start_connection(shard, context, std::move(decision), std::move(accepted), TransportKind::websockets, is_indexed);
-    });
+    auto session = session_.shared_from_this();
+    auto opened = [session, &shard = shard_, &context = context_, limits = websocket_limits(),
+                   is_indexed = client.ticket.has_value()](ConnectDecision decision) mutable {
+      auto ws = std::make_shared<transport::WebSocketTransport>(session->take_stream(), limits);
+      ws->accept(std::move(session->request()), [&shard, &context, decision = std::move(decision),
+                                                 is_indexed](std::shared_ptr<transport::WebSocketTransport> accepted) mutable {
+        start_connection(shard, context, std::move(decision), std::move(accepted), TransportKind::websockets, is_indexed);
+      });
+    };
+    // Live on another gateway: in use (a stateful reconnect that reaches the wrong gateway ends here).
+    open_claimed(client, /*may_create_without_id=*/true, std::move(opened),
+                 [session] { session->write(resume_refusal(session->request(), 409)); });
   }
 
   // The connection lives on another thread: move the socket there (same file descriptor, that thread's
@@ -192,73 +220,55 @@ class ClientTransportRequest {
   }
 
   void open_sse(ClientRequest& client) {
-    auto decision = open_connection(request_, client, context_, false);
-    if (decision.refusal) return session_.write(std::move(*decision.refusal));
-    auto sse = std::make_shared<transport::SseTransport>(session_.take_stream(), sse_response_head(request_),
-                                                         context_.config.connection.max_send_queue_bytes);
-    start_connection(shard_, context_, std::move(decision), std::move(sse), TransportKind::server_sent_events, true);
+    auto session = session_.shared_from_this();
+    open_claimed(
+        client, false,
+        [session, &shard = shard_, &context = context_](ConnectDecision decision) {
+          auto sse = std::make_shared<transport::SseTransport>(session->take_stream(), sse_response_head(session->request()),
+                                                               context.config.connection.max_send_queue_bytes);
+          start_connection(shard, context, std::move(decision), std::move(sse), TransportKind::server_sent_events, true);
+        },
+        [session] { session->write(resume_refusal(session->request(), 409)); });
   }
 
   void poll(ClientRequest& client) {
-    auto found = context_.directory.find(client.connection_id(), unix_now_ms());
+    backplane::FollowUp request{backplane::RelayKind::poll, client.connection_id(), {}};
+    auto found = context_.directory.find(request.connection_id, unix_now_ms());
     if (found.presence == Presence::ended) return write_client(connection_not_found(request_));
-    if (found.presence == Presence::live) {
-      auto* entry = &found.entry;
-      if (entry->kind != TransportKind::long_polling)
-        return write_client(json_error(request_, 400, "WrongTransport", "This connection does not use long polling."));
-      boost::asio::post(entry->executor, [weak = entry->transport, respond = session_.respond_here(), basis = basis_of(request_)] {
-        auto lp = std::dynamic_pointer_cast<transport::LongPollingTransport>(weak.lock());
-        if (!lp) return respond(poll_response(basis, {404, {}}));
-        lp->poll([respond, basis](transport::PollResponse poll) { respond(poll_response(basis, std::move(poll))); });
-      });
-      return;
-    }
-    // The first poll creates the connection and returns at once; the client ignores its body.
-    auto decision = open_connection(request_, client, context_, false);
-    if (decision.refusal) return session_.write(std::move(*decision.refusal));
-    transport::LongPollingLimits limits;
-    limits.disconnect_timeout = context_.config.connection.negotiate_timeout;
-    limits.max_buffered_bytes = context_.config.connection.max_send_queue_bytes;
-    auto lp = std::make_shared<transport::LongPollingTransport>(shard_.io.get_executor(), limits);
-    start_connection(shard_, context_, std::move(decision), std::move(lp), TransportKind::long_polling, true);
-    session_.write(poll_response(request_, {200, {}}));
+    if (found.presence == Presence::live)
+      return run_follow_up(found.entry, std::move(request),
+                           [respond = session_.respond_here(), basis = basis_of(request_)](FollowUpAnswer answer) {
+                             respond(follow_up_response(basis, answer));
+                           });
+    // Not here: the first poll, which creates the connection and returns at once (the client ignores its
+    // body), unless another gateway of the fleet opened it.
+    auto session = session_.shared_from_this();
+    open_claimed(
+        client, false,
+        [session, &shard = shard_, &context = context_](ConnectDecision decision) {
+          transport::LongPollingLimits limits;
+          limits.disconnect_timeout = context.config.connection.negotiate_timeout;
+          limits.max_buffered_bytes = context.config.connection.max_send_queue_bytes;
+          auto lp = std::make_shared<transport::LongPollingTransport>(shard.io.get_executor(), limits);
+          start_connection(shard, context, std::move(decision), std::move(lp), TransportKind::long_polling, true);
+          session->write(follow_up_response(session->request(), {200, "application/octet-stream", {}}));
+        },
+        [session, &context = context_, request = std::move(request)]() mutable {
+          relay_follow_up(*session, context, std::move(request));
+        });
   }
 
-  void send_to_connection(ClientRequest& client) {
-    auto found = context_.directory.find(client.connection_id(), unix_now_ms());
-    if (found.presence != Presence::live) return write_client(connection_not_found(request_));
-    auto* entry = &found.entry;
-    if (entry->kind == TransportKind::websockets)
-      return write_client(json_error(request_, 405, "MethodNotAllowed", "POST requests are not allowed for WebSocket connections."));
-    boost::asio::post(entry->executor, [weak = entry->transport, kind = entry->kind, respond = session_.respond_here(),
-                                        basis = basis_of(request_), body = std::move(request_.body())] {
-      auto transport = weak.lock();
-      bool received = false;
-      if (kind == TransportKind::long_polling) {
-        if (auto lp = std::dynamic_pointer_cast<transport::LongPollingTransport>(transport))
-          received = lp->receive(body, transport::FrameFormat::text);
-      } else if (auto sse = std::dynamic_pointer_cast<transport::SseTransport>(transport)) {
-        received = sse->receive(body, transport::FrameFormat::text);
-      }
-      auto response = received ? make_response(basis, 200) : connection_not_found(basis);
-      response.prepare_payload();
-      add_cors(basis, response);
-      respond(std::move(response));
-    });
-  }
-
-  void stop_polling(ClientRequest& client) {
-    auto found = context_.directory.find(client.connection_id(), unix_now_ms());
-    if (found.presence != Presence::live) return write_client(connection_not_found(request_));
-    auto* entry = &found.entry;
-    if (entry->kind != TransportKind::long_polling)
-      return write_client(json_error(request_, 400, "WrongTransport", "Cannot terminate this connection using the DELETE endpoint."));
-    boost::asio::post(entry->executor, [weak = entry->transport] {
-      if (auto lp = std::dynamic_pointer_cast<transport::LongPollingTransport>(weak.lock())) lp->stop();
-    });
-    auto response = make_response(request_, 202);
-    response.prepare_payload();
-    write_client(std::move(response));
+  // A send (POST) or a stop (DELETE): here, on another gateway of the fleet, or nowhere (404).
+  void follow_up(ClientRequest& client, backplane::RelayKind kind) {
+    backplane::FollowUp request{kind, client.connection_id(), {}};
+    if (kind == backplane::RelayKind::send) request.body = std::move(request_.body());
+    auto found = context_.directory.find(request.connection_id, unix_now_ms());
+    if (found.presence == Presence::ended) return write_client(connection_not_found(request_));
+    if (found.presence == Presence::unknown) return relay_follow_up(session_, context_, std::move(request));
+    run_follow_up(found.entry, std::move(request),
+                  [respond = session_.respond_here(), basis = basis_of(request_)](FollowUpAnswer answer) {
+                    respond(follow_up_response(basis, answer));
+                  });
   }
 
   HttpSession& session_;

@@ -1,6 +1,7 @@
 #include "server/connection_directory.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 namespace sb::server {
 namespace {
@@ -13,6 +14,19 @@ bool is_forgettable(const DirectoryEntry& entry, std::int64_t now_ms) {
 }
 
 }  // namespace
+
+std::int64_t unix_now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+bool ConnectionDirectory::release(const std::string& connection_id) {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(connection_id);
+  if (it == entries_.end() || !is_gone(it->second)) return false;
+  entries_.erase(it);
+  return true;
+}
 
 void ConnectionDirectory::sweep_if_due(std::int64_t now_ms) {
   // Amortised sweep: once the additions since the last sweep reach the number of entries it kept (at

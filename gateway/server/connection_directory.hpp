@@ -46,11 +46,18 @@ struct Lookup {
   DirectoryEntry entry;  // set when live
 };
 
+// Unix time in milliseconds, the directory's clock: a token's expiry is a wall-clock time that every
+// gateway of a fleet can check.
+std::int64_t unix_now_ms();
+
 class ConnectionDirectory {
  public:
   // Claims `connection_id` for a connection about to open, atomically: false (and nothing changes) when
   // the id is live or ended here already. The claim reads as `ended` until `add` fills it in.
   bool reserve(const std::string& connection_id, std::int64_t keep_until_ms, std::int64_t now_ms);
+  // Drops a reservation that did not become a connection here (another gateway of the fleet holds the
+  // id): later requests for it are relayed, not refused. False when the id is live here.
+  bool release(const std::string& connection_id);
   // Records (or replaces) where a connection lives.
   void add(const std::string& connection_id, DirectoryEntry entry, std::int64_t now_ms);
   Lookup find(const std::string& connection_id, std::int64_t now_ms);

@@ -18,6 +18,7 @@
 #include "http/rest_api.hpp"
 #include "http/tls_certificates.hpp"
 #include "hub/message_encoding.hpp"
+#include "server/follow_ups.hpp"
 #include "server/gateway_context.hpp"
 #include "server/routes.hpp"
 #include "server/server_log.hpp"
@@ -55,6 +56,10 @@ struct Gateway::State {
     for (auto& s : shards)
       s->dispatcher = std::make_unique<HubDispatcher>(s->io.get_executor(), c, keys, s->registry, s->reliable_upstream,
                                                       *backplane, admission);
+    // Follow-ups other gateways relay here run as if they had come here (server/follow_ups.hpp).
+    backplane->serve_relayed([this](backplane::FollowUp request, std::function<void(backplane::FollowUpAnswer)> answer) {
+      serve_relayed_follow_up(directory, std::move(request), std::move(answer));
+    });
     context = std::make_unique<GatewayContext>(
         GatewayContext{config, keys, directory, *backplane, is_ready, is_draining, admission});
     rest = std::make_unique<http::RestContext>(http::RestContext{keys, *backplane});

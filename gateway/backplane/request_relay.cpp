@@ -1,0 +1,165 @@
+#include "backplane/request_relay.hpp"
+
+#include <boost/asio/post.hpp>
+#include <hiredis/hiredis.h>
+
+#include "backplane/backplane_log.hpp"
+#include "backplane/command_queue.hpp"
+#include "backplane/redis_link.hpp"
+#include "backplane/redis_reply.hpp"
+#include "backplane/redis_scripts.hpp"
+#include "common/metrics.hpp"
+
+namespace sb::backplane {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// A poll is held up to 90 s by its holder (long_polling_transport): wait a little longer for it.
+constexpr auto poll_answer_timeout = std::chrono::seconds(100);
+constexpr auto answer_timeout = std::chrono::seconds(10);
+
+std::string_view kind_name(RelayKind kind) {
+  switch (kind) {
+    case RelayKind::send: return "send";
+    case RelayKind::poll: return "poll";
+    case RelayKind::stop: return "stop";
+  }
+  return "send";
+}
+
+FollowUpAnswer unavailable() {
+  return {503, "text/plain; charset=utf-8", "The gateway holding this connection did not answer."};
+}
+
+void post_answer(const asio::any_io_executor& reply_on, Backplane::RelayDone done, std::optional<FollowUpAnswer> answer) {
+  asio::post(reply_on, [done = std::move(done), answer = std::move(answer)]() mutable { done(std::move(answer)); });
+}
+
+}  // namespace
+
+RequestRelay::RequestRelay(asio::io_context& io, const RedisKeys& keys, std::string gateway_id,
+                           std::shared_ptr<CommandQueue> queue)
+    : io_(io), keys_(keys), gateway_id_(std::move(gateway_id)), queue_(std::move(queue)) {}
+
+void RequestRelay::receive_on(const std::shared_ptr<RedisLink>& link) {
+  link->subscribe(keys_.inbox(gateway_id_), [weak = weak_from_this()](const redisReply* reply) {
+    if (auto self = weak.lock()) self->on_inbox(reply);
+  });
+}
+
+void RequestRelay::claim(const std::string& connection_id, std::chrono::milliseconds ttl, bool is_up,
+                         asio::any_io_executor reply_on, Backplane::ClaimDone done) {
+  auto answer = [reply_on, done = std::move(done)](ClaimResult result) mutable {
+    asio::post(reply_on, [done = std::move(done), result] { done(result); });
+  };
+  if (!is_up) return answer(ClaimResult::granted);
+  RedisCommand command;
+  command.argv = scripts::claim_connection(keys_, gateway_id_, connection_id, ttl);
+  command.on_reply = [answer = std::move(answer)](const redisReply* reply) mutable {
+    // No answer (Redis went away): serve it, as everything is served while degraded.
+    auto claimed = reply_integer(reply);
+    answer(claimed && *claimed == 0 ? ClaimResult::taken : ClaimResult::granted);
+  };
+  queue_->submit(std::move(command), /*may_drop=*/true);
+}
+
+void RequestRelay::relay(FollowUp request, bool is_up, asio::any_io_executor reply_on, Backplane::RelayDone done) {
+  if (!is_up) return post_answer(reply_on, std::move(done), std::nullopt);
+  if (waiting_.size() >= max_waiting) {
+    metrics().relay_failures.with("too_many_waiting").inc();
+    return post_answer(reply_on, std::move(done), unavailable());
+  }
+  const auto id = ++last_request_id_;
+  const auto kind = request.kind;
+  metrics().relayed_requests.with(kind_name(kind)).inc();
+  auto message = encode_relay_message(
+      RelayRequest{gateway_id_, id, kind, request.connection_id, std::move(request.body)});
+  Waiting waiting{std::move(reply_on), std::move(done), std::make_unique<asio::steady_timer>(io_)};
+  waiting.timer->expires_after(kind == RelayKind::poll ? poll_answer_timeout : answer_timeout);
+  waiting.timer->async_wait([weak = weak_from_this(), id](boost::system::error_code ec) {
+    if (ec) return;
+    if (auto self = weak.lock()) {
+      metrics().relay_failures.with("timeout").inc();
+      log::emit(log_events::relay_timeout, {{"request", id}});
+      self->finish(id, unavailable());
+    }
+  });
+  waiting_.emplace(id, std::move(waiting));
+
+  RedisCommand command;
+  command.argv = scripts::relay_to_owner(keys_, gateway_id_, request.connection_id, message);
+  command.on_reply = [weak = weak_from_this(), id](const redisReply* reply) {
+    auto self = weak.lock();
+    if (!self) return;
+    auto receivers = reply_integer(reply);
+    if (!receivers) {
+      metrics().relay_failures.with("redis").inc();
+      return self->finish(id, unavailable());
+    }
+    // -1: nobody else holds it; 0: its gateway is gone (its lease will be reaped). Either way it is
+    // not a connection any more, as far as this client can tell.
+    if (*receivers <= 0) {
+      metrics().relay_failures.with(*receivers < 0 ? "no_holder" : "holder_gone").inc();
+      self->finish(id, std::nullopt);
+    }
+  };
+  queue_->submit(std::move(command), /*may_drop=*/true);
+}
+
+void RequestRelay::finish(std::uint64_t request_id, std::optional<FollowUpAnswer> answer) {
+  auto it = waiting_.find(request_id);
+  if (it == waiting_.end()) return;  // answered already (a late reply after the timeout)
+  auto waiting = std::move(it->second);
+  waiting_.erase(it);
+  waiting.timer->cancel();
+  post_answer(waiting.reply_on, std::move(waiting.done), std::move(answer));
+}
+
+void RequestRelay::on_link_down() {
+  auto waiting = std::move(waiting_);
+  waiting_.clear();
+  for (auto& [id, w] : waiting) {
+    w.timer->cancel();
+    metrics().relay_failures.with("redis").inc();
+    post_answer(w.reply_on, std::move(w.done), unavailable());
+  }
+}
+
+void RequestRelay::on_inbox(const redisReply* reply) {
+  if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 3) return;
+  if (reply_text(reply->element[0]) != "message") return;
+  auto payload = reply_text(reply->element[2]);
+  auto message = decode_relay_message(payload);
+  if (!message) {
+    metrics().backplane_invalid.inc();
+    if (invalid_log_.admit(std::chrono::steady_clock::now()))
+      log::emit(log_events::invalid_relay_message, {{"error", message.error().message}, {"sample", log::sample(payload)}});
+    return;
+  }
+  if (auto* request = std::get_if<RelayRequest>(&*message)) return serve(std::move(*request));
+  auto& answer = std::get<RelayReply>(*message);
+  finish(answer.request_id, FollowUpAnswer{answer.status, std::move(answer.content_type), std::move(answer.body)});
+}
+
+void RequestRelay::serve(RelayRequest request) {
+  metrics().relays_served.inc();
+  auto reply_to = keys_.inbox(request.from_gateway);
+  auto request_id = request.request_id;
+  // The handler answers on the connection's thread; the reply is published from this one.
+  auto answer = [weak = weak_from_this(), &io = io_, reply_to = std::move(reply_to), request_id](FollowUpAnswer a) {
+    asio::post(io, [weak, reply_to, request_id, a = std::move(a)]() mutable {
+      auto self = weak.lock();
+      if (!self) return;
+      RedisCommand command;
+      command.argv = {"PUBLISH", reply_to,
+                      encode_relay_message(RelayReply{request_id, a.status, std::move(a.content_type), std::move(a.body)})};
+      self->queue_->submit(std::move(command), /*may_drop=*/true);
+    });
+  };
+  if (!handler_) return answer({404, "text/plain; charset=utf-8", "No Connection with that ID"});
+  handler_(FollowUp{request.kind, std::move(request.connection_id), std::move(request.body)}, std::move(answer));
+}
+
+}  // namespace sb::backplane

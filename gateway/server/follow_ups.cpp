@@ -1,0 +1,82 @@
+#include "server/follow_ups.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/http/field.hpp>
+
+#include "protocol/json_hub_protocol.hpp"
+#include "transport/long_polling_transport.hpp"
+#include "transport/sse_transport.hpp"
+
+namespace sb::server {
+
+namespace {
+
+constexpr std::string_view json_type = "application/json; charset=utf-8";
+
+FollowUpAnswer json_error_answer(std::uint16_t status, std::string_view code, std::string_view message) {
+  return {status, std::string(json_type),
+          R"({"code":)" + protocol::json_quote(code) + R"(,"message":)" + protocol::json_quote(message) + "}"};
+}
+
+}  // namespace
+
+FollowUpAnswer connection_not_found_answer() {
+  return json_error_answer(404, "ConnectionNotFound", "No Connection with that ID");
+}
+
+void run_follow_up(const DirectoryEntry& entry, backplane::FollowUp request, AnswerFollowUp answer) {
+  using backplane::RelayKind;
+  // The transport checks of PROTOCOL.md part 1 §2, answered where the request arrived.
+  if (request.kind == RelayKind::send && entry.kind == TransportKind::websockets)
+    return answer(json_error_answer(405, "MethodNotAllowed", "POST requests are not allowed for WebSocket connections."));
+  if (request.kind == RelayKind::poll && entry.kind != TransportKind::long_polling)
+    return answer(json_error_answer(400, "WrongTransport", "This connection does not use long polling."));
+  if (request.kind == RelayKind::stop && entry.kind != TransportKind::long_polling)
+    return answer(json_error_answer(400, "WrongTransport", "Cannot terminate this connection using the DELETE endpoint."));
+
+  boost::asio::post(entry.executor, [weak = entry.transport, kind = entry.kind, request = std::move(request),
+                                     answer = std::move(answer)]() mutable {
+    auto transport = weak.lock();
+    switch (request.kind) {
+      case RelayKind::send: {
+        bool received = false;
+        if (kind == TransportKind::long_polling) {
+          if (auto lp = std::dynamic_pointer_cast<transport::LongPollingTransport>(transport))
+            received = lp->receive(request.body, transport::FrameFormat::text);
+        } else if (auto sse = std::dynamic_pointer_cast<transport::SseTransport>(transport)) {
+          received = sse->receive(request.body, transport::FrameFormat::text);
+        }
+        return answer(received ? FollowUpAnswer{200, {}, {}} : connection_not_found_answer());
+      }
+      case RelayKind::poll: {
+        auto lp = std::dynamic_pointer_cast<transport::LongPollingTransport>(transport);
+        if (!lp) return answer(connection_not_found_answer());
+        return lp->poll([answer = std::move(answer)](transport::PollResponse poll) {
+          FollowUpAnswer a{static_cast<std::uint16_t>(poll.status), {}, std::move(poll.body)};
+          if (a.status == 200) a.content_type = "application/octet-stream";
+          answer(std::move(a));
+        });
+      }
+      case RelayKind::stop:
+        if (auto lp = std::dynamic_pointer_cast<transport::LongPollingTransport>(transport)) lp->stop();
+        return answer({202, {}, {}});
+    }
+  });
+}
+
+void serve_relayed_follow_up(ConnectionDirectory& directory, backplane::FollowUp request, AnswerFollowUp answer) {
+  auto found = directory.find(request.connection_id, unix_now_ms());
+  if (found.presence != Presence::live) return answer(connection_not_found_answer());
+  run_follow_up(found.entry, std::move(request), std::move(answer));
+}
+
+http::Response follow_up_response(const http::Request& basis, const FollowUpAnswer& answer) {
+  auto response = http::make_response(basis, answer.status);
+  if (!answer.content_type.empty()) response.set(boost::beast::http::field::content_type, answer.content_type);
+  response.body() = answer.body;
+  response.prepare_payload();
+  http::add_cors(basis, response);
+  return response;
+}
+
+}  // namespace sb::server
