@@ -88,7 +88,8 @@ bool declares(const Event& event, std::string_view key) {
 
 namespace {
 
-void write(Level l, std::string_view module, std::string_view event, std::initializer_list<Field> fields) {
+void write(Level l, std::string_view module, std::string_view event, std::initializer_list<Field> fields,
+           std::uint64_t skipped) {
   using namespace std::chrono;
   auto now = system_clock::now();
   std::time_t t = system_clock::to_time_t(now);
@@ -113,6 +114,7 @@ void write(Level l, std::string_view module, std::string_view event, std::initia
     line += '=';
     append_value(line, f.value);
   }
+  if (skipped > 0) line += " skipped=" + std::to_string(skipped);
   line += '\n';
   // One fwrite per line: stdio locks the stream, so lines from different threads don't interleave.
   std::fwrite(line.data(), 1, line.size(), stderr);
@@ -122,7 +124,14 @@ void write(Level l, std::string_view module, std::string_view event, std::initia
 
 void emit(const Event& event, Level level, std::initializer_list<Field> fields) {
   for ([[maybe_unused]] const auto& f : fields) assert(declares(event, f.key) && "log field not declared by its event");
-  if (enabled(level)) write(level, event.module, event.name, fields);
+  if (!enabled(level)) return;
+  std::uint64_t skipped = 0;
+  if (event.throttle) {
+    auto admitted = event.throttle->admit(LogThrottle::Clock::now());
+    if (!admitted) return;
+    skipped = *admitted;
+  }
+  write(level, event.module, event.name, fields, skipped);
 }
 
 void emit(const Event& event, std::initializer_list<Field> fields) { emit(event, event.level, fields); }

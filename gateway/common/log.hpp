@@ -11,6 +11,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "common/log_throttle.hpp"
+
 namespace sb::log {
 
 enum class Level { trace = 0, debug = 1, info = 2, warn = 3, error = 4, off = 5 };
@@ -39,6 +41,9 @@ struct Event {
   std::string_view name;     // e.g. "send_queue_full"
   std::string_view fields;   // the keys it may carry, space-separated; debug builds assert each emitted key is here
   std::string_view meaning;  // one line for the operator
+  // Set for a line a client can repeat at will (one per request): at most one line per interval goes
+  // out, with `skipped=N` for the lines dropped before it (STYLE.md "Repeated lines are rate-limited").
+  LogThrottle* throttle = nullptr;
 };
 
 inline bool enabled(const Event& event) { return enabled(event.level); }

@@ -12,7 +12,10 @@ namespace sb::log {
 class LogThrottle {
  public:
   using Clock = std::chrono::steady_clock;
-  explicit LogThrottle(std::chrono::milliseconds interval) : interval_(interval) {}
+  // constexpr: a throttle declared next to its log event is initialised before anything runs.
+  explicit constexpr LogThrottle(std::chrono::milliseconds interval) : interval_(interval) {}
+
+  std::chrono::milliseconds interval() const { return interval_; }
 
   // nullopt: skip this line. Otherwise log it, with the returned number of lines skipped before it.
   std::optional<std::uint64_t> admit(Clock::time_point now) {

@@ -1,18 +1,23 @@
 #pragma once
 // Every log line of a connection's life (STYLE.md "Logging"): open, close, resume, protocol errors.
+#include <chrono>
+
 #include "common/log.hpp"
 
 namespace sb::connection::log_events {
 
 using log::Event;
 using log::Level;
+using log::LogThrottle;
 
 inline constexpr Event open{Level::debug, "connection", "open", "conn hub user stateful",
                             "A client finished its handshake."};
+inline LogThrottle handshake_failed_throttle{std::chrono::seconds(1)};
 inline constexpr Event handshake_failed{Level::info, "connection", "handshake_failed", "conn reason error",
-                                        "A client's handshake was malformed, too late or named an unknown protocol."};
+                                        "A client's handshake was malformed, too late or named an unknown protocol.", &handshake_failed_throttle};
+inline LogThrottle protocol_error_throttle{std::chrono::seconds(1)};
 inline constexpr Event protocol_error{Level::info, "connection", "protocol_error", "conn error sample",
-                                      "A client sent a malformed or oversized hub message; it is closed."};
+                                      "A client sent a malformed or oversized hub message; it is closed.", &protocol_error_throttle};
 inline constexpr Event closing{Level::info, "connection", "closing", "conn hub reason",
                                "The gateway is closing a connection (a close action, REST, shutdown, limits)."};
 inline constexpr Event send_queue_full{Level::warn, "connection", "send_queue_full", "conn hub buffered_bytes detail",

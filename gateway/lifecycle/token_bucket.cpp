@@ -15,6 +15,11 @@ void TokenBucket::refill(Clock::time_point now) {
   last_refill_ = now;
 }
 
+bool TokenBucket::is_full(Clock::time_point now) const {
+  double elapsed_seconds = now > last_refill_ ? std::chrono::duration<double>(now - last_refill_).count() : 0.0;
+  return tokens_ + elapsed_seconds * rate_per_second_ >= burst_;
+}
+
 TokenBucket::Decision TokenBucket::take(Clock::time_point now) {
   refill(now);
   if (tokens_ >= 1.0) {

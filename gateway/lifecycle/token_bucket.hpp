@@ -23,6 +23,8 @@ class TokenBucket {
   TokenBucket(double rate_per_second, double burst, Clock::time_point now);
 
   Decision take(Clock::time_point now);
+  // True when the bucket would be full at `now`: forgetting it changes nothing.
+  bool is_full(Clock::time_point now) const;
 
  private:
   void refill(Clock::time_point now);

@@ -21,11 +21,18 @@ std::string_view to_string(RefusalReason reason) {
     case RefusalReason::connect_refused: return "connect_refused";
     case RefusalReason::connect_unavailable: return "connect_unavailable";
     case RefusalReason::negotiation_required: return "negotiation_required";
+    case RefusalReason::user_negotiate_rate: return "user_negotiate_rate";
   }
   return "unknown";
 }
 
-Admission::Admission(const config::LimitsConfig& limits) : max_per_user_(limits.max_connections_per_user) {
+Admission::Admission(const config::LimitsConfig& limits, std::chrono::milliseconds token_lifetime)
+    : max_per_user_(limits.max_connections_per_user) {
+  if (max_per_user_ > 0) {
+    double burst = static_cast<double>(std::max<std::size_t>(2 * max_per_user_, 10));
+    double seconds = std::max(0.001, std::chrono::duration<double>(token_lifetime).count());
+    user_negotiates_ = std::make_unique<lifecycle::UserRateLimiter>(burst / seconds, burst, 1'000'000);
+  }
   if (limits.negotiate_rate > 0)
     negotiate_bucket_ = std::make_unique<lifecycle::SharedTokenBucket>(static_cast<double>(limits.negotiate_rate),
                                                                        static_cast<double>(limits.negotiate_burst),
@@ -38,6 +45,14 @@ RateDecision Admission::take_negotiate_token(std::chrono::steady_clock::time_poi
   auto decision = negotiate_bucket_->take(now);
   if (decision.is_allowed) return {};
   // Retry-After is whole seconds: round up, so a client that obeys it finds a token.
+  auto seconds = (decision.retry_after.count() + 999) / 1000;
+  return {false, std::chrono::seconds(std::max<std::int64_t>(1, seconds))};
+}
+
+RateDecision Admission::take_user_negotiate(std::string_view user_id, std::chrono::steady_clock::time_point now) {
+  if (!user_negotiates_ || user_id.empty()) return {};
+  auto decision = user_negotiates_->take(user_id, now);
+  if (decision.is_allowed) return {};
   auto seconds = (decision.retry_after.count() + 999) / 1000;
   return {false, std::chrono::seconds(std::max<std::int64_t>(1, seconds))};
 }

@@ -16,6 +16,7 @@
 #include "config/config.hpp"
 #include "lifecycle/token_bucket.hpp"
 #include "lifecycle/user_connection_counter.hpp"
+#include "lifecycle/user_rate_limiter.hpp"
 
 namespace sb::server {
 
@@ -26,6 +27,7 @@ enum class RefusalReason {
   connect_refused,       // the `connect` function answered 401/403
   connect_unavailable,   // the `connect` function failed, timed out or answered garbage: 503
   negotiation_required,  // skipNegotiation on a hub with a `connect` rule: 403
+  user_negotiate_rate,   // one user negotiating faster than its --max-connections-per-user budget: 429
 };
 std::string_view to_string(RefusalReason reason);
 
@@ -36,7 +38,8 @@ struct RateDecision {
 
 class Admission {
  public:
-  explicit Admission(const config::LimitsConfig& limits);
+  // `token_lifetime`: --negotiate-timeout, the window a user's negotiate budget refills over.
+  Admission(const config::LimitsConfig& limits, std::chrono::milliseconds token_lifetime);
 
   // Takes one negotiate token; always allowed when no rate is configured.
   RateDecision take_negotiate_token(std::chrono::steady_clock::time_point now);
@@ -44,6 +47,10 @@ class Admission {
   // The user-limit check at negotiate: would one more connection of `user_id` go over? Anonymous
   // users (empty id) and a limit of 0 never do.
   bool is_user_at_limit(std::string_view user_id) const;
+  // With --max-connections-per-user, a user's negotiates draw on a budget of their own: a burst of
+  // max(2 × the limit, 10), refilled over one token lifetime. Negotiate stores nothing any more, but
+  // one user's token must not buy an unbounded stream of connection tokens (and log lines).
+  RateDecision take_user_negotiate(std::string_view user_id, std::chrono::steady_clock::time_point now);
   // Counts an opening connection; false when it goes over (the caller closes it). Pair each true with
   // release(). Always true without a limit or for anonymous users.
   bool try_open(std::string_view user_id);
@@ -56,8 +63,9 @@ class Admission {
  private:
   std::size_t max_per_user_;
   std::unique_ptr<lifecycle::SharedTokenBucket> negotiate_bucket_;  // null: no rate limit
+  std::unique_ptr<lifecycle::UserRateLimiter> user_negotiates_;      // null: no per-user limit
   lifecycle::UserConnectionCounter user_connections_;
-  std::array<std::unique_ptr<log::LogThrottle>, 6> throttles_;  // one per RefusalReason
+  std::array<std::unique_ptr<log::LogThrottle>, 7> throttles_;  // one per RefusalReason
 };
 
 }  // namespace sb::server

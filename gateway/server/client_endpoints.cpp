@@ -252,6 +252,14 @@ void handle_negotiate(const Request& request, NegotiateServices services, std::f
   if (auto v = query_value(hub.params, "negotiateVersion")) draft.negotiate_version = *v == "0" || v->empty() ? 0 : 1;
   if (context.admission.is_user_at_limit(draft.user_id))
     return respond(user_limit_refusal(request, context, draft.hub, draft.user_id));
+  if (auto budget = context.admission.take_user_negotiate(draft.user_id, std::chrono::steady_clock::now());
+      !budget.is_allowed) {
+    context.admission.record(RefusalReason::user_negotiate_rate, draft.hub, draft.user_id, "negotiate");
+    return respond(too_many(request,
+                            "Too many negotiate requests for user '" + draft.user_id + "'; retry after " +
+                                std::to_string(budget.retry_after.count()) + " s.",
+                            budget.retry_after));
+  }
 
   // Granted only to a client that asks (useStatefulReconnect=true, read case-insensitively as ASP.NET does).
   draft.use_stateful_reconnect =

@@ -34,7 +34,7 @@ struct Gateway::State {
   explicit State(const config::Config& c)
       : config(c),
         keys(std::make_shared<const auth::KeyRing>(auth::KeyRing{c.access_keys})),
-        admission(c.limits) {
+        admission(c.limits, c.connection.negotiate_timeout) {
     for (unsigned i = 0; i < c.server.threads; ++i) shards.push_back(std::make_unique<Shard>(c, c.server.threads));
     std::vector<backplane::InProcessBackplane::Shard> backplane_shards;
     for (auto& s : shards) backplane_shards.push_back({s->io.get_executor(), &s->registry});

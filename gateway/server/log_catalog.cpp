@@ -29,8 +29,15 @@ std::string log_events_table() {
       fields += "`" + std::string(rest.substr(0, space)) + "`";
       rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
     }
+    std::string meaning(e->meaning);
+    if (e->throttle) {
+      if (!fields.empty()) fields += ", ";
+      fields += "`skipped`";
+      meaning += " At most one line every " + std::to_string(e->throttle->interval().count()) +
+                 " ms; `skipped` counts the lines dropped before it.";
+    }
     out += "| `" + std::string(e->module) + "` | `" + std::string(e->name) + "` | " + std::string(log::to_string(e->level)) +
-           " | " + fields + " | " + std::string(e->meaning) + " |\n";
+           " | " + fields + " | " + meaning + " |\n";
   }
   return out;
 }

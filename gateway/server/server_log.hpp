@@ -1,12 +1,15 @@
 #pragma once
 // Every log line of the gateway itself: start, stop, shutdown, the acceptor, client admission and the
 // client endpoints.
+#include <chrono>
+
 #include "common/log.hpp"
 
 namespace sb::server::log_events {
 
 using log::Event;
 using log::Level;
+using log::LogThrottle;
 
 inline constexpr Event started{Level::info, "gateway", "started", "port tls threads upstream_rules",
                                "The gateway listens."};
@@ -33,18 +36,24 @@ inline constexpr Event accept_failed{Level::warn, "http", "accept_failed", "erro
                                      "accept() failed (e.g. out of file descriptors); retried shortly."};
 inline constexpr Event tls_resume_across_threads{Level::info, "http", "tls_resume_across_threads", "",
                                                  "A TLS stateful reconnect landed on another thread; relayed."};
+inline LogThrottle upgrade_refused_throttle{std::chrono::seconds(1)};
 inline constexpr Event upgrade_refused{Level::info, "websocket", "upgrade_refused", "version",
-                                       "A WebSocket upgrade with a version other than 13 or a bad key; answered 426/400."};
+                                       "A WebSocket upgrade with a version other than 13 or a bad key; answered 426/400.", &upgrade_refused_throttle};
+inline LogThrottle negotiate_unauthorized_throttle{std::chrono::seconds(1)};
 inline constexpr Event negotiate_unauthorized{Level::info, "client", "negotiate_unauthorized", "hub error",
-                                              "A negotiate without a valid client token; answered 401."};
+                                              "A negotiate without a valid client token; answered 401.", &negotiate_unauthorized_throttle};
+inline LogThrottle connect_unauthorized_throttle{std::chrono::seconds(1)};
 inline constexpr Event connect_unauthorized{Level::info, "client", "connect_unauthorized", "hub error",
-                                            "A connect without a valid client token; answered 401."};
+                                            "A connect without a valid client token; answered 401.", &connect_unauthorized_throttle};
+inline LogThrottle connection_token_invalid_throttle{std::chrono::seconds(1)};
 inline constexpr Event connection_token_invalid{Level::info, "client", "connection_token_invalid", "hub error",
-                                                "A connection token that is malformed or not signed by our keys; answered 404."};
+                                                "A connection token that is malformed or not signed by our keys; answered 404.", &connection_token_invalid_throttle};
+inline LogThrottle connection_token_expired_throttle{std::chrono::seconds(1)};
 inline constexpr Event connection_token_expired{Level::info, "client", "connection_token_expired", "conn hub",
-                                                "A connection token used to open a connection after its expiry; answered 404."};
+                                                "A connection token used to open a connection after its expiry; answered 404.", &connection_token_expired_throttle};
+inline LogThrottle connection_token_mismatch_throttle{std::chrono::seconds(1)};
 inline constexpr Event connection_token_mismatch{Level::info, "client", "connection_token_mismatch", "conn hub user field",
-                                                 "A connection token used with another hub's or user's access token; answered 403."};
+                                                 "A connection token used with another hub's or user's access token; answered 403.", &connection_token_mismatch_throttle};
 inline constexpr Event admission_refused{Level::info, "client", "admission_refused", "reason hub user detail skipped_since_last",
                                          "A connection was refused (draining, rate, per-user limit, connect function); "
                                          "one line per reason every 10 s at most; at warn for connect_unavailable."};

@@ -221,6 +221,50 @@ describe('admission limits', { timeout: 60_000 }, () => {
     assert.equal(await metricValue(stack, 'switchboard_admission_refusals_total{reason="user_limit"}'), 1);
   });
 
+  test('one user\'s negotiate flood is bounded by its own budget; other users are untouched', async () => {
+    // --max-connections-per-user 1: a burst of max(2 × 1, 10) = 10 negotiates, refilled over the token
+    // lifetime (15 s). Issue 14: one token negotiated ~1,000,000 times in 40 s before.
+    stack = await startStack({ gatewayArgs: ['--max-connections-per-user', '1'] });
+    const negotiate = (user) => fetch(`${stack.gatewayUrl}/client/negotiate?hub=e2e&negotiateVersion=1`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${clientToken(stack.gatewayUrl, stack.key, { user })}` },
+      signal: AbortSignal.timeout(10_000),
+    }).then(async (res) => ({ status: res.status, retryAfter: res.headers.get('retry-after'), text: await res.text() }));
+    const answers = [];
+    for (let i = 0; i < 40; i += 1) answers.push(await negotiate('flooder'));
+    const admitted = answers.filter((a) => a.status === 200).length;
+    const refused = answers.filter((a) => a.status === 429);
+    // 10 at once, and at most a token or two refilled while the 40 requests ran.
+    assert.ok(admitted >= 10 && admitted <= 12, `admitted ${admitted}`);
+    assert.equal(admitted + refused.length, 40);
+    for (const r of refused) {
+      assert.ok(Number(r.retryAfter) >= 1, `Retry-After ${r.retryAfter}`);
+      assert.match(r.text, /Too many negotiate requests for user 'flooder'/);
+    }
+    assert.equal((await negotiate('bystander')).status, 200);
+    assert.equal(await metricValue(stack, 'switchboard_admission_refusals_total{reason="user_negotiate_rate"}'), refused.length);
+    // Refusals are logged at most once every 10 s per reason.
+    const lines = stack.gatewayLog().split('\n').filter((l) => l.includes('reason=user_negotiate_rate'));
+    assert.equal(lines.length, 1, lines.join('\n'));
+  });
+
+  test('per-request log lines are rate-limited: a flood of bad tokens writes a line a second', async () => {
+    stack = await startStack();
+    const bad = () => fetch(`${stack.gatewayUrl}/client/negotiate?hub=e2e&negotiateVersion=1`, {
+      method: 'POST', headers: { authorization: 'Bearer not-a-token' }, signal: AbortSignal.timeout(10_000),
+    }).then((res) => res.status);
+    const statuses = await Promise.all(Array.from({ length: 300 }, bad));
+    assert.ok(statuses.every((s) => s === 401));
+    // One more once the throttle's second has passed since any line of the flood: its line counts the
+    // ones dropped before it. (The throttle is a clock: there is no event to await.)
+    await new Promise((r) => setTimeout(r, 1_100));
+    assert.equal(await bad(), 401);
+    const lines = stack.gatewayLog().split('\n').filter((l) => l.includes('negotiate_unauthorized'));
+    const skipped = lines.reduce((sum, l) => sum + Number(/skipped=(\d+)/.exec(l)?.[1] ?? 0), 0);
+    assert.ok(lines.length >= 2 && lines.length <= 4, `${lines.length} lines:\n${lines.join('\n')}`);
+    assert.equal(lines.length + skipped, 301, 'every refusal is either logged or counted as skipped');
+  });
+
   test('a burst of negotiates over --negotiate-rate gets 429 with Retry-After', async () => {
     stack = await startStack({ gatewayArgs: ['--negotiate-rate', '1', '--negotiate-burst', '3'] });
     const token = clientToken(stack.gatewayUrl, stack.key, { user: 'stormy' });
