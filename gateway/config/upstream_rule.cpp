@@ -62,6 +62,19 @@ std::string escape_data_string(std::string_view value) {
   return out;
 }
 
+namespace {
+
+// A placeholder's value as one path segment: a value of "." or ".." would be a dot segment, which
+// servers that normalise paths resolve (`/api/chat/../handler` reaches `/api/handler`, with the function
+// key in the query): its dots are percent-encoded too, which EscapeDataString leaves alone.
+std::string escape_placeholder(std::string_view value) {
+  if (value == ".") return "%2E";
+  if (value == "..") return "%2E%2E";
+  return escape_data_string(value);
+}
+
+}  // namespace
+
 std::string UpstreamRule::expand(std::string_view hub, std::string_view category, std::string_view event) const {
   std::string out;
   out.reserve(url_template.size() + hub.size() + event.size());
@@ -72,13 +85,13 @@ std::string UpstreamRule::expand(std::string_view hub, std::string_view category
     if (brace == std::string_view::npos) break;
     rest.remove_prefix(brace);
     if (istarts_with(rest, "{hub}")) {
-      out += escape_data_string(hub);
+      out += escape_placeholder(hub);
       rest.remove_prefix(5);
     } else if (istarts_with(rest, "{category}")) {
-      out += escape_data_string(category);
+      out += escape_placeholder(category);
       rest.remove_prefix(10);
     } else if (istarts_with(rest, "{event}")) {
-      out += escape_data_string(event);
+      out += escape_placeholder(event);
       rest.remove_prefix(7);
     } else {
       out += '{';

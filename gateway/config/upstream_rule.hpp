@@ -24,7 +24,8 @@ struct UpstreamRule {
   std::string url_template;  // absolute http URL with optional {hub}, {category}, {event}
 
   bool matches(std::string_view hub, std::string_view category, std::string_view event) const;
-  // The URL for one event: each placeholder replaced by its percent-encoded value (Uri.EscapeDataString).
+  // The URL for one event: each placeholder replaced by its percent-encoded value (Uri.EscapeDataString),
+  // and a value of "." or ".." as %2E or %2E%2E: a client's target never makes a dot segment.
   std::string expand(std::string_view hub, std::string_view category, std::string_view event) const;
 
   static Result<UpstreamRule> parse(std::string_view text);

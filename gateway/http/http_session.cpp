@@ -114,13 +114,13 @@ bool HttpSession::is_target_within_limits() {
   auto target = request_.target();
   if (target.size() > settings_.max_url_bytes) {
     metrics().rejected_input.with("url_too_long").inc();
-    log::emit(log_events::url_too_long, {{"bytes", target.size()}, {"sample", log::sample(target, 64)}});
+    log::emit(log_events::url_too_long, {{"bytes", target.size()}, {"sample", log::sample(redacted_target(target), 64)}});
     write(json_error(request_, 414, "UriTooLong", "The URL is over " + std::to_string(settings_.max_url_bytes) + " bytes."));
     return false;
   }
   if (count_query_parameters(split_target(target).query) > settings_.max_query_parameters) {
     metrics().rejected_input.with("too_many_query_parameters").inc();
-    log::emit(log_events::too_many_query_parameters, {{"sample", log::sample(target, 64)}});
+    log::emit(log_events::too_many_query_parameters, {{"sample", log::sample(redacted_target(target), 64)}});
     write(json_error(request_, 400, "TooManyQueryParameters",
                      "The query has over " + std::to_string(settings_.max_query_parameters) + " parameters."));
     return false;

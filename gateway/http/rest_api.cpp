@@ -131,7 +131,7 @@ bool RestRequest::authorize(std::string_view raw_path) {
   auto token = auth::verify_jwt(bearer, *context_.keys, std::chrono::system_clock::now(),
                                 [&](std::string_view aud) { return auth::rest_audience_matches(aud, host, raw_path); });
   if (!token) {
-    log::emit(log_events::rest_unauthorized, {{"path", log::sample(raw_path, 200)}, {"error", token.error().message}});
+    log::emit(log_events::rest_unauthorized, {{"path", log::sample(redacted_target(raw_path), 200)}, {"error", token.error().message}});
     reply_(unauthorized(request_, token.error().message));
     return false;
   }
@@ -142,7 +142,7 @@ void RestRequest::handle() {
   auto target = parse_rest_target(request_.target());
   if (!target) {
     const auto& e = target.error();
-    if (e.code != "NotFound") log::emit(log_events::rest_bad_path, {{"error", e.message}, {"path", log::sample(request_.target(), 200)}});
+    if (e.code != "NotFound") log::emit(log_events::rest_bad_path, {{"error", e.message}, {"path", log::sample(redacted_target(request_.target()), 200)}});
     return error(e.code == "NotFound" ? 404 : 400, e.code, e.message);
   }
   auto hub = resolve_rest_hub(*target);  // reported after authorizing: without a token, 401 comes first

@@ -89,6 +89,42 @@ std::optional<std::string> query_value(const QueryParams& params, std::string_vi
   return out;
 }
 
+std::string redacted_target(std::string_view target) {
+  static constexpr std::string_view secret_names[] = {"id", "access_token", "token", "code", "key", "sig", "signature"};
+  auto is_token_char = [](unsigned char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+           c == '.' || c == '~' || c == '%' || c == '+' || c == '/' || c == '=';
+  };
+  auto question = target.find('?');
+  if (question == std::string_view::npos) return std::string(target);
+  std::string out(target.substr(0, question + 1));
+  std::string_view rest = target.substr(question + 1);
+  bool first = true;
+  while (true) {
+    auto amp = rest.find('&');
+    auto pair = rest.substr(0, amp);
+    if (!first) out += '&';
+    first = false;
+    auto eq = pair.find('=');
+    if (eq == std::string_view::npos) {
+      out += pair;
+    } else {
+      auto name = pair.substr(0, eq);
+      auto value = pair.substr(eq + 1);
+      bool is_secret = false;
+      for (auto secret : secret_names) is_secret = is_secret || iequals(name, secret);
+      bool is_token_like = value.size() >= 24;
+      for (unsigned char c : value) is_token_like = is_token_like && is_token_char(c);
+      out += name;
+      out += '=';
+      out += is_secret || is_token_like ? std::string_view("***") : value;
+    }
+    if (amp == std::string_view::npos) break;
+    rest.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
 std::string query_without(std::string_view raw_query, std::initializer_list<std::string_view> names) {
   std::string out;
   for_each_pair(raw_query, [&](std::string_view pair, std::string_view key, std::string_view) {

@@ -29,6 +29,11 @@ std::size_t count_query_parameters(std::string_view query);
 std::vector<std::string> query_values(const QueryParams& params, std::string_view name);
 std::optional<std::string> query_value(const QueryParams& params, std::string_view name);  // the last one
 
+// A request target fit for a log line: the values of credential parameters (id, access_token, token,
+// code, key, sig, signature; any case) and any token-like value (24 or more characters of base64url,
+// base64 or JWT alphabet) become "***". Works on a truncated target too. Pure.
+std::string redacted_target(std::string_view target);
+
 // The raw query without the named parameters (for X-ASRS-Client-Query), "?…" or empty.
 std::string query_without(std::string_view raw_query, std::initializer_list<std::string_view> names);
 

@@ -2,6 +2,7 @@
 // Properties: never crashes; escaping then decoding gives the input
 // back; decoding never produces a NUL the input did not hold literally (Beast refuses those in a
 // request target); query_without removes every named key and keeps the others in order.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -22,6 +23,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto target = split_target(input);
   if (target.path.size() + (input.find('?') == std::string_view::npos ? 0 : target.query.size() + 1) != input.size())
     std::abort();
+
+  // A redacted target keeps its path, and every value of an `id` parameter is gone.
+  auto redacted = redacted_target(input);
+  if (redacted.substr(0, target.path.size()) != target.path) std::abort();
+  // Each parameter grows by at most "***" (an empty value redacted).
+  const auto pairs = 1 + static_cast<std::size_t>(std::count(target.query.begin(), target.query.end(), '&'));
+  if (redacted.size() > input.size() + 3 * pairs) std::abort();
 
   for (bool plus_is_space : {false, true}) {
     auto decoded = percent_decode(input, plus_is_space);

@@ -145,6 +145,14 @@ TEST_CASE("expands placeholders with Uri.EscapeDataString encoding") {
   CHECK(rule->expand("chat", "messages", "a b/c") == "http://h/api/chat/messages/a%20b%2Fc?e=a%20b%2Fc");
   CHECK(rule->expand("chat", "messages", "x?y&z=1#") ==
         "http://h/api/chat/messages/x%3Fy%26z%3D1%23?e=x%3Fy%26z%3D1%23");
+  SUBCASE("a target of . or .. never makes a dot segment (issue 14: `..` reached /api/handler with the key)") {
+    auto keyed = UpstreamRule::parse("http://h/api/{hub}/{event}/handler?code=SECRET");
+    REQUIRE(keyed.ok());
+    CHECK(keyed->expand("chat", "messages", "..") == "http://h/api/chat/%2E%2E/handler?code=SECRET");
+    CHECK(keyed->expand("chat", "messages", ".") == "http://h/api/chat/%2E/handler?code=SECRET");
+    CHECK(keyed->expand("chat", "messages", "...") == "http://h/api/chat/.../handler?code=SECRET");  // not a dot segment
+    CHECK(keyed->expand("chat", "messages", "a.b") == "http://h/api/chat/a.b/handler?code=SECRET");
+  }
   SUBCASE("placeholder names are case-insensitive") {
     auto upper = UpstreamRule::parse("http://h/{Hub}/{EVENT}");
     REQUIRE(upper.ok());

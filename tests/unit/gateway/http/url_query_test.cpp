@@ -90,3 +90,21 @@ TEST_CASE("counts query parameters the way parse_query finds them") {
   CHECK(count_query_parameters(many) == 1000);
   CHECK(count_query_parameters(many) == parse_query(many)->size());
 }
+
+TEST_CASE("redacted_target hides credentials and token-like values in logged URLs") {
+  using sb::http::redacted_target;
+  // Issue 14: a /client request over the URL limit was logged with id=<connection token>.
+  CHECK(redacted_target("/client/?hub=chat&id=AQEAaOXPiwEAABYAQUFB.GtGEVcZo") == "/client/?hub=chat&id=***");
+  CHECK(redacted_target("/client/?hub=chat&ACCESS_TOKEN=eyJ.x.y&_=1") == "/client/?hub=chat&ACCESS_TOKEN=***&_=1");
+  CHECK(redacted_target("/api/x?code=short&Key=k&sig=s") == "/api/x?code=***&Key=***&sig=***");
+  // Any long token-like value, whatever its name.
+  CHECK(redacted_target("/p?next=eyJhbGciOiJIUzI1NiJ9.e30.abc") == "/p?next=***");
+  CHECK(redacted_target("/p?name=a%20room&count=3") == "/p?name=a%20room&count=3");
+  CHECK(redacted_target("/p?q=a+long+sentence+that+is+not+a+token+at+all") == "/p?q=***");  // token alphabet: redacted anyway
+  // No query, an empty query, bare names and a target cut short.
+  CHECK(redacted_target("/api/v1/hubs/chat") == "/api/v1/hubs/chat");
+  CHECK(redacted_target("/p?") == "/p?");
+  CHECK(redacted_target("/p?flag&id") == "/p?flag&id");
+  CHECK(redacted_target("/p?hub=h&id=abc") == "/p?hub=h&id=***");
+  CHECK(redacted_target("/p?hub=h&id=") == "/p?hub=h&id=***");
+}
