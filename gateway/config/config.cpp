@@ -322,6 +322,14 @@ const std::vector<Option>& options() {
                    c.limits.negotiate_burst = n;
                    return std::nullopt;
                  }});
+    t.push_back({"ready-access-key", "masked|shown", d.shows_access_key ? "shown" : "masked",
+                 "the access key in the ready block's connection string (stdout): masked as ***, or shown", false, ',',
+                 [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   if (v == "masked") c.shows_access_key = false;
+                   else if (v == "shown") c.shows_access_key = true;
+                   else return "expected masked or shown";
+                   return std::nullopt;
+                 }});
     t.push_back({"log-level", "LEVEL", d.log_level, "trace, debug, info, warn, error or off", false, ',',
                  [](Config& c, std::string_view v) -> std::optional<std::string> {
                    static constexpr std::string_view levels[] = {"trace", "debug", "info", "warn", "error", "off"};

@@ -95,6 +95,7 @@ struct Config {
   ShutdownConfig shutdown;
   LimitsConfig limits;
   std::string log_level = "info";
+  bool shows_access_key = false;  // the ready block masks the key: stdout ends up in log pipelines
 };
 
 enum class LoadStatus { run, help_shown, version_shown, log_events_shown };

@@ -318,7 +318,9 @@ int Gateway::run() {
   std::printf("switchboard listening on %s://%s:%u\n", scheme,
               host.find(':') != std::string::npos ? ("[" + host + "]").c_str() : host.c_str(), port);
   std::printf("connection string: %s\n",
-              config::format_connection_string(display_host, port, s.config.access_keys.front(), scheme).c_str());
+              config::format_connection_string(display_host, port,
+                                               s.config.shows_access_key ? s.config.access_keys.front() : "***", scheme)
+                  .c_str());
   std::fflush(stdout);
   log::emit(log_events::started, {{"port", port}, {"tls", s.tls ? "on" : "off"}, {"threads", s.shards.size()}, {"upstream_rules", s.config.upstream.rules.size()}});
 

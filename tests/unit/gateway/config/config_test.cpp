@@ -418,3 +418,15 @@ TEST_CASE("reads the TLS certificate and key, which go together") {
     CHECK(bad.errors[0].find("give both or neither") != std::string::npos);
   }
 }
+
+TEST_CASE("masks the access key in the ready block unless --ready-access-key shown") {
+  auto defaults = load({"--access-key", "k"});
+  REQUIRE(defaults.errors.empty());
+  CHECK_FALSE(defaults.config.shows_access_key);
+  auto shown = load({"--access-key", "k", "--ready-access-key", "shown"});
+  REQUIRE(shown.errors.empty());
+  CHECK(shown.config.shows_access_key);
+  auto from_env = load({"--access-key", "k"}, {"SWITCHBOARD_READY_ACCESS_KEY=shown"});
+  CHECK(from_env.config.shows_access_key);
+  CHECK(has_error_containing(load({"--access-key", "k", "--ready-access-key", "yes"}), "expected masked or shown"));
+}
