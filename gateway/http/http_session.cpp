@@ -10,6 +10,7 @@
 #include "common/log_throttle.hpp"
 #include "common/metrics.hpp"
 #include "http/http_log.hpp"
+#include "http/message_framing.hpp"
 #include "http/router.hpp"
 #include "http/tls_certificates.hpp"
 #include "http/url_query.hpp"
@@ -96,6 +97,11 @@ void HttpSession::on_read(beast::error_code ec, std::size_t) {
     metrics().rejected_input.with("bad_http").inc();
     log::emit(log_events::bad_request, {{"error", ec.message()}});
     return send_and_close(400, "BadRequest", "The HTTP request is malformed.");
+  }
+  if (auto problem = framing_problem(parser_->get())) {
+    metrics().rejected_input.with("bad_framing").inc();
+    log::emit(log_events::bad_framing, {{"error", *problem}});
+    return send_and_close(400, "BadRequest", "The request's Transfer-Encoding is not allowed: only chunked, alone.");
   }
   request_ = parser_->release();
   route();

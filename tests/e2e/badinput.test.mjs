@@ -4,6 +4,7 @@
 
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import jwt from 'jsonwebtoken';
 import { startStack } from './lib/processes.mjs';
 import { Clients, HubConnectionState } from './lib/client.mjs';
@@ -128,6 +129,28 @@ describe('bad input', { timeout: 90_000 }, () => {
       assert.ok(closeMessage && typeof closeMessage.error === 'string', `a Close message with an error, got ${JSON.stringify(messages).slice(0, 300)}`);
     } finally {
       ws.destroy();
+    }
+  });
+
+  test('a Transfer-Encoding other than a single chunked gets 400 and a close: its body is never a second request', async () => {
+    // Issue 14: `gzip` (and `chunked, identity`, `chunked ,chunked`) was read as no body, so the body
+    // was answered as the next request on the socket (a POST carrying GET /metrics got two answers).
+    const { hostname, port } = new URL(stack.gatewayUrl);
+    const smuggled = 'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n';
+    for (const coding of ['gzip', 'chunked, identity', 'chunked ,chunked']) {
+      const answer = await new Promise((resolve, reject) => {
+        const socket = net.connect(Number(port), hostname);
+        let text = '';
+        socket.setEncoding('latin1');
+        socket.on('data', (chunk) => { text += chunk; });
+        socket.on('error', reject);
+        socket.on('close', () => resolve(text));  // the gateway closes after its answer
+        socket.setTimeout(10_000, () => { socket.destroy(); reject(new Error(`no close for ${coding}`)); });
+        socket.write(`POST /api/v1/health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ${coding}\r\n\r\n${smuggled}`);
+      });
+      const statuses = [...answer.matchAll(/^HTTP\/1\.1 (\d+)/gm)].map((m) => Number(m[1]));
+      assert.deepEqual(statuses, [400], `${coding}: ${answer}`);
+      assert.ok(!answer.includes('switchboard_connections'), `${coding}: the smuggled GET /metrics was answered`);
     }
   });
 
