@@ -8,6 +8,8 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "backplane/relay_message.hpp"
 #include "connection/connection_identity.hpp"
@@ -24,6 +26,10 @@ struct FollowUp {
   RelayKind kind = RelayKind::send;
   std::string connection_id;
   std::string body;
+  // take: the fan-out positions this gateway had reached when the request was handed to the connection's
+  // thread (publisher -> last sequence run), this gateway's own included: the state it answers with
+  // reflects exactly those actions.
+  std::vector<std::pair<std::string, std::uint64_t>> positions;
 };
 struct FollowUpAnswer {
   std::uint16_t status = 0;

@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "hub/action.hpp"
@@ -32,15 +33,20 @@ class FanoutLog {
   // What the log tells its owner.
   struct Events {
     std::function<void()> on_receiving;                // reading again, on the link given last
-    std::function<void(hub::SharedAction)> on_action;  // another gateway's action, in order, once
+    // Another gateway's action, in order, once, with its publisher and number.
+    std::function<void(const std::string& publisher, std::uint64_t sequence, hub::SharedAction)> on_action;
     std::function<void(const std::string& publisher, std::uint64_t missed)> on_gap;  // some were lost
   };
 
   virtual ~FanoutLog() = default;
 
-  // Numbers `action` as this gateway's next and returns how to append it. A number, once given, is
-  // used: if the append is dropped, the others see the gap.
-  virtual FanoutAppend append(const hub::SharedAction& action) = 0;
+  // How to append `action`, numbered `sequence` by this gateway (each number once, in order: the
+  // backplane numbers its actions as it runs them locally). If the append is dropped, the others see
+  // the gap.
+  virtual FanoutAppend append(const hub::SharedAction& action, std::uint64_t sequence) = 0;
+
+  // Every other publisher's last number this gateway has run (or skipped as before its time).
+  virtual const std::unordered_map<std::string, std::uint64_t>& positions() const = 0;
 
   // A new link to Redis, after each connect: read the log on it; `on_receiving` once reading.
   virtual void receive_on(const std::shared_ptr<RedisLink>& link) = 0;

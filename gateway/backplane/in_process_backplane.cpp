@@ -20,6 +20,11 @@ struct Gather {
 InProcessBackplane::InProcessBackplane(std::vector<Shard> shards) : shards_(std::move(shards)) {}
 
 void InProcessBackplane::publish(hub::SharedAction action, boost::asio::any_io_executor reply_on, Done done) {
+  publish(std::move(action), {}, std::move(reply_on), std::move(done));
+}
+
+void InProcessBackplane::publish(hub::SharedAction action, hub::ActionOrigin origin,
+                                 boost::asio::any_io_executor reply_on, Done done) {
   std::shared_ptr<Gather> gather;
   if (done) {
     gather = std::make_shared<Gather>();
@@ -28,8 +33,8 @@ void InProcessBackplane::publish(hub::SharedAction action, boost::asio::any_io_e
     gather->done = std::move(done);
   }
   for (const auto& shard : shards_) {
-    boost::asio::post(shard.executor, [action, gather, registry = shard.registry] {
-      auto outcome = registry->execute(*action, std::chrono::system_clock::now());
+    boost::asio::post(shard.executor, [action, origin, gather, registry = shard.registry] {
+      auto outcome = registry->execute(action, origin, std::chrono::system_clock::now());
       if (!gather) return;
       bool is_last;
       {

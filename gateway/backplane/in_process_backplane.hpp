@@ -17,6 +17,8 @@ class InProcessBackplane : public Backplane {
 
   explicit InProcessBackplane(std::vector<Shard> shards);
   void publish(hub::SharedAction action, boost::asio::any_io_executor reply_on, Done done) override;
+  // The same, for an action numbered on the fleet's fan-out: each shard records where it came from.
+  void publish(hub::SharedAction action, hub::ActionOrigin origin, boost::asio::any_io_executor reply_on, Done done);
 
  private:
   std::vector<Shard> shards_;

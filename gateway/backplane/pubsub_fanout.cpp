@@ -20,8 +20,8 @@ PubSubFanout::PubSubFanout(boost::asio::io_context& io, const RedisKeys& keys, s
       events_(std::move(events)),
       await_timer_(io) {}
 
-FanoutAppend PubSubFanout::append(const hub::SharedAction& action) {
-  const auto sequence = ++last_sequence_;
+FanoutAppend PubSubFanout::append(const hub::SharedAction& action, std::uint64_t sequence) {
+  last_sequence_ = sequence;
   return {{}, {"PUBLISH", channel_, encode_envelope(ActionEnvelope{gateway_id_, sequence, action})}};
 }
 
@@ -103,7 +103,7 @@ void PubSubFanout::on_channel_reply(const redisReply* reply) {
   auto seen = tracker_.on_action(action.publisher, action.sequence);
   if (seen.verdict == SequenceVerdict::duplicate) return;
   if (seen.verdict == SequenceVerdict::gap && events_.on_gap) events_.on_gap(action.publisher, seen.missed);
-  if (events_.on_action) events_.on_action(std::move(action.action));
+  if (events_.on_action) events_.on_action(action.publisher, action.sequence, std::move(action.action));
 }
 
 }  // namespace sb::backplane

@@ -28,7 +28,8 @@ class PubSubFanout : public FanoutLog, public std::enable_shared_from_this<PubSu
   PubSubFanout(boost::asio::io_context& io, const RedisKeys& keys, std::string gateway_id,
                std::shared_ptr<CommandQueue> queue, Events events);
 
-  FanoutAppend append(const hub::SharedAction& action) override;
+  FanoutAppend append(const hub::SharedAction& action, std::uint64_t sequence) override;
+  const std::unordered_map<std::string, std::uint64_t>& positions() const override { return tracker_.last_seen(); }
   void receive_on(const std::shared_ptr<RedisLink>& link) override;
   // Publishes a heartbeat: how far this gateway's numbers got, so a loss shows while it is quiet.
   void on_tick() override;

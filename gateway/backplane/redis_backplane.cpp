@@ -7,12 +7,15 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <future>
+#include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <utility>
 
 #include "backplane/backplane_log.hpp"
 #include "backplane/command_queue.hpp"
 #include "backplane/fleet_state.hpp"
+#include "backplane/handoff_state.hpp"
 #include "backplane/lease_keeper.hpp"
 #include "backplane/pubsub_fanout.hpp"
 #include "backplane/redis_keys.hpp"
@@ -62,6 +65,14 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
   asio::io_context io_;
   std::atomic<bool> is_degraded_{true};
 
+  // This gateway numbers its actions as it runs them on its shards and hands them to the backplane
+  // thread, under one lock: every shard runs them in that order, and Redis gets them in it. A handoff
+  // reads its positions under the same lock (serve_relayed), so the number it reports for this
+  // gateway splits its actions into those the connection's shard ran before and after.
+  std::mutex order_mutex_;
+  std::uint64_t last_sequence_ = 0;
+  std::shared_ptr<const std::string> self_name_;  // gateway_id_, shared by every origin (set in make_parts)
+
   InProcessBackplane& local() { return local_; }
 
   void run() {
@@ -103,13 +114,14 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
 
   // --- From the shards (posted here) ------------------------------------------------------------
 
-  void publish_remote(const hub::SharedAction& action, std::function<void(std::optional<long long>)> on_matched) {
+  void publish_remote(const hub::SharedAction& action, std::uint64_t sequence,
+                      std::function<void(std::optional<long long>)> on_matched) {
     if (is_stopping_) {
       if (on_matched) on_matched(std::nullopt);
       return;
     }
     RedisCommand command;
-    command.argv = fleet_->publish_command(action, fanout_->append(action));
+    command.argv = fleet_->publish_command(action, fanout_->append(action, sequence));
     command.retries_on_loss = true;  // receivers drop the repeat by its sequence number
     if (on_matched) {
       // While Redis is away the caller does not wait for it: queued is accepted, answered from here.
@@ -144,7 +156,33 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
     relay_->relay(std::move(request), state_ == State::up && !is_stopping_, std::move(reply_on), std::move(done));
   }
 
-  void serve_relayed(RelayHandler handler) { relay_->set_handler(std::move(handler)); }
+  void serve_relayed(RelayHandler handler) {
+    relay_->set_handler([weak = weak_from_this(), handler = std::move(handler)](
+                            FollowUp request, std::function<void(FollowUpAnswer)> answer) mutable {
+      auto self = weak.lock();
+      if (!self || request.kind != RelayKind::take) return handler(std::move(request), std::move(answer));
+      // The handler posts the take to the connection's shard at once: everything this gateway ran
+      // before is queued there ahead of it, nothing after (see order_mutex_).
+      std::lock_guard lock(self->order_mutex_);
+      const auto& seen = self->fanout_->positions();
+      request.positions.assign(seen.begin(), seen.end());
+      request.positions.emplace_back(self->gateway_id_, self->last_sequence_);
+      handler(std::move(request), std::move(answer));
+    });
+    relay_->on_handoff_lost([weak = weak_from_this()](const std::string& state) {
+      auto self = weak.lock();
+      auto decoded = decode_handoff_state(state);
+      if (!self || !decoded) return;
+      self->fleet_->connection_closed(decoded->identity.connection_id);
+      if (self->on_orphan_) self->on_orphan_(decoded->identity);
+    });
+  }
+
+  std::shared_ptr<const std::string> publisher_name(const std::string& publisher) {
+    auto [it, is_new] = publishers_.try_emplace(publisher);
+    if (is_new) it->second = std::make_shared<const std::string>(publisher);
+    return it->second;
+  }
 
  private:
   // down: no usable link (waiting to reconnect); connecting: links being made; syncing: links up, our
@@ -152,6 +190,7 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
   enum class State { down, connecting, syncing, up };
 
   void make_parts() {
+    self_name_ = std::make_shared<const std::string>(gateway_id_);
     auto weak = weak_from_this();
     FanoutLog::Events fanout_events;
     fanout_events.on_receiving = [weak] {
@@ -160,8 +199,8 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
         self->maybe_sync();
       }
     };
-    fanout_events.on_action = [weak](hub::SharedAction action) {
-      if (auto self = weak.lock()) self->on_remote_action(std::move(action));
+    fanout_events.on_action = [weak](const std::string& publisher, std::uint64_t sequence, hub::SharedAction action) {
+      if (auto self = weak.lock()) self->on_remote_action(publisher, sequence, std::move(action));
     };
     fanout_events.on_gap = [weak](const std::string& publisher, std::uint64_t missed) {
       if (auto self = weak.lock()) self->on_gap(publisher, missed);
@@ -173,7 +212,10 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
       if (auto self = weak.lock()) self->close_every_connection("lease_lost");
     };
     lease_events.on_gateway_reaped = [weak](const std::string& gateway) {
-      if (auto self = weak.lock()) self->fanout_->forget(gateway);
+      if (auto self = weak.lock()) {
+        self->fanout_->forget(gateway);
+        self->publishers_.erase(gateway);
+      }
     };
     lease_events.on_orphan = on_orphan_;
     lease_ = std::make_shared<LeaseKeeper>(keys_, gateway_id_, config_.lease, queue_, std::move(lease_events));
@@ -257,9 +299,9 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
 
   // --- The fan-out's events -----------------------------------------------------------------------
 
-  void on_remote_action(hub::SharedAction action) {
+  void on_remote_action(const std::string& publisher, std::uint64_t sequence, hub::SharedAction action) {
     metrics().backplane_received.inc();
-    local_.publish(std::move(action), {}, nullptr);
+    local_.publish(std::move(action), hub::ActionOrigin{publisher_name(publisher), sequence}, {}, nullptr);
   }
 
   // Messages from `publisher` were lost on their way here: any connection of ours may have missed one,
@@ -321,6 +363,7 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
   std::shared_ptr<FleetState> fleet_;
   std::shared_ptr<LeaseKeeper> lease_;
   std::shared_ptr<RequestRelay> relay_;
+  std::unordered_map<std::string, std::shared_ptr<const std::string>> publishers_;  // interned, for origins
   log::LogThrottle down_log_{std::chrono::seconds(30)};
 };
 
@@ -353,11 +396,15 @@ void RedisBackplane::publish(hub::SharedAction action, asio::any_io_executor rep
                             done = std::move(done)]() mutable { core->query(action, std::move(reply_on), std::move(done)); });
     return;
   }
-  // This gateway's shards run it now, in the caller's order; the fleet gets it through Redis, in the
-  // same order (one thread posts to the backplane thread, which sends in order on one link).
+  // Numbered, then handed to the backplane thread (which sends in order on one link) and to this
+  // gateway's shards, under one lock (Core::order_mutex_): Redis first, so that an action a shard has
+  // run is always queued for Redis ahead of anything that shard does next (a handoff's request).
+  std::lock_guard lock(core_->order_mutex_);
+  const auto sequence = ++core_->last_sequence_;
+  hub::ActionOrigin origin{core_->self_name_, sequence};
   if (!done) {
-    core_->local().publish(action, {}, nullptr);
-    asio::post(core_->io_, [core = core_, action = std::move(action)] { core->publish_remote(action, nullptr); });
+    asio::post(core_->io_, [core = core_, action, sequence] { core->publish_remote(action, sequence, nullptr); });
+    core_->local().publish(std::move(action), std::move(origin), {}, nullptr);
     return;
   }
   // Both halves report on the backplane thread; the last one answers the caller.
@@ -376,15 +423,15 @@ void RedisBackplane::publish(hub::SharedAction action, asio::any_io_executor rep
   auto gather = std::make_shared<Gather>();
   gather->reply_on = std::move(reply_on);
   gather->done = std::move(done);
-  core_->local().publish(action, core_->io_.get_executor(), [gather](hub::ActionOutcome outcome) {
-    gather->local = std::move(outcome);
-    gather->finish_one();
-  });
-  asio::post(core_->io_, [core = core_, action = std::move(action), gather] {
-    core->publish_remote(action, [gather](std::optional<long long> matched) {
+  asio::post(core_->io_, [core = core_, action, sequence, gather] {
+    core->publish_remote(action, sequence, [gather](std::optional<long long> matched) {
       gather->fleet_matched = matched;
       gather->finish_one();
     });
+  });
+  core_->local().publish(std::move(action), std::move(origin), core_->io_.get_executor(), [gather](hub::ActionOutcome outcome) {
+    gather->local = std::move(outcome);
+    gather->finish_one();
   });
 }
 

@@ -271,6 +271,24 @@ return redis.call('PUBLISH', ARGV[A + 2] .. owner, ARGV[A + 3])
               {std::string(gateway), keys.inbox_prefix(), std::string(message)});
 }
 
+// KEYS: the connection, its claim, the old holder's connections, the new one's, the new one's inbox.
+// ARGV: the new holder, the connection, the answer.
+EvalCommand hand_over(const RedisKeys& keys, std::string_view gateway, std::string_view to_gateway,
+                      std::string_view connection_id, std::string_view answer) {
+  static const std::string script = with_prelude(R"lua(
+local to, c = ARGV[A + 1], ARGV[A + 2]
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'gw', to) end
+if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('SET', KEYS[2], to, 'KEEPTTL') end
+redis.call('SREM', KEYS[3], c)
+redis.call('SADD', KEYS[4], c)
+return redis.call('PUBLISH', KEYS[5], ARGV[A + 3])
+)lua");
+  return eval(script, keys,
+              {keys.connection(connection_id), keys.claim(connection_id), keys.gateway_connections(gateway),
+               keys.gateway_connections(to_gateway), keys.inbox(to_gateway)},
+              {std::string(to_gateway), std::string(connection_id), std::string(answer)});
+}
+
 // KEYS, by kind: connection: the connection; user: the user's connections; group: the group;
 // user_in_group: the user's memberships, the user's connections.
 // ARGV: kind (connection|user|group|user_in_group), hub, group.

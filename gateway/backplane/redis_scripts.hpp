@@ -52,6 +52,13 @@ EvalCommand claim_connection(const RedisKeys& keys, std::string_view gateway, st
 // opens). Reply: the subscribers that got it (0: its gateway is gone), -1 when no other gateway holds it.
 EvalCommand relay_to_owner(const RedisKeys& keys, std::string_view gateway, std::string_view connection_id,
                            std::string_view message);
+
+// Hands a connection of `gateway` over to `to_gateway` (the handoff's answer, request_relay.cpp): the
+// connection's record, its claim and the gateways' connection sets name the new holder, and the answer
+// is published to the asker's inbox, in one step, so nothing in between sees the connection nowhere.
+// Replies the number of receivers of the answer (0: the asker is gone).
+EvalCommand hand_over(const RedisKeys& keys, std::string_view gateway, std::string_view to_gateway,
+                      std::string_view connection_id, std::string_view answer);
 // connection_exists, user_exists, group_exists, user_in_group. Reply: 1 or 0.
 EvalCommand exists(const RedisKeys& keys, const hub::QueryAction& query);
 // list_connections, list_users: a presence page, {count, id, detail, id, detail…}, ids ascending

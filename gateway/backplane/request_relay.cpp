@@ -25,6 +25,7 @@ std::string_view kind_name(RelayKind kind) {
     case RelayKind::send: return "send";
     case RelayKind::poll: return "poll";
     case RelayKind::stop: return "stop";
+    case RelayKind::take: return "take";
   }
   return "send";
 }
@@ -147,19 +148,35 @@ void RequestRelay::serve(RelayRequest request) {
   metrics().relays_served.inc();
   auto reply_to = keys_.inbox(request.from_gateway);
   auto request_id = request.request_id;
+  const bool is_handoff = request.kind == RelayKind::take;
   // The handler answers on the connection's thread; the reply is published from this one.
-  auto answer = [weak = weak_from_this(), &io = io_, reply_to = std::move(reply_to), request_id](FollowUpAnswer a) {
-    asio::post(io, [weak, reply_to, request_id, a = std::move(a)]() mutable {
+  auto answer = [weak = weak_from_this(), &io = io_, reply_to = std::move(reply_to), request_id, is_handoff,
+                 asker = request.from_gateway, connection_id = request.connection_id](FollowUpAnswer a) {
+    asio::post(io, [weak, reply_to, request_id, is_handoff, asker, connection_id, a = std::move(a)]() mutable {
       auto self = weak.lock();
       if (!self) return;
       RedisCommand command;
+      if (is_handoff && a.status == 200) {
+        // The connection left this gateway: Redis names the asker its holder as the asker hears of it.
+        // If the answer is lost, nobody holds it: it ends here, once (on_handoff_lost).
+        auto state = a.body;
+        command.argv = scripts::hand_over(self->keys_, self->gateway_id_, asker, connection_id,
+                                          encode_relay_message(RelayReply{request_id, a.status, std::move(a.content_type), std::move(a.body)}));
+        command.on_reply = [weak, state = std::move(state)](const redisReply* reply) {
+          auto receivers = reply_integer(reply);
+          if (receivers && *receivers > 0) return;
+          metrics().handoff_failures.with(receivers ? "asker_gone" : "redis").inc();
+          if (auto relay = weak.lock(); relay && relay->on_handoff_lost_) relay->on_handoff_lost_(state);
+        };
+        return self->queue_->submit(std::move(command), /*may_drop=*/false);
+      }
       command.argv = {"PUBLISH", reply_to,
                       encode_relay_message(RelayReply{request_id, a.status, std::move(a.content_type), std::move(a.body)})};
       self->queue_->submit(std::move(command), /*may_drop=*/true);
     });
   };
   if (!handler_) return answer({404, "text/plain; charset=utf-8", "No Connection with that ID"});
-  handler_(FollowUp{request.kind, std::move(request.connection_id), std::move(request.body)}, std::move(answer));
+  handler_(FollowUp{request.kind, std::move(request.connection_id), std::move(request.body), {}}, std::move(answer));
 }
 
 }  // namespace sb::backplane

@@ -37,6 +37,9 @@ class RequestRelay : public std::enable_shared_from_this<RequestRelay> {
 
   // Where requests relayed to this gateway run. Set before the first link comes up.
   void set_handler(Backplane::RelayHandler handler) { handler_ = std::move(handler); }
+  // A connection this gateway handed over whose answer did not reach the asker: `state` is the answer
+  // (handoff_state.hpp); the connection must end here.
+  void on_handoff_lost(std::function<void(const std::string& state)> handler) { on_handoff_lost_ = std::move(handler); }
   // Subscribes this gateway's inbox on `link` (the subscriber link, after each connect).
   void receive_on(const std::shared_ptr<RedisLink>& link);
 
@@ -69,6 +72,7 @@ class RequestRelay : public std::enable_shared_from_this<RequestRelay> {
   std::string gateway_id_;
   std::shared_ptr<CommandQueue> queue_;
   Backplane::RelayHandler handler_;
+  std::function<void(const std::string&)> on_handoff_lost_;
   std::uint64_t last_request_id_ = 0;
   std::unordered_map<std::uint64_t, Waiting> waiting_;
   log::LogThrottle invalid_log_{std::chrono::seconds(5)};

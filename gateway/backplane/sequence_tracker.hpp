@@ -31,6 +31,8 @@ class SequenceTracker {
   // The publisher is gone (its lease was reaped): stop tracking it.
   void forget(const std::string& publisher) { last_seen_.erase(publisher); }
   std::size_t publisher_count() const { return last_seen_.size(); }
+  // Publisher -> the last number accounted for (run, or announced before the first one seen).
+  const std::unordered_map<std::string, std::uint64_t>& last_seen() const { return last_seen_; }
 
  private:
   std::unordered_map<std::string, std::uint64_t> last_seen_;

@@ -143,6 +143,10 @@ std::string Metrics::render() const {
   relay_failures.render(out);
   counter("switchboard_relays_served_total", "Follow-up requests other gateways relayed to this one.",
           relays_served.value());
+  counter("switchboard_handoffs_out_total", "Stateful connections handed over to another gateway.", handoffs_out.value());
+  counter("switchboard_handoffs_in_total", "Stateful connections that moved here from another gateway.",
+          handoffs_in.value());
+  handoff_failures.render(out);
   return out;
 }
 

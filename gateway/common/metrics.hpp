@@ -104,6 +104,12 @@ struct Metrics {
   CounterFamily relay_failures{"switchboard_relay_failures_total",
                                "Relayed follow-up requests that failed, by reason.", "reason"};
   Counter relays_served;             // follow-up requests other gateways relayed here
+  // Handoffs (stateful connections moving between gateways, PROTOCOL.md part 3 §3.8).
+  Counter handoffs_out;  // connections this gateway handed over
+  Counter handoffs_in;   // connections that arrived here and resumed
+  CounterFamily handoff_failures{"switchboard_handoff_failures_total",
+                                 "Connections that could not move between gateways, by reason (each ended cleanly, once).",
+                                 "reason"};
 
   std::string render() const;
 };

@@ -292,6 +292,58 @@ void Connection::resume(std::shared_ptr<transport::Transport> transport) {
   for (auto& frame : reconnect_buffer_->unacknowledged_frames()) write(std::move(frame));
 }
 
+void Connection::detach_for_handoff() {
+  owner_thread_.check();
+  if (!can_resume() || is_detached_ || !transport_) return;
+  kept_while_detached_ = shared_from_this();  // first: the transport owns this, and it is going
+  ++transport_generation_;  // its end must not finish the connection
+  auto transport = std::move(transport_);
+  transport->abort();  // no Close message: the client's stateful reconnect starts
+  is_detached_ = true;
+  detached_since_ = context_.connections.coarse_now();
+  metrics().stateful_detached.inc();
+  log::emit(log_events::detached, {{"conn", id()}, {"hub", identity_.hub}, {"cause", "handoff"}});
+}
+
+ConnectionTransfer Connection::hand_over() {
+  owner_thread_.check();
+  auto self = shared_from_this();  // its transport may be its only owner, and it is going
+  ConnectionTransfer transfer;
+  transfer.identity = identity_;
+  transfer.identity.initial_groups.assign(groups_.begin(), groups_.end());
+  transfer.protocol = protocol_;
+  transfer.buffer = reconnect_buffer_->export_state();
+  state_ = ConnectionState::closed;
+  context_.connections.remove(*this);
+  is_detached_ = false;
+  auto keep = std::move(kept_while_detached_);  // alive until the end of this function
+  if (auto transport = std::move(transport_)) {
+    ++transport_generation_;
+    transport->abort();
+  }
+  metrics().connections_open.add(-1);
+  log::emit(log_events::handed_over, {{"conn", id()}, {"hub", identity_.hub}});
+  context_.observer.on_moved(*this);
+  return transfer;
+}
+
+std::shared_ptr<Connection> Connection::arrive(ConnectionTransfer transfer, ConnectionContext context) {
+  auto c = std::make_shared<Connection>(std::move(transfer.identity), nullptr, context);
+  c->started_at_ = c->last_send_ = c->last_receive_ = context.connections.coarse_now();
+  c->protocol_ = transfer.protocol;
+  c->state_ = ConnectionState::open;
+  c->has_opened_ = true;  // upstream heard of it where it started
+  c->reconnect_buffer_ = std::make_unique<MessageBuffer>(context.config.stateful_reconnect_buffer_bytes, std::move(transfer.buffer));
+  c->is_detached_ = true;
+  c->kept_while_detached_ = c;
+  c->detached_since_ = c->started_at_;
+  context.connections.add(*c);
+  metrics().connections_open.add(1);
+  log::emit(log_events::arrived, {{"conn", c->id()}, {"hub", c->identity_.hub}});
+  context.observer.on_arrived(*c);  // joins identity().initial_groups
+  return c;
+}
+
 void Connection::on_transport_closed(transport::TransportEnd end, std::string_view detail) {
   bool is_clean = end == transport::TransportEnd::closed_by_client || end == transport::TransportEnd::closed_by_server;
   // Stateful reconnect: a socket lost without a close handshake keeps the connection for the window.

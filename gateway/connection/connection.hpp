@@ -23,6 +23,7 @@
 
 #include "common/owner_thread.hpp"
 #include "connection/connection_identity.hpp"
+#include "connection/connection_transfer.hpp"
 #include "config/config.hpp"
 #include "protocol/encoded_message.hpp"
 #include "protocol/hub_message.hpp"
@@ -50,6 +51,10 @@ class ConnectionObserver {
   virtual void on_closed(Connection& connection) = 0;  // ended; unindex it (before `disconnected` is delivered)
   // Delivers one event upstream; `done` must be called on the connection's thread when it is handled.
   virtual void deliver(std::shared_ptr<Connection> connection, UpstreamEvent event, std::function<void()> done) = 0;
+  // A handoff (connection_transfer.hpp): it arrived from another gateway (index it; upstream knows it
+  // already), or it left for one (unindex it; it did not end, so no `disconnected`).
+  virtual void on_arrived(Connection& connection) { (void)connection; }
+  virtual void on_moved(Connection& connection) { (void)connection; }
 };
 
 struct ConnectionContext {
@@ -95,6 +100,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Sequence and replays every unacknowledged message; the upstream sees nothing of it.
   bool can_resume() const;
   void resume(std::shared_ptr<transport::Transport> transport);
+  bool is_detached() const { return is_detached_; }
+
+  // Handoff (PROTOCOL.md part 3 §3.8). A draining gateway drops the socket of a connection that can
+  // resume, without a Close, so that the client's stateful reconnect starts and reaches another gateway.
+  void detach_for_handoff();
+  // True when no upstream event is queued or in flight: a move now keeps the function's order.
+  bool is_settled() const { return !has_event_in_flight_ && pending_events_.empty(); }
+  // Leaves this gateway for another: returns what that one needs, and ends here without `disconnected`
+  // (the connection lives on). Call only when can_resume() and is_settled().
+  ConnectionTransfer hand_over();
+  // The connection `transfer` describes, arrived here detached: indexed (on_arrived), no `connected`;
+  // resume() gives it the client's new socket.
+  static std::shared_ptr<Connection> arrive(ConnectionTransfer transfer, ConnectionContext context);
 
  private:
   friend class ConnectionSet;

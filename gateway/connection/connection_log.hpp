@@ -26,9 +26,13 @@ inline constexpr Event detached{Level::info, "connection", "detached", "conn hub
                                 "A stateful-reconnect client lost its transport; the connection waits for it."};
 inline constexpr Event resumed{Level::info, "connection", "resumed", "conn hub",
                                "A stateful-reconnect client came back and got its unacknowledged messages."};
+inline constexpr Event handed_over{Level::info, "connection", "handed_over", "conn hub",
+                                   "A stateful-reconnect connection moved to another gateway of the fleet."};
+inline constexpr Event arrived{Level::info, "connection", "arrived", "conn hub",
+                               "A stateful-reconnect connection moved here from another gateway of the fleet."};
 inline constexpr Event closed{Level::debug, "connection", "closed", "conn hub reason", "A connection ended."};
 
 inline constexpr const Event* all[] = {&open, &handshake_failed, &protocol_error, &closing,
-                                       &send_queue_full, &detached, &resumed, &closed};
+                                       &send_queue_full, &detached, &resumed, &handed_over, &arrived, &closed};
 
 }  // namespace sb::connection::log_events

@@ -2,6 +2,34 @@
 
 namespace sb::connection {
 
+MessageBuffer::MessageBuffer(std::size_t buffer_bytes, MessageBufferState state)
+    : buffer_bytes_(buffer_bytes),
+      next_outbound_id_(state.next_outbound_id),
+      next_inbound_id_(state.next_inbound_id),
+      latest_processed_(state.latest_processed),
+      is_ack_due_(state.latest_processed > 0) {
+  for (auto& e : state.unacked) {
+    unacked_bytes_ += e.frame.size();
+    unacked_.push_back({e.first_sequence_id, static_cast<std::size_t>(e.records), make_frame(std::move(e.frame))});
+  }
+  for (auto& e : state.waiting) {
+    waiting_bytes_ += e.frame.size();
+    waiting_.push_back({e.first_sequence_id, static_cast<std::size_t>(e.records), make_frame(std::move(e.frame))});
+  }
+}
+
+MessageBufferState MessageBuffer::export_state() const {
+  MessageBufferState state;
+  state.next_outbound_id = next_outbound_id_;
+  state.next_inbound_id = next_inbound_id_;
+  state.latest_processed = latest_processed_;
+  state.unacked.reserve(unacked_.size());
+  for (const auto& e : unacked_) state.unacked.push_back({e.first_sequence_id, e.records, *e.frame});
+  state.waiting.reserve(waiting_.size());
+  for (const auto& e : waiting_) state.waiting.push_back({e.first_sequence_id, e.records, *e.frame});
+  return state;
+}
+
 bool MessageBuffer::add(Frame frame, std::size_t records) {
   Entry entry{next_outbound_id_, records, std::move(frame)};
   next_outbound_id_ += records;

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <string>
 #include <vector>
 
 #include "common/frame.hpp"
@@ -13,9 +14,31 @@
 
 namespace sb::connection {
 
+// What a MessageBuffer holds, copied out so that another gateway can continue it (a handoff).
+struct MessageBufferState {
+  struct Entry {
+    std::uint64_t first_sequence_id = 0;
+    std::uint64_t records = 0;
+    std::string frame;
+    friend bool operator==(const Entry&, const Entry&) = default;
+  };
+  std::uint64_t next_outbound_id = 1;
+  std::vector<Entry> unacked;  // written, not yet acknowledged
+  std::vector<Entry> waiting;  // not yet written: the buffer was full
+  std::uint64_t next_inbound_id = 1;
+  std::uint64_t latest_processed = 0;
+  friend bool operator==(const MessageBufferState&, const MessageBufferState&) = default;
+};
+
 class MessageBuffer {
  public:
   explicit MessageBuffer(std::size_t buffer_bytes) : buffer_bytes_(buffer_bytes) {}
+  // Continues a buffer another gateway exported, under this gateway's `buffer_bytes`. The state is
+  // taken as consistent (backplane/handoff_state.hpp checks it when it decodes one). An Ack is due at
+  // once when anything was processed: the client's acknowledged id may trail the exporter's.
+  MessageBuffer(std::size_t buffer_bytes, MessageBufferState state);
+
+  MessageBufferState export_state() const;
 
   // Outbound: a frame holding `records` trackable messages (Invocation, StreamItem, Completion, …).
   // True: write it now. False: it waits until acks make room (it is still kept, and counted).

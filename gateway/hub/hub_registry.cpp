@@ -162,6 +162,57 @@ ActionOutcome HubRegistry::execute(const Action& action, Clock::time_point now) 
   return std::visit([&](const auto& a) { return run(a, now); }, action);
 }
 
+ActionOutcome HubRegistry::execute(const SharedAction& action, const ActionOrigin& origin, Clock::time_point now) {
+  arrivals_.record(origin, action);
+  return execute(*action, now);
+}
+
+void HubRegistry::replay(Connection& c, const std::vector<ArrivalLog::Entry>& entries, const Positions& positions,
+                         Clock::time_point) {
+  Walk walk(*this);
+  for (const auto& entry : entries) {
+    if (entry.origin.publisher) {
+      auto ran = positions.find(*entry.origin.publisher);
+      if (ran != positions.end() && entry.origin.sequence <= ran->second) continue;  // the old gateway ran it
+    }
+    run_for(*entry.action, c);
+  }
+}
+
+void HubRegistry::run_for(const Action& action, Connection& c) {
+  const auto& identity = c.identity();
+  auto in_scope = [&](Scope scope, const std::string& id) {
+    switch (scope) {
+      case Scope::all: return true;
+      case Scope::connection: return id == identity.connection_id;
+      case Scope::user: return !identity.user_id.empty() && id == identity.user_id;
+      case Scope::group: return c.groups().count(id) > 0;
+    }
+    return false;
+  };
+  auto excluded = [&](const std::vector<std::string>& ids) {
+    return std::find(ids.begin(), ids.end(), identity.connection_id) != ids.end();
+  };
+  if (const auto* send = std::get_if<SendAction>(&action)) {
+    if (send->hub_key == identity.hub_key && in_scope(send->scope, send->id) && !excluded(send->excluded))
+      c.send_message(*send->message);
+  } else if (const auto* m = std::get_if<MembershipAction>(&action)) {
+    // A user's membership also changed this shard's user_groups when it ran: only the connection moves.
+    if (m->hub_key != identity.hub_key || !in_scope(m->subject, m->id)) return;
+    auto& hub = hubs_[identity.hub_key];
+    if (m->op == MembershipOp::add) join(hub, c, m->group);
+    else leave(hub, c, m->group);
+  } else if (const auto* r = std::get_if<RemoveFromAllGroupsAction>(&action)) {
+    if (r->hub_key != identity.hub_key || !in_scope(r->subject, r->id)) return;
+    auto& hub = hubs_[identity.hub_key];
+    std::vector<std::string> groups(c.groups().begin(), c.groups().end());
+    for (const auto& g : groups) leave(hub, c, g);
+  } else if (const auto* close = std::get_if<CloseAction>(&action)) {
+    if (close->hub_key == identity.hub_key && in_scope(close->scope, close->id) && !excluded(close->excluded))
+      c.close({"closed_by_api", close->reason, close->allow_reconnect});
+  }
+}
+
 ActionOutcome HubRegistry::run(const SendAction& a, Clock::time_point) {
   ActionOutcome outcome;
   auto* hub = find_hub(a.hub_key);

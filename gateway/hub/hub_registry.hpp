@@ -15,6 +15,7 @@
 #include "common/owner_thread.hpp"
 #include "connection/connection.hpp"
 #include "hub/action.hpp"
+#include "hub/arrival_log.hpp"
 
 namespace sb::hub {
 
@@ -26,6 +27,16 @@ class HubRegistry {
   void remove(connection::Connection& connection);
 
   ActionOutcome execute(const Action& action, Clock::time_point now);
+  // The same, for an action of the fan-out: recorded first while a connection is arriving.
+  ActionOutcome execute(const SharedAction& action, const ActionOrigin& origin, Clock::time_point now);
+
+  // Connections arriving from another gateway (arrival_log.hpp).
+  ArrivalLog& arrivals() { return arrivals_; }
+  // An arrived connection, just added, runs on itself alone the recorded actions its old gateway had
+  // not run: those numbered past `positions` (publisher -> last sequence it ran; absent: none).
+  using Positions = std::unordered_map<std::string, std::uint64_t>;
+  void replay(connection::Connection& connection, const std::vector<ArrivalLog::Entry>& entries,
+              const Positions& positions, Clock::time_point now);
 
   // Drops user memberships whose TTL passed and takes those users' connections out of the groups.
   void expire_memberships(Clock::time_point now);
@@ -72,6 +83,9 @@ class HubRegistry {
   // `page_limit` ids (PROTOCOL.md part 3 §3.7; docs/rest-api.md "Presence").
   ActionOutcome list(const HubIndex& hub, const QueryAction& a) const;
 
+  // One action, for one connection only (replay).
+  void run_for(const Action& action, connection::Connection& c);
+
   void join(HubIndex& hub, connection::Connection& c, const std::string& group);
   void leave(HubIndex& hub, connection::Connection& c, const std::string& group);
   connection::Connection* find(const std::string& hub_key, const std::string& connection_id);
@@ -92,6 +106,7 @@ class HubRegistry {
 
   std::unordered_map<std::string, HubIndex> hubs_;
   std::unordered_map<std::string, connection::Connection*> by_id_;  // connection ids are unique across hubs
+  ArrivalLog arrivals_;
   mutable int walks_ = 0;
   OwnerThread owner_thread_;
 };

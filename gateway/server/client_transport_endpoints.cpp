@@ -12,6 +12,7 @@
 #include "server/client_endpoints.hpp"
 #include "server/follow_ups.hpp"
 #include "server/gateway_context.hpp"
+#include "server/handoff.hpp"
 #include "server/server_log.hpp"
 #include "server/shard.hpp"
 #include "transport/cross_thread_transport.hpp"
@@ -157,9 +158,15 @@ class ClientTransportRequest {
         start_connection(shard, context, std::move(decision), std::move(accepted), TransportKind::websockets, is_indexed);
       });
     };
-    // Live on another gateway: in use (a stateful reconnect that reaches the wrong gateway ends here).
+    // Live on another gateway: a stateful reconnect takes it over (a handoff, server/handoff.hpp); any
+    // other connect is refused as in use.
+    auto ticket = client.ticket;
     open_claimed(client, /*may_create_without_id=*/true, std::move(opened),
-                 [session] { session->write(resume_refusal(session->request(), 409)); });
+                 [session, &shard = shard_, &context = context_, ticket = std::move(ticket), limits = websocket_limits()] {
+                   if (!ticket || !ticket->allows_stateful_reconnect)
+                     return session->write(resume_refusal(session->request(), 409));
+                   take_over(session, shard, context, *ticket, limits);
+                 });
   }
 
   // The connection lives on another thread: move the socket there (same file descriptor, that thread's
@@ -232,7 +239,7 @@ class ClientTransportRequest {
   }
 
   void poll(ClientRequest& client) {
-    backplane::FollowUp request{backplane::RelayKind::poll, client.connection_id(), {}};
+    backplane::FollowUp request{backplane::RelayKind::poll, client.connection_id(), {}, {}};
     auto found = context_.directory.find(request.connection_id, unix_now_ms());
     if (found.presence == Presence::ended) return write_client(connection_not_found(request_));
     if (found.presence == Presence::live)
@@ -260,7 +267,7 @@ class ClientTransportRequest {
 
   // A send (POST) or a stop (DELETE): here, on another gateway of the fleet, or nowhere (404).
   void follow_up(ClientRequest& client, backplane::RelayKind kind) {
-    backplane::FollowUp request{kind, client.connection_id(), {}};
+    backplane::FollowUp request{kind, client.connection_id(), {}, {}};
     if (kind == backplane::RelayKind::send) request.body = std::move(request_.body());
     auto found = context_.directory.find(request.connection_id, unix_now_ms());
     if (found.presence == Presence::ended) return write_client(connection_not_found(request_));

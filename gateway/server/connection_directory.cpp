@@ -28,6 +28,11 @@ bool ConnectionDirectory::release(const std::string& connection_id) {
   return true;
 }
 
+void ConnectionDirectory::forget(const std::string& connection_id) {
+  std::lock_guard lock(mutex_);
+  entries_.erase(connection_id);
+}
+
 void ConnectionDirectory::sweep_if_due(std::int64_t now_ms) {
   // Amortised sweep: once the additions since the last sweep reach the number of entries it kept (at
   // least 1024), drop the forgettable entries. The table then holds at most the kept entries plus that

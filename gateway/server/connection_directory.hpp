@@ -58,6 +58,9 @@ class ConnectionDirectory {
   // Drops a reservation that did not become a connection here (another gateway of the fleet holds the
   // id): later requests for it are relayed, not refused. False when the id is live here.
   bool release(const std::string& connection_id);
+  // A connection that moved to another gateway (a handoff): not ended, just not here. Requests for it
+  // are relayed to its new holder.
+  void forget(const std::string& connection_id);
   // Records (or replaces) where a connection lives.
   void add(const std::string& connection_id, DirectoryEntry entry, std::int64_t now_ms);
   Lookup find(const std::string& connection_id, std::int64_t now_ms);

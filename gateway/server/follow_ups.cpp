@@ -4,6 +4,7 @@
 #include <boost/beast/http/field.hpp>
 
 #include "protocol/json_hub_protocol.hpp"
+#include "server/handoff.hpp"
 #include "transport/long_polling_transport.hpp"
 #include "transport/sse_transport.hpp"
 
@@ -57,6 +58,8 @@ void run_follow_up(const DirectoryEntry& entry, backplane::FollowUp request, Ans
           answer(std::move(a));
         });
       }
+      case RelayKind::take:  // served by serve_handoff
+        return answer(connection_not_found_answer());
       case RelayKind::stop:
         if (auto lp = std::dynamic_pointer_cast<transport::LongPollingTransport>(transport)) lp->stop();
         return answer({202, {}, {}});
@@ -65,6 +68,7 @@ void run_follow_up(const DirectoryEntry& entry, backplane::FollowUp request, Ans
 }
 
 void serve_relayed_follow_up(ConnectionDirectory& directory, backplane::FollowUp request, AnswerFollowUp answer) {
+  if (request.kind == backplane::RelayKind::take) return serve_handoff(directory, std::move(request), std::move(answer));
   auto found = directory.find(request.connection_id, unix_now_ms());
   if (found.presence != Presence::live) return answer(connection_not_found_answer());
   run_follow_up(found.entry, std::move(request), std::move(answer));

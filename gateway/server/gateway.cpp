@@ -178,6 +178,7 @@ struct Gateway::State {
     plan.started_at = now;
     plan.spread = std::min(shutdown.spread, shutdown.timeout);
     plan.close_all_at = now + shutdown.timeout;
+    plan.hands_over = is_reconnect && redis && !redis->is_degraded();
     if (!shutdown.message_target.empty())
       plan.message = hub::encode_invocation(shutdown.message_target, shutdown.message_arguments_json);
     for (auto& shard : shards) asio::post(shard->io, [&s = *shard, plan] { s.drain.start(plan); });

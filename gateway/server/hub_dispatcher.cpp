@@ -72,6 +72,20 @@ void HubDispatcher::on_closed(connection::Connection& connection) {
   if (over_user_limit_.erase(&connection) == 0) admission_.release(connection.identity().user_id);
 }
 
+void HubDispatcher::on_arrived(connection::Connection& connection) {
+  ++live_connections_;
+  registry_.add(connection, std::chrono::system_clock::now());
+  // Redis knows it already (the handoff moved it there); the user's count here includes it, even past
+  // the limit: it was admitted where it opened.
+  if (!admission_.try_open(connection.identity().user_id)) over_user_limit_.insert(&connection);
+}
+
+void HubDispatcher::on_moved(connection::Connection& connection) {
+  registry_.remove(connection);
+  if (over_user_limit_.erase(&connection) == 0) admission_.release(connection.identity().user_id);
+  --live_connections_;
+}
+
 void HubDispatcher::deliver(std::shared_ptr<connection::Connection> connection, connection::UpstreamEvent event,
                             std::function<void()> done) {
   if (event.kind == UpstreamEventKind::disconnected) {

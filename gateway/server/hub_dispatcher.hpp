@@ -26,6 +26,8 @@ class HubDispatcher : public connection::ConnectionObserver {
   void on_closed(connection::Connection& connection) override;
   void deliver(std::shared_ptr<connection::Connection> connection, connection::UpstreamEvent event,
                std::function<void()> done) override;
+  void on_arrived(connection::Connection& connection) override;
+  void on_moved(connection::Connection& connection) override;
 
   // A connection of a dead gateway that this one reaped (Redis backplane): its `disconnected` goes
   // upstream from here, as the dead gateway would have sent it. Owner thread.

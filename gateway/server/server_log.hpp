@@ -57,6 +57,14 @@ inline constexpr Event connection_token_mismatch{Level::info, "client", "connect
 inline constexpr Event admission_refused{Level::info, "client", "admission_refused", "reason hub user detail skipped_since_last",
                                          "A connection was refused (draining, rate, per-user limit, connect function); "
                                          "one line per reason every 10 s at most; at warn for connect_unavailable."};
+inline LogThrottle handoff_refused_throttle{std::chrono::seconds(1)};
+inline constexpr Event handoff_refused{Level::info, "handoff", "refused", "conn status reason",
+                                       "A stateful reconnect for a connection another gateway holds could not take it over "
+                                       "(404: nobody holds it; 409: it cannot move).", &handoff_refused_throttle};
+inline LogThrottle handoff_invalid_throttle{std::chrono::seconds(1)};
+inline constexpr Event handoff_invalid{Level::warn, "handoff", "invalid_state", "conn error",
+                                       "A gateway handed over a connection whose state does not decode or names another "
+                                       "connection; the client starts afresh.", &handoff_invalid_throttle};
 
 inline constexpr const Event* all[] = {&started,          &stopped,          &shutdown_started,
                                        &shutdown_progress, &shutdown_closing_rest, &shutdown_hurried,
@@ -64,6 +72,7 @@ inline constexpr const Event* all[] = {&started,          &stopped,          &sh
                                        &tls_reload_failed, &handler_exception, &accept_failed,
                                        &tls_resume_across_threads, &upgrade_refused, &negotiate_unauthorized,
                                        &connect_unauthorized, &connection_token_invalid,
-                                       &connection_token_expired, &connection_token_mismatch, &admission_refused};
+                                       &connection_token_expired, &connection_token_mismatch, &admission_refused,
+                                       &handoff_refused, &handoff_invalid};
 
 }  // namespace sb::server::log_events

@@ -51,13 +51,19 @@ void ShardDrain::stop() {
   timer_.cancel();
 }
 
-std::size_t ShardDrain::close_up_to(std::size_t count) {
+std::size_t ShardDrain::close_up_to(std::size_t count, bool is_timeout) {
   std::size_t closed = 0;
   if (count == 0) return 0;
   connections_.for_each([&](connection::Connection& c) {
     if (closed == count) return;
     auto state = c.state();
     if (state != connection::ConnectionState::open && state != connection::ConnectionState::handshaking) return;
+    if (plan_.hands_over && !is_timeout && c.can_resume()) {
+      if (c.is_detached()) return;  // handed over already, or its client is away: the timeout closes it
+      c.detach_for_handoff();
+      ++closed;
+      return;
+    }
     c.close(shutdown_close());
     ++closed;
   });
@@ -69,7 +75,7 @@ void ShardDrain::on_tick() {
   if (is_stopped_) return;
   auto now = std::chrono::steady_clock::now();
   if (now >= plan_.close_all_at) {
-    auto closed = close_up_to(connections_.size());
+    auto closed = close_up_to(connections_.size(), /*is_timeout=*/true);
     if (closed > 0) log::emit(log_events::shutdown_closing_rest, {{"connections", closed}});
     return;  // nothing more to schedule: the gateway stops the loop once everything is delivered
   }
@@ -79,7 +85,7 @@ void ShardDrain::on_tick() {
     auto due = schedule_.due_by(elapsed);
     // Connections that left on their own count as done: don't close more than are due overall.
     if (due > closed_) {
-      close_up_to(due - closed_);
+      close_up_to(due - closed_, /*is_timeout=*/false);
       closed_ = due;
     }
     if (closed_ < schedule_.total()) next = std::min(next, now + spread_step);

@@ -6,6 +6,7 @@
 //   come back to the next gateway at that pace rather than as one herd;
 // - mode `wait`: none until the timeout, letting clients leave on their own;
 // - both: at the timeout, every connection still there.
+// In a fleet, mode `reconnect` hands stateful-reconnect connections over rather than closing them.
 // Owner thread only: start() is posted to it.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -25,6 +26,10 @@ struct DrainPlan {
   std::chrono::milliseconds spread{0};                 // reconnect mode
   std::chrono::steady_clock::time_point close_all_at;  // the timeout
   protocol::SharedEncodedMessage message;              // null: none
+  // Mode `reconnect` in a fleet (Redis, reachable): a connection that can resume is handed over
+  // instead (its socket dropped without a Close: server/handoff.hpp), in the same spread; one still
+  // here at the timeout was not taken, and is closed then.
+  bool hands_over = false;
 };
 
 class ShardDrain {
@@ -39,7 +44,8 @@ class ShardDrain {
  private:
   void schedule_tick(std::chrono::steady_clock::time_point at);
   void on_tick();
-  std::size_t close_up_to(std::size_t count);  // skips connections already closing
+  // Skips connections already closing (and, before the timeout, those already handed over).
+  std::size_t close_up_to(std::size_t count, bool is_timeout);
 
   boost::asio::steady_timer timer_;
   connection::ConnectionSet& connections_;

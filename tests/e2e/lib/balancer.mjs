@@ -214,7 +214,9 @@ export async function startBalancer(targetPorts, { host = '127.0.0.1', mode = 'r
     /** Destroys every live socket, client and upstream sides, without a close handshake. */
     cutAll() {
       for (const socket of [...sockets]) {
-        if (socket.resetAndDestroy && !socket.destroyed && socket._handle) socket.resetAndDestroy();
+        // A reset on a socket whose writing side already ended (pipe() ends it after the other side's FIN)
+        // fails with EINVAL and leaves Node spinning at exit: destroy that one instead.
+        if (socket.resetAndDestroy && !socket.destroyed && socket._handle && !socket.writableEnded) socket.resetAndDestroy();
         else socket.destroy();
       }
       sockets.clear();

@@ -31,9 +31,12 @@ export async function startProxy(targetPort, { host = '127.0.0.1' } = {}) {
     get connections() { return pairs.size; },
     /** Destroys every live connection, both sides, without a close handshake. */
     cutAll() {
+      // A reset on a socket whose writing side already ended fails (EINVAL) and leaves Node spinning at
+      // exit: destroy that one instead.
+      const cut = (socket) => (socket.writableEnded || !socket.resetAndDestroy ? socket.destroy() : socket.resetAndDestroy());
       for (const { client, upstream } of [...pairs]) {
-        client.resetAndDestroy?.() ?? client.destroy();
-        upstream.resetAndDestroy?.() ?? upstream.destroy();
+        cut(client);
+        cut(upstream);
       }
       pairs.clear();
     },

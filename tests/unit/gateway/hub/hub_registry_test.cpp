@@ -589,3 +589,79 @@ TEST_CASE("pages through users spread over shards, each exactly once, counted on
   CHECK(connection_ids.size() == connections);
   CHECK(std::adjacent_find(connection_ids.begin(), connection_ids.end()) == connection_ids.end());
 }
+
+// --- Handoff arrivals (hub/arrival_log.hpp, HubRegistry::replay) ------------------------------------
+
+namespace {
+
+ActionOrigin origin(const char* publisher, std::uint64_t sequence) {
+  return {std::make_shared<const std::string>(publisher), sequence};
+}
+
+SharedAction shared(Action action) { return std::make_shared<const Action>(std::move(action)); }
+
+bool received(const Client& client, const SharedAction& action) { return received(client, std::get<SendAction>(*action)); }
+
+}  // namespace
+
+TEST_CASE("the arrival log records only while an arrival is open, and fails an arrival it overflowed") {
+  ArrivalLog log(3);
+  auto action = shared(send_to(Scope::all, ""));
+  log.record(origin("a", 1), action);
+  CHECK_FALSE(log.is_recording());
+  auto first = log.begin();
+  log.record(origin("a", 2), action);
+  log.record(origin("a", 3), action);
+  auto second = log.begin();
+  log.record(origin("a", 4), action);
+  log.record(origin("a", 5), action);  // four held, bound three: the first arrival's oldest goes
+  CHECK_FALSE(log.end(first).has_value());
+  auto entries = log.end(second);
+  REQUIRE(entries.has_value());
+  REQUIRE(entries->size() == 2);
+  CHECK((*entries)[0].origin.sequence == 4);
+  CHECK((*entries)[1].origin.sequence == 5);
+  CHECK_FALSE(log.is_recording());
+  auto third = log.begin();  // starts empty again
+  auto none = log.end(third);
+  REQUIRE(none.has_value());
+  CHECK(none->empty());
+}
+
+TEST_CASE("an arrived connection runs on itself alone what its old gateway had not run, in order") {
+  Fixture f;
+  auto other = f.open("other");
+  f.registry.execute(membership(MembershipOp::add, Scope::connection, "other", "g"), f.now);
+  auto ticket = f.registry.arrivals().begin();
+
+  // What ran on this shard between the ask and the answer. gw-a's state reflects gw-a up to 5, gw-b up to 2.
+  auto ran_there = shared(send_to(Scope::group, "g"));
+  auto joins = shared(membership(MembershipOp::add, Scope::connection, "arriving", "g2"));
+  auto to_new_group = shared(send_to(Scope::group, "g2"));
+  auto to_all = shared(send_to(Scope::all, ""));
+  auto excluding_it = shared(send_to(Scope::all, "", {"arriving"}));
+  auto to_its_user = shared(send_to(Scope::user, "ann"));
+  f.registry.execute(ran_there, origin("gw-a", 5), f.now);
+  f.registry.execute(joins, origin("gw-b", 3), f.now);
+  f.registry.execute(to_new_group, origin("gw-b", 4), f.now);
+  f.registry.execute(to_all, origin("gw-a", 6), f.now);
+  f.registry.execute(excluding_it, origin("gw-a", 7), f.now);
+  f.registry.execute(to_its_user, origin("gw-c", 1), f.now);
+  auto entries = f.registry.arrivals().end(ticket);
+  REQUIRE(entries.has_value());
+  CHECK(entries->size() == 6);
+  const auto other_frames = other.transport->frames.size();
+
+  auto arriving = f.open("arriving", "ann");
+  f.registry.execute(membership(MembershipOp::add, Scope::connection, "arriving", "g"), f.now);  // its state's group
+  f.registry.replay(*arriving.connection, *entries, {{"gw-a", 5}, {"gw-b", 2}}, f.now);
+
+  CHECK_FALSE(received(arriving, ran_there));  // in the state it brought
+  CHECK(arriving.connection->groups().count("g2") == 1);
+  CHECK(received(arriving, to_new_group));  // after the join, in order
+  CHECK(received(arriving, to_all));
+  CHECK_FALSE(received(arriving, excluding_it));
+  CHECK(received(arriving, to_its_user));  // a publisher its old gateway never heard of
+  CHECK(arriving.sent().size() == 3);
+  CHECK(other.transport->frames.size() == other_frames);  // nobody else gets anything twice
+}

@@ -1,0 +1,151 @@
+#include "server/handoff.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <unordered_map>
+
+#include "backplane/handoff_state.hpp"
+#include "common/log.hpp"
+#include "common/metrics.hpp"
+#include "connection/connection.hpp"
+#include "server/server_log.hpp"
+#include "server/shard.hpp"
+
+namespace sb::server {
+namespace {
+
+constexpr std::string_view handoff_type = "application/vnd.switchboard.handoff";
+
+// A holder that is delivering the connection's upstream events answers 503: ask again this often, up
+// to this many times (its events are a function call or two away from done).
+constexpr auto busy_retry_delay = std::chrono::milliseconds(20);
+constexpr int max_asks = 250;
+
+FollowUpAnswer refusal(std::uint16_t status, std::string_view text) {
+  return {status, "text/plain; charset=utf-8", std::string(text)};
+}
+
+// The arriving end, from the ask to the resume; holds itself while it waits.
+class TakeOver : public std::enable_shared_from_this<TakeOver> {
+ public:
+  TakeOver(std::shared_ptr<http::HttpSession> session, Shard& shard, GatewayContext& context,
+           auth::ConnectionTicket ticket, transport::WebSocketLimits limits)
+      : session_(std::move(session)),
+        shard_(shard),
+        context_(context),
+        ticket_(std::move(ticket)),
+        limits_(limits),
+        retry_(session_->executor()) {}
+
+  void start() {
+    // Before the ask: whatever this shard runs from now on, the connection may need (handoff.hpp).
+    arrival_ = shard_.registry.arrivals().begin();
+    ask();
+  }
+
+ private:
+  void ask() {
+    ++asks_;
+    backplane::FollowUp request{backplane::RelayKind::take, ticket_.connection_id, {}, {}};
+    context_.backplane.relay(std::move(request), session_->executor(),
+                             [self = shared_from_this()](std::optional<FollowUpAnswer> answer) { self->on_answer(answer); });
+  }
+
+  void on_answer(const std::optional<FollowUpAnswer>& answer) {
+    if (!answer || answer->status == 404) return refuse(404, "no_holder");
+    if (answer->status == 503 && asks_ < max_asks) {
+      retry_.expires_after(busy_retry_delay);
+      return retry_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+        if (!ec) self->ask();
+      });
+    }
+    if (answer->status != 200) return refuse(409, answer->status == 503 ? "holder_busy" : "not_resumable");
+    auto state = backplane::decode_handoff_state(answer->body);
+    if (!state || state->identity.connection_id != ticket_.connection_id || state->identity.hub_key != ticket_.hub_key ||
+        state->identity.user_id != ticket_.user_id) {
+      // Handed over, but unusable: nobody holds it any more. Counted; the client starts afresh.
+      log::emit(log_events::handoff_invalid, {{"conn", ticket_.connection_id},
+                                              {"error", state ? std::string("another connection's state") : state.error().message}});
+      return refuse(409, "invalid_state");
+    }
+    install(std::move(*state));
+  }
+
+  void install(backplane::HandoffState state) {
+    auto& registry = shard_.registry;
+    auto entries = registry.arrivals().end(arrival_);
+    is_arrival_open_ = false;
+    connection::ConnectionTransfer transfer{std::move(state.identity), state.protocol, std::move(state.buffer)};
+    transfer.identity.initial_groups = std::move(state.groups);
+    auto keep_until = ticket_.expires_at_ms;
+    auto connection = connection::Connection::arrive(
+        std::move(transfer), connection::ConnectionContext{context_.config.connection, shard_.connections, *shard_.dispatcher});
+    context_.directory.add(connection->id(),
+                           {shard_.io.get_executor(), {}, TransportKind::websockets, connection->identity().hub_key,
+                            connection, keep_until},
+                           unix_now_ms());
+    if (!entries) {
+      // More ran here meanwhile than the arrival log holds: some of it may be missing. It ends, once.
+      metrics().handoff_failures.with("arrival_log_full").inc();
+      connection->close({"handoff_incomplete", "The connection could not move between gateways intact.", true});
+      return session_->write(http::resume_refusal(session_->request(), 409));
+    }
+    hub::HubRegistry::Positions positions(state.positions.begin(), state.positions.end());
+    registry.replay(*connection, *entries, positions, std::chrono::system_clock::now());
+    metrics().handoffs_in.inc();
+    auto ws = std::make_shared<transport::WebSocketTransport>(session_->take_stream(), limits_);
+    ws->accept(std::move(session_->request()), [connection](std::shared_ptr<transport::WebSocketTransport> accepted) {
+      connection->resume(std::move(accepted));  // if the client left meanwhile, it waits out its window
+    });
+  }
+
+  void refuse(unsigned status, std::string_view reason) {
+    if (is_arrival_open_) shard_.registry.arrivals().abandon(arrival_);
+    is_arrival_open_ = false;
+    if (status != 404) metrics().handoff_failures.with(reason).inc();
+    log::emit(log_events::handoff_refused, {{"conn", ticket_.connection_id}, {"status", status}, {"reason", reason}});
+    session_->write(http::resume_refusal(session_->request(), status));
+  }
+
+  std::shared_ptr<http::HttpSession> session_;
+  Shard& shard_;
+  GatewayContext& context_;
+  auth::ConnectionTicket ticket_;
+  transport::WebSocketLimits limits_;
+  boost::asio::steady_timer retry_;
+  hub::ArrivalLog::Ticket arrival_ = 0;
+  bool is_arrival_open_ = true;
+  int asks_ = 0;
+};
+
+}  // namespace
+
+void serve_handoff(ConnectionDirectory& directory, backplane::FollowUp request, AnswerFollowUp answer) {
+  auto found = directory.find(request.connection_id, unix_now_ms());
+  if (found.presence != Presence::live || found.entry.kind != TransportKind::websockets)
+    return answer(connection_not_found_answer());
+  // Posted now, under the backplane's order lock: the positions describe what the shard ran before it.
+  boost::asio::post(found.entry.executor, [&directory, weak = found.entry.connection, request = std::move(request),
+                                           answer = std::move(answer)]() mutable {
+    auto connection = weak.lock();
+    if (!connection || !connection->can_resume()) return answer(refusal(409, "The connection cannot resume."));
+    if (!connection->is_settled()) return answer(refusal(503, "The connection's upstream events are in flight."));
+    auto transfer = connection->hand_over();
+    directory.forget(request.connection_id);  // not ended: requests for it go to its new holder
+    metrics().handoffs_out.inc();
+    backplane::HandoffState state;
+    state.groups = transfer.identity.initial_groups;
+    state.identity = std::move(transfer.identity);
+    state.protocol = transfer.protocol;
+    state.buffer = std::move(transfer.buffer);
+    state.positions = std::move(request.positions);
+    answer({200, std::string(handoff_type), backplane::encode_handoff_state(state)});
+  });
+}
+
+void take_over(std::shared_ptr<http::HttpSession> session, Shard& shard, GatewayContext& context,
+               auth::ConnectionTicket ticket, transport::WebSocketLimits limits) {
+  std::make_shared<TakeOver>(std::move(session), shard, context, std::move(ticket), limits)->start();
+}
+
+}  // namespace sb::server
