@@ -246,16 +246,19 @@ return 1
   return eval(script, keys, {keys.gateway_connections(gateway), keys.gateways()}, {std::string(gateway)});
 }
 
-// KEYS: the claim. ARGV: gateway, ttl (ms).
+// KEYS: the claim, the connection. ARGV: gateway, ttl (ms).
+// The connection's registration names its holder too: after the claim expired, or after Redis restarted
+// empty (gateways write their connections back, not their claims), it still says whose the id is.
 EvalCommand claim_connection(const RedisKeys& keys, std::string_view gateway, std::string_view connection_id,
                              std::chrono::milliseconds ttl) {
   static const std::string script = with_prelude(R"lua(
-local holder = redis.call('GET', KEYS[1])
+local holder = redis.call('GET', KEYS[1]) or redis.call('HGET', KEYS[2], 'gw')
 if holder and holder ~= ARGV[A + 1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[A + 1], 'PX', ARGV[A + 2])
 return 1
 )lua");
-  return eval(script, keys, {keys.claim(connection_id)}, {std::string(gateway), std::to_string(std::max<std::int64_t>(1, ttl.count()))});
+  return eval(script, keys, {keys.claim(connection_id), keys.connection(connection_id)},
+              {std::string(gateway), std::to_string(std::max<std::int64_t>(1, ttl.count()))});
 }
 
 // KEYS: the connection, its claim. ARGV: gateway (the asker), the inbox channel prefix, the message.

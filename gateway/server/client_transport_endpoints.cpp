@@ -149,6 +149,12 @@ class ClientTransportRequest {
         return hand_off_for_resume(std::move(found.entry));
       }
     }
+    // A stateful reconnect whose token can no longer open a connection (older than --negotiate-timeout)
+    // can still resume one: another gateway of the fleet may hold it. If none does, the answer is 404,
+    // as for any expired token.
+    if (client.ticket && client.ticket->allows_stateful_reconnect && unix_now_ms() > client.ticket->expires_at_ms &&
+        !context_.is_draining.load(std::memory_order_relaxed))
+      return take_over(session_.shared_from_this(), shard_, context_, *client.ticket, websocket_limits());
     auto session = session_.shared_from_this();
     auto opened = [session, &shard = shard_, &context = context_, limits = websocket_limits(),
                    is_indexed = client.ticket.has_value()](ConnectDecision decision) mutable {

@@ -11,6 +11,10 @@
 // mode 'connection': TCP-level round robin (like lib/proxy.mjs, over several targets): each client
 // connection goes to the next target for all its requests.
 //
+// hold() parks every new request, upgrade (mode 'request') or connection (mode 'connection') unrouted, its
+// client left waiting, until release() routes them all to the targets of that moment: a client whose
+// network is down, or a balancer queueing while no backend is healthy, whose request arrives late.
+//
 // counts[port] is how many requests (mode 'request', upgrades included) or connections (mode 'connection')
 // went to that target; routes lists the last ones routed ({n, port, kind, method, path, status}) for
 // assertions and failure messages, the `id` and `access_token` values cut out.
@@ -75,9 +79,21 @@ export async function startBalancer(targetPorts, { host = '127.0.0.1', mode = 'r
     return entry;
   };
 
+  // While held: what to run, in arrival order, at release().
+  let held;
+  const parked = (route, socketOf) => (...args) => {
+    if (!held) return route(...args);
+    const socket = socketOf(...args);
+    track(socket); // stop() and cutAll() reach it while it waits
+    socket.on('error', () => socket.destroy());
+    held.push(() => {
+      if (!socket.destroyed) route(...args); // a client that gave up meanwhile is not routed
+    });
+  };
+
   let server;
   if (mode === 'request') {
-    server = http.createServer((req, res) => {
+    server = http.createServer(parked((req, res) => {
       const port = pick();
       const entry = route({ port, kind: 'http', method: req.method, path: shownPath(req.url), status: undefined });
       if (port === undefined) {
@@ -121,10 +137,10 @@ export async function startBalancer(targetPorts, { host = '127.0.0.1', mode = 'r
       });
       req.on('error', () => upstream.destroy());
       req.pipe(upstream);
-    });
+    }, (req) => req.socket));
     server.requestTimeout = 0; // a long request body is the client's business
     server.on('connection', track);
-    server.on('upgrade', (req, socket, head) => {
+    server.on('upgrade', parked((req, socket, head) => {
       const port = pick();
       const entry = route({ port, kind: 'upgrade', method: req.method, path: shownPath(req.url), status: undefined });
       socket.on('error', () => socket.destroy());
@@ -165,9 +181,9 @@ export async function startBalancer(targetPorts, { host = '127.0.0.1', mode = 'r
       });
       upstream.on('close', end);
       socket.on('close', end);
-    });
+    }, (req, socket) => socket));
   } else {
-    server = net.createServer((client) => {
+    server = net.createServer(parked((client) => {
       track(client);
       const port = pick();
       route({ port, kind: 'connection', method: undefined, path: undefined, status: undefined });
@@ -182,7 +198,7 @@ export async function startBalancer(targetPorts, { host = '127.0.0.1', mode = 'r
       upstream.on('error', end).on('close', end);
       client.pipe(upstream);
       upstream.pipe(client);
-    });
+    }, (client) => client));
   }
 
   await new Promise((resolve, reject) => {
@@ -211,6 +227,18 @@ export async function startBalancer(targetPorts, { host = '127.0.0.1', mode = 'r
       next = 0;
       for (const p of targets) counts[p] ??= 0;
     },
+    /** From now on, new requests, upgrades and connections wait unrouted (their clients too) until release(). */
+    hold() {
+      held ??= [];
+    },
+    /** Routes everything parked since hold(), in arrival order, to the current targets; stops holding. */
+    release() {
+      const waiting = held ?? [];
+      held = undefined;
+      for (const route of waiting) route();
+    },
+    /** How many requests/upgrades/connections are parked now (0 when not holding). */
+    get parked() { return held?.length ?? 0; },
     /** Destroys every live socket, client and upstream sides, without a close handshake. */
     cutAll() {
       for (const socket of [...sockets]) {
