@@ -30,6 +30,20 @@ struct Option {
   Apply apply;
 };
 
+// nullopt when `origin` is a valid --cors-origins entry: "null" or http(s)://host[:port]; else why not.
+std::optional<std::string> origin_entry_problem(std::string_view origin) {
+  if (origin == "null") return std::nullopt;
+  auto scheme_end = origin.find("://");
+  if (scheme_end == std::string_view::npos || scheme_end == 0) return "expected scheme://host[:port] or null";
+  std::string scheme(origin.substr(0, scheme_end));
+  for (auto& ch : scheme) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (scheme != "http" && scheme != "https") return "the scheme must be http or https";
+  auto host = origin.substr(scheme_end + 3);
+  if (host.empty()) return "the host is missing";
+  if (host.find_first_of("/?#@ \t\r\n") != std::string_view::npos) return "an origin has no path, query, user or spaces";
+  return std::nullopt;
+}
+
 std::string env_name(std::string_view flag) {
   std::string out = "SWITCHBOARD_";
   for (char c : flag) out += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -320,6 +334,24 @@ const std::vector<Option>& options() {
                    std::uint64_t n = 0;
                    if (auto e = parse_unsigned(v, 10'000'000, n)) return e;
                    c.limits.negotiate_burst = n;
+                   return std::nullopt;
+                 }});
+    t.push_back({"cors-origins", "ORIGIN", "(none: any origin but null)",
+                 "browser origins (scheme://host[:port], or null) that get CORS answers and may open WebSockets; "
+                 "repeatable, or a comma list",
+                 true, ',', [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   std::size_t start = 0;
+                   while (start <= v.size()) {
+                     auto end = v.find(',', start);
+                     if (end == std::string_view::npos) end = v.size();
+                     auto origin = v.substr(start, end - start);
+                     while (!origin.empty() && origin.front() == ' ') origin.remove_prefix(1);
+                     while (!origin.empty() && origin.back() == ' ') origin.remove_suffix(1);
+                     while (!origin.empty() && origin.back() == '/') origin.remove_suffix(1);  // "https://x/" is x
+                     if (auto problem = origin_entry_problem(origin)) return std::string(origin) + ": " + *problem;
+                     c.server.cors_origins.emplace_back(origin);
+                     start = end + 1;
+                   }
                    return std::nullopt;
                  }});
     t.push_back({"ready-access-key", "masked|shown", d.shows_access_key ? "shown" : "masked",

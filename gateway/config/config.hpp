@@ -24,6 +24,7 @@ struct ServerConfig {
   std::size_t max_query_parameters = 64;  // SignalR sends at most ~5; a client's own additions fit easily
   std::string tls_cert_file;  // PEM chain; with tls_key_file, --listen speaks TLS only (empty: plain HTTP)
   std::string tls_key_file;   // PEM private key of the first certificate in tls_cert_file
+  std::vector<std::string> cors_origins;  // browser origins allowed; empty: any but `null` (http/cors_policy.hpp)
 };
 
 struct ConnectionConfig {

@@ -2,6 +2,7 @@
 
 #include <boost/beast/http/field.hpp>
 
+#include "http/cors_policy.hpp"
 #include "protocol/json_hub_protocol.hpp"
 #include "protocol/websocket_frame.hpp"
 
@@ -70,6 +71,9 @@ std::optional<Response> websocket_upgrade_refusal(const Request& request) {
     refusal->set(beast_http::field::sec_websocket_version, "13");
   } else if (!protocol::is_valid_websocket_key(request[beast_http::field::sec_websocket_key])) {
     refusal = text_response(request, 400, "Sec-WebSocket-Key must be 16 bytes in base64.", "text/plain");
+  } else if (!is_websocket_origin_allowed(request[beast_http::field::origin])) {
+    // Browsers apply no CORS to WebSockets: with --cors-origins, the gateway refuses other pages itself.
+    refusal = text_response(request, 403, "This origin is not allowed (--cors-origins).", "text/plain");
   }
   if (refusal) refusal->keep_alive(false);
   return refusal;
@@ -80,14 +84,14 @@ std::string sse_response_head(const Request& request) {
       "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache,no-store\r\n"
       "Pragma: no-cache\r\nContent-Encoding: identity\r\nX-Accel-Buffering: no\r\n"
       "Transfer-Encoding: chunked\r\nServer: switchboard\r\n";
-  if (auto origin = request[beast_http::field::origin]; !origin.empty() && origin.find_first_of("\r\n") == std::string_view::npos)
+  if (auto origin = request[beast_http::field::origin]; is_origin_allowed(origin))
     head += "Access-Control-Allow-Origin: " + std::string(origin) + "\r\nAccess-Control-Allow-Credentials: true\r\n";
   return head + "\r\n";
 }
 
 void add_cors(const Request& request, Response& response) {
   auto origin = request[beast_http::field::origin];
-  if (origin.empty()) return;
+  if (!is_origin_allowed(origin)) return;
   response.set(beast_http::field::access_control_allow_origin, origin);
   response.set(beast_http::field::access_control_allow_credentials, "true");
   response.set(beast_http::field::vary, "Origin");

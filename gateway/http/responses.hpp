@@ -24,14 +24,16 @@ Response connection_not_found(const Request& request);
 // stateful reconnect (409). Closes the socket after.
 Response resume_refusal(const Request& request, unsigned status);
 // A WebSocket upgrade the gateway can't accept: 426 for a version other than 13 (with
-// `Sec-WebSocket-Version: 13`, RFC 6455 §4.4), 400 for a malformed Sec-WebSocket-Key; nullopt when the
+// `Sec-WebSocket-Version: 13`, RFC 6455 §4.4), 400 for a malformed Sec-WebSocket-Key, 403 for an Origin
+// that --cors-origins does not list (http/cors_policy.hpp); nullopt when the
 // upgrade is acceptable. Closes the socket after.
 std::optional<Response> websocket_upgrade_refusal(const Request& request);
 // The head of a Server-Sent Events response: chunked, unbuffered by proxies, CORS for the request's
 // Origin (as add_cors).
 std::string sse_response_head(const Request& request);
 
-// Echoes Origin with credentials allowed (PROTOCOL.md part 1 §1 "CORS"); no-op without an Origin.
+// Echoes Origin with credentials allowed (PROTOCOL.md part 1 §1 "CORS"); no-op without an Origin or
+// for one the policy does not allow (http/cors_policy.hpp).
 void add_cors(const Request& request, Response& response);
 Response cors_preflight(const Request& request);
 

@@ -10,6 +10,7 @@
 
 #include "backplane/in_process_backplane.hpp"
 #include "backplane/redis_backplane.hpp"
+#include "http/cors_policy.hpp"
 #include "common/log.hpp"
 #include "common/log_throttle.hpp"
 #include "common/metrics.hpp"
@@ -234,7 +235,9 @@ struct Gateway::State {
   }
 };
 
-Gateway::Gateway(const config::Config& config) : state_(std::make_unique<State>(config)) {}
+Gateway::Gateway(const config::Config& config) : state_(std::make_unique<State>(config)) {
+  http::set_allowed_origins(config.server.cors_origins);  // before any thread serves
+}
 Gateway::~Gateway() = default;
 
 namespace {

@@ -30,9 +30,9 @@ const PAGE = `<!doctype html>
     broadcasts: [],
     waiters: [],
     closed: undefined,
-    async start(url, token, transport) {
+    async start(url, token, transport, skipNegotiation = false) {
       const c = new signalR.HubConnectionBuilder()
-        .withUrl(url, { accessTokenFactory: () => token, transport: signalR.HttpTransportType[transport] })
+        .withUrl(url, { accessTokenFactory: () => token, transport: signalR.HttpTransportType[transport], skipNegotiation })
         .configureLogging(signalR.LogLevel.Warning)
         .build();
       c.on('restBroadcast', (...args) => {
@@ -119,6 +119,18 @@ describe('browser client on another origin', { timeout: 120_000 }, () => {
     await stack?.stop();
   });
 
+  test('the origin null (sandboxed frames, file: pages) is never echoed unless listed', async () => {
+    for (const method of ['OPTIONS', 'POST']) {
+      const res = await fetch(`${stack.gatewayUrl}/client/negotiate?hub=e2e&negotiateVersion=1`, {
+        method,
+        headers: { origin: 'null', 'access-control-request-method': 'POST' },
+      });
+      await res.arrayBuffer();
+      assert.equal(res.headers.get('access-control-allow-origin'), null, `${method}: ${res.status}`);
+      assert.equal(res.headers.get('access-control-allow-credentials'), null, method);
+    }
+  });
+
   test('the gateway answers a preflight from another origin with that origin and credentials', async () => {
     const res = await fetch(`${stack.gatewayUrl}/client/negotiate?hub=e2e&negotiateVersion=1`, {
       method: 'OPTIONS',
@@ -203,4 +215,93 @@ describe('browser client on another origin', { timeout: 120_000 }, () => {
       });
     }
   }
+});
+
+// --cors-origins: only the listed origins. The same page is served on two origins of one server:
+// http://localhost:<port> (listed) and http://127.0.0.1:<port> (not listed).
+describe('a gateway with --cors-origins', { timeout: 120_000 }, () => {
+  let stack;
+  let pageServer;
+  let allowedOrigin;
+  let otherOrigin;
+  let browser;
+  let page;
+
+  before(async () => {
+    pageServer = await startPageServer();
+    const port = pageServer.address().port;
+    allowedOrigin = `http://localhost:${port}`;
+    otherOrigin = `http://127.0.0.1:${port}`;
+    stack = await startStack({ gatewayArgs: ['--cors-origins', `https://example.test,${allowedOrigin}`] });
+    browser = await Browser.launch();
+  });
+
+  afterEach(async (t) => {
+    if (t.passed === false) {
+      console.log(`gateway stderr (tail):\n${stack.gatewayLog().slice(-4000)}\npage console:\n${page?.consoleLines?.join('\n')}`);
+    }
+    if (page) {
+      await page.evaluate('window.e2e.connection?.stop()').catch(() => {});
+      await browser.send('Target.closeTarget', { targetId: page.targetId }).catch(() => {});
+      page = undefined;
+    }
+  });
+
+  after(async () => {
+    await browser?.close();
+    if (pageServer) {
+      const closed = new Promise((resolve) => pageServer.close(resolve));
+      pageServer.closeAllConnections();
+      await closed;
+    }
+    await stack?.stop();
+  });
+
+  const start = (origin, transport, skipNegotiation = false) => {
+    const url = `${stack.gatewayUrl}/client/?hub=e2e`;
+    const token = clientToken(stack.gatewayUrl, stack.key, { user: `cors-${transport}` });
+    return page.evaluate(`window.e2e.start(${JSON.stringify(url)}, ${JSON.stringify(token)}, ${JSON.stringify(transport)}, ${skipNegotiation})`
+      + `.then((r) => ({ ok: r }), (e) => ({ error: String(e) }))`);
+  };
+
+  for (const transport of ['WebSockets', 'LongPolling']) {
+    test(`a page on a listed origin connects over ${transport}`, async () => {
+      page = await browser.newPage(`${allowedOrigin}/?v=10`);
+      const started = await start(allowedOrigin, transport);
+      assert.ok(started.ok, `start() failed: ${started.error}`);
+      assert.equal(await page.evaluate(`window.e2e.connection.invoke('echo', 'hi')`), 'hi');
+    });
+
+    test(`a page on another origin is refused over ${transport}`, async () => {
+      page = await browser.newPage(`${otherOrigin}/?v=10`);
+      assert.equal(await page.evaluate('location.origin'), otherOrigin);
+      const started = await start(otherOrigin, transport);
+      assert.ok(started.error, `start() should fail, got ${JSON.stringify(started.ok)}`);
+    });
+  }
+
+  test('a page on another origin cannot skip negotiate to open a WebSocket', async () => {
+    page = await browser.newPage(`${otherOrigin}/?v=10`);
+    const started = await start(otherOrigin, 'WebSockets', true);
+    assert.ok(started.error, `start() should fail, got ${JSON.stringify(started.ok)}`);
+    // The same from the listed origin works: the refusal is the origin's, not skipNegotiation's.
+    await page.evaluate('window.e2e.connection?.stop()').catch(() => {});
+    await browser.send('Target.closeTarget', { targetId: page.targetId });
+    page = await browser.newPage(`${allowedOrigin}/?v=10`);
+    const allowed = await start(allowedOrigin, 'WebSockets', true);
+    assert.ok(allowed.ok, `start() from the listed origin failed: ${allowed.error}`);
+  });
+
+  test('answers carry CORS headers for listed origins only, compared case-insensitively', async () => {
+    const preflight = (origin) => fetch(`${stack.gatewayUrl}/client/negotiate?hub=e2e&negotiateVersion=1`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST' },
+    });
+    const listed = await preflight(allowedOrigin.toUpperCase().replace('HTTP://', 'http://'));
+    assert.ok(listed.headers.get('access-control-allow-origin'), 'a listed origin in other case is echoed');
+    for (const origin of [otherOrigin, 'null', 'https://example.test.evil']) {
+      const res = await preflight(origin);
+      assert.equal(res.headers.get('access-control-allow-origin'), null, origin);
+    }
+  });
 });

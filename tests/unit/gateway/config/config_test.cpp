@@ -430,3 +430,20 @@ TEST_CASE("masks the access key in the ready block unless --ready-access-key sho
   CHECK(from_env.config.shows_access_key);
   CHECK(has_error_containing(load({"--access-key", "k", "--ready-access-key", "yes"}), "expected masked or shown"));
 }
+
+TEST_CASE("--cors-origins takes origins, repeated or as a comma list, and refuses anything else") {
+  auto defaults = load({"--access-key", "k"});
+  REQUIRE(defaults.errors.empty());
+  CHECK(defaults.config.server.cors_origins.empty());
+  auto listed = load({"--access-key", "k", "--cors-origins", "https://app.example.com, http://localhost:3000/",
+                      "--cors-origins", "null"});
+  REQUIRE(listed.errors.empty());
+  CHECK(listed.config.server.cors_origins ==
+        std::vector<std::string>{"https://app.example.com", "http://localhost:3000", "null"});
+  auto from_env = load({"--access-key", "k"}, {"SWITCHBOARD_CORS_ORIGINS=https://a.test,https://b.test:8443"});
+  CHECK(from_env.config.server.cors_origins == std::vector<std::string>{"https://a.test", "https://b.test:8443"});
+  CHECK(has_error_containing(load({"--access-key", "k", "--cors-origins", "*"}), "expected scheme://host[:port] or null"));
+  CHECK(has_error_containing(load({"--access-key", "k", "--cors-origins", "ftp://x"}), "the scheme must be http or https"));
+  CHECK(has_error_containing(load({"--access-key", "k", "--cors-origins", "https://x/path"}), "no path"));
+  CHECK(has_error_containing(load({"--access-key", "k", "--cors-origins", "https://"}), "expected scheme://host[:port] or null"));
+}
