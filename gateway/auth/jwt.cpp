@@ -65,6 +65,10 @@ Result<VerifiedToken> verify_jwt(std::string_view token, const KeyRing& keys, st
   double exp_seconds = exp->get<double>();
   if (exp_seconds + static_cast<double>(limits.clock_skew.count()) < static_cast<double>(now_seconds))
     return invalid("The access token is expired.");
+  // A token that outlives any sensible session is a leaked key's favourite: refuse it (--max-token-lifetime).
+  if (limits.max_lifetime.count() > 0 &&
+      exp_seconds > static_cast<double>(now_seconds + limits.max_lifetime.count() + limits.clock_skew.count()))
+    return invalid("The access token lives longer than this gateway accepts.");
   auto nbf = payload->find("nbf");
   if (nbf != payload->end()) {
     if (!nbf->is_number()) return invalid("The access token is malformed.");

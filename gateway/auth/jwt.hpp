@@ -25,6 +25,7 @@ struct VerifiedToken {
 struct JwtLimits {
   std::size_t max_token_bytes = 8192;             // Azure's SDK refuses to mint tokens over 4 KB; room to spare
   std::chrono::seconds clock_skew{300};           // JwtBearer's default; applies to exp and nbf
+  std::chrono::seconds max_lifetime{0};           // an exp further than this (plus the skew) from now is refused; 0: none
 };
 
 // Checks shape, algorithm, signature (any key), exp (required) and nbf. The audience is checked by the

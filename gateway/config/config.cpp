@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/url.hpp"
 #include "config/connection_string.hpp"
 
 namespace sb::config {
@@ -59,7 +60,8 @@ std::optional<std::string> parse_duration(std::string_view text, milliseconds& o
   if (unit.empty() || unit == "s") ms_per_unit = 1000;
   else if (unit == "ms") ms_per_unit = 1;
   else if (unit == "m") ms_per_unit = 60'000;
-  else return "unknown unit '" + std::string(unit) + "' (ms, s, m)";
+  else if (unit == "h") ms_per_unit = 3'600'000;
+  else return "unknown unit '" + std::string(unit) + "' (ms, s, m, h)";
   constexpr std::int64_t max_ms = 365LL * 24 * 3600 * 1000;  // a year: anything longer is a typo
   if (number > max_ms / ms_per_unit) return "longer than a year";
   out = milliseconds(number * ms_per_unit);
@@ -90,6 +92,7 @@ std::optional<std::string> parse_unsigned(std::string_view text, std::uint64_t m
 }
 
 std::string format_ms(milliseconds ms) {
+  if (ms.count() >= 3'600'000 && ms.count() % 3'600'000 == 0) return std::to_string(ms.count() / 3'600'000) + "h";
   if (ms.count() % 1000 == 0) return std::to_string(ms.count() / 1000) + "s";
   return std::to_string(ms.count()) + "ms";
 }
@@ -352,6 +355,21 @@ const std::vector<Option>& options() {
                      c.server.cors_origins.emplace_back(origin);
                      start = end + 1;
                    }
+                   return std::nullopt;
+                 }});
+    t.push_back({"max-token-lifetime", "DURATION", format_ms(d.limits.max_token_lifetime),
+                 "client and REST tokens whose expiry is further away than this are refused (0: no limit)", false, ',',
+                 duration_into([](Config& c) -> milliseconds& { return c.limits.max_token_lifetime; })});
+    t.push_back({"public-endpoint", "URL", "(none: the request's Host header)",
+                 "the gateway's URL as clients and backends use it (http(s)://host[:port]): tokens' audience must name "
+                 "its host", false, ',',
+                 [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   auto url = parse_url(v);
+                   if (!url || (url->scheme != "http" && url->scheme != "https") || url->host.empty())
+                     return "expected http(s)://host[:port]";
+                   if (url->path != "/" || !url->query.empty()) return "expected no path or query";
+                   // Bracketed like a Host header, so the audience check reads an IPv6 host alike.
+                   c.server.public_host = url->host.find(':') != std::string::npos ? "[" + url->host + "]" : url->host;
                    return std::nullopt;
                  }});
     t.push_back({"ready-access-key", "masked|shown", d.shows_access_key ? "shown" : "masked",

@@ -25,6 +25,9 @@ struct ServerConfig {
   std::string tls_cert_file;  // PEM chain; with tls_key_file, --listen speaks TLS only (empty: plain HTTP)
   std::string tls_key_file;   // PEM private key of the first certificate in tls_cert_file
   std::vector<std::string> cors_origins;  // browser origins allowed; empty: any but `null` (http/cors_policy.hpp)
+  // The URL clients and backends use (--public-endpoint): tokens' `aud` host is checked against its
+  // host instead of the request's Host header, which a client chooses. Empty: the Host header.
+  std::string public_host;
 };
 
 struct ConnectionConfig {
@@ -84,6 +87,7 @@ struct LimitsConfig {
   std::size_t max_connections_per_user = 0;  // 0: no limit (Azure has none); anonymous users never counted
   std::size_t negotiate_rate = 0;            // negotiates per second, whole process; 0: no limit
   std::size_t negotiate_burst = 0;           // bucket size; 0: the same as the rate
+  milliseconds max_token_lifetime{24 * 3600 * 1000};  // a token expiring later than this from now is refused; 0: none
 };
 
 struct Config {

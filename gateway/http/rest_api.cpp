@@ -127,9 +127,10 @@ bool RestRequest::authorize(std::string_view raw_path) {
     reply_(unauthorized(request_, "The access token is missing."));
     return false;
   }
-  auto host = request_[beast_http::field::host];
+  std::string_view host = context_.public_host.empty() ? std::string_view(request_[beast_http::field::host]) : std::string_view(context_.public_host);
   auto token = auth::verify_jwt(bearer, *context_.keys, std::chrono::system_clock::now(),
-                                [&](std::string_view aud) { return auth::rest_audience_matches(aud, host, raw_path); });
+                                [&](std::string_view aud) { return auth::rest_audience_matches(aud, host, raw_path); },
+                                context_.token_limits);
   if (!token) {
     log::emit(log_events::rest_unauthorized, {{"path", log::sample(redacted_target(raw_path), 200)}, {"error", token.error().message}});
     reply_(unauthorized(request_, token.error().message));

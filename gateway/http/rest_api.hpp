@@ -13,6 +13,8 @@ namespace sb::http {
 struct RestContext {
   std::shared_ptr<const auth::KeyRing> keys;
   backplane::Backplane& backplane;
+  auth::JwtLimits token_limits;  // --max-token-lifetime
+  std::string public_host;       // --public-endpoint's host; empty: the request's Host header
 };
 
 using Respond = std::function<void(Response)>;

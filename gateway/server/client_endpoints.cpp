@@ -70,9 +70,13 @@ std::string bearer_token(const Request& request, const QueryParams& params, bool
 
 Result<auth::VerifiedToken> verify_client_token(const Request& request, const std::string& token, const std::string& hub,
                                                 GatewayContext& context) {
-  auto host = request[beast_http::field::host];
+  const auto& config = context.config;
+  std::string_view host = config.server.public_host.empty() ? std::string_view(request[beast_http::field::host]) : std::string_view(config.server.public_host);
+  auth::JwtLimits limits;
+  limits.max_lifetime = std::chrono::duration_cast<std::chrono::seconds>(config.limits.max_token_lifetime);
   return auth::verify_jwt(token, *context.keys, std::chrono::system_clock::now(),
-                          [&](std::string_view audience) { return auth::client_audience_matches(audience, host, hub); });
+                          [&](std::string_view audience) { return auth::client_audience_matches(audience, host, hub); },
+                          limits);
 }
 
 }  // namespace

@@ -63,7 +63,9 @@ struct Gateway::State {
     });
     context = std::make_unique<GatewayContext>(
         GatewayContext{config, keys, directory, *backplane, is_ready, is_draining, admission});
-    rest = std::make_unique<http::RestContext>(http::RestContext{keys, *backplane});
+    auth::JwtLimits token_limits;
+    token_limits.max_lifetime = std::chrono::duration_cast<std::chrono::seconds>(c.limits.max_token_lifetime);
+    rest = std::make_unique<http::RestContext>(http::RestContext{keys, *backplane, token_limits, c.server.public_host});
     session_settings.request_timeout = c.server.request_timeout;
     session_settings.max_body_bytes = c.rest.max_body_bytes;
     session_settings.max_url_bytes = c.server.max_url_bytes;

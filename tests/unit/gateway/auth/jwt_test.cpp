@@ -310,3 +310,19 @@ TEST_CASE("prefers nameid over sub over the long NameIdentifier URI whatever the
     CHECK(user_id_from_claims(verified->claims) == "n");
   }
 }
+
+TEST_CASE("refuses a token that expires further away than the maximum lifetime, if one is set") {
+  JwtLimits limits;
+  limits.max_lifetime = std::chrono::hours(24);
+  auto day = sign_jwt_hs256(payload(24 * 3600), "primary-key");
+  CHECK(verify(day, keys, limits));
+  auto skewed = sign_jwt_hs256(payload(24 * 3600 + 299), "primary-key");  // within the clock skew
+  CHECK(verify(skewed, keys, limits));
+  auto longer = sign_jwt_hs256(payload(24 * 3600 + 301), "primary-key");
+  auto refused = verify(longer, keys, limits);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().message == "The access token lives longer than this gateway accepts.");
+  auto forever = sign_jwt_hs256(payload(253'402'300'799LL - 1'700'000'000LL), "primary-key");  // year 9999
+  CHECK_FALSE(verify(forever, keys, limits));
+  CHECK(verify(forever));  // no maximum set: only the expiry counts
+}

@@ -447,3 +447,22 @@ TEST_CASE("--cors-origins takes origins, repeated or as a comma list, and refuse
   CHECK(has_error_containing(load({"--access-key", "k", "--cors-origins", "https://x/path"}), "no path"));
   CHECK(has_error_containing(load({"--access-key", "k", "--cors-origins", "https://"}), "expected scheme://host[:port] or null"));
 }
+
+TEST_CASE("--max-token-lifetime defaults to a day; --public-endpoint pins the audience host") {
+  auto defaults = load({"--access-key", "k"});
+  REQUIRE(defaults.errors.empty());
+  CHECK(defaults.config.limits.max_token_lifetime == std::chrono::hours(24));
+  CHECK(defaults.config.server.public_host.empty());
+  auto set = load({"--access-key", "k", "--max-token-lifetime", "2h", "--public-endpoint", "https://rt.example.com"});
+  REQUIRE(set.errors.empty());
+  CHECK(set.config.limits.max_token_lifetime == std::chrono::hours(2));
+  CHECK(set.config.server.public_host == "rt.example.com");
+  auto none = load({"--access-key", "k", "--max-token-lifetime", "0"});
+  REQUIRE(none.errors.empty());
+  CHECK(none.config.limits.max_token_lifetime.count() == 0);
+  auto v6 = load({"--access-key", "k", "--public-endpoint", "http://[::1]:8080"});
+  REQUIRE(v6.errors.empty());
+  CHECK(v6.config.server.public_host == "[::1]");
+  CHECK(has_error_containing(load({"--access-key", "k", "--public-endpoint", "rt.example.com"}), "expected http(s)://host[:port]"));
+  CHECK(has_error_containing(load({"--access-key", "k", "--public-endpoint", "https://rt.example.com/api"}), "expected no path"));
+}
