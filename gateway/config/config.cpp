@@ -182,6 +182,13 @@ const std::vector<Option>& options() {
                    c.server.tls_key_file = std::string(v);
                    return std::nullopt;
                  }});
+    t.push_back({"tls-ciphers", "LIST", "ECDHE with AES-GCM or ChaCha20-Poly1305",
+                 "TLS 1.2 cipher suites, in OpenSSL's syntax (TLS 1.3 suites are always on)", false, ',',
+                 [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   if (v.empty()) return "must not be empty";
+                   c.server.tls_ciphers = std::string(v);  // checked against OpenSSL when the context is built
+                   return std::nullopt;
+                 }});
     t.push_back({"keepalive-interval", "DURATION", format_ms(d.connection.keepalive_interval),
                  "send a Ping after this long without sending", false, ',',
                  duration_into([](Config& c) -> milliseconds& { return c.connection.keepalive_interval; })});

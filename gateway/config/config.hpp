@@ -24,6 +24,11 @@ struct ServerConfig {
   std::size_t max_query_parameters = 64;  // SignalR sends at most ~5; a client's own additions fit easily
   std::string tls_cert_file;  // PEM chain; with tls_key_file, --listen speaks TLS only (empty: plain HTTP)
   std::string tls_key_file;   // PEM private key of the first certificate in tls_cert_file
+  // TLS 1.2 cipher suites (OpenSSL's list syntax; TLS 1.3 keeps its own, all AEAD with forward secrecy).
+  // Mozilla's "intermediate": ECDHE key exchange and AEAD only, no static RSA, no CBC.
+  std::string tls_ciphers =
+      "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+      "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
   std::vector<std::string> cors_origins;  // browser origins allowed; empty: any but `null` (http/cors_policy.hpp)
   // The URL clients and backends use (--public-endpoint): tokens' `aud` host is checked against its
   // host instead of the request's Host header, which a client chooses. Empty: the Host header.

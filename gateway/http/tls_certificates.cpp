@@ -27,14 +27,17 @@ std::string sha256_fingerprint(X509* certificate) {
 
 }  // namespace
 
-TlsCertificates::TlsCertificates(std::string cert_file, std::string key_file)
-    : cert_file_(std::move(cert_file)), key_file_(std::move(key_file)) {}
+TlsCertificates::TlsCertificates(std::string cert_file, std::string key_file, std::string ciphers)
+    : cert_file_(std::move(cert_file)), key_file_(std::move(key_file)), ciphers_(std::move(ciphers)) {}
 
 std::optional<std::string> TlsCertificates::reload() {
   auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
   // TLS 1.2 and 1.3 only: what browsers and the SignalR clients speak; older versions are broken.
   context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
                        ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+  // TLS 1.2: forward secrecy and AEAD only (OpenSSL's default list still has static RSA and CBC-SHA1).
+  if (SSL_CTX_set_cipher_list(context->native_handle(), ciphers_.c_str()) != 1)
+    return "--tls-ciphers '" + ciphers_ + "': no cipher suite OpenSSL knows";
   boost::system::error_code ec;
   context->use_certificate_chain_file(cert_file_, ec);
   if (ec) return "--tls-cert '" + cert_file_ + "': " + ec.message();

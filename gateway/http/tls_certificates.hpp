@@ -18,7 +18,8 @@ namespace sb::http {
 
 class TlsCertificates {
  public:
-  TlsCertificates(std::string cert_file, std::string key_file);
+  // `ciphers`: the TLS 1.2 suites (--tls-ciphers).
+  TlsCertificates(std::string cert_file, std::string key_file, std::string ciphers);
 
   // Loads the files; nullopt on success, else an error naming the file and the reason.
   std::optional<std::string> reload();
@@ -33,6 +34,7 @@ class TlsCertificates {
  private:
   std::string cert_file_;
   std::string key_file_;
+  std::string ciphers_;
   mutable std::mutex mutex_;  // guards current_: a pointer copy, nothing more
   std::shared_ptr<boost::asio::ssl::context> current_;
   std::string fingerprint_;  // reload()'s thread only

@@ -270,7 +270,7 @@ int Gateway::run() {
     return 2;
   }
   if (!server.tls_cert_file.empty()) {
-    s.tls = std::make_unique<http::TlsCertificates>(server.tls_cert_file, server.tls_key_file);
+    s.tls = std::make_unique<http::TlsCertificates>(server.tls_cert_file, server.tls_key_file, server.tls_ciphers);
     if (auto error = s.tls->reload()) {
       std::fprintf(stderr, "switchboard: %s\n", error->c_str());
       return 2;

@@ -11,6 +11,7 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import { functionEvents, startStack, until } from './lib/processes.mjs';
 import { Clients, nextMessages, recordMessages, withTimeout } from './lib/client.mjs';
 import { startProxy } from './lib/proxy.mjs';
@@ -76,6 +77,28 @@ describe('TLS', { timeout: 150_000 }, () => {
       assert.deepEqual(await arrived, [['hello', 1]]);
     });
   }
+
+  /** A TLS 1.2 handshake offering only `ciphers`: the suite agreed on, or the error. */
+  function handshake12(ciphers) {
+    const { hostname, port } = new URL(stack.gatewayUrl);
+    return new Promise((resolve) => {
+      const socket = tls.connect({ host: hostname, port: Number(port), ca: ca.ca, maxVersion: 'TLSv1.2', ciphers }, () => {
+        const agreed = socket.getCipher().standardName ?? socket.getCipher().name;
+        socket.end();
+        resolve({ agreed });
+      });
+      socket.on('error', (err) => resolve({ error: err.code ?? String(err) }));
+    });
+  }
+
+  test('TLS 1.2 offers only forward-secret AEAD suites: static RSA and CBC suites are refused', async () => {
+    const good = await handshake12('ECDHE-RSA-AES128-GCM-SHA256');
+    assert.ok(good.agreed, `ECDHE-RSA-AES128-GCM-SHA256: ${JSON.stringify(good)}`);
+    for (const weak of ['AES128-SHA', 'AES256-GCM-SHA384', 'ECDHE-RSA-AES128-SHA']) {
+      const result = await handshake12(weak);
+      assert.ok(result.error, `${weak} should be refused, agreed ${result.agreed}`);
+    }
+  });
 
   test('health and metrics answer over https, and plain http on the port gets no answer', async () => {
     const health = await httpsRequest(`${stack.gatewayUrl}/health/ready`, { ca: ca.ca });
