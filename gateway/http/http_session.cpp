@@ -154,9 +154,13 @@ void HttpSession::write(Response response) {
   });
 }
 
-// Over TLS no close_notify is sent: every response is delimited by its length (or chunks), so a
-// truncation can't go unnoticed, and waiting for the peer's reply would only hold the socket.
+// Over TLS the session ends with close_notify (RFC 8446 §6.1), so the client can tell an end from a cut.
+// Its answer is awaited 1 s at most: it tells us nothing more, and the socket shouldn't linger.
 void HttpSession::close() {
+  if (stream_.is_tls()) {
+    tcp().expires_after(std::chrono::seconds(1));
+    return stream_.tls().async_shutdown([self = shared_from_this()](beast::error_code) { self->tcp().close(); });
+  }
   beast::error_code ignored;
   stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
   tcp().close();

@@ -8,6 +8,7 @@
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -98,6 +99,18 @@ describe('TLS', { timeout: 150_000 }, () => {
       const result = await handshake12(weak);
       assert.ok(result.error, `${weak} should be refused, agreed ${result.agreed}`);
     }
+  });
+
+  test('a response that closes the connection ends with close_notify, not a bare TCP close', () => {
+    // openssl s_client reports "unexpected eof" when the server closes without close_notify.
+    const { port } = new URL(stack.gatewayUrl);
+    const result = spawnSync('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-quiet', '-ign_eof', '-CAfile', ca.caFile], {
+      input: 'GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    assert.match(result.stdout, /HTTP\/1\.1 200/, result.stderr);
+    assert.doesNotMatch(result.stderr, /unexpected eof/i, result.stderr);
   });
 
   test('health and metrics answer over https, and plain http on the port gets no answer', async () => {
