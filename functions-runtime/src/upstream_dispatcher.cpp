@@ -164,6 +164,8 @@ UpstreamResponse UpstreamDispatcher::dispatch(const UpstreamRequest& request) co
     }
 
     // 3. Who sent it.
+    std::string served_signature;  // X-Switchboard-Signature's matching entry: a replay carries it again
+    long long served_until = 0;
     if (options_.validate_signature) {
       bool is_signed = false;
       if (options_.signature_mode == SignatureMode::azure) {
@@ -177,15 +179,21 @@ UpstreamResponse UpstreamDispatcher::dispatch(const UpstreamRequest& request) co
       } else {
         const std::string* signature = find_header(request.headers, "X-Switchboard-Signature");
         const std::string* timestamp = find_header(request.headers, "X-Switchboard-Timestamp");
-        is_signed = signature != nullptr && timestamp != nullptr &&
-                    is_request_signature_valid(*signature, *timestamp, request.method, request.target, request.body,
-                                               options_.access_keys, request.now_seconds,
-                                               options_.signature_tolerance.count());
-        if (!is_signed) {
-          return error_answer(401, "InvalidSignature",
-                              "X-Switchboard-Signature is missing, does not match any access key, or its timestamp "
-                              "is outside the tolerance window");
+        if (signature != nullptr && timestamp != nullptr) {
+          const std::vector<std::pair<std::string, std::string>> headers(request.headers.begin(), request.headers.end());
+          served_signature = matching_request_signature(*signature, *timestamp, request.method, request.target,
+                                                        canonical_signed_headers(headers), request.body,
+                                                        options_.access_keys, request.now_seconds,
+                                                        options_.signature_tolerance.count());
+          served_until = std::stoll(*timestamp) + options_.signature_tolerance.count();
         }
+        if (served_signature.empty()) {
+          return error_answer(401, "InvalidSignature",
+                              "X-Switchboard-Signature is missing, does not match any access key (over the request, "
+                              "its identity headers and body), or its timestamp is outside the tolerance window");
+        }
+        if (replays_->was_served(served_signature, request.now_seconds))
+          return error_answer(409, "Replayed", "this signed request was already served");
       }
     }
 
@@ -237,7 +245,10 @@ UpstreamResponse UpstreamDispatcher::dispatch(const UpstreamRequest& request) co
       context.query = parse_client_query(*query);
     }
 
-    return run_handler(*handler, context, *event);
+    UpstreamResponse answer = run_handler(*handler, context, *event);
+    if (!served_signature.empty() && answer.status >= 200 && answer.status < 300)
+      replays_->remember(served_signature, served_until);
+    return answer;
   } catch (const std::exception& failure) {
     // Only allocation can fail above; answer rather than let it reach cpp-httplib.
     UpstreamResponse answer{500, "application/json",

@@ -27,9 +27,13 @@ void finish_upstream_request(UpstreamRequest& request, std::string_view url, con
   // Signed once, so a retry carries the same timestamp and event id (the function de-duplicates on it).
   auto seconds = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
   request.headers.emplace_back("X-Switchboard-Timestamp", seconds);
+  auth::HeaderList signed_headers;
+  for (const auto& [name, value] : request.headers) signed_headers.emplace_back(std::string(name), value);
+  if (!request.content_type.empty()) signed_headers.emplace_back("Content-Type", request.content_type);
   request.headers.emplace_back(
       "X-Switchboard-Signature",
-      auth::request_signature(keys, seconds, "POST", request.url ? request.url->target() : "/", request.body));
+      auth::request_signature(keys, seconds, "POST", request.url ? request.url->target() : "/",
+                              auth::canonical_signed_headers(signed_headers), request.body));
 }
 
 std::optional<UpstreamRequest> build_upstream_request(const std::vector<config::UpstreamRule>& rules,

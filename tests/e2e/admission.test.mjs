@@ -93,7 +93,7 @@ describe('blocking connect', { timeout: 60_000 }, () => {
     assert.equal(call.headers['x-asrs-category'], 'connections');
     assert.equal(call.headers['x-asrs-connection-id'], undefined, 'no connection exists yet');
     assert.match(call.headers['x-asrs-signature'], /^sha256=[0-9a-f]{64}$/);
-    assert.match(call.headers['x-switchboard-signature'], /^v1=[0-9a-f]{64}$/);
+    assert.match(call.headers['x-switchboard-signature'], /^v2=[0-9a-f]{64},v1=[0-9a-f]{64}$/);
     assert.equal(call.body.type, 'connect');
     assert.equal(call.body.query.room, '7');
     assert.equal(call.body.query.access_token, undefined, 'the token stays out of the query');

@@ -95,8 +95,9 @@ class Reply {
 
 using Handler = std::function<void(const Context&, Reply&)>;
 
-// Which signature an event must carry. Switchboard signs the whole request (X-Switchboard-Signature,
-// with a timestamp); Azure SignalR Service signs only the connection id (X-ASRS-Signature).
+// Which signature an event must carry. Switchboard signs the whole request (X-Switchboard-Signature v2:
+// timestamp, path, identity headers and body), and a request served once is refused as a replay (409);
+// Azure SignalR Service signs only the connection id (X-ASRS-Signature).
 enum class SignatureMode { switchboard, azure };
 
 struct AppOptions {

@@ -21,6 +21,15 @@ constexpr const char* kConnectionId = "0f9c97a2f0bf4706afe87a14e0797b11";
 
 constexpr long long kNow = 1'700'000'000;
 
+// X-Switchboard-Signature v2 of `request` as it stands (its identity headers included) under `key`.
+std::string signature_for(const UpstreamRequest& request, const std::string& key) {
+  const std::vector<std::pair<std::string, std::string>> headers(request.headers.begin(), request.headers.end());
+  return switchboard::detail::sign_request(key, std::to_string(kNow), "POST", "/upstream",
+                                           switchboard::detail::canonical_signed_headers(headers), request.body);
+}
+
+int events_made = 0;
+
 // A correctly signed event as the gateway sends it (PROTOCOL.md part 2 §2.3, §2.5, part 3 §3.3): both
 // signatures, so the same request passes in either signature mode.
 UpstreamRequest event(std::string category, std::string event_name, std::string body) {
@@ -31,12 +40,13 @@ UpstreamRequest event(std::string category, std::string event_name, std::string 
                      {"X-ASRS-Event", std::move(event_name)},
                      {"X-ASRS-Connection-Id", kConnectionId},
                      {"X-ASRS-Signature", switchboard::detail::sign_connection_id(kAccessKey, kConnectionId)},
-                     {"X-Switchboard-Timestamp", std::to_string(kNow)}};
+                     {"X-Switchboard-Timestamp", std::to_string(kNow)},
+                     // Each event its own id, as the gateway sends: the same signed request twice is a replay.
+                     {"X-Switchboard-Event-Id", "event-" + std::to_string(++events_made)}};
   request.target = "/upstream";
   request.now_seconds = kNow;
   request.body = std::move(body);
-  request.headers.emplace("X-Switchboard-Signature",
-                          switchboard::detail::sign_request(kAccessKey, std::to_string(kNow), "POST", "/upstream", request.body));
+  request.headers.emplace("X-Switchboard-Signature", signature_for(request, kAccessKey));
   return request;
 }
 
@@ -46,9 +56,14 @@ UpstreamRequest invocation(std::string target, std::string body) {
   return event("messages", std::move(target), std::move(body));
 }
 
+// Sets a header as the gateway would have sent it: the signature is made again over the new headers,
+// unless the signature (or its timestamp) is what the test changes.
 void set_header(UpstreamRequest& request, const std::string& name, std::string value) {
   request.headers.erase(name);
   request.headers.emplace(name, std::move(value));
+  if (name == "X-Switchboard-Signature" || name == "X-Switchboard-Timestamp") return;
+  request.headers.erase("X-Switchboard-Signature");
+  request.headers.emplace("X-Switchboard-Signature", signature_for(request, kAccessKey));
 }
 
 Json body_of(const UpstreamResponse& response) { return Json::parse(response.body); }
@@ -137,8 +152,7 @@ TEST_CASE("by default checks X-Switchboard-Signature over the whole request and 
   }
   SUBCASE("another key") {
     UpstreamRequest request = connected();
-    set_header(request, "X-Switchboard-Signature",
-               switchboard::detail::sign_request("other", std::to_string(kNow), "POST", "/upstream", request.body));
+    set_header(request, "X-Switchboard-Signature", signature_for(request, "other"));
     CHECK(dispatcher.dispatch(request).status == 401);
   }
   SUBCASE("a body changed after signing") {
@@ -229,9 +243,9 @@ TEST_CASE("fills the user, claims, query and headers of the context") {
   Context seen;
   dispatcher.add(UpstreamEvent::connected, "chat", "", [&](const Context& context, Reply&) { seen = context; });
   UpstreamRequest request = connected();
-  request.headers.emplace("X-ASRS-User-Id", "alice");
-  request.headers.emplace("X-ASRS-User-Claims", "asrs.s.uid: alice, role: admin, role: editor");
-  request.headers.emplace("X-ASRS-Client-Query", "?hub=chat&room=the%20lobby");
+  set_header(request, "X-ASRS-User-Id", "alice");
+  set_header(request, "X-ASRS-User-Claims", "asrs.s.uid: alice, role: admin, role: editor");
+  set_header(request, "X-ASRS-Client-Query", "?hub=chat&room=the%20lobby");
   REQUIRE(dispatcher.dispatch(request).status == 200);
   CHECK(seen.user_id == "alice");
   CHECK(seen.claim("role") == "admin");
@@ -335,4 +349,51 @@ TEST_CASE("answers with the status and envelope the handler chose") {
   const UpstreamResponse refused = dispatcher.dispatch(connected());
   CHECK(refused.status == 403);
   CHECK(body_of(refused) == Json{{"error", "not today"}});
+}
+
+TEST_CASE("the signature covers the identity headers: a request replayed as someone else is refused") {
+  const UpstreamDispatcher dispatcher = dispatcher_with_keys({kAccessKey});
+  UpstreamRequest signed_as_alice = connected();
+  set_header(signed_as_alice, "X-ASRS-User-Id", "alice");
+  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
+           {"X-ASRS-User-Id", "mallory"},
+           {"X-ASRS-User-Claims", "role: admin"},
+           {"X-ASRS-Hub", "admin"},
+           {"X-ASRS-Connection-Id", "another"},
+           {"X-ASRS-Event", "disconnected"},
+           {"X-Switchboard-Event-Id", "another-event"},
+           {"Content-Type", "application/x-msgpack"}}) {
+    CAPTURE(name);
+    UpstreamRequest tampered = signed_as_alice;
+    tampered.headers.erase(name);
+    tampered.headers.emplace(name, value);  // the signature stays alice's
+    CHECK(dispatcher.dispatch(tampered).status == 401);
+  }
+  UpstreamRequest added = connected();  // anonymous, then a user added after signing
+  added.headers.emplace("X-ASRS-User-Id", "mallory");
+  CHECK(dispatcher.dispatch(added).status == 401);
+  UpstreamRequest v1_only = connected();  // a receiver must not fall back to v1, which covers no identity
+  v1_only.headers.erase("X-Switchboard-Signature");
+  v1_only.headers.emplace("X-Switchboard-Signature", "v1=" + std::string(64, '0'));
+  CHECK(dispatcher.dispatch(v1_only).status == 401);
+  CHECK(dispatcher.dispatch(signed_as_alice).status == 200);
+}
+
+TEST_CASE("a signed request served once is refused as a replay; one whose handler failed may come again") {
+  UpstreamDispatcher dispatcher = dispatcher_with_keys({kAccessKey});
+  int calls = 0;
+  bool fail = true;
+  dispatcher.add(UpstreamEvent::connected, "chat", "", [&](const Context&, Reply&) {
+    ++calls;
+    if (fail) throw std::runtime_error("not yet");
+  });
+  const UpstreamRequest request = connected();
+  CHECK(dispatcher.dispatch(request).status == 403);  // failed: a retry of the same request must still run
+  fail = false;
+  CHECK(dispatcher.dispatch(request).status == 200);
+  auto replay = dispatcher.dispatch(request);
+  CHECK(replay.status == 409);
+  CHECK(body_of(replay)["code"] == "Replayed");
+  CHECK(calls == 2);
+  CHECK(dispatcher.dispatch(connected()).status == 200);  // another event is not a replay
 }

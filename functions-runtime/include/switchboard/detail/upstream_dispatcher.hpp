@@ -5,16 +5,20 @@
 // Checks, in order (each failure answers with a JSON body {"code","message"}):
 //   415  Content-Type is neither application/json nor application/x-msgpack
 //   400  X-ASRS-Hub, -Category, -Event or -Connection-Id missing or empty
-//   401  X-ASRS-Signature matches no access key (when validation is on)
+//   401  the signature matches no access key (when validation is on): X-Switchboard-Signature v2, over
+//        the identity headers too, or X-ASRS-Signature in SignatureMode::azure
+//   409  the same signed request was already served (a replay; ReplayGuard)
 //   404  no handler for the event; `connected`/`disconnected` without a handler answer 200 instead
 //   400  the body is not the message the event calls for (PROTOCOL.md part 2 §2.5)
 // then the handler runs (PROTOCOL.md part 2 §3.1, part 3 §3.4 for the reply).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "switchboard/detail/replay_guard.hpp"
 #include "switchboard/detail/upstream_headers.hpp"
 #include "switchboard/functions.hpp"
 
@@ -62,6 +66,7 @@ class UpstreamDispatcher {
 
   AppOptions options_;
   std::vector<Route> routes_;
+  std::shared_ptr<ReplayGuard> replays_ = std::make_shared<ReplayGuard>();
 };
 
 }  // namespace switchboard::detail

@@ -71,8 +71,13 @@ TEST_CASE("builds the connect request: connected's headers without a connection 
   CHECK(header(request, "X-ASRS-Client-Query") == "?hub=Chat&room=7");
   CHECK(header(request, "X-ASRS-Signature") == sb::auth::upstream_signature(keys, ""));
   CHECK(header(request, "X-Switchboard-Timestamp") == "1700000000");
+  sb::auth::HeaderList signed_headers;
+  for (const auto& [name, value] : request.headers)
+    if (name != "X-Switchboard-Signature") signed_headers.emplace_back(std::string(name), value);
+  signed_headers.emplace_back("Content-Type", request.content_type);
   CHECK(header(request, "X-Switchboard-Signature") ==
-        sb::auth::request_signature(keys, "1700000000", "POST", "/api/Chat/connect", request.body));
+        sb::auth::request_signature(keys, "1700000000", "POST", "/api/Chat/connect",
+                                    sb::auth::canonical_signed_headers(signed_headers), request.body));
   CHECK(header(request, "X-Switchboard-Event-Id") == request.event_id);
   CHECK(request.content_type == "application/json");
 

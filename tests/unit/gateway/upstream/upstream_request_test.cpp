@@ -15,7 +15,7 @@ using Headers = std::vector<std::pair<std::string_view, std::string>>;
 
 namespace {
 
-std::string request_signature_of(std::string_view ts, std::string_view path, std::string_view body);
+std::string request_signature_of(const sb::upstream::UpstreamRequest& request, std::string_view ts, std::string_view path);
 
 const auto kNow = std::chrono::system_clock::time_point(std::chrono::seconds(1700000000));
 
@@ -58,8 +58,14 @@ UpstreamEvent message_event(std::string target, std::string raw) {
   return event;
 }
 
-std::string request_signature_of(std::string_view ts, std::string_view path, std::string_view body) {
-  return sb::auth::request_signature(keys, ts, "POST", path, body);
+// What X-Switchboard-Signature must be for `request`: over its headers as built (the signature's own
+// excepted) and its content type.
+std::string request_signature_of(const sb::upstream::UpstreamRequest& request, std::string_view ts, std::string_view path) {
+  sb::auth::HeaderList signed_headers;
+  for (const auto& [name, value] : request.headers)
+    if (name != "X-Switchboard-Signature") signed_headers.emplace_back(std::string(name), value);
+  signed_headers.emplace_back("Content-Type", request.content_type);
+  return sb::auth::request_signature(keys, ts, "POST", path, sb::auth::canonical_signed_headers(signed_headers), request.body);
 }
 
 }  // namespace
@@ -77,7 +83,7 @@ TEST_CASE("writes exactly the Azure headers for an anonymous connection") {
                    {"X-ASRS-Signature", signature},
                    {"X-Switchboard-Event-Id", request->event_id},
                    {"X-Switchboard-Timestamp", "1700000000"},
-                   {"X-Switchboard-Signature", request_signature_of("1700000000", "/api", R"({"type":10})")}};
+                   {"X-Switchboard-Signature", request_signature_of(*request, "1700000000", "/api")}};
   CHECK(request->headers == expected);
   CHECK(request->content_type == "application/json");
   CHECK(request->body == R"({"type":10})");
@@ -101,19 +107,31 @@ TEST_CASE("adds user id, claims and client query only when present") {
                    {"X-ASRS-Signature", signature},
                    {"X-Switchboard-Event-Id", request->event_id},
                    {"X-Switchboard-Timestamp", "1700000000"},
-                   {"X-Switchboard-Signature", request_signature_of("1700000000", "/api", R"({"type":10})")}};
+                   {"X-Switchboard-Signature", request_signature_of(*request, "1700000000", "/api")}};
   CHECK(request->headers == expected);
 }
 
-TEST_CASE("signs the whole request: timestamp, method, path and query, body") {
+TEST_CASE("signs the whole request: timestamp, method, path and query, identity headers, body") {
   auto request = build_upstream_request(rules({"http://fn:7071/api/{hub}?code=x"}), keys, anonymous(),
                                         sb::protocol::HubProtocolKind::json, event_of(UpstreamEventKind::connected), kNow);
   REQUIRE(request.has_value());
-  // Computed independently: HMAC-SHA256(key, "1700000000\nPOST\n/api/Chat?code=x\n{\"type\":10}").
-  std::string message = "1700000000\nPOST\n/api/Chat?code=x\n{\"type\":10}";
-  std::string expected = "v1=" + sb::auth::to_hex(sb::auth::hmac(sb::auth::HashAlgorithm::sha256, keys.keys[0], message));
-  if (keys.keys.size() > 1)
-    expected += ",v1=" + sb::auth::to_hex(sb::auth::hmac(sb::auth::HashAlgorithm::sha256, keys.keys[1], message));
+  // Computed independently. v2 covers the identity headers, the event id and the content type, sorted
+  // by lower-cased name; v1 (for older receivers) only timestamp, method, target and body.
+  std::string v2 = "v2\n1700000000\nPOST\n/api/Chat?code=x\n"
+                   "content-type:application/json\n"
+                   "x-asrs-category:connections\n"
+                   "x-asrs-connection-id:0f9c97a2f0bf4706afe87a14e0797b11\n"
+                   "x-asrs-event:connected\n"
+                   "x-asrs-hub:Chat\n"
+                   "x-switchboard-event-id:" + request->event_id + "\n"
+                   "\n{\"type\":10}";
+  std::string v1 = "1700000000\nPOST\n/api/Chat?code=x\n{\"type\":10}";
+  auto sign = [](const std::string& key, const std::string& message) {
+    return sb::auth::to_hex(sb::auth::hmac(sb::auth::HashAlgorithm::sha256, key, message));
+  };
+  std::string expected;
+  for (const auto& key : keys.keys) expected += (expected.empty() ? "v2=" : ",v2=") + sign(key, v2);
+  for (const auto& key : keys.keys) expected += ",v1=" + sign(key, v1);
   std::string actual;
   for (const auto& [name, value] : request->headers)
     if (name == "X-Switchboard-Signature") actual = value;
