@@ -63,7 +63,9 @@ void RequestRelay::claim(const std::string& connection_id, std::chrono::millisec
     auto claimed = reply_integer(reply);
     answer(claimed && *claimed == 0 ? ClaimResult::taken : ClaimResult::granted);
   };
-  queue_->submit(std::move(command), /*may_drop=*/true);
+  // Never dropped for a full queue: a dropped claim would read as granted, and a second gateway would
+  // open a connection another one holds (a burst of handoffs fills the queue with takes).
+  queue_->submit(std::move(command), /*may_drop=*/false);
 }
 
 void RequestRelay::relay(FollowUp request, bool is_up, asio::any_io_executor reply_on, Backplane::RelayDone done) {
