@@ -82,6 +82,26 @@ async function startPageServer() {
   return server;
 }
 
+/** After each test: the gateway's log and the page's console when it failed, then the page closed. */
+async function closePage(t, stack, browser, page) {
+  if (t.passed === false) {
+    console.log(`gateway stderr (tail):\n${stack.gatewayLog().slice(-4000)}\npage console:\n${page?.consoleLines?.join('\n')}`);
+  }
+  if (!page) return;
+  await page.evaluate('window.e2e.connection?.stop()').catch(() => {});
+  await browser.send('Target.closeTarget', { targetId: page.targetId }).catch(() => {});
+}
+
+async function stopAll(browser, pageServer, stack) {
+  await browser?.close();
+  if (pageServer) {
+    const closed = new Promise((resolve) => pageServer.close(resolve));
+    pageServer.closeAllConnections();
+    await closed;
+  }
+  await stack?.stop();
+}
+
 describe('browser client on another origin', { timeout: 120_000 }, () => {
   let stack;
   let pageServer;
@@ -99,25 +119,11 @@ describe('browser client on another origin', { timeout: 120_000 }, () => {
   });
 
   afterEach(async (t) => {
-    if (t.passed === false) {
-      console.log(`gateway stderr (tail):\n${stack.gatewayLog().slice(-4000)}\npage console:\n${page?.consoleLines?.join('\n')}`);
-    }
-    if (page) {
-      await page.evaluate('window.e2e.connection?.stop()').catch(() => {});
-      await browser.send('Target.closeTarget', { targetId: page.targetId }).catch(() => {});
-      page = undefined;
-    }
+    await closePage(t, stack, browser, page);
+    page = undefined;
   });
 
-  after(async () => {
-    await browser?.close();
-    if (pageServer) {
-      const closed = new Promise((resolve) => pageServer.close(resolve));
-      pageServer.closeAllConnections();
-      await closed;
-    }
-    await stack?.stop();
-  });
+  after(() => stopAll(browser, pageServer, stack));
 
   test('the origin null (sandboxed frames, file: pages) is never echoed unless listed', async () => {
     for (const method of ['OPTIONS', 'POST']) {
@@ -237,25 +243,11 @@ describe('a gateway with --cors-origins', { timeout: 120_000 }, () => {
   });
 
   afterEach(async (t) => {
-    if (t.passed === false) {
-      console.log(`gateway stderr (tail):\n${stack.gatewayLog().slice(-4000)}\npage console:\n${page?.consoleLines?.join('\n')}`);
-    }
-    if (page) {
-      await page.evaluate('window.e2e.connection?.stop()').catch(() => {});
-      await browser.send('Target.closeTarget', { targetId: page.targetId }).catch(() => {});
-      page = undefined;
-    }
+    await closePage(t, stack, browser, page);
+    page = undefined;
   });
 
-  after(async () => {
-    await browser?.close();
-    if (pageServer) {
-      const closed = new Promise((resolve) => pageServer.close(resolve));
-      pageServer.closeAllConnections();
-      await closed;
-    }
-    await stack?.stop();
-  });
+  after(() => stopAll(browser, pageServer, stack));
 
   const start = (origin, transport, skipNegotiation = false) => {
     const url = `${stack.gatewayUrl}/client/?hub=e2e`;
