@@ -11,6 +11,7 @@
 #include "backplane/in_process_backplane.hpp"
 #include "backplane/redis_backplane.hpp"
 #include "http/cors_policy.hpp"
+#include "server/descriptor_limit.hpp"
 #include "common/log.hpp"
 #include "common/log_throttle.hpp"
 #include "common/metrics.hpp"
@@ -314,6 +315,7 @@ int Gateway::run() {
     reload_signals.add(SIGHUP);
     reload_signals.async_wait(on_reload);
   }
+  const auto descriptors = raise_descriptor_limit();  // before the first accept
   s.do_accept();
   s.is_ready = true;
 
@@ -328,6 +330,8 @@ int Gateway::run() {
                                                s.config.shows_access_key ? s.config.access_keys.front() : "***", scheme)
                   .c_str());
   std::fflush(stdout);
+  log::emit(log_events::descriptor_limit,
+            {{"before", descriptors.before}, {"after", descriptors.after}, {"hard", descriptors.hard}});
   log::emit(log_events::started, {{"port", port}, {"tls", s.tls ? "on" : "off"}, {"threads", s.shards.size()}, {"upstream_rules", s.config.upstream.rules.size()}});
 
   if (s.redis) s.redis->start();

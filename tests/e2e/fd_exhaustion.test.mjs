@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { READY, randomKey, startProgram, until } from './lib/processes.mjs';
+import { READY, binPath, randomKey, startProgram, until } from './lib/processes.mjs';
 import { restToken } from './lib/tokens.mjs';
 
 const FREE_DESCRIPTORS = 24;
@@ -105,4 +105,18 @@ test('accept failures for lack of descriptors neither spin nor flood the log, an
       `its last log lines:\n` +
       `${gateway.stderr().split('\n').slice(-8).join('\n')})`,
   });
+});
+
+test('at start-up the gateway raises its soft descriptor limit to the hard one', async () => {
+  // Started as a service manager would leave it: soft 1024, hard 8192.
+  const raised = await startProgram('/usr/bin/prlimit', ['--nofile=1024:8192', binPath('switchboard'),
+    '--listen', '127.0.0.1:0', '--access-key', randomKey(), '--threads', '1'], { ready: READY.gateway, name: 'switchboard' });
+  try {
+    const line = readFileSync(`/proc/${raised.child.pid}/limits`, 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const [soft, hard] = line.trim().split(/\s+/).slice(3, 5).map(Number);
+    assert.deepEqual([soft, hard], [8192, 8192], line);
+    await until(() => /descriptor_limit before=1024 after=8192 hard=8192/.test(raised.stderr()), { what: 'the log line' });
+  } finally {
+    await raised.stop();
+  }
 });
