@@ -66,6 +66,13 @@ void Connection::attach(std::shared_ptr<transport::Transport> transport) {
   transport_->start(std::make_shared<TransportLink>(shared_from_this(), ++transport_generation_));
 }
 
+void Connection::drop_transport() {
+  if (auto transport = std::move(transport_)) {
+    ++transport_generation_;  // silenced before it reports its end
+    transport->abort();
+  }
+}
+
 void Connection::write(Frame frame) {
   if (!transport_) return;
   last_send_ = context_.connections.coarse_now();
@@ -277,10 +284,7 @@ void Connection::resume(std::shared_ptr<transport::Transport> transport) {
   owner_thread_.check();
   if (!can_resume()) return transport->abort();
   // A half-open old socket (the client saw the drop first) is replaced, not answered 409 (ASP.NET).
-  if (auto old = std::move(transport_)) {
-    ++transport_generation_;  // silence it before it reports its end
-    old->abort();
-  }
+  drop_transport();
   is_detached_ = false;
   auto keep = std::move(kept_while_detached_);  // the new transport owns it from here
   last_receive_ = last_send_ = context_.connections.coarse_now();
@@ -296,9 +300,7 @@ void Connection::detach_for_handoff() {
   owner_thread_.check();
   if (!can_resume() || is_detached_ || !transport_) return;
   kept_while_detached_ = shared_from_this();  // first: the transport owns this, and it is going
-  ++transport_generation_;  // its end must not finish the connection
-  auto transport = std::move(transport_);
-  transport->abort();  // no Close message: the client's stateful reconnect starts
+  drop_transport();  // no Close message: the client's stateful reconnect starts
   is_detached_ = true;
   detached_since_ = context_.connections.coarse_now();
   metrics().stateful_detached.inc();
@@ -317,10 +319,7 @@ ConnectionTransfer Connection::hand_over() {
   context_.connections.remove(*this);
   is_detached_ = false;
   auto keep = std::move(kept_while_detached_);  // alive until the end of this function
-  if (auto transport = std::move(transport_)) {
-    ++transport_generation_;
-    transport->abort();
-  }
+  drop_transport();
   metrics().connections_open.add(-1);
   log::emit(log_events::handed_over, {{"conn", id()}, {"hub", identity_.hub}});
   context_.observer.on_moved(*this);
@@ -383,10 +382,7 @@ void Connection::finish(std::string_view reason, std::string error) {
   context_.connections.remove(*this);
   is_detached_ = false;
   auto keep = std::move(kept_while_detached_);  // alive until the end of this function
-  if (auto transport = std::move(transport_)) {
-    ++transport_generation_;
-    transport->abort();  // no-op when it has already ended; breaks the transport <-> connection cycle
-  }
+  drop_transport();  // a no-op abort when it has already ended; breaks the transport <-> connection cycle
   metrics().disconnects.with(reason).inc();
   log::emit(log_events::closed, {{"conn", id()}, {"hub", identity_.hub}, {"reason", reason}});
   if (!has_opened_) return;  // never handshaken: upstream never heard of it

@@ -122,6 +122,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_transport_closed(transport::TransportEnd end, std::string_view detail);
   void attach(std::shared_ptr<transport::Transport> transport);
   void write(Frame frame);  // to the transport if one is attached; nothing else
+  // Aborts the attached transport, if any, after silencing its callbacks (they'd report its end).
+  void drop_transport();
 
   void on_handshake_data(std::string_view data);
   void on_hub_data(std::string_view data);

@@ -167,8 +167,7 @@ ActionOutcome HubRegistry::execute(const SharedAction& action, const ActionOrigi
   return execute(*action, now);
 }
 
-void HubRegistry::replay(Connection& c, const std::vector<ArrivalLog::Entry>& entries, const Positions& positions,
-                         Clock::time_point) {
+void HubRegistry::replay(Connection& c, const std::vector<ArrivalLog::Entry>& entries, const Positions& positions) {
   Walk walk(*this);
   for (const auto& entry : entries) {
     if (entry.origin.publisher) {

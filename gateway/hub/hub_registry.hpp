@@ -36,7 +36,7 @@ class HubRegistry {
   // not run: those numbered past `positions` (publisher -> last sequence it ran; absent: none).
   using Positions = std::unordered_map<std::string, std::uint64_t>;
   void replay(connection::Connection& connection, const std::vector<ArrivalLog::Entry>& entries,
-              const Positions& positions, Clock::time_point now);
+              const Positions& positions);
 
   // Drops user memberships whose TTL passed and takes those users' connections out of the groups.
   void expire_memberships(Clock::time_point now);

@@ -91,7 +91,7 @@ class TakeOver : public std::enable_shared_from_this<TakeOver> {
       return session_->write(http::resume_refusal(session_->request(), 409));
     }
     hub::HubRegistry::Positions positions(state.positions.begin(), state.positions.end());
-    registry.replay(*connection, *entries, positions, std::chrono::system_clock::now());
+    registry.replay(*connection, *entries, positions);
     metrics().handoffs_in.inc();
     auto ws = std::make_shared<transport::WebSocketTransport>(session_->take_stream(), limits_);
     ws->accept(std::move(session_->request()), [connection](std::shared_ptr<transport::WebSocketTransport> accepted) {

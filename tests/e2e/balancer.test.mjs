@@ -13,9 +13,9 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { functionEvents, until } from './lib/processes.mjs';
-import { Clients, TRANSPORT_PROTOCOLS, nextMessages, recordMessages, withTimeout } from './lib/client.mjs';
+import { TRANSPORT_PROTOCOLS, nextMessages, recordMessages, withTimeout } from './lib/client.mjs';
 import { rest, seg } from './lib/rest.mjs';
-import { startFleet } from './lib/fleet.mjs';
+import { fleetClients, startFleet } from './lib/fleet.mjs';
 import { startBalancer } from './lib/balancer.mjs';
 
 const VERSION = 10;
@@ -61,15 +61,7 @@ describe('behind a balancer without affinity', { timeout: 300_000 }, () => {
   before(async () => {
     fleet = await startFleet({ count: 2 });
     balancer = await startBalancer(fleet.gateways.map(portOf), { mode: 'request' });
-    // Tokens are minted for gateway A's URL (the audience ignores the port, so they also fit the
-    // balancer); every client connects through `baseUrl: balancer.url`.
-    const [a] = fleet.gateways;
-    clients = new Clients({
-      gatewayUrl: a.gatewayUrl,
-      key: fleet.key,
-      functionsUrl: fleet.functionsUrl,
-      gatewayLog: () => fleet.gateways.map((g) => `[${g.handle.name} ${g.gatewayUrl}]\n${g.gatewayLog().slice(-1_900)}`).join('\n'),
-    });
+    clients = fleetClients(fleet, { tail: 1_900 });
     front = { gatewayUrl: balancer.url, key: fleet.key };
   });
   afterEach(async (t) => {

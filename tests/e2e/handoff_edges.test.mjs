@@ -25,8 +25,8 @@
 import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { functionEvents, until } from './lib/processes.mjs';
-import { Clients, HubConnectionState, nextMessages, withTimeout } from './lib/client.mjs';
-import { metric, readiness, startFleet } from './lib/fleet.mjs';
+import { HubConnectionState, nextMessages, withTimeout } from './lib/client.mjs';
+import { fleetClients, metric, readiness, startFleet } from './lib/fleet.mjs';
 import { startBalancer } from './lib/balancer.mjs';
 import { rest } from './lib/rest.mjs';
 import { groupPath, recordStreams, startNumberedSender, tally } from './lib/delivery_counter.mjs';
@@ -61,15 +61,9 @@ describe('handoff edges: a stateful connection that cannot move ends once', { ti
     env = { fleet }; // stopped by afterEach even if what follows fails
     const balancer = await startBalancer([portOf(fleet.gateways[0])], { mode: 'request' });
     env.balancer = balancer;
-    // Tokens are minted for A's URL (the audience ignores the port, so they fit the balancer too).
-    const clients = new Clients({
-      gatewayUrl: fleet.gateways[0].gatewayUrl,
-      key: fleet.key,
-      functionsUrl: fleet.functionsUrl,
-      gatewayLog: () => [
-        ...fleet.gateways.map((g) => `[${g.handle.name} ${g.gatewayUrl}]\n${g.gatewayLog().slice(-3_000)}`),
-        `[balancer routes (last 20)]\n${balancer.routes.slice(-20).map((r) => JSON.stringify(r)).join('\n')}`,
-      ].join('\n'),
+    const clients = fleetClients(fleet, {
+      tail: 3_000,
+      moreLog: () => `[balancer routes (last 20)]\n${balancer.routes.slice(-20).map((r) => JSON.stringify(r)).join('\n')}`,
     });
     env = { fleet, balancer, clients };
     return env;

@@ -25,8 +25,8 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { functionEvents, until } from './lib/processes.mjs';
-import { Clients, HubConnectionState, MessageType, withTimeout } from './lib/client.mjs';
-import { metric, startFleet } from './lib/fleet.mjs';
+import { HubConnectionState, MessageType, withTimeout } from './lib/client.mjs';
+import { fleetClients, metric, startFleet } from './lib/fleet.mjs';
 import { startBalancer } from './lib/balancer.mjs';
 import { groupPath, lostRanges, recordStreams, startNumberedSender, tally, userPath } from './lib/delivery_counter.mjs';
 
@@ -82,15 +82,7 @@ describe('rolling restart of a fleet behind a balancer', { timeout: 300_000 }, (
   before(async () => {
     fleet = await startFleet({ count: 2 });
     balancer = await startBalancer(fleet.gateways.map(portOf), { mode: 'request' });
-    const [a] = fleet.gateways;
-    // Tokens are minted for gateway A's URL (the audience ignores the port, so they fit the balancer
-    // and every successor); every client connects through `baseUrl: balancer.url`.
-    clients = new Clients({
-      gatewayUrl: a.gatewayUrl,
-      key: fleet.key,
-      functionsUrl: fleet.functionsUrl,
-      gatewayLog: () => fleet.gateways.map((g) => `[${g.handle.name} ${g.gatewayUrl}]\n${g.gatewayLog().slice(-1_500)}`).join('\n'),
-    });
+    clients = fleetClients(fleet);
     front = { gatewayUrl: balancer.url, key: fleet.key };
   });
   afterEach(async (t) => {

@@ -4,6 +4,7 @@
 
 import net from 'node:net';
 import { existsSync } from 'node:fs';
+import { Clients } from './client.mjs';
 import { READY, randomKey, startProgram, until } from './processes.mjs';
 
 const REDIS_SERVER = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p));
@@ -118,4 +119,21 @@ export async function startFleet({ count = 2, gatewayArgs = [], key = randomKey(
     throw err;
   }
   return fleet;
+}
+
+/**
+ * Clients for a fleet's gateways behind a balancer (connect with `baseUrl: balancer.url`). Tokens are
+ * minted for the first gateway's URL: the audience ignores the port, so they fit the balancer and every
+ * successor. A failed test prints the last `tail` characters of every gateway's log, then `moreLog()`.
+ */
+export function fleetClients(fleet, { tail = 1_500, moreLog } = {}) {
+  return new Clients({
+    gatewayUrl: fleet.gateways[0].gatewayUrl,
+    key: fleet.key,
+    functionsUrl: fleet.functionsUrl,
+    gatewayLog: () => [
+      ...fleet.gateways.map((g) => `[${g.handle.name} ${g.gatewayUrl}]\n${g.gatewayLog().slice(-tail)}`),
+      ...(moreLog ? [moreLog()] : []),
+    ].join('\n'),
+  });
 }

@@ -654,7 +654,7 @@ TEST_CASE("an arrived connection runs on itself alone what its old gateway had n
 
   auto arriving = f.open("arriving", "ann");
   f.registry.execute(membership(MembershipOp::add, Scope::connection, "arriving", "g"), f.now);  // its state's group
-  f.registry.replay(*arriving.connection, *entries, {{"gw-a", 5}, {"gw-b", 2}}, f.now);
+  f.registry.replay(*arriving.connection, *entries, {{"gw-a", 5}, {"gw-b", 2}});
 
   CHECK_FALSE(received(arriving, ran_there));  // in the state it brought
   CHECK(arriving.connection->groups().count("g2") == 1);
