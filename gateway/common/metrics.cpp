@@ -87,6 +87,12 @@ std::string Metrics::render() const {
   out.reserve(4096);
   header(out, "switchboard_connections", "Client connections open now.", "gauge");
   sample_line(out, "switchboard_connections", connections_open.value());
+  header(out, "switchboard_open_sockets", "Sockets open now, HTTP and WebSocket alike (--max-connections counts these).",
+         "gauge");
+  sample_line(out, "switchboard_open_sockets", open_sockets.value());
+  header(out, "switchboard_unauthenticated_bytes", "Request-header bytes held for sockets that have not authenticated.",
+         "gauge");
+  sample_line(out, "switchboard_unauthenticated_bytes", unauthenticated_bytes.value());
   header(out, "switchboard_connects_total", "Client connections accepted (handshake completed).", "counter");
   sample_line(out, "switchboard_connects_total", connects.value());
   disconnects.render(out);

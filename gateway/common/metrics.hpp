@@ -63,6 +63,8 @@ class Histogram {
 // Every metric the gateway exposes, in one place so operators can read the whole list.
 struct Metrics {
   Gauge connections_open;
+  Gauge open_sockets;               // every accepted socket until it closes (--max-connections counts these)
+  Gauge unauthenticated_bytes;      // request-header bytes held for sockets not yet authenticated
   Counter connects;
   CounterFamily disconnects{"switchboard_disconnects_total", "Connections ended, by reason.", "reason"};
   Counter messages_received;

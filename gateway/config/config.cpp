@@ -158,6 +158,35 @@ const std::vector<Option>& options() {
     t.push_back({"request-timeout", "DURATION", format_ms(d.server.request_timeout),
                  "deadline for reading one HTTP request (headers and body) and for writing its response", false, ',',
                  duration_into([](Config& c) -> milliseconds& { return c.server.request_timeout; })});
+    t.push_back({"header-timeout", "DURATION", format_ms(d.server.header_timeout),
+                 "deadline for a socket that has not authenticated to send each request header (authenticated "
+                 "sockets get --request-timeout)", false, ',',
+                 duration_into([](Config& c) -> milliseconds& { return c.server.header_timeout; })});
+    t.push_back({"min-body-rate", "SIZE", std::to_string(d.server.min_body_rate),
+                 "bytes per second a request body must keep up after 5 s of grace, or the socket closes; 0: none",
+                 false, ',', bytes_into([](Config& c) -> std::size_t& { return c.server.min_body_rate; })});
+    t.push_back({"max-connections", "N", "0 (the descriptor limit less a tenth)",
+                 "open sockets, HTTP and WebSocket; at the limit a new one replaces the oldest idle socket that has "
+                 "not authenticated, or gets 503", false, ',',
+                 [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   std::uint64_t n = 0;
+                   if (auto e = parse_unsigned(v, 100'000'000, n)) return e;
+                   c.server.max_connections = n;
+                   return std::nullopt;
+                 }});
+    t.push_back({"max-unauthenticated-per-address", "N", std::to_string(d.server.max_unauthenticated_per_address),
+                 "sockets from one IPv4 address (IPv6: one /64) that have not carried a valid token yet; more get "
+                 "503; 0: no limit (behind a proxy every client has its address)", false, ',',
+                 [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   std::uint64_t n = 0;
+                   if (auto e = parse_unsigned(v, 100'000'000, n)) return e;
+                   c.server.max_unauthenticated_per_address = n;
+                   return std::nullopt;
+                 }});
+    t.push_back({"max-unauthenticated-bytes", "SIZE", std::to_string(d.server.max_unauthenticated_bytes),
+                 "request-header bytes all sockets that have not authenticated may hold at once; past it 503; 0: no "
+                 "limit", false, ',',
+                 bytes_into([](Config& c) -> std::size_t& { return c.server.max_unauthenticated_bytes; })});
     t.push_back({"max-url-bytes", "SIZE", std::to_string(d.server.max_url_bytes),
                  "longest request target (path and query); longer gets 414", false, ',',
                  bytes_into([](Config& c) -> std::size_t& { return c.server.max_url_bytes; })});
@@ -584,6 +613,7 @@ LoadResult load_config(int argc, const char* const* argv, const char* const* env
   if (c.server.tls_cert_file.empty() != c.server.tls_key_file.empty())
     result.errors.push_back("--tls-cert and --tls-key go together: give both or neither");
   if (c.server.request_timeout.count() == 0) result.errors.push_back("--request-timeout must be above 0");
+  if (c.server.header_timeout.count() == 0) result.errors.push_back("--header-timeout must be above 0");
   if (c.server.max_url_bytes < 256) result.errors.push_back("--max-url-bytes must be at least 256");
   if (c.connection.max_message_bytes < 64) result.errors.push_back("--max-message-bytes must be at least 64");
   if (c.shutdown.mode == ShutdownMode::reconnect && c.shutdown.spread > c.shutdown.timeout)

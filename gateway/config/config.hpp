@@ -20,6 +20,11 @@ struct ServerConfig {
   std::uint16_t listen_port = 8080;     // 0 picks a free port, printed in the ready line
   unsigned threads = 0;                 // event-loop threads; 0 = one per core
   milliseconds request_timeout{30'000};  // reading one HTTP request, and writing its answer: against slowloris
+  milliseconds header_timeout{10'000};   // a request header from a socket that has not authenticated yet
+  std::size_t min_body_rate = 240;       // bytes/s after 5 s of grace (Kestrel's MinRequestBodyDataRate); 0: none
+  std::size_t max_connections = 0;       // open sockets; 0: the descriptor limit less a tenth
+  std::size_t max_unauthenticated_per_address = 1024;  // sockets not yet authenticated, per IPv4 address or IPv6 /64
+  std::size_t max_unauthenticated_bytes = 64 * 1024 * 1024;  // their partial request headers, whole gateway
   std::size_t max_url_bytes = 8 * 1024;  // request target; nginx's default buffer, and tokens stay under 8 KiB
   std::size_t max_query_parameters = 64;  // SignalR sends at most ~5; a client's own additions fit easily
   std::string tls_cert_file;  // PEM chain; with tls_key_file, --listen speaks TLS only (empty: plain HTTP)

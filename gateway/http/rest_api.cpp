@@ -87,7 +87,10 @@ class RestRequest {
   RestRequest(const Request& request, RestContext& context, boost::asio::any_io_executor executor, Respond respond)
       : request_(request), context_(context), executor_(std::move(executor)), reply_(request, std::move(respond)) {}
 
-  void handle();
+  // Routes and authorizes on the header alone; false when it has answered (404, 400, 401).
+  bool admit();
+  // Runs the operation, once the body (if any) is read.
+  void run() { route(segments_); }
 
  private:
   void error(unsigned status, std::string_view code, std::string_view message) {
@@ -119,6 +122,7 @@ class RestRequest {
   boost::asio::any_io_executor executor_;
   RestReply reply_;
   RestCall call_;
+  std::vector<std::string> segments_;
 };
 
 bool RestRequest::authorize(std::string_view raw_path) {
@@ -139,12 +143,13 @@ bool RestRequest::authorize(std::string_view raw_path) {
   return true;
 }
 
-void RestRequest::handle() {
+bool RestRequest::admit() {
   auto target = parse_rest_target(request_.target());
   if (!target) {
     const auto& e = target.error();
     if (e.code != "NotFound") log::emit(log_events::rest_bad_path, {{"error", e.message}, {"path", log::sample(redacted_target(request_.target()), 200)}});
-    return error(e.code == "NotFound" ? 404 : 400, e.code, e.message);
+    error(e.code == "NotFound" ? 404 : 400, e.code, e.message);
+    return false;
   }
   auto hub = resolve_rest_hub(*target);  // reported after authorizing: without a token, 401 comes first
   call_.is_v1 = target->is_v1;
@@ -152,10 +157,14 @@ void RestRequest::handle() {
   call_.raw_path = target->raw_path;
   call_.raw_query = target->raw_query;
 
-  if (!authorize(target->raw_path)) return;
-  if (!hub) return error(400, hub.error().code, hub.error().message);
+  if (!authorize(target->raw_path)) return false;
+  if (!hub) {
+    error(400, hub.error().code, hub.error().message);
+    return false;
+  }
   call_.hub_key = hub::hub_key_of(*hub);
-  route(target->segments);
+  segments_ = std::move(target->segments);
+  return true;
 }
 
 void RestRequest::publish(hub::Action action, std::function<void(hub::ActionOutcome)> then) {
@@ -403,7 +412,8 @@ void RestRequest::route(const std::vector<std::string>& segments) {
 void handle_rest(HttpSession& session, RestContext& context) {
   auto rest = std::make_shared<RestRequest>(session.request(), context, session.executor(),
                                             [self = session.shared_from_this()](Response response) { self->write(std::move(response)); });
-  rest->handle();
+  if (!rest->admit()) return;
+  session.read_body([rest](HttpSession&) { rest->run(); });
 }
 
 }  // namespace sb::http

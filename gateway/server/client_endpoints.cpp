@@ -248,6 +248,7 @@ void handle_negotiate(const Request& request, NegotiateServices services, std::f
     log::emit(log_events::negotiate_unauthorized, {{"hub", hub.hub}, {"error", token.error().message}});
     return respond(unauthorized(request, token.error().message));
   }
+  if (services.authenticated) services.authenticated();
 
   NegotiateDraft draft;
   draft.hub = hub.hub;

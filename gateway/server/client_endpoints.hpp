@@ -21,6 +21,7 @@ struct NegotiateServices {
   GatewayContext& context;
   upstream::ReliableUpstream& upstream;   // the calling thread's: the blocking `connect` call goes through it
   boost::asio::any_io_executor executor;  // the calling thread's executor
+  std::function<void()> authenticated;    // the request's token checked out (HttpSession::authenticated)
 };
 
 // POST /client/negotiate. Answers through `respond` exactly once, on the calling thread: at once, or,

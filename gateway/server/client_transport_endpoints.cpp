@@ -76,11 +76,16 @@ class ClientTransportRequest {
                         std::string_view(request_[beast_http::field::accept]).find("text/event-stream") != std::string_view::npos;
     auto client = read_client_request(request_, context_, is_websocket || is_sse);
     if (client.refusal) return session_.write(std::move(*client.refusal));
+    session_.authenticated();
     if (is_websocket) return upgrade(client);
     if (!client.ticket) return write_client(json_error(request_, 400, "MissingId", "Connection ID required"));
     switch (request_.method()) {
       case verb::get: return is_sse ? open_sse(client) : poll(client);
-      case verb::post: return follow_up(client, backplane::RelayKind::send);
+      case verb::post:
+        // The body (messages) is read only now that the tokens are checked.
+        return session_.read_body([&shard = shard_, &context = context_, client = std::move(client)](HttpSession& session) mutable {
+          ClientTransportRequest(session, shard, context).follow_up(client, backplane::RelayKind::send);
+        });
       case verb::delete_: return follow_up(client, backplane::RelayKind::stop);
       default: return write_client(json_error(request_, 405, "MethodNotAllowed", "Use GET, POST or DELETE."));
     }
@@ -186,13 +191,14 @@ class ClientTransportRequest {
     auto fd = ec ? -1 : stream.socket().release(ec);
     if (ec || fd < 0) return;  // the stream closes its socket
     boost::asio::post(entry.executor, [fd, protocol, executor = entry.executor, weak = entry.connection,
-                                       limits = websocket_limits(), request = std::move(request_)]() mutable {
-      boost::asio::ip::tcp::socket socket(executor, protocol, fd);
+                                       ticket = stream.release_ticket(), limits = websocket_limits(),
+                                       request = std::move(request_)]() mutable {
+      ClientStream moved(beast::tcp_stream(boost::asio::ip::tcp::socket(executor, protocol, fd)));
+      moved.hold(std::move(ticket));
       auto connection = weak.lock();
       if (!connection || !connection->can_resume())
-        return write_and_close(ClientStream(beast::tcp_stream(std::move(socket))),
-                               resume_refusal(request, connection ? 409 : 404));
-      auto ws = std::make_shared<transport::WebSocketTransport>(ClientStream(beast::tcp_stream(std::move(socket))), limits);
+        return write_and_close(std::move(moved), resume_refusal(request, connection ? 409 : 404));
+      auto ws = std::make_shared<transport::WebSocketTransport>(std::move(moved), limits);
       ws->accept(std::move(request), [connection](std::shared_ptr<transport::WebSocketTransport> accepted) {
         connection->resume(std::move(accepted));
       });

@@ -2,6 +2,7 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <fstream>
 
 namespace sb::server {
@@ -30,6 +31,12 @@ DescriptorLimit raise_descriptor_limit() {
     if (setrlimit(RLIMIT_NOFILE, &raised) == 0) result.after = target;
   }
   return result;
+}
+
+std::uint64_t automatic_max_connections(std::uint64_t descriptor_limit) {
+  if (descriptor_limit == 0 || descriptor_limit == RLIM_INFINITY) descriptor_limit = kernel_ceiling();
+  std::uint64_t reserve = std::max<std::uint64_t>(64, descriptor_limit / 10);
+  return descriptor_limit > 2 * reserve ? descriptor_limit - reserve : descriptor_limit / 2;
 }
 
 }  // namespace sb::server

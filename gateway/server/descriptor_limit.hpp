@@ -16,4 +16,9 @@ struct DescriptorLimit {
 // Raises the soft limit as far as the hard one (or the kernel's nr_open when that is unlimited).
 DescriptorLimit raise_descriptor_limit();
 
+// --max-connections when not given: the descriptor limit less a tenth (at least 64) kept for what else
+// the gateway opens (Redis, function calls, files), so a flood is refused with a 503 at the limit
+// instead of failing accept() with EMFILE below it.
+std::uint64_t automatic_max_connections(std::uint64_t descriptor_limit);
+
 }  // namespace sb::server

@@ -20,6 +20,7 @@
 #include "http/rest_api.hpp"
 #include "http/tls_certificates.hpp"
 #include "hub/message_encoding.hpp"
+#include "listener/socket_limits.hpp"
 #include "server/follow_ups.hpp"
 #include "server/gateway_context.hpp"
 #include "server/routes.hpp"
@@ -68,6 +69,8 @@ struct Gateway::State {
     token_limits.max_lifetime = std::chrono::duration_cast<std::chrono::seconds>(c.limits.max_token_lifetime);
     rest = std::make_unique<http::RestContext>(http::RestContext{keys, *backplane, token_limits, c.server.public_host});
     session_settings.request_timeout = c.server.request_timeout;
+    session_settings.header_timeout = c.server.header_timeout;
+    session_settings.min_body_rate = c.server.min_body_rate;
     session_settings.max_body_bytes = c.rest.max_body_bytes;
     session_settings.max_url_bytes = c.server.max_url_bytes;
     session_settings.max_query_parameters = c.server.max_query_parameters;
@@ -90,6 +93,7 @@ struct Gateway::State {
   std::unique_ptr<GatewayContext> context;
   std::unique_ptr<http::RestContext> rest;
   http::HttpSessionSettings session_settings;
+  std::unique_ptr<listener::SocketLimits> socket_limits;  // set once the descriptor limit is known
   std::unique_ptr<http::TlsCertificates> tls;  // --tls-cert: the listener speaks TLS only
   std::unique_ptr<tcp::acceptor> acceptor;
   std::size_t next_shard = 0;
@@ -117,8 +121,12 @@ struct Gateway::State {
     acceptor->async_accept(target.io, [this, &target](boost::system::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
       if (!ec) {
-        asio::post(target.io, [this, &target, socket = std::move(socket)]() mutable {
-          http::HttpSession::serve(std::move(socket), session_settings, target.routes);
+        boost::system::error_code address_ec;
+        auto peer = socket.remote_endpoint(address_ec);
+        auto socket_admission = socket_limits->admit(address_ec ? asio::ip::address() : peer.address());
+        asio::post(target.io, [this, &target, socket = std::move(socket), socket_admission = std::move(socket_admission)]() mutable {
+          http::HttpSession::serve(std::move(socket), std::move(socket_admission), session_settings, target.routes,
+                                   target.waiting_sessions);
         });
         do_accept();
         return;
@@ -316,6 +324,10 @@ int Gateway::run() {
     reload_signals.async_wait(on_reload);
   }
   const auto descriptors = raise_descriptor_limit();  // before the first accept
+  s.socket_limits = std::make_unique<listener::SocketLimits>(listener::SocketLimitSettings{
+      server.max_connections != 0 ? server.max_connections : automatic_max_connections(descriptors.after),
+      server.max_unauthenticated_per_address, server.max_unauthenticated_bytes});
+  s.session_settings.limits = s.socket_limits.get();
   s.do_accept();
   s.is_ready = true;
 
@@ -331,7 +343,8 @@ int Gateway::run() {
                   .c_str());
   std::fflush(stdout);
   log::emit(log_events::descriptor_limit,
-            {{"before", descriptors.before}, {"after", descriptors.after}, {"hard", descriptors.hard}});
+            {{"before", descriptors.before}, {"after", descriptors.after}, {"hard", descriptors.hard},
+             {"max_connections", s.socket_limits->settings().max_connections}});
   log::emit(log_events::started, {{"port", port}, {"tls", s.tls ? "on" : "off"}, {"threads", s.shards.size()}, {"upstream_rules", s.config.upstream.rules.size()}});
 
   if (s.redis) s.redis->start();

@@ -30,8 +30,10 @@ http::Router make_routes(Shard& shard, GatewayContext& context, http::RestContex
 
   // May wait for the blocking `connect` function; the answer comes back on this thread.
   router.add("/client/negotiate", Match::exact, [&shard, &context](HttpSession& s) {
-    handle_negotiate(s.request(), NegotiateServices{context, shard.reliable_upstream, s.executor()},
-                     [session = s.shared_from_this()](Response response) { session->write(std::move(response)); });
+    auto session = s.shared_from_this();
+    handle_negotiate(s.request(),
+                     NegotiateServices{context, shard.reliable_upstream, s.executor(), [session] { session->authenticated(); }},
+                     [session](Response response) { session->write(std::move(response)); });
   });
   router.add("/client", Match::exact, client);
   router.add("/client/", Match::exact, client);

@@ -57,8 +57,9 @@ inline constexpr Event connection_token_mismatch{Level::info, "client", "connect
 inline constexpr Event admission_refused{Level::info, "client", "admission_refused", "reason hub user detail skipped_since_last",
                                          "A connection was refused (draining, rate, per-user limit, connect function); "
                                          "one line per reason every 10 s at most; at warn for connect_unavailable."};
-inline constexpr Event descriptor_limit{Level::info, "gateway", "descriptor_limit", "before after hard",
-                                        "The descriptor limit (RLIMIT_NOFILE) at start-up: the soft limit raised to the hard one."};
+inline constexpr Event descriptor_limit{Level::info, "gateway", "descriptor_limit", "before after hard max_connections",
+                                        "The descriptor limit (RLIMIT_NOFILE) at start-up: the soft limit raised to the hard "
+                                        "one; and --max-connections (given, or the limit less a tenth)."};
 inline LogThrottle handoff_refused_throttle{std::chrono::seconds(1)};
 inline constexpr Event handoff_refused{Level::info, "handoff", "refused", "conn status reason",
                                        "A stateful reconnect for a connection another gateway holds could not take it over "

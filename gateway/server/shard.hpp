@@ -13,6 +13,7 @@
 
 #include "connection/connection_set.hpp"
 #include "http/router.hpp"
+#include "http/unauthenticated_sessions.hpp"
 #include "hub/hub_registry.hpp"
 #include "server/hub_dispatcher.hpp"
 #include "server/shard_drain.hpp"
@@ -46,6 +47,7 @@ struct Shard {
   std::unique_ptr<HubDispatcher> dispatcher;  // needs the backplane, which needs every shard: set after
   ShardDrain drain;
   http::Router routes;  // set once the dispatcher is (server/routes.cpp)
+  http::UnauthenticatedSessions waiting_sessions;  // evicted oldest first at --max-connections
 };
 
 }  // namespace sb::server

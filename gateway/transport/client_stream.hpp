@@ -18,6 +18,8 @@
 #include <optional>
 #include <utility>
 
+#include "listener/socket_limits.hpp"
+
 namespace sb::transport {
 
 class ClientStream {
@@ -34,6 +36,11 @@ class ClientStream {
       : tls_context_(std::move(context)), tls_(std::make_unique<TlsStream>(std::move(tcp), *tls_context_)) {}
 
   bool is_tls() const { return tls_ != nullptr; }
+
+  // The socket's place in --max-connections travels with it: given back when the stream is destroyed,
+  // or taken out when the descriptor moves to another stream (a resume on another thread).
+  void hold(listener::SocketTicket ticket) { ticket_ = std::move(ticket); }
+  listener::SocketTicket release_ticket() { return std::move(ticket_); }
   TlsStream& tls() { return *tls_; }
 
   // The TCP stream under any TLS: what get_lowest_layer() finds, for deadlines and the socket.
@@ -84,6 +91,7 @@ class ClientStream {
   }
 
  private:
+  listener::SocketTicket ticket_;  // declared first: given back after the socket has closed
   std::optional<TcpStream> plain_;
   std::shared_ptr<boost::asio::ssl::context> tls_context_;
   std::unique_ptr<TlsStream> tls_;

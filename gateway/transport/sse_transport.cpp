@@ -132,6 +132,7 @@ void SseTransport::finish(TransportEnd end, std::string_view detail) {
   beast::error_code ignored;
   stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
   stream_.socket().close(ignored);
+  stream_.release_ticket();  // given back with the descriptor
   if (auto handler = std::move(handler_)) handler->on_transport_closed(end, detail);
 }
 

@@ -46,6 +46,7 @@ WebSocketTransport::WebSocketTransport(ClientStream&& stream, const WebSocketLim
     tls_ = std::make_unique<ClientStream>(std::move(stream));
     tls_->next_layer().expires_never();  // the close timer and the hub-level keep-alive take over
   } else {
+    ticket_ = stream.release_ticket();
     socket_.emplace(stream.next_layer().release_socket());
   }
 }
@@ -360,6 +361,9 @@ void WebSocketTransport::close_socket() {
   if (close_timer_) close_timer_->cancel();
   error_code ignored;
   socket().close(ignored);
+  // Counted no longer, though a stateful connection may keep this transport until it resumes.
+  ticket_ = {};
+  if (tls_) tls_->release_ticket();
 }
 
 }  // namespace sb::transport

@@ -95,6 +95,7 @@ class WebSocketTransport : public Transport,
 
   // Plain TCP keeps the bare socket: Beast's tcp_stream around it (its timers, ~0.5 KiB per idle
   // connection) has nothing to do here. TLS keeps the whole stream.
+  listener::SocketTicket ticket_;  // plain TCP's place in --max-connections (TLS: in tls_), until close_socket()
   std::optional<boost::asio::ip::tcp::socket> socket_;
   std::unique_ptr<ClientStream> tls_;
   WebSocketLimits limits_;

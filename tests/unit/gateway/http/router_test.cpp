@@ -21,7 +21,8 @@ TEST_CASE("the first route whose method and path match wins") {
   // A session that never runs: the handlers here don't touch it.
   boost::asio::io_context io;
   sb::http::HttpSessionSettings settings;
-  sb::http::HttpSession session(boost::asio::ip::tcp::socket(io), settings, router);
+  sb::http::UnauthenticatedSessions waiting;
+  sb::http::HttpSession session(boost::asio::ip::tcp::socket(io), settings, router, waiting);
   auto run = [&](verb method, std::string_view path) {
     called = 0;
     const auto* handler = router.find(method, path);
