@@ -88,7 +88,7 @@ if [ "${DEMO_EXIT_AFTER_READY:-0}" = 1 ]; then
   exit 0  # the EXIT trap stops both
 fi
 
-echo "demo: open the chat page in two browser tabs; logs in $log_dir/; Ctrl-C stops" >&2
+echo "demo: open the chat page, sign in, and again in a second browser (or a private window) as someone else; logs in $log_dir/; Ctrl-C stops" >&2
 # Runs until a signal (trap above) or until one of the programs ends by itself.
 status=0
 wait -n "$gateway_pid" "$chat_pid" || status=$?

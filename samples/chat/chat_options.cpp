@@ -9,11 +9,13 @@ namespace chat {
 
 const char* const kChatUsage =
     "usage: chat-sample --connection-string \"Endpoint=http://127.0.0.1;Port=8080;AccessKey=...;Version=1.0;\"\n"
-    "                   [--listen HOST:PORT] [--public-dir DIR] [--signalr-js FILE]\n"
+    "                   [--listen HOST:PORT] [--session-secret SECRET] [--public-dir DIR] [--signalr-js FILE]\n"
     "\n"
     "  --connection-string  the gateway's connection string (env SWITCHBOARD_CONNECTION_STRING)\n"
     "  --listen             where to serve the page, /api/negotiate and /upstream (default 127.0.0.1:7071;\n"
     "                       port 0 picks a free port, printed in the ready line)\n"
+    "  --session-secret     signs the session cookies, at least 32 bytes (env SWITCHBOARD_SESSION_SECRET;\n"
+    "                       default: random, so everyone is signed out when the program restarts)\n"
     "  --public-dir         the page's files (default: samples/chat/public of the source tree)\n"
     "  --signalr-js         @microsoft/signalr's dist/browser/signalr.min.js (default: node_modules of the\n"
     "                       source tree)\n"
@@ -46,6 +48,10 @@ ChatOptions parse_chat_options(int argc, char** argv) {
   if (const char* from_environment = std::getenv("SWITCHBOARD_CONNECTION_STRING")) {
     options.connection_string = from_environment;
   }
+  // The environment keeps the secret out of `ps` output.
+  if (const char* from_environment = std::getenv("SWITCHBOARD_SESSION_SECRET")) {
+    options.session_secret = from_environment;
+  }
 
   for (int i = 1; i < argc; ++i) {
     std::string_view flag = argv[i];
@@ -69,6 +75,8 @@ ChatOptions parse_chat_options(int argc, char** argv) {
       parse_listen(value, options);
     } else if (flag == "--connection-string") {
       options.connection_string = value;
+    } else if (flag == "--session-secret") {
+      options.session_secret = value;
     } else if (flag == "--public-dir") {
       options.public_dir = value;
     } else if (flag == "--signalr-js") {

@@ -1,10 +1,11 @@
-// chat-sample: a chat room on Switchboard. Serves the page, /api/negotiate and the hub's functions
-// at /upstream; prints "chat: http://HOST:PORT/" once it accepts connections; exits 0 on SIGTERM/SIGINT.
+// chat-sample: a chat room on Switchboard. Serves the page, sign-in, /api/negotiate and the hub's
+// functions at /upstream; prints "chat: http://HOST:PORT/" once it accepts connections; exits 0 on SIGTERM/SIGINT.
 #include <pthread.h>
 #include <signal.h>
 
 #include <cstdio>
 #include <exception>
+#include <optional>
 #include <thread>
 
 #include <switchboard/functions.hpp>
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
 
   chat::ChatOptions options;
   switchboard::ServiceEndpoint endpoint;
+  std::optional<switchboard::SessionCookie> sessions;
   try {
     options = chat::parse_chat_options(argc, argv);
     if (options.is_help_requested) {
@@ -37,6 +39,14 @@ int main(int argc, char** argv) {
       return 0;
     }
     endpoint = switchboard::ServiceEndpoint::parse(options.connection_string);
+    // Named for this sample: cookies ignore ports, so the other samples on this host have their own.
+    const switchboard::SessionCookieOptions cookie{.name = "chat_session"};
+    if (options.session_secret.empty()) {
+      std::fputs("chat-sample: no --session-secret, so a random one: restarting signs everyone out\n", stderr);
+      sessions.emplace(switchboard::SessionCookie::random_secret(), cookie);
+    } else {
+      sessions.emplace(options.session_secret, cookie);  // throws when the secret is too short
+    }
   } catch (const std::exception& error) {
     std::fprintf(stderr, "chat-sample: %s\n\n%s", error.what(), chat::kChatUsage);
     return kExitUsage;
@@ -45,7 +55,7 @@ int main(int argc, char** argv) {
   switchboard::App app({.access_keys = {endpoint.access_key}});
   chat::add_chat_hub(app);
   try {
-    chat::add_chat_routes(app, endpoint, options.public_dir, options.signalr_js);
+    chat::add_chat_routes(app, endpoint, *sessions, options.public_dir, options.signalr_js);
   } catch (const std::exception& error) {
     std::fprintf(stderr, "chat-sample: %s\n", error.what());
     return kExitUsage;

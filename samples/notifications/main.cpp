@@ -1,4 +1,4 @@
-// notifications-sample: per-user notifications pushed to a fleet of gateways. Serves the page,
+// notifications-sample: per-user notifications pushed to a fleet of gateways. Serves the page, sign-in,
 // /api/negotiate (the gateways in turn) and /api/notify (sent through the first gateway, which
 // reaches the user on any gateway of the fleet); prints "notifications: http://HOST:PORT/" once it
 // accepts connections; exits 0 on SIGTERM/SIGINT.
@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -49,6 +50,7 @@ int main(int argc, char** argv) {
 
   notifications::NotificationsOptions options;
   std::vector<switchboard::ServiceEndpoint> gateways;
+  std::optional<switchboard::SessionCookie> sessions;
   try {
     options = notifications::parse_notifications_options(argc, argv);
     if (options.is_help_requested) {
@@ -56,6 +58,18 @@ int main(int argc, char** argv) {
       return 0;
     }
     for (const auto& url : options.gateways) gateways.push_back(gateway_endpoint(url, options.access_key));
+    // Named for this sample: cookies ignore ports, so the other samples on this host have their own.
+    const switchboard::SessionCookieOptions cookie{.name = "notifications_session"};
+    if (options.session_secret.empty()) {
+      std::fputs("notifications-sample: no --session-secret, so a random one: restarting signs everyone out\n", stderr);
+      sessions.emplace(switchboard::SessionCookie::random_secret(), cookie);
+    } else {
+      sessions.emplace(options.session_secret, cookie);  // throws when the secret is too short
+    }
+    if (options.notify_key.empty()) {
+      std::fputs("notifications-sample: no --notify-key, so POST /api/notify answers 403 (the page's form works)\n",
+                 stderr);
+    }
   } catch (const std::exception& error) {
     std::fprintf(stderr, "notifications-sample: %s\n\n%s", error.what(), notifications::kNotificationsUsage);
     return kExitUsage;
@@ -67,7 +81,8 @@ int main(int argc, char** argv) {
   switchboard::RestClient rest(gateways.front());
   notifications::Notifier notifier(rest, gateways.front().endpoint);
   try {
-    notifications::add_notifications_routes(app, gateways, notifier, options.public_dir, options.signalr_js);
+    notifications::add_notifications_routes(app, gateways, notifier, *sessions, options.notify_key, options.public_dir,
+                                            options.signalr_js);
   } catch (const std::exception& error) {
     std::fprintf(stderr, "notifications-sample: %s\n", error.what());
     return kExitUsage;

@@ -9,14 +9,19 @@ namespace notifications {
 
 const char* const kNotificationsUsage =
     "usage: notifications-sample --access-key KEY --gateway URL [--gateway URL ...]\n"
-    "                            [--listen HOST:PORT] [--demo-every SECONDS] [--public-dir DIR]\n"
-    "                            [--signalr-js FILE]\n"
+    "                            [--listen HOST:PORT] [--notify-key KEY] [--session-secret SECRET]\n"
+    "                            [--demo-every SECONDS] [--public-dir DIR] [--signalr-js FILE]\n"
     "\n"
     "  --access-key   the fleet's access key, the gateways' --access-key (env SWITCHBOARD_ACCESS_KEY)\n"
     "  --gateway      a gateway of the fleet, e.g. http://127.0.0.1:8080; repeatable. Pages are handed\n"
     "                 the gateways in turn; notifications are always sent through the first one\n"
     "  --listen       where to serve the page, /api/negotiate and /api/notify (default 127.0.0.1:7071;\n"
     "                 port 0 picks a free port, printed in the ready line)\n"
+    "  --notify-key   the key backends send to POST /api/notify as \"Authorization: Bearer KEY\", at least\n"
+    "                 32 characters (env SWITCHBOARD_NOTIFY_KEY; default none: /api/notify answers 403)\n"
+    "  --session-secret\n"
+    "                 signs the session cookies, at least 32 bytes (env SWITCHBOARD_SESSION_SECRET;\n"
+    "                 default: random, so everyone is signed out when the program restarts)\n"
     "  --demo-every   also notify every online user every SECONDS (default 0: off)\n"
     "  --public-dir   the page's files (default: samples/notifications/public of the source tree)\n"
     "  --signalr-js   @microsoft/signalr's dist/browser/signalr.min.js (default: node_modules of the\n"
@@ -53,6 +58,10 @@ NotificationsOptions parse_notifications_options(int argc, char** argv) {
   options.signalr_js = SB_SIGNALR_JS;
   // The environment keeps the key out of `ps` output.
   if (const char* from_environment = std::getenv("SWITCHBOARD_ACCESS_KEY")) options.access_key = from_environment;
+  if (const char* from_environment = std::getenv("SWITCHBOARD_NOTIFY_KEY")) options.notify_key = from_environment;
+  if (const char* from_environment = std::getenv("SWITCHBOARD_SESSION_SECRET")) {
+    options.session_secret = from_environment;
+  }
 
   for (int i = 1; i < argc; ++i) {
     std::string_view flag = argv[i];
@@ -78,6 +87,10 @@ NotificationsOptions parse_notifications_options(int argc, char** argv) {
       options.access_key = value;
     } else if (flag == "--gateway") {
       options.gateways.push_back(value);
+    } else if (flag == "--notify-key") {
+      options.notify_key = value;
+    } else if (flag == "--session-secret") {
+      options.session_secret = value;
     } else if (flag == "--demo-every") {
       options.demo_every = std::chrono::seconds(parse_number("--demo-every", value, 0, 86400));
     } else if (flag == "--public-dir") {
@@ -91,6 +104,10 @@ NotificationsOptions parse_notifications_options(int argc, char** argv) {
 
   if (options.access_key.empty()) throw std::invalid_argument("--access-key (or SWITCHBOARD_ACCESS_KEY) is required");
   if (options.gateways.empty()) throw std::invalid_argument("at least one --gateway is required");
+  // A short key could be guessed by trying; 32 characters is what `head -c 24 /dev/urandom | base64` makes.
+  if (!options.notify_key.empty() && options.notify_key.size() < 32) {
+    throw std::invalid_argument("--notify-key (or SWITCHBOARD_NOTIFY_KEY) must be at least 32 characters");
+  }
   return options;
 }
 

@@ -15,6 +15,8 @@ struct NotificationsOptions {
   std::string public_dir;              // index.html, notifications.js, notifications.css
   std::string signalr_js;              // @microsoft/signalr's browser bundle, served as /signalr.min.js
   std::chrono::seconds demo_every{0};  // 0: no demo notifications (tests and real use want silence)
+  std::string session_secret;          // signs session cookies; empty: random, so sessions end with the process
+  std::string notify_key;              // what backends show to POST /api/notify; empty: /api/notify is off
   bool is_help_requested = false;
 };
 

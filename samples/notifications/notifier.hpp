@@ -14,10 +14,11 @@ namespace notifications {
 
 inline constexpr const char* kNotificationsHub = "notifications";
 
-// Server-to-client target: notification({id, text, sentAt, via})
+// Server-to-client target: notification({id, text, sentAt, via, from?})
 //   id      this process's sequence number, from 1
 //   sentAt  milliseconds since the Unix epoch, when it was sent
 //   via     the gateway the REST call went to (the page shows it next to its own gateway)
+//   from    the signed-in user who sent it from the page; absent when a backend sent it
 // Clients call no methods: the hub needs no upstream.
 inline constexpr const char* kNotificationTarget = "notification";
 
@@ -28,9 +29,10 @@ class Notifier {
   Notifier(switchboard::RestClient& rest, std::string via) : rest_(rest), via_(std::move(via)) {}
 
   // Sends `text` to every connection of `user_id`, wherever it is connected, and returns the id.
+  // `from` names the sender when a user sent it (empty: a backend did).
   // Throws std::runtime_error when the gateway refuses it or cannot be reached. A user with no
   // connection is not an error: the gateway accepts the send and nobody receives it.
-  std::uint64_t notify(std::string_view user_id, std::string_view text);
+  std::uint64_t notify(std::string_view user_id, std::string_view text, std::string_view from = {});
 
   switchboard::RestClient& rest() { return rest_; }
 

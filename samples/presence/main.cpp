@@ -1,11 +1,12 @@
-// presence-sample: who is online, on Switchboard. Serves the page, /api/negotiate, /api/online and the
-// hub's functions at /upstream; prints "presence: http://HOST:PORT/" once it accepts connections;
+// presence-sample: who is online, on Switchboard. Serves the page, sign-in, /api/negotiate, /api/online
+// and the hub's functions at /upstream; prints "presence: http://HOST:PORT/" once it accepts connections;
 // exits 0 on SIGTERM/SIGINT.
 #include <pthread.h>
 #include <signal.h>
 
 #include <cstdio>
 #include <exception>
+#include <optional>
 #include <thread>
 
 #include <switchboard/functions.hpp>
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
 
   presence::PresenceOptions options;
   switchboard::ServiceEndpoint endpoint;
+  std::optional<switchboard::SessionCookie> sessions;
   try {
     options = presence::parse_presence_options(argc, argv);
     if (options.is_help_requested) {
@@ -38,6 +40,14 @@ int main(int argc, char** argv) {
       return 0;
     }
     endpoint = switchboard::ServiceEndpoint::parse(options.connection_string);
+    // Named for this sample: cookies ignore ports, so the other samples on this host have their own.
+    const switchboard::SessionCookieOptions cookie{.name = "presence_session"};
+    if (options.session_secret.empty()) {
+      std::fputs("presence-sample: no --session-secret, so a random one: restarting signs everyone out\n", stderr);
+      sessions.emplace(switchboard::SessionCookie::random_secret(), cookie);
+    } else {
+      sessions.emplace(options.session_secret, cookie);  // throws when the secret is too short
+    }
   } catch (const std::exception& error) {
     std::fprintf(stderr, "presence-sample: %s\n\n%s", error.what(), presence::kPresenceUsage);
     return kExitUsage;
@@ -47,7 +57,7 @@ int main(int argc, char** argv) {
   switchboard::RestClient rest(endpoint);
   presence::add_presence_hub(app, rest);
   try {
-    presence::add_presence_routes(app, endpoint, rest, options.public_dir, options.signalr_js);
+    presence::add_presence_routes(app, endpoint, rest, *sessions, options.public_dir, options.signalr_js);
   } catch (const std::exception& error) {
     std::fprintf(stderr, "presence-sample: %s\n", error.what());
     return kExitUsage;

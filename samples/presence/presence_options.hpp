@@ -11,6 +11,7 @@ struct PresenceOptions {
   std::string connection_string;   // required: --connection-string or SWITCHBOARD_CONNECTION_STRING
   std::string public_dir;          // index.html, presence.js, presence.css
   std::string signalr_js;          // @microsoft/signalr's browser bundle, served as /signalr.min.js
+  std::string session_secret;      // signs session cookies; empty: random, so sessions end with the process
   bool is_help_requested = false;
 };
 

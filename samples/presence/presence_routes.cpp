@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string_view>
@@ -15,6 +16,8 @@ namespace {
 using switchboard::Json;
 
 constexpr std::size_t max_user_characters = 64;
+constexpr const char* kSignInFirst = "nobody is signed in: POST /api/sign-in {\"user\": \"name\"} first";
+constexpr const char* kCrossOrigin = "requests from another origin are refused";
 
 void answer_error(httplib::Response& response, int status, std::string_view code, std::string message) {
   response.status = status;
@@ -39,6 +42,60 @@ std::string check_user_name(std::string_view user) {
   return {};
 }
 
+// Whether the page was reached over https, here or at a proxy in front that says so: the session
+// cookie then gets Secure. A client that lies about it only makes its own browser drop the cookie.
+bool is_https(const httplib::Request& request) {
+  return request.get_header_value("X-Forwarded-Proto") == "https";
+}
+
+// Browsers send Origin with every POST, from fetch() and from forms. One that is not this server's
+// own means another page made the request: SameSite=Strict keeps the cookie off requests from other
+// sites, but another port of this host is the same site. Clients that are not browsers (curl, a
+// backend) send no Origin and are not affected.
+bool is_cross_origin(const httplib::Request& request) {
+  if (!request.has_header("Origin")) return false;
+  const std::string origin = request.get_header_value("Origin");
+  const std::string host = request.get_header_value("Host");
+  return origin != "http://" + host && origin != "https://" + host;
+}
+
+// POST /api/sign-in {"user": "alice"} → 200 {"user"} with the session cookie; POST /api/sign-out → 204
+// without it; GET /api/me → 200 {"user"}, or 401 when nobody is signed in.
+// Stands in for a real sign-in: it trusts the name it is given (README.md, "What a real app replaces").
+void add_session_routes(httplib::Server& server, const switchboard::SessionCookie& sessions) {
+  server.Post("/api/sign-in", [&sessions](const httplib::Request& request, httplib::Response& response) {
+    response.set_header("Cache-Control", "no-store");
+    if (is_cross_origin(request)) return answer_error(response, 403, "CrossOrigin", kCrossOrigin);
+    // The allow-exceptions=false form: untrusted input yields a discarded value instead of throwing.
+    const Json body = Json::parse(request.body, nullptr, false);
+    if (!body.is_object()) return answer_error(response, 400, "InvalidBody", "expected a JSON object {user}");
+    const auto user = body.find("user");
+    if (user == body.end() || !user->is_string()) {
+      return answer_error(response, 400, "InvalidUser", "user: expected a string");
+    }
+    const auto& name = user->get_ref<const std::string&>();
+    if (const std::string problem = check_user_name(name); !problem.empty()) {
+      return answer_error(response, 400, "InvalidUser", problem);
+    }
+    response.set_header("Set-Cookie", sessions.set_cookie(name, is_https(request)));
+    response.set_content(Json{{"user", name}}.dump(), "application/json");
+  });
+
+  server.Post("/api/sign-out",
+              [&sessions](const httplib::Request& request, httplib::Response& response, const httplib::ContentReader&) {
+                if (is_cross_origin(request)) return answer_error(response, 403, "CrossOrigin", kCrossOrigin);
+                response.set_header("Set-Cookie", sessions.clear_cookie(is_https(request)));
+                response.status = 204;
+              });
+
+  server.Get("/api/me", [&sessions](const httplib::Request& request, httplib::Response& response) {
+    response.set_header("Cache-Control", "no-store");
+    const std::optional<std::string> user = sessions.user(request);
+    if (!user) return answer_error(response, 401, "NotSignedIn", kSignInFirst);
+    response.set_content(Json{{"user", *user}}.dump(), "application/json");
+  });
+}
+
 std::shared_ptr<const std::string> read_file(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
   if (!file) return nullptr;
@@ -50,7 +107,8 @@ std::shared_ptr<const std::string> read_file(const std::string& path) {
 }  // namespace
 
 void add_presence_routes(switchboard::App& app, const switchboard::ServiceEndpoint& endpoint,
-                         switchboard::RestClient& rest, const std::string& public_dir, const std::string& signalr_js) {
+                         switchboard::RestClient& rest, const switchboard::SessionCookie& sessions,
+                         const std::string& public_dir, const std::string& signalr_js) {
   httplib::Server& server = app.server();
 
   // GET / serves public_dir/index.html; no-cache so an edited page shows on reload.
@@ -69,20 +127,24 @@ void add_presence_routes(switchboard::App& app, const switchboard::ServiceEndpoi
     response.set_content(*script, "text/javascript");
   });
 
-  // The content-reader form: cpp-httplib then leaves the (unused) body alone, so a POST without
-  // Content-Length (curl -X POST) is served instead of refused with 400.
-  server.Post("/api/negotiate", [endpoint](const httplib::Request& request, httplib::Response& response,
-                                           const httplib::ContentReader&) {
-    const std::string user = request.get_param_value("user");
-    if (const std::string problem = check_user_name(user); !problem.empty()) {
-      return answer_error(response, 400, "InvalidUser", problem);
-    }
+  add_session_routes(server, sessions);
+
+  // The user comes only from the session cookie: a page (or a script) cannot ask for a token naming
+  // someone else. The content-reader form: cpp-httplib then leaves the (unused) body alone, so a POST
+  // without Content-Length (curl -X POST) is served instead of refused with 400.
+  server.Post("/api/negotiate", [endpoint, &sessions](const httplib::Request& request, httplib::Response& response,
+                                                      const httplib::ContentReader&) {
     response.set_header("Cache-Control", "no-store");  // it carries a token
-    response.set_content(switchboard::negotiate(endpoint, kPresenceHub, user).to_json().dump(), "application/json");
+    const std::optional<std::string> user = sessions.user(request);
+    if (!user) return answer_error(response, 401, "NotSignedIn", kSignInFirst);
+    response.set_content(switchboard::negotiate(endpoint, kPresenceHub, *user).to_json().dump(), "application/json");
   });
 
-  // Who is online now: the gateway's user list for the hub, every page of it.
-  server.Get("/api/online", [&rest](const httplib::Request&, httplib::Response& response) {
+  // Who is online now: the gateway's user list for the hub, every page of it. For signed-in users only:
+  // who uses the app is not for whoever reaches it.
+  server.Get("/api/online", [&rest, &sessions](const httplib::Request& request, httplib::Response& response) {
+    response.set_header("Cache-Control", "no-store");
+    if (!sessions.user(request)) return answer_error(response, 401, "NotSignedIn", kSignInFirst);
     Json users = Json::array();
     try {
       for (const auto& user : rest.list_users(kPresenceHub)) {
@@ -92,7 +154,6 @@ void add_presence_routes(switchboard::App& app, const switchboard::ServiceEndpoi
       std::fprintf(stderr, "warn presence list_failed error=\"%s\"\n", error.what());
       return answer_error(response, 502, "GatewayError", "cannot read presence from the gateway");
     }
-    response.set_header("Cache-Control", "no-store");
     response.set_content(Json{{"users", std::move(users)}}.dump(), "application/json");
   });
 }

@@ -12,8 +12,11 @@
 //     app.on_message("chat", "say", [](const switchboard::Context& ctx, switchboard::Reply& reply) {
 //       reply.send_to_all("message", {ctx.user_id, ctx.arguments.at(0)}).result(true);
 //     });
+//     switchboard::SessionCookie session(std::getenv("SESSION_SECRET"));  // your sign-in sets it
 //     app.server().Post("/api/negotiate", [&](const httplib::Request& req, httplib::Response& res) {
-//       auto info = switchboard::negotiate(endpoint, "chat", req.get_param_value("user"));
+//       auto user = session.user(req);  // never a name the request merely states
+//       if (!user) { res.status = 401; return; }
+//       auto info = switchboard::negotiate(endpoint, "chat", *user);
 //       res.set_content(info.to_json().dump(), "application/json");
 //     });
 //     app.listen("127.0.0.1", 7071);   // gateway: switchboard --upstream http://127.0.0.1:7071/upstream
@@ -35,6 +38,8 @@
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
+
+#include "switchboard/session_cookie.hpp"  // SessionCookie: who signed in to your page
 
 namespace switchboard {
 

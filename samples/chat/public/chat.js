@@ -1,5 +1,6 @@
-// The chat page: asks a name (or takes ?user=), gets {url, accessToken} from /api/negotiate, connects
-// to the gateway with @microsoft/signalr, and talks to hub "chat" (samples/chat/chat_hub.hpp).
+// The chat page: asks /api/me who is signed in (the session cookie), or asks a name and signs in with
+// POST /api/sign-in; then gets {url, accessToken} from /api/negotiate, which names the signed-in user,
+// connects to the gateway with @microsoft/signalr, and talks to hub "chat" (samples/chat/chat_hub.hpp).
 "use strict";
 
 (() => {
@@ -26,10 +27,11 @@
     return error && error.message ? error.message : String(error);
   }
 
-  async function negotiate(user) {
-    const response = await fetch("/api/negotiate?user=" + encodeURIComponent(user), { method: "POST" });
+  // Same-origin requests carry the session cookie (HttpOnly: this script never sees it).
+  async function fetchJson(url, options) {
+    const response = await fetch(url, options);
     const body = await response.json();
-    if (!response.ok) throw new Error(body.message || "negotiate failed with status " + response.status);
+    if (!response.ok) throw new Error(body.message || url + " failed with status " + response.status);
     return body;
   }
 
@@ -47,7 +49,7 @@
     byId("me").textContent = user;
     setState("connecting");
     try {
-      const info = await negotiate(user);
+      const info = await fetchJson("/api/negotiate", { method: "POST" });
       connection = new signalR.HubConnectionBuilder()
         .withUrl(info.url, { accessTokenFactory: () => info.accessToken })
         .withAutomaticReconnect()
@@ -96,10 +98,26 @@
     }
   }
 
-  byId("login").addEventListener("submit", (event) => {
+  byId("login").addEventListener("submit", async (event) => {
     event.preventDefault();
     const user = byId("name").value.trim();
-    if (user) join(user);
+    if (!user) return;
+    try {
+      const me = await fetchJson("/api/sign-in", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ user }),
+      });
+      join(me.user);
+    } catch (error) {
+      byId("login-error").textContent = describe(error);
+    }
+  });
+
+  // The cookie is HttpOnly, so only the server can delete it; the reload then asks for a name again.
+  byId("sign-out").addEventListener("click", async () => {
+    await fetch("/api/sign-out", { method: "POST" });
+    location.reload();
   });
 
   byId("message").addEventListener("keydown", (event) => {
@@ -133,9 +151,15 @@
   });
   byId("room").addEventListener("change", switchRoom);
 
-  const presetUser = new URLSearchParams(location.search).get("user");
-  if (presetUser) {
-    byId("name").value = presetUser;
-    join(presetUser);
-  }
+  // Signed in already (another tab, or before a reload): connect; otherwise ask a name.
+  fetch("/api/me").then(async (response) => {
+    if (response.ok) return join((await response.json()).user);
+    byId("login").hidden = false;
+    setState("signed-out");
+    byId("name").focus();
+  }).catch((error) => {
+    byId("login").hidden = false;
+    byId("login-error").textContent = "Could not reach the server: " + describe(error);
+    setState("disconnected");
+  });
 })();

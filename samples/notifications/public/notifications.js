@@ -1,6 +1,7 @@
-// The notifications page: takes a name (or ?user=), gets {url, accessToken} from /api/negotiate (which
-// hands out the fleet's gateways in turn), connects to hub "notifications" and lists every
-// `notification` sent to this user (samples/notifications/notifier.hpp). The form posts /api/notify.
+// The notifications page: asks /api/me who is signed in (the session cookie), or asks a name and signs
+// in with POST /api/sign-in; then gets {url, accessToken} from /api/negotiate (which hands out the
+// fleet's gateways in turn), connects to hub "notifications" and lists every `notification` sent to
+// this user (samples/notifications/notifier.hpp). The form posts /api/notify-from-page.
 "use strict";
 
 (() => {
@@ -15,6 +16,7 @@
     return error && error.message ? error.message : String(error);
   }
 
+  // Same-origin requests carry the session cookie (HttpOnly: this script never sees it).
   async function fetchJson(url, options) {
     const response = await fetch(url, options);
     const body = await response.json();
@@ -22,7 +24,7 @@
     return body;
   }
 
-  // textContent, never innerHTML: the text comes from whoever called /api/notify.
+  // textContent, never innerHTML: the text comes from whoever sent it.
   function show(notification) {
     const item = document.createElement("li");
     item.dataset.id = String(notification.id);
@@ -36,7 +38,14 @@
     const via = document.createElement("span");
     via.className = "via";
     via.textContent = notification.via;
-    meta.append(time, " via ", via);
+    meta.append(time);
+    if (notification.from) {
+      const from = document.createElement("span");
+      from.className = "from";
+      from.textContent = notification.from;
+      meta.append(" from ", from);
+    }
+    meta.append(" via ", via);
     item.append(text, meta);
     byId("notifications").prepend(item);
     byId("empty").hidden = true;
@@ -49,7 +58,7 @@
     byId("to").value = user;
     setState("connecting");
     try {
-      const info = await fetchJson("/api/negotiate?user=" + encodeURIComponent(user), { method: "POST" });
+      const info = await fetchJson("/api/negotiate", { method: "POST" });
       const gateway = new URL(info.url).origin;
       document.body.dataset.gateway = gateway;
       byId("gateway").textContent = gateway;
@@ -69,10 +78,26 @@
     }
   }
 
-  byId("login").addEventListener("submit", (event) => {
+  byId("login").addEventListener("submit", async (event) => {
     event.preventDefault();
     const user = byId("name").value.trim();
-    if (user) join(user);
+    if (!user) return;
+    try {
+      const me = await fetchJson("/api/sign-in", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ user }),
+      });
+      join(me.user);
+    } catch (error) {
+      byId("login-error").textContent = describe(error);
+    }
+  });
+
+  // The cookie is HttpOnly, so only the server can delete it; the reload then asks for a name again.
+  byId("sign-out").addEventListener("click", async () => {
+    await fetch("/api/sign-out", { method: "POST" });
+    location.reload();
   });
 
   byId("send").addEventListener("submit", async (event) => {
@@ -80,7 +105,7 @@
     const user = byId("to").value.trim();
     const text = byId("text").value;
     try {
-      const sent = await fetchJson("/api/notify", {
+      const sent = await fetchJson("/api/notify-from-page", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ user, text }),
@@ -92,9 +117,15 @@
     }
   });
 
-  const presetUser = new URLSearchParams(location.search).get("user");
-  if (presetUser) {
-    byId("name").value = presetUser;
-    join(presetUser);
-  }
+  // Signed in already (another tab, or before a reload): connect; otherwise ask a name.
+  fetch("/api/me").then(async (response) => {
+    if (response.ok) return join((await response.json()).user);
+    byId("login").hidden = false;
+    setState("signed-out");
+    byId("name").focus();
+  }).catch((error) => {
+    byId("login").hidden = false;
+    byId("login-error").textContent = "Could not reach the server: " + describe(error);
+    setState("disconnected");
+  });
 })();

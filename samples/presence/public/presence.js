@@ -1,6 +1,7 @@
-// The presence page: takes a name (or ?user=), gets {url, accessToken} from /api/negotiate, connects to
-// hub "presence" (samples/presence/presence_hub.hpp) and keeps a list of who is online: the gateway's
-// list from /api/online when the page loads, then the hub's online/offline announcements.
+// The presence page: asks /api/me who is signed in (the session cookie), or asks a name and signs in
+// with POST /api/sign-in; then gets {url, accessToken} from /api/negotiate, connects to hub "presence"
+// (samples/presence/presence_hub.hpp) and keeps a list of who is online: the gateway's list from
+// /api/online when the page loads, then the hub's online/offline announcements.
 "use strict";
 
 (() => {
@@ -47,6 +48,11 @@
     render();
   }
 
+  function describe(error) {
+    return error && error.message ? error.message : String(error);
+  }
+
+  // Same-origin requests carry the session cookie (HttpOnly: this script never sees it).
   async function fetchJson(url, options) {
     const response = await fetch(url, options);
     const body = await response.json();
@@ -64,7 +70,7 @@
     let pending = [];
     const apply = (change) => (pending ? pending.push(change) : change());
     try {
-      const info = await fetchJson("/api/negotiate?user=" + encodeURIComponent(user), { method: "POST" });
+      const info = await fetchJson("/api/negotiate", { method: "POST" });
       const connection = new signalR.HubConnectionBuilder()
         .withUrl(info.url, { accessTokenFactory: () => info.accessToken })
         .withAutomaticReconnect()
@@ -83,20 +89,42 @@
       for (const change of queued) change();
       setState("connected");
     } catch (error) {
-      log("Could not connect: " + (error && error.message ? error.message : String(error)));
+      log("Could not connect: " + describe(error));
       setState("disconnected");
     }
   }
 
-  byId("login").addEventListener("submit", (event) => {
+  byId("login").addEventListener("submit", async (event) => {
     event.preventDefault();
     const user = byId("name").value.trim();
-    if (user) join(user);
+    if (!user) return;
+    try {
+      const me = await fetchJson("/api/sign-in", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ user }),
+      });
+      join(me.user);
+    } catch (error) {
+      byId("login-error").textContent = describe(error);
+    }
   });
 
-  const presetUser = new URLSearchParams(location.search).get("user");
-  if (presetUser) {
-    byId("name").value = presetUser;
-    join(presetUser);
-  }
+  // The cookie is HttpOnly, so only the server can delete it; the reload then asks for a name again.
+  byId("sign-out").addEventListener("click", async () => {
+    await fetch("/api/sign-out", { method: "POST" });
+    location.reload();
+  });
+
+  // Signed in already (another tab, or before a reload): connect; otherwise ask a name.
+  fetch("/api/me").then(async (response) => {
+    if (response.ok) return join((await response.json()).user);
+    byId("login").hidden = false;
+    setState("signed-out");
+    byId("name").focus();
+  }).catch((error) => {
+    byId("login").hidden = false;
+    byId("login-error").textContent = "Could not reach the server: " + describe(error);
+    setState("disconnected");
+  });
 })();
