@@ -213,6 +213,17 @@ void HttpSession::read_body(std::function<void(HttpSession&)> then) {
   after_body_ = std::move(then);
   body_started_ = Clock::now();
   body_bytes_ = 0;
+  // A client that asked (curl does for bodies over 1 KiB) sends its body only once told to: now that
+  // the request is routed and authorized. One that is refused never sends it.
+  if (beast::iequals(request()[beast_http::field::expect], "100-continue")) {
+    static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+    tcp().expires_at(request_deadline_);
+    return boost::asio::async_write(stream_, boost::asio::buffer(go_on.data(), go_on.size()),
+                                    [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                      if (ec) return self->close();
+                                      self->read_body_part();
+                                    });
+  }
   read_body_part();
 }
 

@@ -133,6 +133,25 @@ describe('bodies are read only after routing and the token check', () => {
   });
 });
 
+test('Expect: 100-continue gets its 100 only once the token is checked', async () => {
+  const { port, key, url } = await startGateway([]);
+  const path = '/api/v1/hubs/e2e/:send';
+  const body = JSON.stringify({ target: 't', arguments: ['x'.repeat(2000)] });
+  const head = (authorization) => `POST ${path} HTTP/1.1\r\nHost: ${new URL(url).host}\r\n${authorization}` +
+    `Content-Type: application/json\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`;
+
+  const authorized = await openSocket(port);
+  authorized.write(head(`Authorization: Bearer ${restToken(`${url}${path}`, key)}\r\n`));
+  await until(() => authorized.received().startsWith('HTTP/1.1 100 Continue\r\n\r\n'), { what: 'the 100 Continue' });
+  authorized.write(body);
+  await until(() => authorized.received().includes('HTTP/1.1 202'), { what: 'the 202 after the body' });
+
+  const anonymous = await openSocket(port);
+  anonymous.write(head(''));
+  const response = await readResponse(anonymous, 'the 401');
+  assert.equal(response.status, 401);  // first: no 100 before it
+});
+
 describe('unauthenticated header bytes have a gateway-wide budget', () => {
   test('past --max-unauthenticated-bytes a partial header gets 503, and the budget comes back', async () => {
     const { port, url } = await startGateway(['--max-unauthenticated-bytes', '65536', '--max-unauthenticated-per-address', '0']);
