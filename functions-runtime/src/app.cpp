@@ -5,6 +5,7 @@
 #include <atomic>
 #include <thread>
 
+#include "switchboard/detail/cors_policy.hpp"
 #include "switchboard/detail/growing_thread_pool.hpp"
 #include "switchboard/detail/log_line.hpp"
 #include "switchboard/detail/upstream_dispatcher.hpp"
@@ -43,9 +44,11 @@ class UpstreamServer final : public httplib::Server {
 }  // namespace
 
 struct App::Impl {
-  explicit Impl(AppOptions options) : upstream_path(options.upstream_path), dispatcher(std::move(options)) {}
+  explicit Impl(AppOptions options)
+      : upstream_path(options.upstream_path), cors(options.cors_origins), dispatcher(std::move(options)) {}
 
   std::string upstream_path;
+  detail::CorsPolicy cors;
   detail::UpstreamDispatcher dispatcher;
   UpstreamServer server;
   // cpp-httplib's stop() does nothing until listen_after_bind() has marked the server running, so a
@@ -84,6 +87,26 @@ App::App(AppOptions options) : impl_(std::make_unique<Impl>(options)) {
   });
 
   Impl* impl = impl_.get();
+  if (impl_->cors.is_enabled()) {
+    // A preflight is answered before routing, so it needs no Options route of its own; every other
+    // response (the user's routes, 404s, the exception handler's 500) gets its headers after routing.
+    impl_->server.set_pre_routing_handler([impl](const httplib::Request& request, httplib::Response& response) {
+      const auto headers = impl->cors.preflight_headers(request.method, request.get_header_value("Origin"),
+                                                        request.get_header_value("Access-Control-Request-Method"),
+                                                        request.get_header_value("Access-Control-Request-Headers"));
+      if (!headers) return httplib::Server::HandlerResponse::Unhandled;
+      for (const auto& [name, value] : *headers) response.set_header(name, value);
+      response.status = 204;
+      return httplib::Server::HandlerResponse::Handled;
+    });
+    impl_->server.set_post_routing_handler([impl](const httplib::Request& request, httplib::Response& response) {
+      if (response.has_header("Access-Control-Allow-Origin")) return;  // a preflight, or the route's own
+      for (const auto& [name, value] : impl->cors.response_headers(request.get_header_value("Origin"))) {
+        response.set_header(name, value);
+      }
+    });
+  }
+
   impl_->server.Post(escape_regex(impl_->upstream_path),
                      [impl](const httplib::Request& request, httplib::Response& response) {
                        detail::UpstreamRequest upstream;

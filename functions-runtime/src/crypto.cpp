@@ -5,6 +5,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 namespace switchboard::detail {
 
@@ -18,6 +19,14 @@ std::string hmac_sha256(std::string_view key, std::string_view message) {
                                  digest, &digest_length);
   if (ok == nullptr) throw std::runtime_error("HMAC-SHA256 failed in OpenSSL");
   return std::string(reinterpret_cast<const char*>(digest), digest_length);
+}
+
+std::string random_bytes(std::size_t count) {
+  std::string bytes(count, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(count)) != 1) {
+    throw std::runtime_error("OpenSSL's RAND_bytes failed");
+  }
+  return bytes;
 }
 
 std::string to_lower_hex(std::string_view bytes) {

@@ -13,6 +13,13 @@ namespace {
 
 [[noreturn]] void fail(const std::string& why) { throw std::invalid_argument("connection string: " + why); }
 
+// Most connection strings come straight from std::getenv: an unset or empty variable gets a message
+// that says so and shows the expected form, not "missing Endpoint=" (or, for null, a crash).
+[[noreturn]] void fail_absent(std::string_view what) {
+  fail(std::string(what) +
+       " (is SWITCHBOARD_CONNECTION_STRING set?); expected Endpoint=http://host[:port];AccessKey=<key>;Version=1.0;");
+}
+
 // "scheme://authority[/path]" with the port in the authority replaced by `port`.
 std::string with_port(std::string_view endpoint, std::size_t authority_begin, int port) {
   const std::size_t path_begin = std::min(endpoint.find('/', authority_begin), endpoint.size());
@@ -60,7 +67,13 @@ int parse_port(std::string_view text) {
 
 }  // namespace
 
+ServiceEndpoint ServiceEndpoint::parse(const char* connection_string) {
+  if (connection_string == nullptr) fail_absent("none given");
+  return parse(std::string_view(connection_string));
+}
+
 ServiceEndpoint ServiceEndpoint::parse(std::string_view connection_string) {
+  if (detail::trim_blanks(connection_string).empty()) fail_absent("empty");
   std::optional<std::string> endpoint, access_key, port, version;
 
   std::string_view rest = connection_string;

@@ -6,6 +6,7 @@
 
 #include "switchboard/detail/ascii.hpp"
 #include "switchboard/detail/base64url.hpp"
+#include "switchboard/detail/crypto.hpp"
 #include "switchboard/detail/log_line.hpp"
 #include "switchboard/detail/upstream_signature.hpp"
 
@@ -213,8 +214,13 @@ UpstreamResponse UpstreamDispatcher::dispatch(const UpstreamRequest& request) co
     if (handler == nullptr) {
       // Nothing to do when a connection comes or goes is a fine answer; an unknown method is not.
       if (*event != UpstreamEvent::message) return UpstreamResponse{};
-      return error_answer(404, "NoHandler",
-                          "no handler for hub '" + context.hub + "' method '" + context.event + "'");
+      // The envelope's error is what the caller's invoke() rejects with (docs/upstream.md, Failures);
+      // a 404 would reach it as "Invocation failed, status code 404", which names neither.
+      UpstreamResponse answer =
+          json_answer(200, Json{{"error", "Unknown method '" + context.event + "' on hub '" + context.hub + "'."}});
+      answer.log_line = "info functions unknown_method hub=" + log_value(context.hub) +
+                        " target=" + log_value(context.event) + " conn=" + log_value(context.connection_id);
+      return answer;
     }
 
     // 5. The body.
@@ -271,17 +277,24 @@ UpstreamResponse UpstreamDispatcher::run_handler(const Handler& handler, const C
   }
 
   if (failure) {
+    // what() may name internals (a file, a query, another user's data), so by default the client gets
+    // a fixed text and an id that finds the full line in this function's log (STYLE.md, Errors).
+    const std::string error_id = to_lower_hex(random_bytes(8));
+    const std::string generic = event == UpstreamEvent::message
+                                    ? "An unexpected error occurred invoking '" + context.target + "' on the server."
+                                    : "An unexpected error occurred connecting to hub '" + context.hub + "'.";
+    const std::string client_error = options_.detailed_errors ? *failure : generic + " (error id " + error_id + ")";
     UpstreamResponse answer;
     switch (event) {
       // Functions' answers (PROTOCOL.md part 2 §3.1 step 6): the caller of invoke() gets the error as
       // its completion, a failed `connected` refuses the connection, `disconnected` can't be refused.
-      case UpstreamEvent::message: answer = json_answer(200, Json{{"error", *failure}}); break;
-      case UpstreamEvent::connected: answer = json_answer(403, Json{{"error", *failure}}); break;
+      case UpstreamEvent::message: answer = json_answer(200, Json{{"error", client_error}}); break;
+      case UpstreamEvent::connected: answer = json_answer(403, Json{{"error", client_error}}); break;
       case UpstreamEvent::disconnected: break;
     }
     answer.log_line = "warn functions handler_failed hub=" + log_value(context.hub) +
                       " event=" + log_value(context.event) + " conn=" + log_value(context.connection_id) +
-                      " error=" + log_value(*failure);
+                      " error_id=" + error_id + " error=" + log_value(*failure);
     return answer;
   }
 

@@ -113,13 +113,23 @@ struct AppOptions {
   std::string upstream_path = "/upstream";  // the path the gateway's --upstream URL points at
   std::size_t max_body_bytes = 16 << 20;    // larger upstream bodies get 413; the gateway's own cap is lower
   std::size_t max_threads = 256;            // handler threads; cpp-httplib holds one per open connection
+  // false: a client whose handler threw gets "An unexpected error occurred invoking 'add' on the server.
+  // (error id 7f3a...)", and the log line with that id holds the exception's text. true (development,
+  // like ASP.NET's EnableDetailedErrors): the client gets the text itself, which may name internals.
+  bool detailed_errors = false;
+  // Origins ("https://app.example.com", scheme://host[:port]) whose pages may call this App's routes,
+  // your /api/negotiate included, with credentials (cookies). "*" lets every origin do so: development
+  // only. "null" is allowed only when listed. Empty: no CORS headers at all. See App::server().
+  std::vector<std::string> cors_origins{};
 };
 
 // An HTTP service (cpp-httplib) that receives upstream events and runs your handlers.
 // Register handlers before listening; cpp-httplib then calls them on its thread pool, concurrently
 // for different connections, so state your handlers share needs a lock.
-// A handler that throws answers an invoke() with the exception's text as its error and refuses a
-// `connected` event (403); either way one line goes to stderr.
+// A handler that throws answers an invoke() with an error and refuses a `connected` event (403);
+// either way one line with the exception's text goes to stderr (AppOptions::detailed_errors). An
+// invoke() of a method with no handler fails with "Unknown method 'x' on hub 'y'." and one line.
+// Throws std::invalid_argument for a cors_origins entry that is not an origin, "*" or "null".
 class App {
  public:
   explicit App(AppOptions options);
@@ -132,7 +142,10 @@ class App {
   App& on_disconnected(std::string hub, Handler handler);
   App& on_message(std::string hub, std::string target, Handler handler);  // target "*" = any method
 
-  httplib::Server& server();  // add your own routes (pages, /api/negotiate) before listening
+  // Add your own routes (pages, /api/negotiate) before listening. With cors_origins the App owns the
+  // server's pre- and post-routing handlers (preflights, then CORS headers on every response): don't
+  // replace them. A route that sets Access-Control-Allow-Origin itself is left as it is.
+  httplib::Server& server();
 
   bool listen(const std::string& host, int port);        // blocks until stop()
   bool bind_to_port(const std::string& host, int port);  // then listen_after_bind()
@@ -151,7 +164,10 @@ struct ServiceEndpoint {
   std::string endpoint;    // scheme://host[:port], Port= folded in, no trailing slash
   std::string access_key;
 
-  static ServiceEndpoint parse(std::string_view connection_string);  // throws std::invalid_argument
+  // Throws std::invalid_argument naming the problem. A null (std::getenv of an unset variable) or
+  // empty string is refused with a message saying so and showing the expected form.
+  static ServiceEndpoint parse(std::string_view connection_string);
+  static ServiceEndpoint parse(const char* connection_string);
 };
 
 // What your /api/negotiate returns to a SignalR client: where to connect and the token to show there.

@@ -1,4 +1,6 @@
+#include <cstdlib>
 #include <stdexcept>
+#include <string>
 
 #include <doctest/doctest.h>
 
@@ -69,5 +71,29 @@ TEST_CASE("rejects a malformed connection string") {
   }
   SUBCASE("a key given twice") {
     CHECK_THROWS_AS(ServiceEndpoint::parse("Endpoint=http://h;AccessKey=k;accesskey=j"), std::invalid_argument);
+  }
+}
+
+TEST_CASE("refuses an unset or empty connection string with a message that shows the expected form") {
+  const std::string expected_form =
+      " (is SWITCHBOARD_CONNECTION_STRING set?); expected Endpoint=http://host[:port];AccessKey=<key>;Version=1.0;";
+  SUBCASE("null, as std::getenv answers for an unset variable") {
+    const char* unset = std::getenv("SWITCHBOARD_TEST_VARIABLE_THAT_IS_NEVER_SET");
+    REQUIRE(unset == nullptr);
+    CHECK_THROWS_WITH_AS(ServiceEndpoint::parse(unset), ("connection string: none given" + expected_form).c_str(),
+                         std::invalid_argument);
+  }
+  SUBCASE("empty or blank") {
+    for (const char* empty : {"", "  "}) {
+      CAPTURE(empty);
+      CHECK_THROWS_WITH_AS(ServiceEndpoint::parse(empty), ("connection string: empty" + expected_form).c_str(),
+                           std::invalid_argument);
+      CHECK_THROWS_WITH_AS(ServiceEndpoint::parse(std::string(empty)),
+                           ("connection string: empty" + expected_form).c_str(), std::invalid_argument);
+    }
+  }
+  SUBCASE("a C string that is set parses as before") {
+    const char* set = "Endpoint=http://h;AccessKey=k";
+    CHECK(ServiceEndpoint::parse(set).endpoint == "http://h");
   }
 }

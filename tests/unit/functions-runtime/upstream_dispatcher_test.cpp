@@ -1,6 +1,8 @@
 #include "switchboard/detail/upstream_dispatcher.hpp"
 
+#include <regex>
 #include <stdexcept>
+#include <string>
 
 #include <doctest/doctest.h>
 
@@ -197,12 +199,21 @@ TEST_CASE("answers connection events without a handler with an empty 200") {
   CHECK(dispatcher.dispatch(event("connections", "disconnected", R"({"type":11})")).status == 200);
 }
 
-TEST_CASE("answers a method without a handler with 404") {
-  const UpstreamDispatcher dispatcher = dispatcher_with_keys({kAccessKey});
+TEST_CASE("answers an invocation without a handler with the error \"Unknown method 'x' on hub 'y'.\" and logs it") {
+  UpstreamDispatcher dispatcher = dispatcher_with_keys({kAccessKey});
+  SUBCASE("no handler at all") {}
+  SUBCASE("handlers for other methods and hubs only") {
+    dispatcher.add(UpstreamEvent::message, "chat", "shout", [](const Context&, Reply& reply) { reply.result(1); });
+    dispatcher.add(UpstreamEvent::message, "news", "*", [](const Context&, Reply& reply) { reply.result(1); });
+  }
+  // The envelope's error is the caller's Completion error (docs/upstream.md); a 404 would reach the
+  // client as "Invocation failed, status code 404".
   const UpstreamResponse response =
       dispatcher.dispatch(invocation("say", R"({"type":1,"invocationId":"0","target":"say","arguments":[]})"));
-  CHECK(response.status == 404);
-  CHECK(body_of(response)["code"] == "NoHandler");
+  CHECK(response.status == 200);
+  CHECK(body_of(response) == Json{{"error", "Unknown method 'say' on hub 'chat'."}});
+  CHECK(response.log_line ==
+        std::string("info functions unknown_method hub=\"chat\" target=\"say\" conn=\"") + kConnectionId + "\"");
 }
 
 TEST_CASE("hands a handler the invocation's target, arguments and invocation id") {
@@ -312,8 +323,8 @@ TEST_CASE("refuses an invocation whose target differs from the X-ASRS-Event head
   CHECK(response.status == 400);
 }
 
-TEST_CASE("answers an invocation whose handler throws with 200 and the exception's text as error") {
-  UpstreamDispatcher dispatcher = dispatcher_with_keys({kAccessKey});
+TEST_CASE("with detailed_errors, answers an invocation whose handler throws with 200 and the exception's text") {
+  UpstreamDispatcher dispatcher(switchboard::AppOptions{.access_keys = {kAccessKey}, .detailed_errors = true});
   dispatcher.add(UpstreamEvent::message, "chat", "say", [](const Context&, Reply& reply) {
     reply.send_to_all("never", Json::array());
     throw std::runtime_error("room is full");
@@ -326,12 +337,52 @@ TEST_CASE("answers an invocation whose handler throws with 200 and the exception
 }
 
 TEST_CASE("refuses a connection whose connected handler throws with 403") {
-  UpstreamDispatcher dispatcher = dispatcher_with_keys({kAccessKey});
+  UpstreamDispatcher dispatcher(switchboard::AppOptions{.access_keys = {kAccessKey}, .detailed_errors = true});
   dispatcher.add(UpstreamEvent::connected, "chat", "", [](const Context&, Reply&) { throw std::runtime_error("banned"); });
   const UpstreamResponse response = dispatcher.dispatch(connected());
   CHECK(response.status == 403);
   CHECK(body_of(response) == Json{{"error", "banned"}});
   CHECK_FALSE(response.log_line.empty());
+}
+
+TEST_CASE("by default hides a handler's exception text from the client behind an error id that the log line repeats") {
+  UpstreamDispatcher dispatcher = dispatcher_with_keys({kAccessKey});
+  const std::string what = "[json.exception.out_of_range.401] array index 0 is out of range";
+  dispatcher.add(UpstreamEvent::message, "chat", "add",
+                 [&](const Context& context, Reply&) { (void)context.arguments.at(0); });
+  dispatcher.add(UpstreamEvent::connected, "chat", "",
+                 [](const Context&, Reply&) { throw std::runtime_error("db down"); });
+
+  // "<generic text> (error id <16 hex digits>)" -> the id; fails the test when the shape differs.
+  const auto error_id_in = [](const std::string& text, const std::string& generic) {
+    const std::regex shape(generic + R"( \(error id ([0-9a-f]{16})\))");
+    std::smatch match;
+    REQUIRE(std::regex_match(text, match, shape));
+    return match[1].str();
+  };
+
+  SUBCASE("an invocation") {
+    const UpstreamResponse response =
+        dispatcher.dispatch(invocation("add", R"({"type":1,"invocationId":"0","target":"add","arguments":[]})"));
+    CHECK(response.status == 200);
+    const std::string error = body_of(response)["error"];
+    CHECK(error.find("json.exception") == std::string::npos);
+    const std::string id = error_id_in(error, R"(An unexpected error occurred invoking 'add' on the server\.)");
+    CHECK(response.log_line.find("handler_failed") != std::string::npos);
+    CHECK(response.log_line.find(" error_id=" + id + " ") != std::string::npos);
+    CHECK(response.log_line.find(what) != std::string::npos);
+
+    const UpstreamResponse again =
+        dispatcher.dispatch(invocation("add", R"({"type":1,"invocationId":"1","target":"add","arguments":[]})"));
+    CHECK(error_id_in(body_of(again)["error"], R"(An unexpected error occurred invoking 'add' on the server\.)") != id);
+  }
+  SUBCASE("a connected event") {
+    const UpstreamResponse response = dispatcher.dispatch(connected());
+    CHECK(response.status == 403);
+    const std::string id =
+        error_id_in(body_of(response)["error"], R"(An unexpected error occurred connecting to hub 'chat'\.)");
+    CHECK(response.log_line.find(" error_id=" + id + " error=\"db down\"") != std::string::npos);
+  }
 }
 
 TEST_CASE("answers with the status and envelope the handler chose") {

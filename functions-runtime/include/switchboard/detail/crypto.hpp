@@ -1,7 +1,8 @@
-// The few OpenSSL primitives the runtime needs: HMAC-SHA256, hex, and a comparison whose time does
+// The few OpenSSL primitives the runtime needs: HMAC-SHA256, random bytes, hex, and a comparison whose time does
 // not depend on where two secrets first differ.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -10,6 +11,9 @@ namespace switchboard::detail {
 // 32 raw bytes. The key is used as given: Azure signs with the access key's UTF-8 bytes, never
 // base64-decoded (PROTOCOL.md part 2 §1.3).
 std::string hmac_sha256(std::string_view key, std::string_view message);
+
+// `count` bytes from OpenSSL's RAND_bytes; throws std::runtime_error if OpenSSL has no randomness.
+std::string random_bytes(std::size_t count);
 
 std::string to_lower_hex(std::string_view bytes);
 

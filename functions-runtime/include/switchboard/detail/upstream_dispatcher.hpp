@@ -8,7 +8,9 @@
 //   401  the signature matches no access key (when validation is on): X-Switchboard-Signature v2, over
 //        the identity headers too, or X-ASRS-Signature in SignatureMode::azure
 //   409  the same signed request was already served (a replay; ReplayGuard)
-//   404  no handler for the event; `connected`/`disconnected` without a handler answer 200 instead
+//   404  an event category other than connections or messages
+//   200  no handler: `connected`/`disconnected` get an empty answer, an invocation the envelope error
+//        "Unknown method 'x' on hub 'y'." (its caller's invoke() rejects with it) and one log line
 //   400  the body is not the message the event calls for (PROTOCOL.md part 2 §2.5)
 // then the handler runs (PROTOCOL.md part 2 §3.1, part 3 §3.4 for the reply).
 #pragma once
@@ -50,7 +52,9 @@ class UpstreamDispatcher {
   // Not thread-safe: add every handler before the first dispatch().
   void add(UpstreamEvent event, std::string hub, std::string target, Handler handler);
 
-  // Safe to call from many threads at once. Never throws: a handler's exception becomes the answer.
+  // Safe to call from many threads at once. Never throws: a handler's exception becomes the answer,
+  // its text for the client only with AppOptions::detailed_errors, else a fixed text with an error id
+  // that the log line repeats beside the text.
   UpstreamResponse dispatch(const UpstreamRequest& request) const;
 
  private:
