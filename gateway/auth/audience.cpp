@@ -43,6 +43,14 @@ std::string_view host_without_port(std::string_view host) {
   return colon == std::string_view::npos ? host : host.substr(0, colon);
 }
 
+std::string expected_client_audience(std::string_view request_host, std::string_view hub) {
+  return "//" + std::string(host_without_port(request_host)) + "/client/?hub=" + std::string(hub);
+}
+
+std::string expected_rest_audience(std::string_view request_host, std::string_view request_path) {
+  return "//" + std::string(host_without_port(request_host)) + std::string(request_path);
+}
+
 bool client_audience_matches(std::string_view audience, std::string_view request_host, std::string_view hub) {
   auto url = parse_url(audience);
   if (!url) return false;

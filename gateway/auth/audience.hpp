@@ -13,6 +13,11 @@ bool client_audience_matches(std::string_view audience, std::string_view request
 // the hub segment after "/hubs/", which compares case-insensitively.
 bool rest_audience_matches(std::string_view audience, std::string_view request_host, std::string_view request_path);
 
+// What an audience must look like to match, for a log line: any scheme and port ("//host/client/?hub=H",
+// "//host/api/v1/hubs/h/...").
+std::string expected_client_audience(std::string_view request_host, std::string_view hub);
+std::string expected_rest_audience(std::string_view request_host, std::string_view request_path);
+
 // "Host" header value without the port: "example.com:8080" -> "example.com", "[::1]:80" -> "[::1]".
 std::string_view host_without_port(std::string_view host);
 

@@ -91,7 +91,14 @@ Result<VerifiedToken> verify_jwt(std::string_view token, const KeyRing& keys, st
   }
   bool audience_matched = false;
   for (const auto& a : verified.audiences) audience_matched = audience_matched || audience_ok(a);
-  if (!audience_matched) return invalid("The audience is invalid.");
+  if (!audience_matched) {
+    // The signature held, so the audience is the key holder's: the log names it, to tell a wrong host
+    // or hub from a wrong token at a glance.
+    Error error = make_error("invalid_audience", "The audience is invalid.");
+    for (const auto& a : verified.audiences) error.detail += (error.detail.empty() ? "" : " ") + a;
+    if (error.detail.empty()) error.detail = "(none)";
+    return error;
+  }
 
   for (const auto& [type, value] : payload->items()) {
     if (value.is_array()) {

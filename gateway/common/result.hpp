@@ -10,6 +10,7 @@ namespace sb {
 struct Error {
   std::string code;     // stable, machine-readable ("invalid_json", "missing_field")
   std::string message;  // for humans: names the field and the rule ("arguments: expected an array")
+  std::string detail;   // for the log only, never the client (e.g. the audience a token named)
 };
 
 template <typename T>
@@ -33,6 +34,6 @@ class [[nodiscard]] Result {
   std::variant<T, Error> state_;
 };
 
-inline Error make_error(std::string code, std::string message) { return Error{std::move(code), std::move(message)}; }
+inline Error make_error(std::string code, std::string message) { return Error{std::move(code), std::move(message), {}}; }
 
 }  // namespace sb

@@ -406,6 +406,8 @@ const std::vector<Option>& options() {
                    if (url->path != "/" || !url->query.empty()) return "expected no path or query";
                    // Bracketed like a Host header, so the audience check reads an IPv6 host alike.
                    c.server.public_host = url->host.find(':') != std::string::npos ? "[" + url->host + "]" : url->host;
+                   c.server.public_scheme = url->scheme;
+                   c.server.public_port = url->port;
                    return std::nullopt;
                  }});
     t.push_back({"ready-access-key", "masked|shown", d.shows_access_key ? "shown" : "masked",

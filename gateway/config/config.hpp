@@ -38,6 +38,8 @@ struct ServerConfig {
   // The URL clients and backends use (--public-endpoint): tokens' `aud` host is checked against its
   // host instead of the request's Host header, which a client chooses. Empty: the Host header.
   std::string public_host;
+  std::string public_scheme;      // with public_host: "http" or "https", for the printed connection string
+  std::uint16_t public_port = 0;  // with public_host: as written, else the scheme's default
 };
 
 struct ConnectionConfig {

@@ -51,8 +51,10 @@ inline constexpr Event slow_body{Level::info, "http", "slow_body", "bytes",
                                  "the socket was closed.",
                                  &slow_body_throttle};
 inline LogThrottle rest_unauthorized_throttle{std::chrono::seconds(1)};
-inline constexpr Event rest_unauthorized{Level::info, "rest", "unauthorized", "path error",
-                                         "A REST call without a valid token; answered 401.", &rest_unauthorized_throttle};
+inline constexpr Event rest_unauthorized{Level::info, "rest", "unauthorized", "path error audience expected",
+                                         "A REST call without a valid token; answered 401. For a wrong audience, `audience` "
+                                         "is what the token named and `expected` what this path needs (any scheme and port).",
+                                         &rest_unauthorized_throttle};
 inline LogThrottle rest_bad_path_throttle{std::chrono::seconds(1)};
 inline constexpr Event rest_bad_path{Level::info, "rest", "bad_path", "error path",
                                      "A REST path with an invalid hub, group, user or connection name; answered 400.", &rest_bad_path_throttle};

@@ -136,7 +136,14 @@ bool RestRequest::authorize(std::string_view raw_path) {
                                 [&](std::string_view aud) { return auth::rest_audience_matches(aud, host, raw_path); },
                                 context_.token_limits);
   if (!token) {
-    log::emit(log_events::rest_unauthorized, {{"path", log::sample(redacted_target(raw_path), 200)}, {"error", token.error().message}});
+    const auto& e = token.error();
+    if (e.code == "invalid_audience")
+      log::emit(log_events::rest_unauthorized, {{"path", log::sample(redacted_target(raw_path), 200)},
+                                                {"error", e.message},
+                                                {"audience", log::sample(e.detail, 200)},
+                                                {"expected", log::sample(auth::expected_rest_audience(host, raw_path), 200)}});
+    else
+      log::emit(log_events::rest_unauthorized, {{"path", log::sample(redacted_target(raw_path), 200)}, {"error", e.message}});
     reply_(unauthorized(request_, token.error().message));
     return false;
   }

@@ -68,10 +68,27 @@ std::string bearer_token(const Request& request, const QueryParams& params, bool
   return query_value(params, "access_token").value_or("");
 }
 
+// The host a client token's audience must name: --public-endpoint's, or the request's Host header.
+std::string_view audience_host(const Request& request, const GatewayContext& context) {
+  const auto& public_host = context.config.server.public_host;
+  return public_host.empty() ? std::string_view(request[beast_http::field::host]) : std::string_view(public_host);
+}
+
+// A refused client token's log line; for a wrong audience it names the audience sent and the one
+// expected (both sampled: the Host header is the caller's).
+void log_unauthorized(const log::Event& event, const Request& request, const std::string& hub, const Error& error,
+                      const GatewayContext& context) {
+  if (error.code != "invalid_audience") return log::emit(event, {{"hub", hub}, {"error", error.message}});
+  log::emit(event, {{"hub", hub},
+                    {"error", error.message},
+                    {"audience", log::sample(error.detail, 200)},
+                    {"expected", log::sample(auth::expected_client_audience(audience_host(request, context), hub), 200)}});
+}
+
 Result<auth::VerifiedToken> verify_client_token(const Request& request, const std::string& token, const std::string& hub,
                                                 GatewayContext& context) {
   const auto& config = context.config;
-  std::string_view host = config.server.public_host.empty() ? std::string_view(request[beast_http::field::host]) : std::string_view(config.server.public_host);
+  std::string_view host = audience_host(request, context);
   auth::JwtLimits limits;
   limits.max_lifetime = std::chrono::duration_cast<std::chrono::seconds>(config.limits.max_token_lifetime);
   return auth::verify_jwt(token, *context.keys, std::chrono::system_clock::now(),
@@ -245,7 +262,7 @@ void handle_negotiate(const Request& request, NegotiateServices services, std::f
 
   auto token = verify_client_token(request, bearer_token(request, hub.params, false), hub.hub, context);
   if (!token) {
-    log::emit(log_events::negotiate_unauthorized, {{"hub", hub.hub}, {"error", token.error().message}});
+    log_unauthorized(log_events::negotiate_unauthorized, request, hub.hub, token.error(), context);
     return respond(unauthorized(request, token.error().message));
   }
   if (services.authenticated) services.authenticated();
@@ -309,7 +326,7 @@ ClientRequest read_client_request(const Request& request, GatewayContext& contex
   out.hub = hub.hub;
   auto token = verify_client_token(request, bearer_token(request, hub.params, is_query_token_allowed), hub.hub, context);
   if (!token) {
-    log::emit(log_events::connect_unauthorized, {{"hub", hub.hub}, {"error", token.error().message}});
+    log_unauthorized(log_events::connect_unauthorized, request, hub.hub, token.error(), context);
     return refuse(unauthorized(request, token.error().message));
   }
   out.claims = std::move(token->claims);

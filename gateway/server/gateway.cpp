@@ -332,14 +332,24 @@ int Gateway::run() {
   s.is_ready = true;
 
   std::string host = server.listen_host;
-  std::string display_host = host == "0.0.0.0" || host == "::" ? "localhost" : host;
+  // The connection string names an address clients can use: --public-endpoint's, else the listen
+  // address, with a wildcard read as loopback (not "localhost", which Node resolves to ::1 first).
+  std::string display_host = host == "0.0.0.0" ? "127.0.0.1" : host == "::" ? "::1" : host;
   if (display_host.find(':') != std::string::npos) display_host = "[" + display_host + "]";
   const char* scheme = s.tls ? "https" : "http";
+  std::string display_scheme = scheme;
+  unsigned display_port = port;
+  if (!server.public_host.empty()) {
+    display_host = server.public_host;
+    display_scheme = server.public_scheme;
+    display_port = server.public_port;
+  }
   std::printf("switchboard listening on %s://%s:%u\n", scheme,
               host.find(':') != std::string::npos ? ("[" + host + "]").c_str() : host.c_str(), port);
   std::printf("connection string: %s\n",
-              config::format_connection_string(display_host, port,
-                                               s.config.shows_access_key ? s.config.access_keys.front() : "***", scheme)
+              config::format_connection_string(display_host, display_port,
+                                               s.config.shows_access_key ? s.config.access_keys.front() : "***",
+                                               display_scheme)
                   .c_str());
   std::fflush(stdout);
   log::emit(log_events::descriptor_limit,

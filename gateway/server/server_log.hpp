@@ -40,11 +40,16 @@ inline LogThrottle upgrade_refused_throttle{std::chrono::seconds(1)};
 inline constexpr Event upgrade_refused{Level::info, "websocket", "upgrade_refused", "version",
                                        "A WebSocket upgrade with a version other than 13 or a bad key; answered 426/400.", &upgrade_refused_throttle};
 inline LogThrottle negotiate_unauthorized_throttle{std::chrono::seconds(1)};
-inline constexpr Event negotiate_unauthorized{Level::info, "client", "negotiate_unauthorized", "hub error",
-                                              "A negotiate without a valid client token; answered 401.", &negotiate_unauthorized_throttle};
+inline constexpr Event negotiate_unauthorized{Level::info, "client", "negotiate_unauthorized", "hub error audience expected",
+                                              "A negotiate without a valid client token; answered 401. For a wrong audience, "
+                                              "`audience` is what the token named and `expected` what this request needs "
+                                              "(any scheme and port).",
+                                              &negotiate_unauthorized_throttle};
 inline LogThrottle connect_unauthorized_throttle{std::chrono::seconds(1)};
-inline constexpr Event connect_unauthorized{Level::info, "client", "connect_unauthorized", "hub error",
-                                            "A connect without a valid client token; answered 401.", &connect_unauthorized_throttle};
+inline constexpr Event connect_unauthorized{Level::info, "client", "connect_unauthorized", "hub error audience expected",
+                                            "A connect without a valid client token; answered 401. For a wrong audience, "
+                                            "`audience` is what the token named and `expected` what this request needs.",
+                                            &connect_unauthorized_throttle};
 inline LogThrottle connection_token_invalid_throttle{std::chrono::seconds(1)};
 inline constexpr Event connection_token_invalid{Level::info, "client", "connection_token_invalid", "hub error",
                                                 "A connection token that is malformed or not signed by our keys; answered 404.", &connection_token_invalid_throttle};

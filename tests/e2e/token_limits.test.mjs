@@ -51,11 +51,22 @@ describe('a pinned public endpoint', { timeout: 60_000 }, () => {
     assert.equal(hostBound.status, 401, `a token for ${stack.gatewayUrl} ${hostBound.text}`);
     const pinned = await negotiate(stack, clientToken(PUBLIC, stack.key, { user: 'b' }));
     assert.equal(pinned.status, 200, pinned.text);
+    // The log line says what the refused token named and what was expected.
+    const line = stack.gatewayLog().split('\n').find((l) => l.includes('negotiate_unauthorized'));
+    const sent = `${stack.gatewayUrl}/client/?hub=e2e`;
+    // (A value is quoted when it holds characters such as '?'.)
+    assert.ok(line?.includes(`audience="${sent}"`) && line.includes('expected="//realtime.example.test/client/?hub=e2e"'), line);
+  });
+
+  test('the printed connection string names the public endpoint', () => {
+    assert.match(stack.gateway.stdout(), /^connection string: Endpoint=https:\/\/realtime\.example\.test;Port=443;AccessKey=\*\*\*;/m);
   });
 
   test('REST tokens too', async () => {
     const hostBound = await rest(stack, 'POST', '/api/v1/hubs/e2e', { json: broadcast });
     assert.equal(hostBound.status, 401, hostBound.text);
+    const line = stack.gatewayLog().split('\n').find((l) => l.includes('rest unauthorized'));
+    assert.ok(line?.includes(`audience=${stack.gatewayUrl}/api/v1/hubs/e2e expected=//realtime.example.test/api/v1/hubs/e2e`), line);
     const pinned = await rest(stack, 'POST', '/api/v1/hubs/e2e', { json: broadcast, audience: `${PUBLIC}/api/v1/hubs/e2e` });
     assert.equal(pinned.status, 202, pinned.text);
   });

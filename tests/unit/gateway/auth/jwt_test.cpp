@@ -234,13 +234,15 @@ TEST_CASE("rejects a token whose audience the predicate refuses") {
     auto verified =
         verify_jwt(sign_jwt_hs256(payload(), "primary-key"), keys, now, [](std::string_view) { return false; });
     REQUIRE_FALSE(verified.ok());
-    CHECK(verified.error().code == "invalid_token");
-    CHECK(verified.error().message == "The audience is invalid.");
+    CHECK(verified.error().code == "invalid_audience");
+    CHECK(verified.error().message == "The audience is invalid.");  // the client's text names nothing
+    CHECK(verified.error().detail == aud);  // the log's does
   }
   SUBCASE("no aud claim at all") {
     auto verified = verify(sign_jwt_hs256(R"({"exp":1700003600})", "primary-key"));
     REQUIRE_FALSE(verified.ok());
     CHECK(verified.error().message == "The audience is invalid.");
+    CHECK(verified.error().detail == "(none)");
   }
 }
 
