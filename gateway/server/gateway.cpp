@@ -84,6 +84,9 @@ struct Gateway::State {
   std::shared_ptr<const auth::KeyRing> keys;
   Admission admission;
   ConnectionDirectory directory;
+  // Set once the descriptor limit is known. Declared before the shards: the sessions and transports
+  // their io_contexts still hold give their counts back to it as they are destroyed.
+  std::unique_ptr<listener::SocketLimits> socket_limits;
   std::vector<std::unique_ptr<Shard>> shards;
   std::unique_ptr<backplane::Backplane> backplane;
   backplane::RedisBackplane* redis = nullptr;  // the backplane, when --redis is given
@@ -93,7 +96,6 @@ struct Gateway::State {
   std::unique_ptr<GatewayContext> context;
   std::unique_ptr<http::RestContext> rest;
   http::HttpSessionSettings session_settings;
-  std::unique_ptr<listener::SocketLimits> socket_limits;  // set once the descriptor limit is known
   std::unique_ptr<http::TlsCertificates> tls;  // --tls-cert: the listener speaks TLS only
   std::unique_ptr<tcp::acceptor> acceptor;
   std::size_t next_shard = 0;
