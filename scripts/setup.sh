@@ -8,6 +8,7 @@ APT_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config clang libclang-rt-14-dev
   libboost1.81-dev libssl-dev libcpp-httplib-dev nlohmann-json3-dev doctest-dev libhiredis-dev
   redis-server chromium nodejs npm curl ca-certificates
+  python3  # samples/python-function and its end-to-end test
 )
 
 missing=()

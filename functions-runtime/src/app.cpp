@@ -69,7 +69,7 @@ App::App(AppOptions options) : impl_(std::make_unique<Impl>(options)) {
   // delayed ACK, about 40 ms per upstream call (bench/echo.sh measured it).
   impl_->server.set_tcp_nodelay(true);
 
-  // 0.11.4's default puts what() in an EXCEPTION_WHAT response header (STYLE.md, cpp-httplib);
+  // 0.11.4's default puts what() in an EXCEPTION_WHAT response header (never show what() to a client);
   // a route of the user's that throws gets a 500 with our JSON error instead, and one log line.
   impl_->server.set_exception_handler([](const httplib::Request& request, httplib::Response& response,
                                          std::exception_ptr exception) {

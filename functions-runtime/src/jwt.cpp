@@ -9,7 +9,7 @@ namespace switchboard::detail {
 
 std::string sign_jwt_hs256(const nlohmann::json& payload, std::string_view key) {
   // No "kid": Azure's is a per-process hash that means nothing, and the gateway tries every key
-  // (PROTOCOL.md part 2 §1.3).
+  // (docs/security.md, Tokens).
   static const std::string kEncodedHeader = base64url_encode(R"({"alg":"HS256","typ":"JWT"})");
   std::string token = kEncodedHeader;
   token += '.';

@@ -9,7 +9,7 @@ namespace switchboard {
 namespace {
 
 // Claim names the token itself uses; the Azure SDKs send a user claim with one of these names as
-// "asrs.u.<name>" (PROTOCOL.md part 2 §1.3, the 2024 list).
+// "asrs.u.<name>" (the SDKs' 2024 list; docs/functions.md, Negotiate).
 bool is_reserved_claim(std::string_view type) {
   static constexpr std::array<std::string_view, 11> kReserved = {
       "aud", "exp", "iat", "nbf", "iss", "actort", "acr", "azp", "c_hash", "jti", "nonce"};

@@ -10,7 +10,7 @@
 namespace switchboard {
 namespace {
 
-// PROTOCOL.md part 2 §4.3: the paths of 2022-06-01, which later versions keep.
+// The paths of 2022-06-01, which later versions keep (docs/rest-api.md).
 constexpr std::string_view api_version = "2022-06-01";
 // The Management SDK's REST tokens live an hour; ours is made per request, so minutes suffice.
 constexpr std::chrono::minutes kTokenLifetime{5};
@@ -64,7 +64,7 @@ struct RestClient::Impl {
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
-    // aud = the request URL without its query (PROTOCOL.md part 2 §4.1, the newest SDK's rule).
+    // aud = the request URL without its query (the newest SDK's rule; docs/rest-api.md).
     const Json claims{{"aud", origin + path},
                       {"iat", now},
                       {"nbf", now},
@@ -316,7 +316,7 @@ std::vector<ConnectionInfo> RestClient::list_user_connections(std::string_view h
 
 bool RestClient::healthy() {
   try {
-    // Anonymous, like the SDK's periodic check (PROTOCOL.md part 2 §4.1 "Health").
+    // Anonymous, like the SDK's periodic check (docs/rest-api.md, health).
     const httplib::Result result =
         impl_->client.Head(impl_->base_path + "/api/health?api-version=" + std::string(api_version));
     return result && result->status >= 200 && result->status < 300;

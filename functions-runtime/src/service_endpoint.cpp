@@ -101,7 +101,7 @@ ServiceEndpoint ServiceEndpoint::parse(std::string_view connection_string) {
 
   if (!endpoint || endpoint->empty()) fail("missing Endpoint=");
   if (!access_key || access_key->empty()) fail("missing AccessKey=");
-  // PROTOCOL.md part 2 §3.3: the version Azure's parser accepts.
+  // The version Azure's connection-string parser accepts.
   static const std::regex kVersion(R"(^1\.\d+(?:[\w\-.]+)?$)");
   if (version && !std::regex_match(*version, kVersion)) fail("Version must be 1.x");
 

@@ -36,7 +36,7 @@ Json invocation_from_messagepack(const std::string& body) {
   return invocation;
 }
 
-// Serverless protocol message types (PROTOCOL.md part 2 §2.5).
+// Serverless protocol message types (docs/upstream.md, Request).
 constexpr int kInvocation = 1;
 constexpr int kOpenConnection = 10;
 constexpr int kCloseConnection = 11;
@@ -141,7 +141,7 @@ const Handler* UpstreamDispatcher::find_handler(UpstreamEvent event, std::string
 
 UpstreamResponse UpstreamDispatcher::dispatch(const UpstreamRequest& request) const {
   try {
-    // 1. Media type (PROTOCOL.md part 2 §3.1 step 1: parameters such as charset don't matter).
+    // 1. Media type (parameters such as charset don't matter, as in the Functions extension).
     const std::string* content_type = find_header(request.headers, "Content-Type");
     const std::string media = content_type ? media_type(*content_type) : std::string{};
     const bool is_messagepack = media == "application/x-msgpack";
@@ -278,7 +278,7 @@ UpstreamResponse UpstreamDispatcher::run_handler(const Handler& handler, const C
 
   if (failure) {
     // what() may name internals (a file, a query, another user's data), so by default the client gets
-    // a fixed text and an id that finds the full line in this function's log (STYLE.md, Errors).
+    // a fixed text and an id that finds the full line in this function's log (never show what() to a client).
     const std::string error_id = to_lower_hex(random_bytes(8));
     const std::string generic = event == UpstreamEvent::message
                                     ? "An unexpected error occurred invoking '" + context.target + "' on the server."
@@ -286,7 +286,7 @@ UpstreamResponse UpstreamDispatcher::run_handler(const Handler& handler, const C
     const std::string client_error = options_.detailed_errors ? *failure : generic + " (error id " + error_id + ")";
     UpstreamResponse answer;
     switch (event) {
-      // Functions' answers (PROTOCOL.md part 2 §3.1 step 6): the caller of invoke() gets the error as
+      // Azure Functions' answers: the caller of invoke() gets the error as
       // its completion, a failed `connected` refuses the connection, `disconnected` can't be refused.
       case UpstreamEvent::message: answer = json_answer(200, Json{{"error", client_error}}); break;
       case UpstreamEvent::connected: answer = json_answer(403, Json{{"error", client_error}}); break;

@@ -14,6 +14,7 @@
 #include "backplane/relay_message.hpp"
 #include "connection/connection_identity.hpp"
 #include "hub/action.hpp"
+#include "hub/arrival_log.hpp"
 
 namespace sb::backplane {
 
@@ -30,6 +31,9 @@ struct FollowUp {
   // thread (publisher -> last sequence run), this gateway's own included: the state it answers with
   // reflects exactly those actions.
   std::vector<std::pair<std::string, std::uint64_t>> positions;
+  // take, with the fleet log: the state says where it is in the log instead (positions then holds
+  // only this gateway's id).
+  bool has_log = false;
 };
 struct FollowUpAnswer {
   std::uint16_t status = 0;
@@ -72,6 +76,46 @@ class Backplane {
   virtual void relay(FollowUp request, boost::asio::any_io_executor reply_on, RelayDone done) {
     (void)request;
     boost::asio::post(reply_on, [done = std::move(done)] { done(std::nullopt); });
+  }
+
+  // --- The fleet log (--fleet-log on; docs/scaling.md "Crashes"). Nothing of it in-process. ---------
+
+  // True when every action runs in the order of one log kept in Redis: connections are checkpointed,
+  // and one whose gateway died resumes from its checkpoint plus the log after it.
+  virtual bool has_ordered_log() const { return false; }
+  // How many times Redis came back and was written this gateway's state again: checkpoints are then
+  // written whole once more (Redis may have lost them). Any thread.
+  virtual std::uint64_t resyncs() const { return 0; }
+  // This gateway's id in the fleet (the publisher of its actions); empty in-process.
+  virtual std::string gateway_id() const { return {}; }
+
+  // Stores the checkpoints (connection id -> encoded state, backplane/handoff_state.hpp) of this
+  // gateway's stateful connections. Any thread; later ones replace earlier ones.
+  virtual void write_checkpoints(std::vector<std::pair<std::string, std::string>> states) { (void)states; }
+
+  // The log's entries after `after`, in order, decoded, for a connection rebuilt from a state taken at
+  // `after`. too_old: some were trimmed (or Redis lost them); too_long: more than a resume may replay.
+  struct LogReplay {
+    enum class Status { ok, too_old, too_long, unavailable } status = Status::unavailable;
+    std::vector<hub::ArrivalLog::Entry> entries;
+  };
+  using LogReplayDone = std::function<void(LogReplay)>;
+  virtual void read_log_after(hub::LogPosition after, boost::asio::any_io_executor reply_on, LogReplayDone done) {
+    (void)after;
+    boost::asio::post(reply_on, [done = std::move(done)] { done({}); });
+  }
+
+  // Takes over the checkpoint of `connection_id` when the gateway that held it is gone (it no longer
+  // listens to the fleet): Redis names this gateway its holder, and nobody else can take it.
+  struct CheckpointClaim {
+    enum class Result { none, holder_alive, claimed } result = Result::none;
+    std::string state;  // claimed: the encoded state
+  };
+  using CheckpointClaimDone = std::function<void(CheckpointClaim)>;
+  virtual void claim_checkpoint(const std::string& connection_id, boost::asio::any_io_executor reply_on,
+                                CheckpointClaimDone done) {
+    (void)connection_id;
+    boost::asio::post(reply_on, [done = std::move(done)] { done({}); });
   }
 
   // Where requests relayed to this gateway run (server/ sets it once, before start): `answer` may be

@@ -25,6 +25,11 @@ inline constexpr Event lease_lost{Level::warn, "backplane", "lease_lost", "gatew
                                   "This gateway's lease expired in Redis; its connections are closed."};
 inline constexpr Event gateway_reaped{Level::info, "backplane", "gateway_reaped", "gateway connections",
                                       "A dead gateway's connections were removed and their `disconnected` sent."};
+inline constexpr Event parked_reaped{Level::info, "backplane", "parked_reaped", "connections",
+                                     "Stateful connections of a dead gateway were not resumed within their window; "
+                                     "their `disconnected` is sent."};
+inline constexpr Event checkpoint_claimed{Level::info, "backplane", "checkpoint_claimed", "conn",
+                                          "A connection whose gateway died resumes here from its checkpoint."};
 inline constexpr Event leave_timeout{Level::warn, "backplane", "leave_timeout", "",
                                      "Leaving the fleet at shutdown did not finish in time."};
 inline constexpr Event relay_timeout{Level::warn, "backplane", "relay_timeout", "request",
@@ -36,7 +41,8 @@ inline constexpr Event handler_exception{Level::error, "backplane", "handler_exc
 
 inline constexpr const Event* all[] = {&redis_starting, &redis_down,       &redis_in_sync, &redis_error,
                                        &queue_full,     &invalid_envelope, &sequence_gap,  &lease_lost,
-                                       &gateway_reaped, &leave_timeout,    &relay_timeout,
+                                       &gateway_reaped, &parked_reaped,    &checkpoint_claimed, &leave_timeout,
+                                       &relay_timeout,
                                        &invalid_relay_message, &handler_exception};
 
 }  // namespace sb::backplane::log_events

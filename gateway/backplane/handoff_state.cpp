@@ -11,7 +11,7 @@ namespace {
 
 // Wire form (all integers little-endian; str = u32 length, then that many bytes; list = u64 count,
 // then that many items):
-//   u8 version (1)
+//   u8 version (1, or 2 when the state carries a log position)
 //   identity: str connection_id, str hub, str hub_key, str user_id, list of (str type, str value)
 //             claims, str client_query, u8 allows_stateful_reconnect (0 or 1), list of str
 //             initial_groups
@@ -19,7 +19,10 @@ namespace {
 //   buffer:   u64 next_outbound_id, list of unacked entries, list of waiting entries (entry = u64
 //             first_sequence_id, u64 records, str frame), u64 next_inbound_id, u64 latest_processed
 //   list of (str gateway_id, u64 sequence) positions
+//   version 2 only: u64 log_position.ms, u64 log_position.seq (not both zero)
+// Version 1 is what gateways without the fleet log write: a fleet upgrading still hands over.
 constexpr std::uint8_t format_version = 1;
+constexpr std::uint8_t format_version_with_log = 2;
 // Spelled out rather than cast from HubProtocolKind, so reordering that enum can't change the wire.
 enum class WireProtocol : std::uint8_t { json = 1, messagepack = 2 };
 constexpr const char* error_code = "invalid_handoff_state";
@@ -150,7 +153,7 @@ void read_positions(Reader& r, std::size_t input_bytes, HandoffState& state) {
 
 std::string encode_handoff_state(const HandoffState& state) {
   Writer w;
-  w.byte(format_version);
+  w.byte(state.log_position.is_zero() ? format_version : format_version_with_log);
   const auto& identity = state.identity;
   w.text(identity.connection_id);
   w.text(identity.hub);
@@ -178,6 +181,10 @@ std::string encode_handoff_state(const HandoffState& state) {
     w.text(gateway_id);
     w.u64(sequence);
   }
+  if (!state.log_position.is_zero()) {
+    w.u64(state.log_position.ms);
+    w.u64(state.log_position.seq);
+  }
   return w.take();
 }
 
@@ -187,8 +194,8 @@ Result<HandoffState> decode_handoff_state(std::string_view bytes) {
                                       std::to_string(max_handoff_state_bytes));
   Reader r(bytes, error_code);
   auto version = r.byte("version");
-  if (r.ok() && version != format_version)
-    r.fail("version", "expected " + std::to_string(format_version) + ", got " + std::to_string(version));
+  if (r.ok() && version != format_version && version != format_version_with_log)
+    r.fail("version", "expected 1 or 2, got " + std::to_string(version));
   HandoffState state;
   read_identity(r, bytes.size(), state.identity);
   auto wire_protocol = r.choice<WireProtocol>("protocol", 1, 2);
@@ -197,6 +204,11 @@ Result<HandoffState> decode_handoff_state(std::string_view bytes) {
   state.groups = r.texts("groups");
   read_buffer(r, bytes.size(), state.buffer);
   read_positions(r, bytes.size(), state);
+  if (r.ok() && version == format_version_with_log) {
+    state.log_position.ms = r.u64("log_position.ms");
+    state.log_position.seq = r.u64("log_position.seq");
+    if (r.ok() && state.log_position.is_zero()) r.fail("log_position", "expected a position past 0-0 in version 2");
+  }
   if (r.ok() && !r.at_end()) r.fail("state", "trailing bytes");
   if (!r.ok()) return r.error();
   return state;

@@ -17,6 +17,7 @@
 #include "common/result.hpp"
 #include "connection/connection_identity.hpp"
 #include "connection/message_buffer.hpp"
+#include "hub/log_position.hpp"
 #include "protocol/hub_message.hpp"
 
 namespace sb::backplane {
@@ -29,6 +30,10 @@ struct HandoffState {
   connection::MessageBufferState buffer;
   // Per fan-out publisher (gateway id): the last sequence number whose action this state reflects.
   std::vector<std::pair<std::string, std::uint64_t>> positions;
+  // A checkpoint (fleet log on): the last log entry the state reflects. Zero for a handoff, whose
+  // positions say it. A checkpoint's positions hold one entry: its own gateway and the last of that
+  // gateway's actions it ran before they reached the log (while Redis was away).
+  hub::LogPosition log_position;
 };
 
 // The largest encoding decode_handoff_state accepts: far above a default reconnect buffer (100 kB),
@@ -42,7 +47,7 @@ std::string encode_handoff_state(const HandoffState& state);
 
 // The inverse of encode_handoff_state, and its only accepted form: whatever decodes re-encodes to the
 // same bytes. Errors: code "invalid_handoff_state", the message names the field and the rule
-// ("buffer.waiting.first_sequence_id: expected 7, got 9"). Refused: more than max_handoff_state_bytes,
+// ("buffer.waiting.first_sequence_id: expected 7, got 9"). Refused: a version 2 whose log position is 0-0, more than max_handoff_state_bytes,
 // an unknown version or protocol, an empty connection id, hub or hub key, buffer entries whose ids
 // leave a gap or overlap (each covers `records` ≥ 1 ids, unacked then waiting, the last one ending
 // at next_outbound_id - 1, none below 1), frames waiting while none is unacknowledged (a buffer

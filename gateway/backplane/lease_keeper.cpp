@@ -13,10 +13,11 @@
 namespace sb::backplane {
 
 LeaseKeeper::LeaseKeeper(const RedisKeys& keys, std::string gateway_id, std::chrono::milliseconds lease,
-                         std::shared_ptr<CommandQueue> queue, Events events)
+                         std::chrono::milliseconds reconnect_window, std::shared_ptr<CommandQueue> queue, Events events)
     : keys_(keys),
       gateway_id_(std::move(gateway_id)),
       lease_(lease),
+      reconnect_window_(reconnect_window),
       queue_(std::move(queue)),
       events_(std::move(events)) {}
 
@@ -39,9 +40,10 @@ void LeaseKeeper::renew() {
 
 void LeaseKeeper::reap() {
   RedisCommand command;
-  command.argv = scripts::reap_one(keys_);
+  command.argv = scripts::reap_one(keys_, reconnect_window_);
   command.on_reply = [self = shared_from_this()](const redisReply* reply) {
-    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) return;
+    if (!reply || reply->type != REDIS_REPLY_ARRAY) return;
+    if (reply->elements == 0) return self->reap_parked();
     std::string dead(reply_text(reply->element[0]));
     if (self->events_.on_gateway_reaped) self->events_.on_gateway_reaped(dead);
     log::emit(log_events::gateway_reaped, {{"gateway", dead}, {"connections", reply->elements - 1}});
@@ -52,6 +54,24 @@ void LeaseKeeper::reap() {
       if (self->events_.on_orphan) self->events_.on_orphan(std::move(identity).value());
     }
     self->reap();  // another may be dead too
+  };
+  queue_->submit(std::move(command), /*may_drop=*/false);
+}
+
+void LeaseKeeper::reap_parked() {
+  constexpr std::size_t batch = 1000;
+  RedisCommand command;
+  command.argv = scripts::reap_parked(keys_, batch);
+  command.on_reply = [self = shared_from_this()](const redisReply* reply) {
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) return;
+    log::emit(log_events::parked_reaped, {{"connections", reply->elements}});
+    for (std::size_t i = 0; i < reply->elements; ++i) {
+      auto identity = decode_identity(reply_text(reply->element[i]));
+      if (!identity) continue;
+      metrics().backplane_reaped.inc();
+      if (self->events_.on_orphan) self->events_.on_orphan(std::move(identity).value());
+    }
+    if (reply->elements == batch) self->reap_parked();
   };
   queue_->submit(std::move(command), /*may_drop=*/false);
 }

@@ -4,6 +4,9 @@
 // from Redis for longer than its lease), and one live gateway, whichever claims it first, reaps it:
 // unregisters its connections and sends `disconnected` upstream for each. A gateway that finds its own
 // lease reaped must drop its connections, since the function was told they were gone.
+// With the fleet log, a dead gateway's stateful connections that have a checkpoint are parked instead:
+// they may resume on another gateway until their reconnect window ends, and only then are they reaped
+// (reap_parked), once, unless one resumed.
 //
 // Threads: the backplane thread only. Owned by shared_ptr: a pending reply holds one.
 #include <chrono>
@@ -28,19 +31,22 @@ class LeaseKeeper : public std::enable_shared_from_this<LeaseKeeper> {
   };
 
   LeaseKeeper(const RedisKeys& keys, std::string gateway_id, std::chrono::milliseconds lease,
-              std::shared_ptr<CommandQueue> queue, Events events);
+              std::chrono::milliseconds reconnect_window, std::shared_ptr<CommandQueue> queue, Events events);
 
   // Renews this gateway's lease, ahead of the queue: a long queue must not let it lapse.
   void renew();
-  // Reaps one dead gateway, then the next, until none is left.
+  // Reaps one dead gateway, then the next, until none is left; then parked connections whose window ended.
   void reap();
   // The command by which this gateway leaves: its connections and lease go, so nobody reaps it.
   std::vector<std::string> leave_command() const;
 
  private:
+  void reap_parked();
+
   RedisKeys keys_;
   std::string gateway_id_;
   std::chrono::milliseconds lease_;
+  std::chrono::milliseconds reconnect_window_;
   std::shared_ptr<CommandQueue> queue_;
   Events events_;
 };

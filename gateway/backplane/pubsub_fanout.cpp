@@ -103,7 +103,7 @@ void PubSubFanout::on_channel_reply(const redisReply* reply) {
   auto seen = tracker_.on_action(action.publisher, action.sequence);
   if (seen.verdict == SequenceVerdict::duplicate) return;
   if (seen.verdict == SequenceVerdict::gap && events_.on_gap) events_.on_gap(action.publisher, seen.missed);
-  if (events_.on_action) events_.on_action(action.publisher, action.sequence, std::move(action.action));
+  if (events_.on_action) events_.on_action(action.publisher, action.sequence, {}, std::move(action.action));
 }
 
 }  // namespace sb::backplane

@@ -21,7 +21,10 @@
 #include "backplane/redis_keys.hpp"
 #include "backplane/redis_link.hpp"
 #include "backplane/redis_reply.hpp"
+#include "backplane/redis_scripts.hpp"
+#include "backplane/envelope.hpp"
 #include "backplane/request_relay.hpp"
+#include "fleet_log/stream_fanout.hpp"
 #include "common/ids.hpp"
 #include "common/log.hpp"
 #include "common/log_throttle.hpp"
@@ -33,6 +36,8 @@ namespace {
 namespace asio = boost::asio;
 
 constexpr auto first_backoff = std::chrono::milliseconds(100);
+// A resume replays at most this many log entries (a connection's state older than that is refused).
+constexpr std::size_t max_replay_entries = 200'000;
 
 }  // namespace
 
@@ -42,16 +47,19 @@ constexpr auto first_backoff = std::chrono::milliseconds(100);
 // (lease_keeper.hpp). They reach it back through events holding a weak_ptr.
 class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
  public:
-  static std::shared_ptr<Core> create(const config::RedisConfig& config, std::vector<InProcessBackplane::Shard> shards,
-                                      OrphanHandler on_orphan) {
-    auto core = std::make_shared<Core>(config, std::move(shards), std::move(on_orphan));
+  static std::shared_ptr<Core> create(const config::RedisConfig& config, std::chrono::milliseconds reconnect_window,
+                                      std::vector<InProcessBackplane::Shard> shards, OrphanHandler on_orphan) {
+    auto core = std::make_shared<Core>(config, reconnect_window, std::move(shards), std::move(on_orphan));
     core->make_parts();
     return core;
   }
 
   // Use create(): the parts need a weak_ptr to this.
-  Core(const config::RedisConfig& config, std::vector<InProcessBackplane::Shard> shards, OrphanHandler on_orphan)
-      : config_(config),
+  Core(const config::RedisConfig& config, std::chrono::milliseconds reconnect_window,
+       std::vector<InProcessBackplane::Shard> shards, OrphanHandler on_orphan)
+      : is_ordered_log_(config.fleet_log),
+        config_(config),
+        reconnect_window_(reconnect_window),
         keys_(config.key_prefix),
         gateway_id_(random_id()),
         shards_(shards),
@@ -64,6 +72,7 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
 
   asio::io_context io_;
   std::atomic<bool> is_degraded_{true};
+  std::atomic<std::uint64_t> resyncs_{0};
 
   // This gateway numbers its actions as it runs them on its shards and hands them to the backplane
   // thread, under one lock: every shard runs them in that order, and Redis gets them in it. A handoff
@@ -72,6 +81,20 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
   std::mutex order_mutex_;
   std::uint64_t last_sequence_ = 0;
   std::shared_ptr<const std::string> self_name_;  // gateway_id_, shared by every origin (set in make_parts)
+
+  // The fleet log: while Redis is in sync, this gateway's own actions run when they come back from the
+  // log, in its order, like everyone else's (stream_fanout.hpp). Until then they wait here, in order.
+  // While Redis is away they run at once (runs_own_on_read_ false), and those that come back later are
+  // skipped by their number (own_applied_). Under order_mutex_.
+  struct PendingOwn {
+    std::uint64_t sequence;
+    hub::SharedAction action;
+    Done done;  // the local half of a publish that reports its outcome
+  };
+  bool runs_own_on_read_ = false;
+  std::deque<PendingOwn> pending_own_;
+  std::uint64_t own_applied_ = 0;
+  const bool is_ordered_log_;
 
   InProcessBackplane& local() { return local_; }
 
@@ -104,6 +127,7 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
     auto finish = [self = shared_from_this(), done = std::move(done)] {
       if (self->cmd_) self->cmd_->close();
       if (self->sub_) self->sub_->close();
+      if (self->log_) self->log_->close();
       self->work_.reset();
       done();
     };
@@ -122,7 +146,7 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
     }
     RedisCommand command;
     command.argv = fleet_->publish_command(action, fanout_->append(action, sequence));
-    command.retries_on_loss = true;  // receivers drop the repeat by its sequence number
+    command.retries_on_loss = true;  // receivers drop the repeat by its sequence number (and so do we)
     if (on_matched) {
       // While Redis is away the caller does not wait for it: queued is accepted, answered from here.
       if (state_ != State::up) on_matched(std::nullopt);
@@ -164,6 +188,11 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
       // The handler posts the take to the connection's shard at once: everything this gateway ran
       // before is queued there ahead of it, nothing after (see order_mutex_).
       std::lock_guard lock(self->order_mutex_);
+      if (self->is_ordered_log_) {
+        request.has_log = true;
+        request.positions = {{self->gateway_id_, 0}};
+        return handler(std::move(request), std::move(answer));
+      }
       const auto& seen = self->fanout_->positions();
       request.positions.assign(seen.begin(), seen.end());
       request.positions.emplace_back(self->gateway_id_, self->last_sequence_);
@@ -176,6 +205,92 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
       self->fleet_->connection_closed(decoded->identity.connection_id);
       if (self->on_orphan_) self->on_orphan_(decoded->identity);
     });
+  }
+
+  // --- The fleet log's checkpoints and replays ---------------------------------------------------------
+
+  bool has_ordered_log() const { return is_ordered_log_; }
+  const std::string& gateway_id() const { return gateway_id_; }  // set at construction, read from any thread
+
+  void write_checkpoints(std::vector<std::pair<std::string, std::string>> states) {
+    if (state_ != State::up || is_stopping_ || states.empty()) return;  // the resync asks for them all again
+    RedisCommand command;
+    command.argv.reserve(2 + 2 * states.size());
+    command.argv.push_back("HSET");
+    command.argv.push_back(keys_.checkpoints(gateway_id_));
+    for (auto& [connection_id, state] : states) {
+      command.argv.push_back(std::move(connection_id));
+      command.argv.push_back(std::move(state));
+    }
+    command.is_state_write = true;
+    metrics().checkpoints_written.inc(states.size());
+    queue_->submit(std::move(command), /*may_drop=*/false);
+  }
+
+  void read_log_after(hub::LogPosition after, asio::any_io_executor reply_on, LogReplayDone done) {
+    auto answer = [reply_on, done = std::move(done)](LogReplay replay) mutable {
+      asio::post(reply_on, [done = std::move(done), replay = std::move(replay)]() mutable { done(std::move(replay)); });
+    };
+    if (state_ != State::up || is_stopping_) return answer({});
+    RedisCommand command;
+    command.argv = scripts::read_log_after(keys_, after.to_string(), max_replay_entries);
+    command.on_reply = [weak = weak_from_this(), answer = std::move(answer)](const redisReply* reply) mutable {
+      auto self = weak.lock();
+      if (!self) return;
+      answer(self->decode_replay(reply));
+    };
+    queue_->submit(std::move(command), /*may_drop=*/false);
+  }
+
+  LogReplay decode_replay(const redisReply* reply) {
+    LogReplay replay;
+    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) return replay;
+    auto status = reply_integer(reply->element[0]).value_or(-1);
+    if (status == 1) replay.status = LogReplay::Status::too_old;
+    if (status == 2) replay.status = LogReplay::Status::too_long;
+    if (status != 0) return replay;
+    replay.status = LogReplay::Status::ok;
+    if (reply->elements < 2 || reply->element[1]->type != REDIS_REPLY_ARRAY) return replay;
+    const redisReply* entries = reply->element[1];
+    replay.entries.reserve(entries->elements);
+    for (std::size_t i = 0; i < entries->elements; ++i) {
+      const redisReply* entry = entries->element[i];
+      if (entry->type != REDIS_REPLY_ARRAY || entry->elements < 2 || entry->element[1]->type != REDIS_REPLY_ARRAY ||
+          entry->element[1]->elements < 2)
+        continue;
+      auto position = hub::LogPosition::parse(reply_text(entry->element[0]));
+      auto envelope = decode_envelope(reply_text(entry->element[1]->element[1]));
+      if (!position || !envelope) continue;  // counted and logged when the reader met it
+      auto* action = std::get_if<ActionEnvelope>(&*envelope);
+      if (!action) continue;
+      replay.entries.push_back({hub::ActionOrigin{publisher_name(action->publisher), action->sequence, *position},
+                                std::move(action->action)});
+    }
+    return replay;
+  }
+
+  void claim_checkpoint(const std::string& connection_id, asio::any_io_executor reply_on, CheckpointClaimDone done) {
+    auto answer = [reply_on, done = std::move(done)](CheckpointClaim claim) mutable {
+      asio::post(reply_on, [done = std::move(done), claim = std::move(claim)]() mutable { done(std::move(claim)); });
+    };
+    if (state_ != State::up || is_stopping_ || !is_ordered_log_) return answer({});
+    RedisCommand command;
+    command.argv = scripts::claim_checkpoint(keys_, gateway_id_, connection_id);
+    command.on_reply = [answer = std::move(answer), connection_id](const redisReply* reply) mutable {
+      CheckpointClaim claim;
+      if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1) {
+        auto result = reply_integer(reply->element[0]).value_or(0);
+        if (result == 1) claim.result = CheckpointClaim::Result::holder_alive;
+        if (result == 2 && reply->elements >= 2) {
+          claim.result = CheckpointClaim::Result::claimed;
+          claim.state = std::string(reply_text(reply->element[1]));
+          log::emit(log_events::checkpoint_claimed, {{"conn", connection_id}});
+        }
+      }
+      answer(std::move(claim));
+    };
+    // Never dropped: a dropped claim would leave the connection to nobody.
+    queue_->submit(std::move(command), /*may_drop=*/false);
   }
 
   std::shared_ptr<const std::string> publisher_name(const std::string& publisher) {
@@ -199,13 +314,25 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
         self->maybe_sync();
       }
     };
-    fanout_events.on_action = [weak](const std::string& publisher, std::uint64_t sequence, hub::SharedAction action) {
-      if (auto self = weak.lock()) self->on_remote_action(publisher, sequence, std::move(action));
+    fanout_events.on_action = [weak](const std::string& publisher, std::uint64_t sequence, hub::LogPosition position,
+                                     hub::SharedAction action) {
+      auto self = weak.lock();
+      if (!self) return;
+      if (publisher == self->gateway_id_) return self->run_own(sequence, position);
+      self->on_remote_action(publisher, sequence, position, std::move(action));
+    };
+    fanout_events.on_reading_from = [weak](hub::LogPosition position) {
+      if (auto self = weak.lock()) self->start_shards_at(position);
     };
     fanout_events.on_gap = [weak](const std::string& publisher, std::uint64_t missed) {
       if (auto self = weak.lock()) self->on_gap(publisher, missed);
     };
-    fanout_ = std::make_shared<PubSubFanout>(io_, keys_, gateway_id_, queue_, std::move(fanout_events));
+    if (is_ordered_log_)
+      fanout_ = std::make_shared<fleet_log::StreamFanout>(
+          keys_, gateway_id_, queue_, fleet_log::StreamLimits{config_.log_retention, config_.log_max_entries},
+          std::move(fanout_events));
+    else
+      fanout_ = std::make_shared<PubSubFanout>(io_, keys_, gateway_id_, queue_, std::move(fanout_events));
     fleet_ = std::make_shared<FleetState>(keys_, gateway_id_, shards_, io_.get_executor(), queue_);
     LeaseKeeper::Events lease_events;
     lease_events.on_lease_lost = [weak] {
@@ -218,7 +345,8 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
       }
     };
     lease_events.on_orphan = on_orphan_;
-    lease_ = std::make_shared<LeaseKeeper>(keys_, gateway_id_, config_.lease, queue_, std::move(lease_events));
+    lease_ = std::make_shared<LeaseKeeper>(keys_, gateway_id_, config_.lease, reconnect_window_, queue_,
+                                           std::move(lease_events));
     relay_ = std::make_shared<RequestRelay>(io_, keys_, gateway_id_, queue_);
   }
 
@@ -230,6 +358,7 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
     is_cmd_up_ = is_receiving_ = false;
     cmd_ = std::make_shared<RedisLink>(io_, config_.endpoint);
     sub_ = std::make_shared<RedisLink>(io_, config_.endpoint);
+    log_ = is_ordered_log_ ? std::make_shared<RedisLink>(io_, config_.endpoint) : nullptr;
     queue_->use_link(cmd_);
     auto weak = weak_from_this();
     auto down = [weak](const std::string& reason) {
@@ -244,9 +373,14 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
     sub_->connect(config_.connect_timeout, [weak] {
       if (auto self = weak.lock()) {
         self->relay_->receive_on(self->sub_);
-        self->fanout_->receive_on(self->sub_);
+        if (!self->log_) self->fanout_->receive_on(self->sub_);
       }
     }, down);
+    // The log is read on a link of its own: XREAD BLOCK holds it.
+    if (log_)
+      log_->connect(config_.connect_timeout, [weak] {
+        if (auto self = weak.lock()) self->fanout_->receive_on(self->log_);
+      }, down);
   }
 
   void on_link_down(const std::string& reason) {
@@ -262,6 +396,8 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
     // Closing a link answers its pending replies with nullptr: the queue takes them as lost.
     if (cmd_) cmd_->close();
     if (sub_) sub_->close();
+    if (log_) log_->close();
+    run_pending_own_now();
     queue_->on_link_lost();
 
     reconnect_timer_.expires_after(backoff_);
@@ -283,6 +419,7 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
     if (state_ != State::syncing) return;
     state_ = State::up;
     const auto connections = fleet_->write_back(snapshots);
+    resyncs_.fetch_add(1, std::memory_order_relaxed);
     backoff_ = first_backoff;
     log::emit(log_events::redis_in_sync, {{"gateway", gateway_id_}, {"connections", connections}});
     // Actions held through the outage wait until the gateways we know of read the fan-out again.
@@ -292,6 +429,10 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
   }
 
   void release_hold() {
+    {
+      std::lock_guard lock(order_mutex_);
+      runs_own_on_read_ = is_ordered_log_;
+    }
     is_degraded_ = false;
     metrics().backplane_redis_up.set(1);
     queue_->start_sending();
@@ -299,9 +440,50 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
 
   // --- The fan-out's events -----------------------------------------------------------------------
 
-  void on_remote_action(const std::string& publisher, std::uint64_t sequence, hub::SharedAction action) {
+  void on_remote_action(const std::string& publisher, std::uint64_t sequence, hub::LogPosition position,
+                        hub::SharedAction action) {
     metrics().backplane_received.inc();
-    local_.publish(std::move(action), hub::ActionOrigin{publisher_name(publisher), sequence}, {}, nullptr);
+    local_.publish(std::move(action), hub::ActionOrigin{publisher_name(publisher), sequence, position}, {}, nullptr);
+  }
+
+  // One of ours came back from the log: it runs now, with those before it that never reached the log
+  // (dropped while the queue was full), unless it ran already (while Redis was away) or came twice.
+  void run_own(std::uint64_t sequence, hub::LogPosition position) {
+    std::lock_guard lock(order_mutex_);
+    if (sequence <= own_applied_) return;
+    while (!pending_own_.empty() && pending_own_.front().sequence <= sequence) {
+      auto own = std::move(pending_own_.front());
+      pending_own_.pop_front();
+      own_applied_ = own.sequence;
+      hub::ActionOrigin origin{self_name_, own.sequence, own.sequence == sequence ? position : hub::LogPosition{}};
+      run_locally(std::move(own), std::move(origin));
+    }
+  }
+
+  void run_locally(PendingOwn own, hub::ActionOrigin origin) {
+    asio::any_io_executor reply_on;  // where `done` reports, when there is one
+    if (own.done) reply_on = io_.get_executor();
+    local_.publish(std::move(own.action), std::move(origin), std::move(reply_on), std::move(own.done));
+  }
+
+  // Redis went away: what waits for the log runs now, and what follows runs at once until it is back.
+  void run_pending_own_now() {
+    std::lock_guard lock(order_mutex_);
+    runs_own_on_read_ = false;
+    for (auto& own : pending_own_) {
+      own_applied_ = own.sequence;
+      auto origin = hub::ActionOrigin{self_name_, own.sequence, {}};
+      run_locally(std::move(own), std::move(origin));
+    }
+    pending_own_.clear();
+  }
+
+  // Where the log was when this gateway started reading it: its shards' state reflects every entry up
+  // to there (none of them concerns a connection of theirs), so a checkpoint taken before they run any
+  // names that position.
+  void start_shards_at(hub::LogPosition position) {
+    for (const auto& shard : shards_)
+      asio::post(shard.executor, [registry = shard.registry, position] { registry->start_log_at(position); });
   }
 
   // Messages from `publisher` were lost on their way here: any connection of ours may have missed one,
@@ -341,6 +523,7 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
   }
 
   const config::RedisConfig& config_;
+  std::chrono::milliseconds reconnect_window_;
   RedisKeys keys_;
   std::string gateway_id_;
   std::vector<InProcessBackplane::Shard> shards_;
@@ -357,6 +540,7 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
   std::chrono::milliseconds backoff_ = first_backoff;
   std::shared_ptr<RedisLink> cmd_;
   std::shared_ptr<RedisLink> sub_;
+  std::shared_ptr<RedisLink> log_;  // the fleet log's reads (--fleet-log on)
 
   std::shared_ptr<CommandQueue> queue_;
   std::shared_ptr<FanoutLog> fanout_;
@@ -367,9 +551,9 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
   log::LogThrottle down_log_{std::chrono::seconds(30)};
 };
 
-RedisBackplane::RedisBackplane(const config::RedisConfig& config, std::vector<InProcessBackplane::Shard> shards,
-                               OrphanHandler on_orphan)
-    : core_(Core::create(config, std::move(shards), std::move(on_orphan))) {}
+RedisBackplane::RedisBackplane(const config::RedisConfig& config, std::chrono::milliseconds reconnect_window,
+                               std::vector<InProcessBackplane::Shard> shards, OrphanHandler on_orphan)
+    : core_(Core::create(config, reconnect_window, std::move(shards), std::move(on_orphan))) {}
 
 RedisBackplane::~RedisBackplane() {
   if (thread_.joinable()) stop(std::chrono::milliseconds(0));
@@ -399,12 +583,16 @@ void RedisBackplane::publish(hub::SharedAction action, asio::any_io_executor rep
   // Numbered, then handed to the backplane thread (which sends in order on one link) and to this
   // gateway's shards, under one lock (Core::order_mutex_): Redis first, so that an action a shard has
   // run is always queued for Redis ahead of anything that shard does next (a handoff's request).
+  // With the fleet log in sync, the local half waits for the log (Core::run_own) instead.
   std::lock_guard lock(core_->order_mutex_);
   const auto sequence = ++core_->last_sequence_;
-  hub::ActionOrigin origin{core_->self_name_, sequence};
+  hub::ActionOrigin origin{core_->self_name_, sequence, {}};
+  const bool waits_for_log = core_->runs_own_on_read_;
+  if (!waits_for_log) core_->own_applied_ = sequence;
   if (!done) {
     asio::post(core_->io_, [core = core_, action, sequence] { core->publish_remote(action, sequence, nullptr); });
-    core_->local().publish(std::move(action), std::move(origin), {}, nullptr);
+    if (waits_for_log) core_->pending_own_.push_back({sequence, std::move(action), nullptr});
+    else core_->local().publish(std::move(action), std::move(origin), {}, nullptr);
     return;
   }
   // Both halves report on the backplane thread; the last one answers the caller.
@@ -429,10 +617,12 @@ void RedisBackplane::publish(hub::SharedAction action, asio::any_io_executor rep
       gather->finish_one();
     });
   });
-  core_->local().publish(std::move(action), std::move(origin), core_->io_.get_executor(), [gather](hub::ActionOutcome outcome) {
+  Done local_done = [gather](hub::ActionOutcome outcome) {
     gather->local = std::move(outcome);
     gather->finish_one();
-  });
+  };
+  if (waits_for_log) core_->pending_own_.push_back({sequence, std::move(action), std::move(local_done)});
+  else core_->local().publish(std::move(action), std::move(origin), core_->io_.get_executor(), std::move(local_done));
 }
 
 void RedisBackplane::connection_opened(const connection::ConnectionIdentity& identity) {
@@ -458,6 +648,27 @@ void RedisBackplane::relay(FollowUp request, asio::any_io_executor reply_on, Rel
 
 // Before start(): the backplane thread does not run yet, so this is the only thread touching the relay.
 void RedisBackplane::serve_relayed(RelayHandler handler) { core_->serve_relayed(std::move(handler)); }
+
+bool RedisBackplane::has_ordered_log() const { return core_->has_ordered_log(); }
+std::string RedisBackplane::gateway_id() const { return core_->gateway_id(); }
+std::uint64_t RedisBackplane::resyncs() const { return core_->resyncs_.load(std::memory_order_relaxed); }
+
+void RedisBackplane::write_checkpoints(std::vector<std::pair<std::string, std::string>> states) {
+  asio::post(core_->io_, [core = core_, states = std::move(states)]() mutable { core->write_checkpoints(std::move(states)); });
+}
+
+void RedisBackplane::read_log_after(hub::LogPosition after, asio::any_io_executor reply_on, LogReplayDone done) {
+  asio::post(core_->io_, [core = core_, after, reply_on = std::move(reply_on), done = std::move(done)]() mutable {
+    core->read_log_after(after, std::move(reply_on), std::move(done));
+  });
+}
+
+void RedisBackplane::claim_checkpoint(const std::string& connection_id, asio::any_io_executor reply_on,
+                                      CheckpointClaimDone done) {
+  asio::post(core_->io_, [core = core_, connection_id, reply_on = std::move(reply_on), done = std::move(done)]() mutable {
+    core->claim_checkpoint(connection_id, std::move(reply_on), std::move(done));
+  });
+}
 
 bool RedisBackplane::is_degraded() const { return core_->is_degraded_.load(std::memory_order_relaxed); }
 

@@ -27,8 +27,9 @@ class RedisBackplane : public Backplane {
   // `disconnected` upstream. Called on the backplane thread.
   using OrphanHandler = std::function<void(connection::ConnectionIdentity)>;
 
-  RedisBackplane(const config::RedisConfig& config, std::vector<InProcessBackplane::Shard> shards,
-                 OrphanHandler on_orphan);
+  // `reconnect_window`: how long a dead gateway's stateful connections may still resume elsewhere.
+  RedisBackplane(const config::RedisConfig& config, std::chrono::milliseconds reconnect_window,
+                 std::vector<InProcessBackplane::Shard> shards, OrphanHandler on_orphan);
   ~RedisBackplane() override;
 
   // Starts the backplane thread and connects. Once.
@@ -45,6 +46,13 @@ class RedisBackplane : public Backplane {
                         boost::asio::any_io_executor reply_on, ClaimDone done) override;
   void relay(FollowUp request, boost::asio::any_io_executor reply_on, RelayDone done) override;
   void serve_relayed(RelayHandler handler) override;
+  bool has_ordered_log() const override;
+  std::string gateway_id() const override;
+  std::uint64_t resyncs() const override;
+  void write_checkpoints(std::vector<std::pair<std::string, std::string>> states) override;
+  void read_log_after(hub::LogPosition after, boost::asio::any_io_executor reply_on, LogReplayDone done) override;
+  void claim_checkpoint(const std::string& connection_id, boost::asio::any_io_executor reply_on,
+                        CheckpointClaimDone done) override;
 
  private:
   class Core;

@@ -3,6 +3,11 @@
 // place. `P` is --redis-prefix. Ids from clients may hold ':', so a key's kind comes before any of
 // them (conn:, conngroups:) and hub names, which cannot hold ':', come before groups and users.
 //   P:actions                       channel: every action, as an envelope (backplane/envelope.hpp)
+//   P:log                           stream: the fan-out log, when --fleet-log is on (every action, as an envelope)
+//   P:checkpoints:{gateway}         hash: connection id -> checkpoint (backplane/checkpoint.hpp) of the
+//                                   gateway's stateful-reconnect connections
+//   P:parked                        zset: connection id -> end of its reconnect window (ms), for
+//                                   stateful connections of a reaped gateway that may still resume
 //   P:gateways                      zset: gateway id -> lease expiry (ms, Redis's clock)
 //   P:gwconns:{gateway}             set: the gateway's connection ids
 //   P:reaped:{gateway}              string, a day's TTL: the gateway's lease was reaped (it was cut off)
@@ -27,6 +32,9 @@ class RedisKeys {
   explicit RedisKeys(std::string prefix) : prefix_(std::move(prefix)) {}
 
   std::string actions_channel() const { return prefix_ + ":actions"; }
+  std::string log() const { return prefix_ + ":log"; }
+  std::string checkpoints(std::string_view gateway) const { return join(checkpoints_part, gateway); }
+  std::string parked() const { return prefix_ + ":parked"; }
   std::string gateways() const { return prefix_ + ":gateways"; }
   std::string gateway_connections(std::string_view gateway) const { return join(gwconns_part, gateway); }
   std::string reaped(std::string_view gateway) const { return join(reaped_part, gateway); }
@@ -49,13 +57,14 @@ class RedisKeys {
 
   // The parts names are joined from, for a script naming keys it only finds while it runs (a dead
   // gateway's connections, a connection's groups), in the order redis_scripts.cpp's prelude reads
-  // them: P:conn:, P:conngroups:, P:gwconns:, P:reaped: (each followed by an id), then P:hub: and the
+  // them: P:conn:, P:conngroups:, P:gwconns:, P:reaped:, P:checkpoints: (each followed by an id), then P:hub: and the
   // kinds under a hub, :conns, :users, :user:, :group: (hub part, hub, kind, then the id if any).
   std::vector<std::string> name_parts() const {
     return {prefix_ + std::string(conn_part),
             prefix_ + std::string(conngroups_part),
             prefix_ + std::string(gwconns_part),
             prefix_ + std::string(reaped_part),
+            prefix_ + std::string(checkpoints_part),
             prefix_ + std::string(hub_part),
             std::string(conns_part),
             std::string(users_part),
@@ -68,6 +77,7 @@ class RedisKeys {
   static constexpr std::string_view conngroups_part = ":conngroups:";
   static constexpr std::string_view gwconns_part = ":gwconns:";
   static constexpr std::string_view reaped_part = ":reaped:";
+  static constexpr std::string_view checkpoints_part = ":checkpoints:";
   static constexpr std::string_view claim_part = ":claim:";
   static constexpr std::string_view inbox_part = ":inbox:";
   static constexpr std::string_view hub_part = ":hub:";

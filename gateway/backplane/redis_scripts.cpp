@@ -9,12 +9,13 @@ namespace {
 // Prepended to every script. ARGV[1..A] are RedisKeys::name_parts(), for the names of keys a script
 // only finds while it runs; its own arguments follow, from ARGV[A + 1].
 const char* const prelude = R"lua(
-local A = 9
-local conn_, conngroups_, gwconns_, reaped_, hub_, conns_, users_, user_, group_ = unpack(ARGV, 1, A)
+local A = 10
+local conn_, conngroups_, gwconns_, reaped_, checkpoints_, hub_, conns_, users_, user_, group_ = unpack(ARGV, 1, A)
 local function k_conn(c) return conn_ .. c end
 local function k_conngroups(c) return conngroups_ .. c end
 local function k_gwconns(gw) return gwconns_ .. gw end
 local function k_reaped(gw) return reaped_ .. gw end
+local function k_checkpoints(gw) return checkpoints_ .. gw end
 local function k_hub_conns(h) return hub_ .. h .. conns_ end
 local function k_hub_users(h) return hub_ .. h .. users_ end
 local function k_user(h, u) return hub_ .. h .. user_ .. u end
@@ -37,7 +38,10 @@ local function unregister(c, conn, conngroups)
     redis.call('ZREM', k_user(h, u), c)
     if redis.call('EXISTS', k_user(h, u)) == 0 then redis.call('ZREM', k_hub_users(h), u) end
   end
-  if gw then redis.call('SREM', k_gwconns(gw), c) end
+  if gw then
+    redis.call('SREM', k_gwconns(gw), c)
+    redis.call('HDEL', k_checkpoints(gw), c)
+  end
   redis.call('DEL', conn)
   return true
 end
@@ -215,24 +219,98 @@ return added
               {std::string(gateway), std::to_string(lease.count())});
 }
 
-// KEYS: the leases. Removing an expired one from the zset is the claim, so one gateway wins.
-EvalCommand reap_one(const RedisKeys& keys) {
+// KEYS: the leases, the parked connections. ARGV: the reconnect window (ms).
+// Removing an expired lease from the zset is the claim, so one gateway wins.
+EvalCommand reap_one(const RedisKeys& keys, std::chrono::milliseconds window) {
   static const std::string script = with_prelude(R"lua(
 local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now_ms(), 'LIMIT', 0, 1)
 if #dead == 0 then return {} end
 local gw = dead[1]
+local window = tonumber(ARGV[A + 1])
 redis.call('ZREM', KEYS[1], gw)
 -- If it was only cut off, it finds this when it comes back, and drops the connections we reaped.
 redis.call('SET', k_reaped(gw), 1, 'EX', 86400)
 local out = {gw}
+local until_ms = now_ms() + window
 for _, c in ipairs(redis.call('SMEMBERS', k_gwconns(gw))) do
+  if redis.call('HEXISTS', k_checkpoints(gw), c) == 1 then
+    -- A stateful connection with a checkpoint may still resume elsewhere: it stays registered (presence
+    -- sees it) until its window ends (reap_parked).
+    redis.call('ZADD', KEYS[2], until_ms, c)
+  else
+    local identity = redis.call('HGET', k_conn(c), 'identity')
+    if unregister(c, k_conn(c), k_conngroups(c)) and identity then table.insert(out, identity) end
+  end
+end
+redis.call('DEL', k_gwconns(gw))
+-- What nobody resumes goes with the window.
+redis.call('PEXPIRE', k_checkpoints(gw), window + 60000)
+return out
+)lua");
+  return eval(script, keys, {keys.gateways(), keys.parked()}, {std::to_string(window.count())});
+}
+
+// KEYS: the parked connections. ARGV: at most how many.
+EvalCommand reap_parked(const RedisKeys& keys, std::size_t limit) {
+  static const std::string script = with_prelude(R"lua(
+local out = {}
+for _, c in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now_ms(), 'LIMIT', 0, tonumber(ARGV[A + 1]))) do
+  redis.call('ZREM', KEYS[1], c)
   local identity = redis.call('HGET', k_conn(c), 'identity')
   if unregister(c, k_conn(c), k_conngroups(c)) and identity then table.insert(out, identity) end
 end
-redis.call('DEL', k_gwconns(gw))
 return out
 )lua");
-  return eval(script, keys, {keys.gateways()}, {});
+  return eval(script, keys, {keys.parked()}, {std::to_string(limit)});
+}
+
+// KEYS: the connection, its claim, the parked connections. ARGV: gateway, connection, the inbox prefix.
+EvalCommand claim_checkpoint(const RedisKeys& keys, std::string_view gateway, std::string_view connection_id) {
+  static const std::string script = with_prelude(R"lua(
+local gw, c = ARGV[A + 1], ARGV[A + 2]
+local owner = redis.call('HGET', KEYS[1], 'gw')
+if not owner or owner == gw then return {0} end
+-- A holder that still listens to its inbox is alive: it answers takes itself.
+local listening = redis.call('PUBSUB', 'NUMSUB', ARGV[A + 3] .. owner)
+if tonumber(listening[2]) > 0 then return {1} end
+local state = redis.call('HGET', k_checkpoints(owner), c)
+if not state then return {0} end
+redis.call('HDEL', k_checkpoints(owner), c)
+redis.call('HSET', KEYS[1], 'gw', gw)
+if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('SET', KEYS[2], gw, 'KEEPTTL') end
+redis.call('SREM', k_gwconns(owner), c)
+redis.call('SADD', k_gwconns(gw), c)
+redis.call('ZREM', KEYS[3], c)
+return {2, state}
+)lua");
+  return eval(script, keys, {keys.connection(connection_id), keys.claim(connection_id), keys.parked()},
+              {std::string(gateway), std::string(connection_id), keys.inbox_prefix()});
+}
+
+// KEYS: the log. ARGV: the position (ms-seq, or 0-0), the most entries to return.
+EvalCommand read_log_after(const RedisKeys& keys, std::string_view after, std::size_t limit) {
+  static const std::string script = with_prelude(R"lua(
+local after, limit = ARGV[A + 1], tonumber(ARGV[A + 2])
+if after == '0-0' then
+  -- From the start: only if nothing was ever trimmed.
+  local info = redis.pcall('XINFO', 'STREAM', KEYS[1])
+  if type(info) == 'table' and not info.err then
+    local added, length = 0, 0
+    for i = 1, #info, 2 do
+      if info[i] == 'entries-added' then added = info[i + 1] end
+      if info[i] == 'length' then length = info[i + 1] end
+    end
+    if added ~= length then return {1} end
+  end
+else
+  -- Trimming takes the oldest first: while `after` is still there, everything after it is.
+  if #redis.call('XRANGE', KEYS[1], after, after) == 0 then return {1} end
+end
+local entries = redis.call('XRANGE', KEYS[1], '(' .. after, '+', 'COUNT', limit + 1)
+if #entries > limit then return {2} end
+return {0, entries}
+)lua");
+  return eval(script, keys, {keys.log()}, {std::string(after), std::to_string(limit)});
 }
 
 // KEYS: the gateway's connections, the leases. ARGV: gateway.
@@ -240,6 +318,7 @@ EvalCommand leave(const RedisKeys& keys, std::string_view gateway) {
   static const std::string script = with_prelude(R"lua(
 for _, c in ipairs(redis.call('SMEMBERS', KEYS[1])) do unregister(c, k_conn(c), k_conngroups(c)) end
 redis.call('DEL', KEYS[1])
+redis.call('DEL', k_checkpoints(ARGV[A + 1]))
 redis.call('ZREM', KEYS[2], ARGV[A + 1])
 return 1
 )lua");
@@ -280,7 +359,11 @@ EvalCommand hand_over(const RedisKeys& keys, std::string_view gateway, std::stri
                       std::string_view connection_id, std::string_view answer) {
   static const std::string script = with_prelude(R"lua(
 local to, c = ARGV[A + 1], ARGV[A + 2]
-if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'gw', to) end
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  local from = redis.call('HGET', KEYS[1], 'gw')
+  if from then redis.call('HDEL', k_checkpoints(from), c) end
+  redis.call('HSET', KEYS[1], 'gw', to)
+end
 if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('SET', KEYS[2], to, 'KEEPTTL') end
 redis.call('SREM', KEYS[3], c)
 redis.call('SADD', KEYS[4], c)

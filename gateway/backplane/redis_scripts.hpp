@@ -40,8 +40,18 @@ EvalCommand remove_from_all_groups(const RedisKeys& keys, const hub::RemoveFromA
 // Renews `gateway`'s lease. Reply: 0 renewed; 1 taken afresh (the first, or Redis lost its data); 2 taken
 // afresh after another gateway reaped this one (its tombstone says so).
 EvalCommand renew_lease(const RedisKeys& keys, std::string_view gateway, std::chrono::milliseconds lease);
-// Claims one expired lease and unregisters its gateway's connections. Reply: {gateway, identity…}, or {}.
-EvalCommand reap_one(const RedisKeys& keys);
+// Claims one expired lease and unregisters its gateway's connections, but for those with a checkpoint
+// (they may still resume elsewhere): those are parked until `window` from now. Reply: {gateway,
+// identity of each unregistered…}, or {}.
+EvalCommand reap_one(const RedisKeys& keys, std::chrono::milliseconds window);
+// Unregisters at most `limit` parked connections whose window ended. Reply: {identity…}.
+EvalCommand reap_parked(const RedisKeys& keys, std::size_t limit);
+// Takes the checkpoint of a connection whose holder no longer listens to its inbox, for `gateway`.
+// Reply: {0} nothing to take, {1} its holder is alive, {2, state} taken (the connection is `gateway`'s).
+EvalCommand claim_checkpoint(const RedisKeys& keys, std::string_view gateway, std::string_view connection_id);
+// The log's entries after `after` ("ms-seq"; "0-0": from the start). Reply: {0, entries} (XRANGE's
+// form), {1} some after it were trimmed, {2} more than `limit`.
+EvalCommand read_log_after(const RedisKeys& keys, std::string_view after, std::size_t limit);
 // `gateway` stops: its connections and its lease go.
 EvalCommand leave(const RedisKeys& keys, std::string_view gateway);
 // Claims a connection id for `gateway` for `ttl` unless another gateway holds it. Reply: 1 claimed (or

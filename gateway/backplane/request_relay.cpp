@@ -38,6 +38,12 @@ void post_answer(const asio::any_io_executor& reply_on, Backplane::RelayDone don
   asio::post(reply_on, [done = std::move(done), answer = std::move(answer)]() mutable { done(std::move(answer)); });
 }
 
+// A take whose holder no longer listens (it crashed, or lost Redis): the asker may resume the
+// connection from its checkpoint.
+FollowUpAnswer holder_gone() {
+  return {410, "text/plain; charset=utf-8", "The gateway holding this connection is gone."};
+}
+
 }  // namespace
 
 RequestRelay::RequestRelay(asio::io_context& io, const RedisKeys& keys, std::string gateway_id,
@@ -93,7 +99,7 @@ void RequestRelay::relay(FollowUp request, bool is_up, asio::any_io_executor rep
 
   RedisCommand command;
   command.argv = scripts::relay_to_owner(keys_, gateway_id_, request.connection_id, message);
-  command.on_reply = [weak = weak_from_this(), id](const redisReply* reply) {
+  command.on_reply = [weak = weak_from_this(), id, kind](const redisReply* reply) {
     auto self = weak.lock();
     if (!self) return;
     auto receivers = reply_integer(reply);
@@ -105,6 +111,8 @@ void RequestRelay::relay(FollowUp request, bool is_up, asio::any_io_executor rep
     // not a connection any more, as far as this client can tell.
     if (*receivers <= 0) {
       metrics().relay_failures.with(*receivers < 0 ? "no_holder" : "holder_gone").inc();
+      // A take may still succeed without its holder: from the checkpoint it left (the fleet log).
+      if (*receivers == 0 && kind == RelayKind::take) return self->finish(id, holder_gone());
       self->finish(id, std::nullopt);
     }
   };

@@ -153,12 +153,40 @@ std::string Metrics::render() const {
   counter("switchboard_handoffs_in_total", "Stateful connections that moved here from another gateway.",
           handoffs_in.value());
   handoff_failures.render(out);
+  counter("switchboard_checkpoints_written_total",
+          "Stateful connection checkpoints written to Redis (the fleet log).", checkpoints_written.value());
+  counter("switchboard_checkpoint_resumes_total",
+          "Connections of a dead gateway resumed here from their checkpoint.", checkpoint_resumes.value());
   return out;
 }
 
 Metrics& metrics() {
   static Metrics instance;
   return instance;
+}
+
+std::string metrics_markdown() {
+  // A fresh instance: the families are the same as the live one's, and no sample lines get in the way.
+  auto exposition = std::make_unique<Metrics>()->render();
+  std::string out = "| metric | type | meaning |\n|---|---|---|\n";
+  std::string help;
+  std::string_view rest = exposition;
+  while (!rest.empty()) {
+    auto end = rest.find('\n');
+    auto line = rest.substr(0, end);
+    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+    // "# HELP <name> <text>" comes right before "# TYPE <name> <type>" (header() above).
+    if (line.substr(0, 7) == "# HELP ") {
+      auto text = line.substr(7);
+      help = std::string(text.substr(text.find(' ') + 1));
+    } else if (line.substr(0, 7) == "# TYPE ") {
+      auto text = line.substr(7);
+      auto space = text.find(' ');
+      out += "| `" + std::string(text.substr(0, space)) + "` | " + std::string(text.substr(space + 1)) + " | " + help +
+             " |\n";
+    }
+  }
+  return out;
 }
 
 }  // namespace sb

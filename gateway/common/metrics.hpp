@@ -109,6 +109,9 @@ struct Metrics {
   // Handoffs (stateful connections moving between gateways, PROTOCOL.md part 3 §3.8).
   Counter handoffs_out;  // connections this gateway handed over
   Counter handoffs_in;   // connections that arrived here and resumed
+  // The fleet log (docs/scaling.md "Crashes").
+  Counter checkpoints_written;   // stateful connection states written to Redis
+  Counter checkpoint_resumes;    // connections of a dead gateway resumed here from their checkpoint
   CounterFamily handoff_failures{"switchboard_handoff_failures_total",
                                  "Connections that could not move between gateways, by reason (each ended cleanly, once).",
                                  "reason"};
@@ -117,5 +120,11 @@ struct Metrics {
 };
 
 Metrics& metrics();
+
+// Every metric family as one Markdown table (metric, type, meaning), read from what render() writes
+// for a fresh Metrics: it lists exactly the families /metrics serves, with their HELP text. A labelled
+// family's meaning names its label ("by reason"). `switchboard --help --format markdown` prints it and
+// docs/configuration.md carries it verbatim (a unit test keeps the two equal).
+std::string metrics_markdown();
 
 }  // namespace sb

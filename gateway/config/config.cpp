@@ -258,7 +258,8 @@ const std::vector<Option>& options() {
     t.push_back({"stateful-reconnect-window", "DURATION", format_ms(d.connection.stateful_reconnect_window),
                  "how long a stateful connection whose socket dropped waits for the client to resume it", false, ',',
                  duration_into([](Config& c) -> milliseconds& { return c.connection.stateful_reconnect_window; })});
-    t.push_back({"rest-max-body-bytes", "SIZE", std::to_string(d.rest.max_body_bytes), "largest REST request body",
+    t.push_back({"rest-max-body-bytes", "SIZE", std::to_string(d.rest.max_body_bytes),
+                 "largest request body on any endpoint (REST calls, long-polling sends); larger gets 413",
                  false, ',', bytes_into([](Config& c) -> std::size_t& { return c.rest.max_body_bytes; })});
     t.push_back({"upstream-timeout", "DURATION", format_ms(d.upstream.timeout), "deadline of one upstream request",
                  false, ',', duration_into([](Config& c) -> milliseconds& { return c.upstream.timeout; })});
@@ -318,6 +319,31 @@ const std::vector<Option>& options() {
                    c.redis.key_prefix = std::string(v);
                    return std::nullopt;
                  }});
+    t.push_back({"fleet-log", "on|off", d.redis.fleet_log ? "on" : "off",
+                 "with --redis: fan out through an ordered log kept in Redis (a Stream), so that stateful "
+                 "connections resume on another gateway after a crash; off: Redis pub/sub, which keeps nothing",
+                 false, ',', [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   if (v == "on" || v == "true") c.redis.fleet_log = true;
+                   else if (v == "off" || v == "false") c.redis.fleet_log = false;
+                   else return "expected on or off";
+                   return std::nullopt;
+                 }});
+    t.push_back({"fleet-log-retention", "DURATION", "the reconnect window + 10s",
+                 "how long the fleet log keeps an entry: a crashed gateway's connection resumes only from a "
+                 "checkpoint younger than this",
+                 false, ',', duration_into([](Config& c) -> milliseconds& { return c.redis.log_retention; })});
+    t.push_back({"fleet-log-max-entries", "N", std::to_string(d.redis.log_max_entries),
+                 "the fleet log never holds many more entries than this, however young", false, ',',
+                 [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   std::uint64_t n = 0;
+                   if (auto e = parse_unsigned(v, 1'000'000'000, n)) return e;
+                   if (n < 1000) return std::string("expected at least 1000");
+                   c.redis.log_max_entries = n;
+                   return std::nullopt;
+                 }});
+    t.push_back({"checkpoint-interval", "DURATION", format_ms(d.redis.checkpoint_interval),
+                 "with --fleet-log: how often each stateful connection that changed is checkpointed in Redis",
+                 false, ',', duration_into([](Config& c) -> milliseconds& { return c.redis.checkpoint_interval; })});
     t.push_back({"shutdown-mode", "MODE", "reconnect",
                  "on SIGTERM: reconnect (close every connection with allowReconnect, spread over --shutdown-spread) "
                  "or wait (let clients leave until --shutdown-timeout)",
@@ -522,11 +548,54 @@ std::string help_text() {
       "flag > environment > file > default.\n\n"
       "  --config FILE\n      JSON object of option names to values; also accepts the Azure emulator's UpstreamSettings\n"
       "  --help, --version\n"
+      "  --help --format markdown\n      print the options and the metrics as Markdown tables\n"
       "  --log-events\n      print every log event (module, name, level, fields, meaning) as a Markdown table\n";
   for (const auto& o : options()) {
     out += "  --" + o.name + " " + o.value_name + (o.repeatable ? "  (repeatable)" : "") + "\n";
     out += "      " + o.help + "\n      default: " + o.default_text + "; env: " + env_name(o.name) + "\n";
   }
+  return out;
+}
+
+namespace {
+
+// A Markdown table cell: '|' would end it, even inside a code span.
+std::string markdown_cell(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+// "0 (no limit)" -> "`0` (no limit)"; prose ("(none)", "the reconnect window + 10s") stays prose.
+std::string markdown_default(std::string_view text) {
+  auto value = text.substr(0, text.find(" ("));
+  if (value.empty() || value.front() == '(' || value.find(' ') != std::string_view::npos) return std::string(text);
+  return "`" + std::string(value) + "`" + std::string(text.substr(value.size()));
+}
+
+}  // namespace
+
+std::string options_markdown() {
+  std::string out = "| flag | environment | default | meaning |\n|---|---|---|---|\n";
+  auto row = [&out](std::string_view flag, std::string_view env, std::string_view default_text, std::string_view help) {
+    out += "| " + markdown_cell(flag) + " | " + markdown_cell(env) + " | " + markdown_cell(default_text) + " | " +
+           markdown_cell(help) + " |\n";
+  };
+  for (const auto& o : options()) {
+    std::string env = "`" + env_name(o.name) + "`";
+    if (o.repeatable) env += o.env_separator == '\n' ? " (one per line)" : " (comma-separated)";
+    row("`--" + o.name + " " + o.value_name + "`" + (o.repeatable ? " (repeatable)" : ""), env,
+        markdown_default(o.default_text), o.help);
+  }
+  row("`--config FILE`", "`SWITCHBOARD_CONFIG`", "(none)",
+      "a JSON object of option names to values; also accepts the Azure emulator's UpstreamSettings");
+  row("`--help`, `-h`", "", "",
+      "print the options, then exit 0; with `--format markdown`, this table and the metrics table");
+  row("`--version`", "", "", "print the version, then exit 0");
+  row("`--log-events`", "", "", "print every log event as a Markdown table, then exit 0");
   return out;
 }
 
@@ -539,6 +608,24 @@ LoadResult load_config(int argc, const char* const* argv, const char* const* env
     std::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       result.status = LoadStatus::help_shown;
+      result.errors.clear();  // what came before --help doesn't matter now
+      // --help --format markdown, in either order.
+      for (int j = 1; j < argc; ++j) {
+        std::string_view format_arg = argv[j];
+        std::string_view format;
+        if (format_arg == "--format" && j + 1 < argc)
+          format = argv[j + 1];
+        else if (format_arg.substr(0, 9) == "--format=")
+          format = format_arg.substr(9);
+        else
+          continue;
+        if (format == "markdown") {
+          result.status = LoadStatus::help_markdown_shown;
+        } else if (format != "text") {
+          result.status = LoadStatus::run;
+          result.errors.push_back("--format '" + std::string(format) + "': expected text or markdown");
+        }
+      }
       return result;
     }
     if (arg == "--version") {
@@ -556,6 +643,11 @@ LoadResult load_config(int argc, const char* const* argv, const char* const* env
     arg.remove_prefix(2);
     std::string name(arg.substr(0, arg.find('=')));
     std::string value;
+    if (name == "format") {
+      if (arg.find('=') == std::string_view::npos && i + 1 < argc) ++i;  // its value
+      result.errors.push_back("--format goes with --help (--help --format markdown)");
+      continue;
+    }
     if (name != "config" && !find_option(name)) {
       result.errors.push_back("unknown option --" + name + " (see --help)");
       continue;
@@ -609,6 +701,13 @@ LoadResult load_config(int argc, const char* const* argv, const char* const* env
   if (c.access_keys.empty())
     result.errors.push_back("no access key: give --access-key KEY or --connection-string (or SWITCHBOARD_ACCESS_KEY)");
   if (c.redis.lease < milliseconds(300)) result.errors.push_back("--redis-lease must be at least 300ms");
+  if (c.redis.log_retention.count() == 0)
+    c.redis.log_retention = c.connection.stateful_reconnect_window + milliseconds(10'000);
+  if (c.redis.checkpoint_interval < milliseconds(100)) result.errors.push_back("--checkpoint-interval must be at least 100ms");
+  if (c.redis.log_retention < c.connection.stateful_reconnect_window + c.redis.checkpoint_interval)
+    result.errors.push_back(
+        "--fleet-log-retention must be at least --stateful-reconnect-window + --checkpoint-interval: a connection "
+        "must be able to resume from its last checkpoint until its window ends");
   if (c.connection.keepalive_interval.count() == 0) result.errors.push_back("--keepalive-interval must be above 0");
   if (c.connection.client_timeout <= c.connection.keepalive_interval)
     result.errors.push_back("--client-timeout must be longer than --keepalive-interval");

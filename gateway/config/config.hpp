@@ -92,6 +92,12 @@ struct RedisConfig {
   milliseconds connect_timeout{2'000};  // one connect attempt; then back off and retry
   milliseconds max_backoff{2'000};      // reconnect delays double from 100 ms up to this
   std::string key_prefix = "switchboard";  // every key and channel starts with this (several fleets, one Redis)
+  // The fan-out as an ordered log kept for a while (a Redis Stream): connections outlive a crashed
+  // gateway. Off: Redis pub/sub, which keeps nothing (docs/scaling.md "Crashes").
+  bool fleet_log = true;
+  milliseconds log_retention{0};          // 0: the stateful reconnect window + 10 s
+  std::size_t log_max_entries = 1'000'000;
+  milliseconds checkpoint_interval{1'000};  // how often changed stateful connections are checkpointed
 };
 
 // Admission limits: what the gateway refuses before a connection exists.
@@ -115,7 +121,7 @@ struct Config {
   bool shows_access_key = false;  // the ready block masks the key: stdout ends up in log pipelines
 };
 
-enum class LoadStatus { run, help_shown, version_shown, log_events_shown };
+enum class LoadStatus { run, help_shown, help_markdown_shown, version_shown, log_events_shown };
 
 struct LoadResult {
   LoadStatus status = LoadStatus::run;
@@ -128,5 +134,10 @@ LoadResult load_config(int argc, const char* const* argv, const char* const* env
 
 // The text --help prints: every option with its environment variable and default.
 std::string help_text();
+
+// The same options as one Markdown table (flag, environment, default, meaning): what
+// `--help --format markdown` prints, and what docs/configuration.md carries verbatim (a unit test
+// keeps the two equal).
+std::string options_markdown();
 
 }  // namespace sb::config

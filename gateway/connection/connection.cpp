@@ -90,6 +90,7 @@ void Connection::send_frame(Frame frame, std::size_t records) {
   if (state_ != ConnectionState::open) return;
   metrics().messages_sent.inc();
   if (reconnect_buffer_) {
+    ++changes_;
     bool is_writable = reconnect_buffer_->add(frame, records);
     if (reconnect_buffer_->buffered_bytes() > context_.config.max_send_queue_bytes) {
       log::emit(log_events::send_queue_full, {{"conn", id()}, {"hub", identity_.hub}, {"buffered_bytes", reconnect_buffer_->buffered_bytes()}});
@@ -134,8 +135,9 @@ void Connection::on_heartbeat(std::chrono::steady_clock::time_point now) {
     return;
   }
   // The server acknowledges every 1 s when something new arrived (ASP.NET MessageBuffer.AckRate).
-  if (reconnect_buffer_ && reconnect_buffer_->is_ack_due())
-    write(make_frame(protocol::encode_ack(protocol_, reconnect_buffer_->take_ack())));
+  if (reconnect_buffer_ && reconnect_buffer_->is_ack_due()) {
+    if (auto ack = reconnect_buffer_->take_ack(settled_inbound_id())) write(make_frame(protocol::encode_ack(protocol_, ack)));
+  }
   if (transport_->has_inherent_keepalive()) return;  // long polling: no Pings, no client timeout
   if (is_client_timeout_armed_ && now - last_receive_ >= config.client_timeout) {
     close({"client_timeout", "Client hasn't sent a message/ping within the configured ClientTimeoutInterval.", true});
@@ -226,17 +228,18 @@ void Connection::on_hub_data(std::string_view data) {
     if (state_ != ConnectionState::open) break;
     // After a resume the client re-sends what we may already have: drop what was processed.
     if (reconnect_buffer_ && is_trackable(m.type) && !reconnect_buffer_->on_inbound()) continue;
-    on_message(std::move(m));
+    const auto inbound_id = reconnect_buffer_ && is_trackable(m.type) ? reconnect_buffer_->latest_processed() : 0;
+    on_message(std::move(m), inbound_id);
   }
 }
 
-void Connection::on_message(protocol::InboundMessage&& message) {
+void Connection::on_message(protocol::InboundMessage&& message, std::uint64_t inbound_id) {
   switch (message.type) {
     case MessageType::invocation:
       metrics().messages_received.inc();
       if (message.has_stream_ids) {
         if (message.invocation_id)
-          send_frame(make_frame(protocol::encode_completion_error(
+          context_.observer.answer(*this, make_frame(protocol::encode_completion_error(
               protocol_, *message.invocation_id, "Client streaming is not supported in serverless mode.")));
         return;
       }
@@ -245,11 +248,11 @@ void Connection::on_message(protocol::InboundMessage&& message) {
         return;
       }
       ++pending_message_events_;
-      enqueue_event({UpstreamEventKind::message, std::move(message), {}});
+      enqueue_event({UpstreamEventKind::message, std::move(message), {}, inbound_id});
       return;
     case MessageType::stream_invocation:
       metrics().messages_received.inc();
-      send_frame(make_frame(protocol::encode_completion_error(
+      context_.observer.answer(*this, make_frame(protocol::encode_completion_error(
           protocol_, *message.invocation_id, "Streaming invocations are not supported in serverless mode.")));
       return;
     case MessageType::ping:
@@ -263,8 +266,10 @@ void Connection::on_message(protocol::InboundMessage&& message) {
       transport_->close();
       return;
     case MessageType::ack:
-      if (reconnect_buffer_)
+      if (reconnect_buffer_) {
+        ++changes_;
         for (auto& frame : reconnect_buffer_->on_ack(message.sequence_id)) write(std::move(frame));
+      }
       return;
     case MessageType::sequence:
       if (reconnect_buffer_) {
@@ -277,6 +282,8 @@ void Connection::on_message(protocol::InboundMessage&& message) {
       return;
   }
 }
+
+void ConnectionObserver::answer(Connection& connection, Frame frame) { connection.send_frame(std::move(frame)); }
 
 bool Connection::can_resume() const { return reconnect_buffer_ && state_ == ConnectionState::open; }
 
@@ -326,13 +333,35 @@ ConnectionTransfer Connection::hand_over() {
   return transfer;
 }
 
-std::shared_ptr<Connection> Connection::arrive(ConnectionTransfer transfer, ConnectionContext context) {
+ConnectionTransfer Connection::checkpoint() {
+  owner_thread_.check();
+  checkpointed_changes_ = changes_;
+  ConnectionTransfer transfer;
+  transfer.identity = identity_;
+  transfer.identity.initial_groups.assign(groups_.begin(), groups_.end());
+  transfer.protocol = protocol_;
+  transfer.buffer = reconnect_buffer_->export_checkpoint(settled_inbound_id());
+  return transfer;
+}
+
+std::uint64_t Connection::settled_inbound_id() const {
+  if (!reconnect_buffer_) return 0;
+  // Events run one at a time, oldest first: everything before the oldest unsettled one is settled.
+  if (has_event_in_flight_ && in_flight_inbound_id_ != 0) return in_flight_inbound_id_ - 1;
+  for (const auto& event : pending_events_)
+    if (event.inbound_id != 0) return event.inbound_id - 1;
+  return reconnect_buffer_->latest_processed();
+}
+
+std::shared_ptr<Connection> Connection::arrive(ConnectionTransfer transfer, ConnectionContext context,
+                                               bool from_checkpoint) {
   auto c = std::make_shared<Connection>(std::move(transfer.identity), nullptr, context);
   c->started_at_ = c->last_send_ = c->last_receive_ = context.connections.coarse_now();
   c->protocol_ = transfer.protocol;
   c->state_ = ConnectionState::open;
   c->has_opened_ = true;  // upstream heard of it where it started
   c->reconnect_buffer_ = std::make_unique<MessageBuffer>(context.config.stateful_reconnect_buffer_bytes, std::move(transfer.buffer));
+  if (from_checkpoint) c->reconnect_buffer_->trust_next_sequence();
   c->is_detached_ = true;
   c->kept_while_detached_ = c;
   c->detached_since_ = c->started_at_;
@@ -403,8 +432,11 @@ void Connection::deliver_next_event() {
   pending_events_.pop_front();
   if (event.kind == UpstreamEventKind::message) --pending_message_events_;
   has_event_in_flight_ = true;
+  in_flight_inbound_id_ = event.inbound_id;
   context_.observer.deliver(shared_from_this(), std::move(event), [self = shared_from_this()] {
     self->has_event_in_flight_ = false;
+    if (self->in_flight_inbound_id_ != 0) ++self->changes_;  // one more client message settled
+    self->in_flight_inbound_id_ = 0;
     self->deliver_next_event();
   });
 }

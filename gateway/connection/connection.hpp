@@ -54,6 +54,10 @@ class ConnectionObserver {
   // A handoff (connection_transfer.hpp): it arrived from another gateway (index it; upstream knows it
   // already), or it left for one (unindex it; it did not end, so no `disconnected`).
   virtual void on_arrived(Connection& connection) { (void)connection; }
+  // The gateway's own answer to one of the client's messages (a Completion, in the connection's
+  // protocol). With the fleet log it travels through the log like every other message, so that its
+  // place among them is kept if the connection moves after a crash.
+  virtual void answer(Connection& connection, Frame frame);
   virtual void on_moved(Connection& connection) { (void)connection; }
 };
 
@@ -112,7 +116,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ConnectionTransfer hand_over();
   // The connection `transfer` describes, arrived here detached: indexed (on_arrived), no `connected`;
   // resume() gives it the client's new socket.
-  static std::shared_ptr<Connection> arrive(ConnectionTransfer transfer, ConnectionContext context);
+  // `from_checkpoint`: rebuilt after its gateway died; the client's first Sequence is believed
+  // (MessageBuffer::trust_next_sequence).
+  static std::shared_ptr<Connection> arrive(ConnectionTransfer transfer, ConnectionContext context,
+                                            bool from_checkpoint = false);
+
+  // Checkpoints (the fleet log, docs/scaling.md "Crashes"). Something a checkpoint holds changed since
+  // the last one: a message sent or acknowledged, a client message settled, a group joined or left.
+  void note_changed() { ++changes_; }
+  bool needs_checkpoint() const { return can_resume() && changes_ != checkpointed_changes_; }
+  // What another gateway needs to continue it if this one dies now; the connection goes on here.
+  ConnectionTransfer checkpoint();
 
  private:
   friend class ConnectionSet;
@@ -127,7 +141,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void on_handshake_data(std::string_view data);
   void on_hub_data(std::string_view data);
-  void on_message(protocol::InboundMessage&& message);
+  void on_message(protocol::InboundMessage&& message, std::uint64_t inbound_id);
   void fail_handshake(std::string_view error, std::string_view reason);
   void enqueue_event(UpstreamEvent event);
   void deliver_next_event();
@@ -162,6 +176,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool is_detached_ = false;                           // stateful: socket lost, waiting for a resume
   std::shared_ptr<Connection> kept_while_detached_;    // no transport owns it then: the window does
   std::chrono::steady_clock::time_point detached_since_;
+
+  std::uint64_t changes_ = 0;               // note_changed()
+  std::uint64_t checkpointed_changes_ = 0;  // changes_ at the last checkpoint
+  std::uint64_t in_flight_inbound_id_ = 0;  // the client message whose upstream call is in flight, if any
+  // The last client message all of whose upstream effects are done: acknowledged no further.
+  std::uint64_t settled_inbound_id() const;
 
   std::size_t set_index_ = static_cast<std::size_t>(-1);  // position in ConnectionSet
   OwnerThread owner_thread_;

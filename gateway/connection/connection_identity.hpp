@@ -2,6 +2,7 @@
 // Who a connection is and what it tells its function: the values the layers above pass around
 // (the backplane stores identities, the upstream client builds requests from events) without
 // needing the connection itself.
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,9 @@ struct UpstreamEvent {
   UpstreamEventKind kind{};
   protocol::InboundMessage message;  // message events
   std::string error;                 // disconnected: why, empty when clean
+  // Stateful reconnect: the client's sequence id of this message (0 otherwise). The same message
+  // re-sent after a resume has the same id, on any gateway: the upstream's idempotency key.
+  std::uint64_t inbound_id = 0;
 };
 
 }  // namespace sb::connection

@@ -1,5 +1,7 @@
 #include "connection/message_buffer.hpp"
 
+#include <utility>
+
 namespace sb::connection {
 
 MessageBuffer::MessageBuffer(std::size_t buffer_bytes, MessageBufferState state)
@@ -85,7 +87,18 @@ bool MessageBuffer::on_inbound() {
   return true;
 }
 
+MessageBufferState MessageBuffer::export_checkpoint(std::uint64_t settled) const {
+  auto state = export_state();
+  state.latest_processed = std::min(settled, latest_processed_);
+  state.next_inbound_id = state.latest_processed + 1;
+  return state;
+}
+
 Result<bool> MessageBuffer::on_sequence(std::uint64_t sequence_id) {
+  if (std::exchange(trusts_next_sequence_, false) && sequence_id > latest_processed_ + 1) {
+    latest_processed_ = last_ack_ = sequence_id - 1;
+    is_ack_due_ = false;
+  }
   if (sequence_id > latest_processed_ + 1)
     return make_error("invalid_sequence", "Sequence ID greater than amount of messages we've received.");
   next_inbound_id_ = sequence_id;

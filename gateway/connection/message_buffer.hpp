@@ -5,6 +5,8 @@
 // when an Ack is due. No I/O: the connection encodes and writes what this returns. Owner thread only.
 #include <cstddef>
 #include <cstdint>
+#include <algorithm>
+#include <cstdint>
 #include <deque>
 #include <string>
 #include <vector>
@@ -39,6 +41,12 @@ class MessageBuffer {
   MessageBuffer(std::size_t buffer_bytes, MessageBufferState state);
 
   MessageBufferState export_state() const;
+  // The same, as a checkpoint (the fleet log): only the client messages up to `settled` count as
+  // processed, so that a gateway resuming from it expects the others again.
+  MessageBufferState export_checkpoint(std::uint64_t settled) const;
+  // A buffer rebuilt from a checkpoint: the client's first Sequence may name an id past what the
+  // checkpoint says was processed (the lost gateway acknowledged more since); it is believed, once.
+  void trust_next_sequence() { trusts_next_sequence_ = true; }
 
   // Outbound: a frame holding `records` trackable messages (Invocation, StreamItem, Completion, …).
   // True: write it now. False: it waits until acks make room (it is still kept, and counted).
@@ -59,11 +67,17 @@ class MessageBuffer {
   // processed + 1 means it lost messages we never saw: a protocol error.
   Result<bool> on_sequence(std::uint64_t sequence_id);
   // The id to acknowledge, once per batch of new inbound messages (the heartbeat sends it every 1 s).
+  // `settled`: acknowledge no further than this (the fleet log acknowledges only messages whose effects
+  // are safe in Redis). Returns 0 when there is nothing new to acknowledge.
   bool is_ack_due() const { return is_ack_due_; }
-  std::uint64_t take_ack() {
-    is_ack_due_ = false;
-    return latest_processed_;
+  std::uint64_t take_ack(std::uint64_t settled = UINT64_MAX) {
+    auto ack = std::min(latest_processed_, settled);
+    is_ack_due_ = ack < latest_processed_;
+    if (ack <= last_ack_) return 0;
+    last_ack_ = ack;
+    return ack;
   }
+  std::uint64_t latest_processed() const { return latest_processed_; }
 
   std::size_t buffered_bytes() const { return unacked_bytes_ + waiting_bytes_; }
 
@@ -84,7 +98,9 @@ class MessageBuffer {
 
   std::uint64_t next_inbound_id_ = 1;
   std::uint64_t latest_processed_ = 0;
+  std::uint64_t last_ack_ = 0;
   bool is_ack_due_ = false;
+  bool trusts_next_sequence_ = false;
 };
 
 }  // namespace sb::connection

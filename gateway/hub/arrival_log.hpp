@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "hub/action.hpp"
+#include "hub/log_position.hpp"
 
 namespace sb::hub {
 
@@ -26,6 +27,7 @@ namespace sb::hub {
 struct ActionOrigin {
   std::shared_ptr<const std::string> publisher;
   std::uint64_t sequence = 0;
+  LogPosition position;  // its entry in the fleet's log; zero without one (pub/sub, or held while Redis was down)
 };
 
 class ArrivalLog {

@@ -145,7 +145,7 @@ void HubRegistry::remove(Connection& c) {
 
 void HubRegistry::join(HubIndex& hub, Connection& c, const std::string& group) {
   hub.groups[group].insert(&c);
-  c.groups().insert(group);
+  if (c.groups().insert(group).second) c.note_changed();
 }
 
 void HubRegistry::leave(HubIndex& hub, Connection& c, const std::string& group) {
@@ -154,7 +154,7 @@ void HubRegistry::leave(HubIndex& hub, Connection& c, const std::string& group) 
     it->second.erase(&c);
     if (it->second.empty()) hub.groups.erase(it);
   }
-  c.groups().erase(group);
+  if (c.groups().erase(group) > 0) c.note_changed();
 }
 
 ActionOutcome HubRegistry::execute(const Action& action, Clock::time_point now) {
@@ -164,7 +164,21 @@ ActionOutcome HubRegistry::execute(const Action& action, Clock::time_point now) 
 
 ActionOutcome HubRegistry::execute(const SharedAction& action, const ActionOrigin& origin, Clock::time_point now) {
   arrivals_.record(origin, action);
+  if (!origin.position.is_zero()) last_position_ = origin.position;
+  else if (origin.publisher) last_unlogged_sequence_ = origin.sequence;
   return execute(*action, now);
+}
+
+void HubRegistry::replay_after(Connection& c, const std::vector<ArrivalLog::Entry>& entries, LogPosition after,
+                               const std::string& own_publisher, std::uint64_t own_unlogged) {
+  Walk walk(*this);
+  for (const auto& entry : entries) {
+    const auto& at = entry.origin.position;
+    if (at.is_zero() || at <= after || at > last_position_) continue;
+    if (entry.origin.publisher && *entry.origin.publisher == own_publisher && entry.origin.sequence <= own_unlogged)
+      continue;
+    run_for(*entry.action, c);
+  }
 }
 
 void HubRegistry::replay(Connection& c, const std::vector<ArrivalLog::Entry>& entries, const Positions& positions) {

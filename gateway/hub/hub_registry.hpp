@@ -38,6 +38,28 @@ class HubRegistry {
   void replay(connection::Connection& connection, const std::vector<ArrivalLog::Entry>& entries,
               const Positions& positions);
 
+  // The fleet log (docs/scaling.md "Crashes"): where this shard is in it. `log_position()` is the last
+  // entry it ran (or where the gateway started reading); `unlogged_sequence()` the number of the last
+  // of this gateway's own actions it ran before they reached the log (while Redis was away).
+  void start_log_at(LogPosition position) {
+    if (last_position_.is_zero()) last_position_ = position;
+  }
+  LogPosition log_position() const { return last_position_; }
+  std::uint64_t unlogged_sequence() const { return last_unlogged_sequence_; }
+  // A connection rebuilt from a state taken at `after` (a checkpoint, or a handoff with the log) runs
+  // on itself alone the entries after it that this shard has run: `entries` in log order, unique,
+  // as the log and this shard's arrival log hold them. Skipped: `own_publisher`'s actions numbered up
+  // to `own_unlogged` (they ran there before reaching the log), and anything this shard has not run
+  // yet (it will, with the connection in place).
+  void replay_after(connection::Connection& connection, const std::vector<ArrivalLog::Entry>& entries,
+                    LogPosition after, const std::string& own_publisher, std::uint64_t own_unlogged);
+
+  // Every stateful connection that changed since its last checkpoint.
+  template <typename F>
+  void for_each_connection(F&& f) {
+    for (auto& [id, c] : by_id_) f(*c);
+  }
+
   // Drops user memberships whose TTL passed and takes those users' connections out of the groups.
   void expire_memberships(Clock::time_point now);
 
@@ -107,6 +129,8 @@ class HubRegistry {
   std::unordered_map<std::string, HubIndex> hubs_;
   std::unordered_map<std::string, connection::Connection*> by_id_;  // connection ids are unique across hubs
   ArrivalLog arrivals_;
+  LogPosition last_position_;
+  std::uint64_t last_unlogged_sequence_ = 0;
   mutable int walks_ = 0;
   OwnerThread owner_thread_;
 };

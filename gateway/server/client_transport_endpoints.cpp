@@ -115,7 +115,9 @@ class ClientTransportRequest {
         std::move(decision.identity), transport,
         connection::ConnectionContext{context.config.connection, shard.connections, *shard.dispatcher});
     if (is_indexed)
-      context.directory.add(id, {shard.io.get_executor(), transport, kind, std::move(hub_key), connection, decision.keep_until_ms},
+      context.directory.add(id,
+                            {shard.io.get_executor(), transport, kind, std::move(hub_key), connection,
+                             kind == TransportKind::websockets ? &shard.registry : nullptr, decision.keep_until_ms},
                             unix_now_ms());
     connection->start();
   }

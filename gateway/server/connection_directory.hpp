@@ -20,6 +20,9 @@
 namespace sb::connection {
 class Connection;
 }
+namespace sb::hub {
+class HubRegistry;
+}
 
 namespace sb::server {
 
@@ -31,6 +34,7 @@ struct DirectoryEntry {
   TransportKind kind{};
   std::string hub_key;
   std::weak_ptr<connection::Connection> connection{};  // WebSockets: what a stateful reconnect resumes
+  hub::HubRegistry* registry = nullptr;  // WebSockets: its shard's registry (its place in the fleet log)
   std::int64_t keep_until_ms = 0;  // unix ms: the tombstone may go once the token can't open a connection
 };
 

@@ -21,6 +21,7 @@
 #include "http/tls_certificates.hpp"
 #include "hub/message_encoding.hpp"
 #include "listener/socket_limits.hpp"
+#include "server/checkpoint_writer.hpp"
 #include "server/follow_ups.hpp"
 #include "server/gateway_context.hpp"
 #include "server/routes.hpp"
@@ -47,7 +48,8 @@ struct Gateway::State {
       // A dead gateway's connections, claimed by this one: their `disconnected` go out from the shards
       // in turn (each shard has its own upstream client).
       auto redis_backplane = std::make_unique<backplane::RedisBackplane>(
-          c.redis, std::move(backplane_shards), [this](connection::ConnectionIdentity identity) {
+          c.redis, c.connection.stateful_reconnect_window, std::move(backplane_shards),
+          [this](connection::ConnectionIdentity identity) {
             Shard& shard = *shards[next_orphan_shard++ % shards.size()];
             asio::post(shard.io, [&shard, identity = std::move(identity)] {
               shard.dispatcher->deliver_orphan_disconnected(identity);
@@ -104,6 +106,7 @@ struct Gateway::State {
   log::LogThrottle accept_failure_log{std::chrono::seconds(1)};
   std::vector<WorkGuard> guards;
   std::vector<std::unique_ptr<asio::steady_timer>> expiry_timers;
+  std::vector<std::unique_ptr<CheckpointWriter>> checkpoint_writers;  // the fleet log only
   std::unique_ptr<asio::steady_timer> drain_timer;
   // Per shard, refreshed every check: live connections, and opened ones whose `disconnected` is not
   // delivered yet.
@@ -307,6 +310,10 @@ int Gateway::run() {
     shard->connections.start_heartbeat();
     s.expiry_timers.push_back(std::make_unique<asio::steady_timer>(shard->io));
     s.start_membership_expiry(*shard, *s.expiry_timers.back());
+    if (s.backplane->has_ordered_log()) {
+      s.checkpoint_writers.push_back(std::make_unique<CheckpointWriter>(*shard, *s.backplane, s.config.redis.checkpoint_interval));
+      s.checkpoint_writers.back()->start();
+    }
   }
   asio::signal_set signals(s.main_io(), SIGINT, SIGTERM);
   std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code error, int) {

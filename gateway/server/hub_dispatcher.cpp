@@ -101,8 +101,8 @@ void HubDispatcher::deliver(std::shared_ptr<connection::Connection> connection, 
     // No rule matches: like Azure, the event isn't sent. An invoke still gets its one Completion.
     metrics().upstream_requests.with("no_rule").inc();
     if (event.kind == UpstreamEventKind::message && event.message.invocation_id)
-      connection->send_frame(make_frame(protocol::encode_completion_error(kind, 
-          *event.message.invocation_id, "No upstream is configured for '" + event.message.target + "'.")));
+      return run_reply(connection, {}, make_frame(protocol::encode_completion_error(kind,
+          *event.message.invocation_id, "No upstream is configured for '" + event.message.target + "'.")), std::move(done));
     return done();
   }
   auto started = std::chrono::steady_clock::now();
@@ -111,10 +111,9 @@ void HubDispatcher::deliver(std::shared_ptr<connection::Connection> connection, 
                                                                 : upstream::Delivery::at_least_once;
   upstream_.send(std::move(*request), delivery, [this, connection, event_ptr, done = std::move(done), started](
                                                     upstream::CallOutcome outcome, upstream::HttpResponse response,
-                                                    std::size_t) {
+                                                    std::size_t) mutable {
     metrics().upstream_latency.observe(std::chrono::steady_clock::now() - started);
-    on_reply(connection, *event_ptr, outcome, std::move(response));
-    done();
+    on_reply(connection, *event_ptr, outcome, std::move(response), std::move(done));
   });
 }
 
@@ -136,16 +135,46 @@ void HubDispatcher::deliver_orphan_disconnected(const connection::ConnectionIden
                  });
 }
 
-void HubDispatcher::complete(const std::shared_ptr<connection::Connection>& connection, const std::string&,
-                             Frame completion) {
-  // Posted after the reply's actions, which were posted to every shard first: this thread runs them in
-  // order, so the caller sees the actions' messages before its Completion.
-  boost::asio::post(executor_, [connection, completion = std::move(completion)] { connection->send_frame(completion); });
+hub::SharedAction HubDispatcher::answer_action(const connection::Connection& connection, Frame frame) const {
+  const bool is_json = connection.protocol() == protocol::HubProtocolKind::json;
+  hub::SendAction send;
+  send.hub_key = connection.identity().hub_key;
+  send.scope = hub::Scope::connection;
+  send.id = connection.id();
+  send.message = protocol::EncodedMessage::from_frames(is_json ? frame : Frame(), is_json ? Frame() : frame);
+  return std::make_shared<const hub::Action>(std::move(send));
+}
+
+void HubDispatcher::answer(connection::Connection& connection, Frame frame) {
+  if (!answers_through_log(connection)) return connection.send_frame(std::move(frame));
+  backplane_.publish(answer_action(connection, std::move(frame)), executor_, nullptr);
+}
+
+void HubDispatcher::run_reply(const std::shared_ptr<connection::Connection>& connection,
+                              std::vector<hub::Action> actions, Frame completion, std::function<void()> settled) {
+  if (!answers_through_log(*connection)) {
+    for (auto& action : actions) backplane_.publish(std::make_shared<const hub::Action>(std::move(action)), executor_, nullptr);
+    // Posted after the reply's actions, which were posted to every shard first: this thread runs them
+    // in order, so the caller sees the actions' messages before its Completion.
+    if (completion)
+      boost::asio::post(executor_, [connection, completion = std::move(completion)] { connection->send_frame(completion); });
+    return settled();
+  }
+  // The fleet log: the Completion is one more entry after the actions; the last entry's outcome says
+  // they are all in Redis (and ran here), and only then is the client's message acknowledged.
+  std::vector<hub::SharedAction> entries;
+  entries.reserve(actions.size() + 1);
+  for (auto& action : actions) entries.push_back(std::make_shared<const hub::Action>(std::move(action)));
+  if (completion) entries.push_back(answer_action(*connection, std::move(completion)));
+  if (entries.empty()) return settled();
+  for (std::size_t i = 0; i + 1 < entries.size(); ++i) backplane_.publish(std::move(entries[i]), executor_, nullptr);
+  backplane_.publish(std::move(entries.back()), executor_,
+                     [settled = std::move(settled)](const hub::ActionOutcome&) { settled(); });
 }
 
 void HubDispatcher::on_reply(const std::shared_ptr<connection::Connection>& connection,
                              const connection::UpstreamEvent& event, upstream::CallOutcome outcome,
-                             upstream::HttpResponse response) {
+                             upstream::HttpResponse response, std::function<void()> settled) {
   const auto& identity = connection->identity();
   const auto kind = connection->protocol();
   bool is_invoke = event.kind == UpstreamEventKind::message && event.message.invocation_id.has_value();
@@ -156,8 +185,8 @@ void HubDispatcher::on_reply(const std::shared_ptr<connection::Connection>& conn
     log::emit(upstream::log_events::request_failed,
               {{"conn", identity.connection_id}, {"hub", identity.hub}, {"event", event_name(event)},
                {"outcome", upstream::to_string(outcome)}, {"detail", response.error_detail}});
-    if (is_invoke) connection->send_frame(make_frame(protocol::encode_completion_error(kind, invocation_id, failure_text(outcome))));
-    return;
+    if (is_invoke) return run_reply(connection, {}, make_frame(protocol::encode_completion_error(kind, invocation_id, failure_text(outcome))), std::move(settled));
+    return settled();
   }
 
   bool is_success = response.status >= 200 && response.status < 300;
@@ -166,15 +195,15 @@ void HubDispatcher::on_reply(const std::shared_ptr<connection::Connection>& conn
     log::emit(upstream::log_events::request_rejected,
               {{"conn", identity.connection_id}, {"hub", identity.hub}, {"event", event_name(event)}, {"status", response.status}});
     if (is_invoke) {
-      connection->send_frame(make_frame(protocol::encode_completion_error(kind, 
-          invocation_id, "Invocation failed, status code " + std::to_string(response.status))));
+      return run_reply(connection, {}, make_frame(protocol::encode_completion_error(kind,
+          invocation_id, "Invocation failed, status code " + std::to_string(response.status))), std::move(settled));
     } else if (event.kind == UpstreamEventKind::connected && (response.status == 401 || response.status == 403)) {
       // A function may refuse a connection (PROTOCOL.md part 3 §3.4): no reconnect, the reason shown.
       connection->drop_pending_messages();
       connection->close(
           {"upstream_refused", hub::refusal_reason(response.content_type, response.body, "Unauthorized"), false});
     }
-    return;
+    return settled();
   }
 
   hub::ReplyContext context{identity.hub_key, connection->protocol(), 1000};
@@ -185,27 +214,25 @@ void HubDispatcher::on_reply(const std::shared_ptr<connection::Connection>& conn
               {{"conn", identity.connection_id}, {"hub", identity.hub}, {"event", event_name(event)},
                {"error", reply.error().message}, {"sample", log::sample(response.body)}});
     if (is_invoke)
-      connection->send_frame(make_frame(protocol::encode_completion_error(kind, invocation_id, "Invocation failed, invalid reply.")));
-    return;
+      return run_reply(connection, {}, make_frame(protocol::encode_completion_error(kind, invocation_id, "Invocation failed, invalid reply.")), std::move(settled));
+    return settled();
   }
 
-  for (auto& action : reply->actions)
-    backplane_.publish(std::make_shared<const hub::Action>(std::move(action)), executor_, nullptr);
-
-  if (!is_invoke) return;  // a send() gets no Completion; connected/disconnected have no caller
-  switch (reply->kind) {
-    case hub::ReplyKind::empty:
-      return complete(connection, invocation_id, make_frame(protocol::encode_completion_void(kind, invocation_id)));
-    case hub::ReplyKind::verbatim:
-      return complete(connection, invocation_id, make_frame(std::move(reply->verbatim)));
-    case hub::ReplyKind::envelope:
-      if (reply->error)
-        return complete(connection, invocation_id, make_frame(protocol::encode_completion_error(kind, invocation_id, *reply->error)));
-      if (reply->result_json)
-        return complete(connection, invocation_id,
-                        make_frame(protocol::encode_completion_result(kind, invocation_id, *reply->result_json)));
-      return complete(connection, invocation_id, make_frame(protocol::encode_completion_void(kind, invocation_id)));
+  // A send() gets no Completion; connected/disconnected have no caller.
+  Frame completion;
+  if (is_invoke) {
+    switch (reply->kind) {
+      case hub::ReplyKind::empty: completion = make_frame(protocol::encode_completion_void(kind, invocation_id)); break;
+      case hub::ReplyKind::verbatim: completion = make_frame(std::move(reply->verbatim)); break;
+      case hub::ReplyKind::envelope:
+        if (reply->error) completion = make_frame(protocol::encode_completion_error(kind, invocation_id, *reply->error));
+        else if (reply->result_json)
+          completion = make_frame(protocol::encode_completion_result(kind, invocation_id, *reply->result_json));
+        else completion = make_frame(protocol::encode_completion_void(kind, invocation_id));
+        break;
+    }
   }
+  run_reply(connection, std::move(reply->actions), std::move(completion), std::move(settled));
 }
 
 }  // namespace sb::server

@@ -28,6 +28,7 @@ class HubDispatcher : public connection::ConnectionObserver {
                std::function<void()> done) override;
   void on_arrived(connection::Connection& connection) override;
   void on_moved(connection::Connection& connection) override;
+  void answer(connection::Connection& connection, Frame frame) override;
 
   // A connection of a dead gateway that this one reaped (Redis backplane): its `disconnected` goes
   // upstream from here, as the dead gateway would have sent it. Owner thread.
@@ -37,10 +38,18 @@ class HubDispatcher : public connection::ConnectionObserver {
   std::size_t live_connections() const { return live_connections_; }
 
  private:
+  // `settled` runs once the reply's effects are done (with the fleet log: safe in Redis, so that the
+  // client's message may be acknowledged).
   void on_reply(const std::shared_ptr<connection::Connection>& connection, const connection::UpstreamEvent& event,
-                upstream::CallOutcome outcome, upstream::HttpResponse response);
-  void complete(const std::shared_ptr<connection::Connection>& connection, const std::string& invocation_id,
-                Frame completion);
+                upstream::CallOutcome outcome, upstream::HttpResponse response, std::function<void()> settled);
+  // The reply's actions, then the caller's Completion (if any), in that order; then `settled`.
+  void run_reply(const std::shared_ptr<connection::Connection>& connection, std::vector<hub::Action> actions,
+                 Frame completion, std::function<void()> settled);
+  // True when this connection's answers go through the fleet log (answer()).
+  bool answers_through_log(const connection::Connection& connection) const {
+    return backplane_.has_ordered_log() && connection.can_resume();
+  }
+  hub::SharedAction answer_action(const connection::Connection& connection, Frame frame) const;
 
   boost::asio::any_io_executor executor_;
   const config::Config& config_;

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "common/log.hpp"
+#include "common/metrics.hpp"
 #include "config/config.hpp"
 #include "server/gateway.hpp"
 #include "server/log_catalog.hpp"
@@ -12,6 +13,12 @@ int main(int argc, char** argv) {
   auto loaded = sb::config::load_config(argc, argv, environ);
   if (loaded.status == sb::config::LoadStatus::help_shown) {
     std::fputs(sb::config::help_text().c_str(), stdout);
+    return 0;
+  }
+  if (loaded.status == sb::config::LoadStatus::help_markdown_shown) {
+    // docs/configuration.md carries both tables verbatim.
+    auto text = "## Options\n\n" + sb::config::options_markdown() + "\n## Metrics\n\n" + sb::metrics_markdown();
+    std::fputs(text.c_str(), stdout);
     return 0;
   }
   if (loaded.status == sb::config::LoadStatus::version_shown) {

@@ -68,6 +68,11 @@ std::optional<UpstreamRequest> build_upstream_request(const std::vector<config::
   if (!identity.client_query.empty()) h.emplace_back("X-ASRS-Client-Query", identity.client_query);
   h.emplace_back("X-ASRS-Signature", auth::upstream_signature(keys, identity.connection_id));
   h.emplace_back("X-Switchboard-Event-Id", request.event_id);
+  // A stateful client's message has a sequence id the client keeps: re-sent after its gateway died,
+  // it reaches the function again with the same key, and the function answers it once
+  // (functions-runtime keeps the first reply; docs/upstream.md "Idempotency").
+  if (event.kind == UpstreamEventKind::message && event.inbound_id != 0)
+    h.emplace_back("X-Switchboard-Idempotency-Key", identity.connection_id + ":" + std::to_string(event.inbound_id));
 
   switch (event.kind) {
     case UpstreamEventKind::connected:

@@ -23,7 +23,7 @@
 //   }
 //
 // Outside handlers, RestClient calls the gateway's REST API (send, groups, close, presence) directly.
-// Wire details: PROTOCOL.md part 2 §2 (upstream requests) and part 3 §3.4 (the reply envelope).
+// The whole API with examples, traps and clients: docs/functions.md. Wire details: docs/upstream.md.
 #pragma once
 
 #include <chrono>
@@ -89,7 +89,7 @@ class Reply {
   int http_status() const { return http_status_; }
   bool empty() const;              // no result, no error, no actions: answered with an empty body
 
-  Json to_json() const;            // {"result"?, "error"?, "actions"?: [...]} (PROTOCOL.md part 3 §3.4)
+  Json to_json() const;            // {"result"?, "error"?, "actions"?: [...]} (docs/upstream.md)
 
  private:
   std::optional<Json> result_;
@@ -159,7 +159,7 @@ class App {
 };
 
 // A connection string "Endpoint=http://host[:port];[Port=p;]AccessKey=k;Version=1.0;"
-// (keys case-insensitive, unknown keys ignored; PROTOCOL.md part 2 §3.3).
+// (keys case-insensitive, unknown keys ignored, as Azure's SDKs read it).
 struct ServiceEndpoint {
   std::string endpoint;    // scheme://host[:port], Port= folded in, no trailing slash
   std::string access_key;
@@ -177,7 +177,7 @@ struct Negotiation {
   Json to_json() const;      // {"url", "accessToken"}
 };
 
-// Issues a client token (PROTOCOL.md part 2 §1.3): aud = url, exp = now + lifetime, iat, nbf,
+// Issues a client token (docs/functions.md, Negotiate): aud = url, exp = now + lifetime, iat, nbf,
 // "asrs.s.uid" = user_id unless empty, plus `claims`. A claim named like a reserved JWT claim
 // (aud, exp, iat, nbf, ...) is sent as "asrs.u.<name>", as the Azure SDKs do, so it cannot override them.
 Negotiation negotiate(const ServiceEndpoint& endpoint, std::string_view hub, std::string_view user_id = {},
@@ -194,7 +194,7 @@ struct UserInfo {
   std::size_t connection_count = 0;  // the user's connections in the listed scope (hub or group)
 };
 
-// The gateway's data-plane REST API (PROTOCOL.md part 2 §4, 2022-06-01 paths), for code that runs
+// The gateway's data-plane REST API (docs/rest-api.md, 2022-06-01 paths), for code that runs
 // outside a handler: a timer, a queue consumer, another service. Each request carries its own token.
 // Errors: every call throws std::runtime_error (naming the status and body, or the network error)
 // unless the gateway answers 2xx; a closed connection that is already gone counts as closed, and the

@@ -50,7 +50,7 @@ export async function startProgram(command, args, options = {}) {
 }
 
 // The ports above 1023 in https://fetch.spec.whatwg.org/#port-blocking.
-const FETCH_BAD_PORTS = new Set([1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667,
+export const FETCH_BAD_PORTS = new Set([1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667,
   6668, 6669, 6679, 6697, 10080]);
 
 async function startOnce(command, args, { ready, timeoutMs = 20_000, env, name } = {}) {

@@ -1,5 +1,5 @@
 // The one rule for the `arguments` a user hands Reply and RestClient: the hub message needs an array
-// (PROTOCOL.md part 3 §3.4, part 2 §4.2).
+// (docs/upstream.md "Action envelope", docs/rest-api.md).
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>

@@ -9,7 +9,7 @@
 namespace switchboard::detail {
 
 // 32 raw bytes. The key is used as given: Azure signs with the access key's UTF-8 bytes, never
-// base64-decoded (PROTOCOL.md part 2 §1.3).
+// base64-decoded.
 std::string hmac_sha256(std::string_view key, std::string_view message);
 
 // `count` bytes from OpenSSL's RAND_bytes; throws std::runtime_error if OpenSSL has no randomness.

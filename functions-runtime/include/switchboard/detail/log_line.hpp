@@ -1,5 +1,5 @@
 // The runtime's log: one line per event on stderr, "level functions event key=value ..."
-// (STYLE.md "Logging and metrics").
+// (docs/functions.md, Errors and logs).
 #pragma once
 
 #include <string>

@@ -11,8 +11,8 @@
 //   404  an event category other than connections or messages
 //   200  no handler: `connected`/`disconnected` get an empty answer, an invocation the envelope error
 //        "Unknown method 'x' on hub 'y'." (its caller's invoke() rejects with it) and one log line
-//   400  the body is not the message the event calls for (PROTOCOL.md part 2 §2.5)
-// then the handler runs (PROTOCOL.md part 2 §3.1, part 3 §3.4 for the reply).
+//   400  the body is not the message the event calls for (docs/upstream.md, Request)
+// then the handler runs (docs/upstream.md, Reply).
 #pragma once
 
 #include <memory>

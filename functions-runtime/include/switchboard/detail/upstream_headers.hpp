@@ -1,4 +1,4 @@
-// Parsers for the upstream request headers whose values carry structure (PROTOCOL.md part 2 §2.3).
+// Parsers for the upstream request headers whose values carry structure (docs/upstream.md, Request).
 #pragma once
 
 #include <map>

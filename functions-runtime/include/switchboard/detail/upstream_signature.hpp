@@ -1,5 +1,5 @@
 // X-ASRS-Signature: "sha256=" + hex(HMAC-SHA256(access key, connection id)), one per access key,
-// joined by ',' (PROTOCOL.md part 2 §2.3-2.4). It signs only the connection id.
+// joined by ',' (docs/upstream.md, Signature). It signs only the connection id.
 #pragma once
 
 #include <string>

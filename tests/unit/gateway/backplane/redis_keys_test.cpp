@@ -37,13 +37,14 @@ TEST_CASE("separates fleets by prefix") {
 TEST_CASE("the parts a script joins give the names RedisKeys gives") {
   RedisKeys keys("sb");
   auto parts = keys.name_parts();
-  REQUIRE(parts.size() == 9);
-  const auto& [conn, conngroups, gwconns, reaped, hub, conns, users, user, group] =
-      std::tie(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5], parts[6], parts[7], parts[8]);
+  REQUIRE(parts.size() == 10);
+  const auto& [conn, conngroups, gwconns, reaped, checkpoints, hub, conns, users, user, group] =
+      std::tie(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5], parts[6], parts[7], parts[8], parts[9]);
   CHECK(conn + "c:1" == keys.connection("c:1"));
   CHECK(conngroups + "c:1" == keys.connection_groups("c:1"));
   CHECK(gwconns + "gw1" == keys.gateway_connections("gw1"));
   CHECK(reaped + "gw1" == keys.reaped("gw1"));
+  CHECK(checkpoints + "gw1" == keys.checkpoints("gw1"));
   CHECK(hub + "chat" + conns == keys.hub_connections("chat"));
   CHECK(hub + "chat" + users == keys.hub_users("chat"));
   CHECK(hub + "chat" + user + "alice" == keys.user("chat", "alice"));

@@ -86,7 +86,16 @@ TEST_CASE("the lease scripts declare the leases and this gateway's keys") {
   auto renew = split(scripts::renew_lease(keys, "gw1", std::chrono::milliseconds(15000)), keys);
   CHECK(renew.keys == Strings{keys.gateways(), keys.reaped("gw1")});
   CHECK(renew.args == Strings{"gw1", "15000"});
-  CHECK(split(scripts::reap_one(keys), keys).keys == Strings{keys.gateways()});
+  auto reap = split(scripts::reap_one(keys, std::chrono::milliseconds(30000)), keys);
+  CHECK(reap.keys == Strings{keys.gateways(), keys.parked()});
+  CHECK(reap.args == Strings{"30000"});
+  CHECK(split(scripts::reap_parked(keys, 1000), keys).keys == Strings{keys.parked()});
+  auto claim = split(scripts::claim_checkpoint(keys, "gw2", "c:1"), keys);
+  CHECK(claim.keys == Strings{keys.connection("c:1"), keys.claim("c:1"), keys.parked()});
+  CHECK(claim.args == Strings{"gw2", "c:1", keys.inbox_prefix()});
+  auto read = split(scripts::read_log_after(keys, "5-1", 10), keys);
+  CHECK(read.keys == Strings{keys.log()});
+  CHECK(read.args == Strings{"5-1", "10"});
   auto leave = split(scripts::leave(keys, "gw1"), keys);
   CHECK(leave.keys == Strings{keys.gateway_connections("gw1"), keys.gateways()});
   CHECK(leave.args == Strings{"gw1"});

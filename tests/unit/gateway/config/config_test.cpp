@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -465,4 +466,48 @@ TEST_CASE("--max-token-lifetime defaults to a day; --public-endpoint pins the au
   CHECK(v6.config.server.public_host == "[::1]");
   CHECK(has_error_containing(load({"--access-key", "k", "--public-endpoint", "rt.example.com"}), "expected http(s)://host[:port]"));
   CHECK(has_error_containing(load({"--access-key", "k", "--public-endpoint", "https://rt.example.com/api"}), "expected no path"));
+}
+
+TEST_CASE("--help --format markdown asks for the Markdown table") {
+  CHECK(load({"--help", "--format", "markdown"}).status == LoadStatus::help_markdown_shown);
+  CHECK(load({"--format=markdown", "--help"}).status == LoadStatus::help_markdown_shown);
+  CHECK(load({"--format", "markdown", "-h"}).status == LoadStatus::help_markdown_shown);
+  CHECK(load({"--help", "--format", "text"}).status == LoadStatus::help_shown);
+  auto unknown = load({"--help", "--format", "html"});
+  CHECK(unknown.status == LoadStatus::run);
+  CHECK(all_errors(unknown).find("expected text or markdown") != std::string::npos);
+  auto alone = load({"--access-key", "k", "--format", "markdown"});
+  CHECK(alone.status == LoadStatus::run);
+  CHECK(all_errors(alone).find("--format goes with --help") != std::string::npos);
+  CHECK(alone.errors.size() == 1);  // its value is not read as a stray argument
+}
+
+TEST_CASE("the Markdown option table has a row for every option --help lists") {
+  auto table = options_markdown();
+  CHECK(table.rfind("| flag | environment | default | meaning |\n|---|---|---|---|\n", 0) == 0);
+  std::istringstream help(help_text());
+  std::size_t options_seen = 0;
+  for (std::string line; std::getline(help, line);) {
+    if (line.rfind("  --", 0) != 0) continue;
+    auto name = line.substr(2, line.find_first_of(" ,", 2) - 2);
+    CAPTURE(name);
+    CHECK(table.find("| `" + name) != std::string::npos);
+    ++options_seen;
+  }
+  CHECK(options_seen > 40);
+  // Repeatable options say how their values share one variable; '|' in a value name is escaped.
+  CHECK(table.find("`SWITCHBOARD_UPSTREAM` (one per line)") != std::string::npos);
+  CHECK(table.find("`SWITCHBOARD_ACCESS_KEY` (comma-separated)") != std::string::npos);
+  CHECK(table.find("`--stateful-reconnect on\\|off`") != std::string::npos);
+  CHECK(table.find("| `30s` |") != std::string::npos);
+}
+
+TEST_CASE("docs/configuration.md carries the option table that --help --format markdown prints") {
+  std::ifstream file(SB_DOCS_DIR "/configuration.md");
+  REQUIRE(file.good());
+  std::stringstream text;
+  text << file.rdbuf();
+  // When an option changes, paste the "## Options" table of `build/bin/switchboard --help --format markdown`
+  // over the one in docs/configuration.md.
+  CHECK(text.str().find(options_markdown()) != std::string::npos);
 }

@@ -595,7 +595,7 @@ TEST_CASE("pages through users spread over shards, each exactly once, counted on
 namespace {
 
 ActionOrigin origin(const char* publisher, std::uint64_t sequence) {
-  return {std::make_shared<const std::string>(publisher), sequence};
+  return {std::make_shared<const std::string>(publisher), sequence, {}};
 }
 
 SharedAction shared(Action action) { return std::make_shared<const Action>(std::move(action)); }

@@ -22,7 +22,7 @@ class IdleTransport : public sb::transport::Transport {
 
 // Entries without a tombstone time are forgotten as soon as they end, so the sweep tests below hold.
 DirectoryEntry entry_for(const std::shared_ptr<sb::transport::Transport>& transport, std::int64_t keep_until_ms = 0) {
-  return DirectoryEntry{{}, transport, TransportKind::long_polling, "hub", {}, keep_until_ms};
+  return DirectoryEntry{{}, transport, TransportKind::long_polling, "hub", {}, nullptr, keep_until_ms};
 }
 
 constexpr std::int64_t now = 1'000'000;

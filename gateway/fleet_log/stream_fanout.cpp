@@ -1,0 +1,151 @@
+#include "fleet_log/stream_fanout.hpp"
+
+#include <hiredis/hiredis.h>
+
+#include <utility>
+
+#include "backplane/backplane_log.hpp"
+#include "backplane/command_queue.hpp"
+#include "backplane/envelope.hpp"
+#include "backplane/redis_link.hpp"
+#include "backplane/redis_reply.hpp"
+#include "common/log.hpp"
+#include "common/metrics.hpp"
+
+namespace sb::fleet_log {
+namespace {
+
+using backplane::reply_text;
+
+// One read returns at most this many entries; it blocks this long when there are none, so that a dead
+// link shows (the link's own checks) without a read hanging forever.
+constexpr const char* read_count = "1000";
+constexpr const char* block_ms = "5000";
+constexpr const char* field = "e";
+
+std::uint64_t now_ms() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+}  // namespace
+
+StreamFanout::StreamFanout(const backplane::RedisKeys& keys, std::string gateway_id,
+                           std::shared_ptr<backplane::CommandQueue> queue, StreamLimits limits, Events events)
+    : key_(keys.log()),
+      gateway_id_(std::move(gateway_id)),
+      queue_(std::move(queue)),
+      limits_(limits),
+      events_(std::move(events)) {}
+
+// Entries older than the retention go as new ones come ("~": Redis trims whole nodes, cheaply; the
+// floor is this gateway's clock, so keep clocks in step to within the retention).
+std::string StreamFanout::trim_floor() const {
+  const auto retention = static_cast<std::uint64_t>(limits_.retention.count());
+  const auto now = now_ms();
+  return std::to_string(now > retention ? now - retention : 0);
+}
+
+backplane::FanoutAppend StreamFanout::append(const hub::SharedAction& action, std::uint64_t sequence) {
+  last_sequence_ = sequence;
+  return {{key_},
+          {"XADD", key_, "MINID", "~", trim_floor(), "*", field,
+           backplane::encode_envelope(backplane::ActionEnvelope{gateway_id_, sequence, action})}};
+}
+
+void StreamFanout::on_tick() {
+  backplane::RedisCommand heartbeat;
+  heartbeat.argv = {"XADD", key_, "MINID", "~", trim_floor(), "*", field,
+                    backplane::encode_envelope(backplane::HeartbeatEnvelope{gateway_id_, last_sequence_})};
+  queue_->submit(std::move(heartbeat), /*may_drop=*/true);
+  backplane::RedisCommand trim;
+  trim.argv = {"XTRIM", key_, "MAXLEN", "~", std::to_string(limits_.max_entries)};
+  queue_->submit(std::move(trim), /*may_drop=*/true);
+}
+
+void StreamFanout::receive_on(const std::shared_ptr<backplane::RedisLink>& link) {
+  link_ = link;
+  const auto generation = ++read_generation_;
+  if (has_read_) {
+    read_next(generation);
+    if (events_.on_receiving) events_.on_receiving();
+    return;
+  }
+  // The first time: read from the log's current end, fixed before anything of ours is appended (an
+  // XREAD "$" sent on this link could reach Redis after our first XADD on the other).
+  // An empty log gets a first entry (a heartbeat), so that every position a gateway reports is an
+  // entry the log holds until it is trimmed: what a resume checks (backplane::scripts::read_log_after).
+  link->command({"XADD", key_, "*", field,
+                 backplane::encode_envelope(backplane::HeartbeatEnvelope{gateway_id_, last_sequence_})},
+                [](const redisReply*) {});
+  link->command({"XREVRANGE", key_, "+", "-", "COUNT", "1"}, [weak = weak_from_this(), generation](const redisReply* reply) {
+    auto self = weak.lock();
+    if (!self || generation != self->read_generation_ || !reply || reply->type != REDIS_REPLY_ARRAY) return;
+    if (reply->elements == 1 && reply->element[0]->type == REDIS_REPLY_ARRAY && reply->element[0]->elements >= 1) {
+      if (auto last = hub::LogPosition::parse(reply_text(reply->element[0]->element[0]))) self->last_read_ = *last;
+    }
+    self->has_read_ = true;
+    if (self->events_.on_reading_from) self->events_.on_reading_from(self->last_read_);
+    self->read_next(generation);
+    if (self->events_.on_receiving) self->events_.on_receiving();
+  });
+}
+
+void StreamFanout::read_next(std::uint64_t generation) {
+  auto link = link_.lock();
+  if (!link || generation != read_generation_) return;
+  link->command({"XREAD", "COUNT", read_count, "BLOCK", block_ms, "STREAMS", key_, last_read_.to_string()},
+                [weak = weak_from_this(), generation](const redisReply* reply) {
+                  auto self = weak.lock();
+                  if (!self || generation != self->read_generation_ || !reply) return;  // the link went down
+                  self->on_entries(reply);
+                  self->read_next(generation);
+                });
+}
+
+// [[key, [[id, [field, value, …]], …]]], or nil when the block timed out.
+void StreamFanout::on_entries(const redisReply* reply) {
+  if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) return;
+  const redisReply* stream = reply->element[0];
+  if (stream->type != REDIS_REPLY_ARRAY || stream->elements < 2 || stream->element[1]->type != REDIS_REPLY_ARRAY) return;
+  const redisReply* entries = stream->element[1];
+  for (std::size_t i = 0; i < entries->elements; ++i) {
+    const redisReply* entry = entries->element[i];
+    if (entry->type != REDIS_REPLY_ARRAY || entry->elements < 2) continue;
+    auto position = hub::LogPosition::parse(reply_text(entry->element[0]));
+    if (!position) continue;
+    last_read_ = *position;
+    const redisReply* fields = entry->element[1];
+    std::string_view payload;
+    if (fields->type == REDIS_REPLY_ARRAY && fields->elements >= 2 && reply_text(fields->element[0]) == field)
+      payload = reply_text(fields->element[1]);
+    on_entry(*position, payload);
+  }
+}
+
+void StreamFanout::on_entry(hub::LogPosition position, std::string_view payload) {
+  auto envelope = backplane::decode_envelope(payload);
+  if (!envelope) {
+    metrics().backplane_invalid.inc();
+    if (invalid_log_.admit(std::chrono::steady_clock::now()))
+      log::emit(backplane::log_events::invalid_envelope,
+                {{"error", envelope.error().message}, {"sample", log::sample(payload)}});
+    return;
+  }
+  if (auto* heartbeat = std::get_if<backplane::HeartbeatEnvelope>(&*envelope)) {
+    if (heartbeat->publisher == gateway_id_) return;
+    auto seen = tracker_.on_heartbeat(heartbeat->publisher, heartbeat->last_sequence);
+    if (seen.verdict == backplane::SequenceVerdict::gap && events_.on_gap) events_.on_gap(heartbeat->publisher, seen.missed);
+    return;
+  }
+  auto& action = std::get<backplane::ActionEnvelope>(*envelope);
+  if (action.publisher != gateway_id_) {
+    auto seen = tracker_.on_action(action.publisher, action.sequence);
+    if (seen.verdict == backplane::SequenceVerdict::duplicate) return;
+    if (seen.verdict == backplane::SequenceVerdict::gap && events_.on_gap) events_.on_gap(action.publisher, seen.missed);
+  }
+  // Our own come back too: the owner runs them now, in the log's order (or skips them: run already).
+  if (events_.on_action) events_.on_action(action.publisher, action.sequence, position, std::move(action.action));
+}
+
+}  // namespace sb::fleet_log
