@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up the machine, builds, and runs every test: unit tests (doctest via CTest), then end-to-end tests
-# that start the real gateway and function services and drive them with @microsoft/signalr and Chromium;
+# that start the real gateway and function services and drive them with @microsoft/signalr and Chromium,
+# and the packaging test (functions-runtime built outside the tree three ways; the .debs built, unpacked, run);
 # then the same unit and end-to-end tests on an AddressSanitizer + UBSan (+ LeakSanitizer) build, and each
 # fuzz target briefly over its seed corpus.
 #   SWITCHBOARD_TEST_QUICK=1 scripts/test.sh   the release build's tests only
@@ -12,6 +13,8 @@ echo "== unit tests"
 ctest --test-dir build --output-on-failure -j2
 echo "== end-to-end tests"
 node --test --test-concurrency=1 tests/e2e/*.test.mjs
+echo "== packaging: functions-runtime used from outside the tree, the Debian packages"
+tests/packaging/run.sh build
 if [ -z "${SWITCHBOARD_TEST_QUICK:-}" ]; then
   echo "== unit tests under ASan+UBSan"
   scripts/build.sh asan

@@ -7,6 +7,7 @@
 #include "switchboard/detail/ascii.hpp"
 #include "switchboard/detail/base64url.hpp"
 #include "switchboard/detail/crypto.hpp"
+#include "switchboard/detail/idempotency_cache.hpp"
 #include "switchboard/detail/log_line.hpp"
 #include "switchboard/detail/upstream_signature.hpp"
 
@@ -105,7 +106,8 @@ std::string read_open(const Json& body) {
 
 }  // namespace
 
-UpstreamDispatcher::UpstreamDispatcher(AppOptions options) : options_(std::move(options)) {}
+UpstreamDispatcher::UpstreamDispatcher(AppOptions options)
+    : options_(std::move(options)), idempotency_(std::make_shared<IdempotencyCache>()) {}
 
 void UpstreamDispatcher::add(UpstreamEvent event, std::string hub, std::string target, Handler handler) {
   Route route{event, to_ascii_lower(hub), event == UpstreamEvent::message ? to_ascii_lower(target) : "*",
@@ -251,7 +253,21 @@ UpstreamResponse UpstreamDispatcher::dispatch(const UpstreamRequest& request) co
       context.query = parse_client_query(*query);
     }
 
-    UpstreamResponse answer = run_handler(*handler, context, *event);
+    // A stateful client's message re-sent after its gateway crashed: the handler ran for it already
+    // (or runs now), so the first reply is the answer (idempotency_cache.hpp). The key must name
+    // this request's connection: one connection can't reach another's replies.
+    const std::string* key = find_header(request.headers, "X-Switchboard-Idempotency-Key");
+    const bool is_keyed = key != nullptr && *event == UpstreamEvent::message &&
+                          key->size() > context.connection_id.size() + 1 &&
+                          key->compare(0, context.connection_id.size(), context.connection_id) == 0 &&
+                          (*key)[context.connection_id.size()] == ':';
+    bool is_repeat = false;
+    UpstreamResponse answer =
+        is_keyed ? idempotency_->run_once(*key, [&] { return run_handler(*handler, context, *event); }, &is_repeat)
+                 : run_handler(*handler, context, *event);
+    if (is_repeat)
+      answer.log_line = "info functions repeated_message hub=" + log_value(context.hub) +
+                        " target=" + log_value(context.event) + " key=" + log_value(*key);
     if (!served_signature.empty() && answer.status >= 200 && answer.status < 300)
       replays_->remember(served_signature, served_until);
     return answer;

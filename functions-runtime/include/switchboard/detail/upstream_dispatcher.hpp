@@ -43,6 +43,8 @@ struct UpstreamResponse {
 
 enum class UpstreamEvent { connected, disconnected, message };
 
+class IdempotencyCache;
+
 class UpstreamDispatcher {
  public:
   explicit UpstreamDispatcher(AppOptions options);
@@ -71,6 +73,7 @@ class UpstreamDispatcher {
   AppOptions options_;
   std::vector<Route> routes_;
   std::shared_ptr<ReplayGuard> replays_ = std::make_shared<ReplayGuard>();
+  std::shared_ptr<IdempotencyCache> idempotency_;  // idempotency_cache.hpp; made in the constructor
 };
 
 }  // namespace switchboard::detail
