@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Fan-out across a fleet: the same total subscribers on one gateway without Redis, one gateway with
-# Redis, and two gateways over Redis (subscribers split evenly); then Redis round trips per action.
+# Redis, and two gateways over Redis (subscribers split evenly), each over Redis with the fleet log (the
+# default, a Stream) and without it (--fleet-log off: pub/sub), side by side; then Redis round trips
+# and commands per action, with the log and without.
 #
 # Fan-out: per setup and size S, wsload connects S subscribers (split over the gateways) to group "g",
 # bench-publish sends 100-byte messages to gateway A's REST API as fast as answers come back, and we
@@ -18,7 +20,8 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 source "$BENCH_DIR/systems.sh"
 
-group_sizes=(1000 10000); REPEATS=${REPEATS:-3}; DELIVERIES=1000000; ACTIONS=2000
+read -r -a group_sizes <<< "${GROUP_SIZES:-1000 10000}"; REPEATS=${REPEATS:-3}; DELIVERIES=1000000; ACTIONS=2000
+read -r -a setups <<< "${SETUPS:-local redis-1 redis-1-pubsub redis-2 redis-2-pubsub}"
 if [[ ${1:-} == --quick ]]; then group_sizes=(1000); REPEATS=1; DELIVERIES=200000; ACTIONS=500; fi
 PUBLISH=${PUBLISH:-$REPO/build/bin/bench-publish}
 REDIS_PORT=6390
@@ -43,7 +46,8 @@ start_gateway() {
   wait_http "http://127.0.0.1:$port/api/health" 60
 }
 
-# setup_fleet SETUP: starts the servers of SETUP (local, redis-1, redis-2); sets PORTS and SERVER_PIDS.
+# setup_fleet SETUP: starts the servers of SETUP (local, redis-1, redis-2, and redis-1-pubsub,
+# redis-2-pubsub with --fleet-log off); sets PORTS and SERVER_PIDS.
 setup_fleet() {
   SERVER_PIDS=()
   local redis_flags=()
@@ -51,9 +55,10 @@ setup_fleet() {
     start_redis
     SERVER_PIDS+=("$REDIS_PID")
     redis_flags=(--redis "redis://127.0.0.1:$REDIS_PORT")
+    [[ $1 == *-pubsub ]] && redis_flags+=(--fleet-log off)
   fi
   PORTS=("$SB_PORT")
-  [[ $1 == redis-2 ]] && PORTS+=("$SB_PORT_B")
+  [[ $1 == redis-2* ]] && PORTS+=("$SB_PORT_B")
   local port
   for port in "${PORTS[@]}"; do
     start_gateway "$port" "${redis_flags[@]+"${redis_flags[@]}"}"
@@ -109,7 +114,7 @@ measure() {
     || { log "wsload: $(cat "$WORK"/fleet-*.json)"; echo "0 0 0 0"; }
 }
 
-for setup in local redis-1 redis-2; do
+for setup in "${setups[@]}"; do
   for subscribers in "${group_sizes[@]}"; do
     setup_fleet "$setup"
     messages=$((DELIVERIES / subscribers))
@@ -124,8 +129,10 @@ for setup in local redis-1 redis-2; do
   done
 done
 
-# Round trips per action, on a fleet of two with one connection of user "u" on gateway B.
-setup_fleet redis-2
+# Round trips per action, on a fleet of two with one connection of user "u" on gateway B, with the
+# fleet log and without.
+for RT_SETUP in redis-2 redis-2-pubsub; do
+setup_fleet "$RT_SETUP"
 mapfile -t args < <(subscriber_args_at "$SB_PORT_B")
 rm -f "$WORK/fleet-rt.ready"
 start holder "$WSLOAD" "${args[@]}" --connections 1 --hold 600 --ready-file "$WORK/fleet-rt.ready"
@@ -155,7 +162,7 @@ round_trips() {
   local commands trips
   commands=$(grep '^[0-9]' "$WORK/monitor.txt" | grep -vc fleet-bench-end || true)
   trips=$(grep '^[0-9]' "$WORK/monitor.txt" | grep -v fleet-bench-end | grep -vc ' \[[0-9]* lua\] ' || true)
-  echo "RESULT redis-round-trips action=$name calls=$ACTIONS round_trips_per_call=$(awk -v t="$trips" \
+  echo "RESULT redis-round-trips setup=$RT_SETUP action=$name calls=$ACTIONS round_trips_per_call=$(awk -v t="$trips" \
     -v n="$ACTIONS" 'BEGIN {printf "%.2f", t / n}') commands_per_call=$(awk -v c="$commands" -v n="$ACTIONS" \
     'BEGIN {printf "%.2f", c / n}')"
 }
@@ -166,3 +173,5 @@ round_trips send-to-user POST /users/sub-g "$message"
 round_trips add-user-to-group PUT /groups/h/users/sub-g
 round_trips user-exists HEAD /users/sub-g
 round_trips group-exists HEAD /groups/g
+stop_all
+done

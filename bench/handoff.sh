@@ -27,7 +27,7 @@
 #
 # Usage: bench/handoff.sh            N=2000 bench/handoff.sh (a quick run)
 #   env: N (10000) CONCURRENCY (200) SPREADS ("0 5s") REPEATS (1: one row per run) HOLD (2)
-#        USERS (per-connection|none) POLL_MS (50)
+#        USERS (per-connection|none) POLL_MS (50) SIGNAL (SIGTERM; SIGKILL measures a crash: resumes from checkpoints)
 #        LOG_LEVEL (warn) NEGOTIATE_TIMEOUT (the gateway's default, 15s) SERVER_CPU (0) LOAD_CPU (1)
 #        GATEWAY (build/bin/switchboard) GATEWAY_ARGS (more gateway flags); nothing is built.
 #
@@ -53,6 +53,7 @@ HOLD=${HOLD:-2}
 REPEATS=${REPEATS:-1}
 USERS=${USERS:-per-connection}
 POLL_MS=${POLL_MS:-50}
+SIGNAL=${SIGNAL:-SIGTERM}  # SIGKILL: a crash; B resumes the connections from their checkpoints
 LOG_LEVEL=${LOG_LEVEL:-warn}
 NEGOTIATE_TIMEOUT=${NEGOTIATE_TIMEOUT:-}
 HUB=bench
@@ -102,7 +103,7 @@ run_once() {
 
   run taskset -c "$LOAD_CPU" node "$BENCH_DIR/handoff_clients.mjs" --a-port "$a_port" --b-port "$b_port" \
     --a-pid "$a_pid" --redis-port "$REDIS_PORT" --key "$ACCESS_KEY" --connections "$N" --concurrency "$CONCURRENCY" \
-    --hub "$HUB" --hold "$HOLD" --users "$USERS" --poll-ms "$POLL_MS" > "$WORK/$tag.json"
+    --hub "$HUB" --hold "$HOLD" --users "$USERS" --poll-ms "$POLL_MS" --signal "$SIGNAL" > "$WORK/$tag.json"
   wait "$a_pid" || a_rc=$?
   stop "$b_pid"  # before Redis (stop_all goes in start order), so that B logs no redis_down
   json=$(cat "$WORK/$tag.json")
@@ -128,7 +129,7 @@ run_once() {
       `; resume latency (drop → Sequence) p50 ${r.resume_latency_ms.p50} ms,` +
       ` p99 ${r.resume_latency_ms.p99} ms, max ${r.resume_latency_ms.max} ms; exist on B (REST) ${r.exists_on_b}` +
       `${Object.keys(r.exists_failures).length ? ` ${JSON.stringify(r.exists_failures)}` : ""};` +
-      ` B handoffs_in_total ${r.b_handoffs_in_total}` +
+      ` B handoffs_in_total ${r.b_handoffs_in_total}, checkpoint_resumes_total ${r.b_checkpoint_resumes_total}` +
       `${r.b_handoff_failures.length ? ` (failures: ${r.b_handoff_failures.join(", ")})` : ""};` +
       ` driver CPU ${r.driver_cpu_seconds} s until all settled;` +
       ` Redis empty ${r.redis_mb.empty} MB, polled max ${r.redis_mb.polled_max} MB (${r.redis_polls} polls),` +
@@ -143,7 +144,7 @@ for ((rep = 1; rep <= REPEATS; rep++)); do
   for spread in "${spreads[@]}"; do run_once "$spread"; done
 done
 
-cmd="N=$N CONCURRENCY=$CONCURRENCY SPREADS=\"${spreads[*]}\" REPEATS=$REPEATS HOLD=$HOLD USERS=$USERS${NEGOTIATE_TIMEOUT:+ NEGOTIATE_TIMEOUT=$NEGOTIATE_TIMEOUT} bench/handoff.sh"
+cmd="SIGNAL=$SIGNAL N=$N CONCURRENCY=$CONCURRENCY SPREADS=\"${spreads[*]}\" REPEATS=$REPEATS HOLD=$HOLD USERS=$USERS${NEGOTIATE_TIMEOUT:+ NEGOTIATE_TIMEOUT=$NEGOTIATE_TIMEOUT} bench/handoff.sh"
 cat <<EOF
 
 Hand-off of stateful connections from gateway A (SIGTERM, shutdown mode reconnect) to gateway B, one Redis.

@@ -44,6 +44,7 @@ const { values: opt } = parseArgs({
     'a-port': { type: 'string' },
     'b-port': { type: 'string' },
     'a-pid': { type: 'string' },
+    signal: { type: 'string', default: 'SIGTERM' },
     'redis-port': { type: 'string' },
     key: { type: 'string' },
     connections: { type: 'string', default: '10000' },
@@ -319,7 +320,8 @@ const allSettled = new Promise((resolve) => { onAllSettled = resolve; if (settle
 progress(`SIGTERM to A (pid ${A_PID}) with ${stillOpen} connections open`);
 sigtermAt = Date.now();
 const cpuAtSigterm = process.cpuUsage();
-process.kill(A_PID, 'SIGTERM');
+// SIGKILL: a crash. B then resumes each connection from its checkpoint (the fleet log) instead of a handoff.
+process.kill(A_PID, opt.signal);
 
 let aExitedAt = 0;
 const aExit = (async () => {
@@ -391,6 +393,7 @@ const result = {
   exists_on_b: existsOnB,
   exists_failures: existsFailures,
   b_handoffs_in_total: metricSum('switchboard_handoffs_in_total'),
+  b_checkpoint_resumes_total: metricSum('switchboard_checkpoint_resumes_total'),
   b_handoff_failures: handoffFailureLines,
 };
 process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -33,7 +33,7 @@ inline constexpr Event checkpoint_claimed{Level::info, "backplane", "checkpoint_
 inline constexpr Event leave_timeout{Level::warn, "backplane", "leave_timeout", "",
                                      "Leaving the fleet at shutdown did not finish in time."};
 inline constexpr Event relay_timeout{Level::warn, "backplane", "relay_timeout", "request",
-                                     "A follow-up relayed to the gateway holding its connection got no answer; 503."};
+                                     "A follow-up relayed to the gateway holding its connection got no answer; 503 (at most one line a second)."};
 inline constexpr Event invalid_relay_message{Level::warn, "backplane", "invalid_relay_message", "error sample",
                                              "A message in this gateway's inbox could not be decoded; it is skipped."};
 inline constexpr Event handler_exception{Level::error, "backplane", "handler_exception", "what",

@@ -19,6 +19,10 @@ namespace {
 // A poll is held up to 90 s by its holder (long_polling_transport): wait a little longer for it.
 constexpr auto poll_answer_timeout = std::chrono::seconds(100);
 constexpr auto answer_timeout = std::chrono::seconds(10);
+// A live holder answers a take from one post to the connection's thread. No answer this soon: it
+// probably died just as the take was published (before Redis saw its sockets close); the asker asks
+// again, and then finds it gone (and resumes from its checkpoint, with the fleet log).
+constexpr auto take_answer_timeout = std::chrono::seconds(1);
 
 std::string_view kind_name(RelayKind kind) {
   switch (kind) {
@@ -86,16 +90,9 @@ void RequestRelay::relay(FollowUp request, bool is_up, asio::any_io_executor rep
   auto message = encode_relay_message(
       RelayRequest{gateway_id_, id, kind, request.connection_id, std::move(request.body)});
   Waiting waiting{std::move(reply_on), std::move(done), std::make_unique<asio::steady_timer>(io_)};
-  waiting.timer->expires_after(kind == RelayKind::poll ? poll_answer_timeout : answer_timeout);
-  waiting.timer->async_wait([weak = weak_from_this(), id](boost::system::error_code ec) {
-    if (ec) return;
-    if (auto self = weak.lock()) {
-      metrics().relay_failures.with("timeout").inc();
-      log::emit(log_events::relay_timeout, {{"request", id}});
-      self->finish(id, unavailable());
-    }
-  });
   waiting_.emplace(id, std::move(waiting));
+  // A take's clock starts once its holder got it: a burst of takes may wait in the queue for a while.
+  if (kind != RelayKind::take) arm_timeout(id, kind == RelayKind::poll ? poll_answer_timeout : answer_timeout);
 
   RedisCommand command;
   command.argv = scripts::relay_to_owner(keys_, gateway_id_, request.connection_id, message);
@@ -113,10 +110,28 @@ void RequestRelay::relay(FollowUp request, bool is_up, asio::any_io_executor rep
       metrics().relay_failures.with(*receivers < 0 ? "no_holder" : "holder_gone").inc();
       // A take may still succeed without its holder: from the checkpoint it left (the fleet log).
       if (*receivers == 0 && kind == RelayKind::take) return self->finish(id, holder_gone());
-      self->finish(id, std::nullopt);
+      return self->finish(id, std::nullopt);
     }
+    if (kind == RelayKind::take) self->arm_timeout(id, take_answer_timeout);
   };
-  queue_->submit(std::move(command), /*may_drop=*/true);
+  // A take is never dropped for a full queue: it would read as "no answer", and a burst of resumes
+  // (every client of a crashed gateway) would keep asking. The waiting limit bounds them.
+  queue_->submit(std::move(command), /*may_drop=*/kind != RelayKind::take);
+}
+
+void RequestRelay::arm_timeout(std::uint64_t request_id, std::chrono::milliseconds timeout) {
+  auto it = waiting_.find(request_id);
+  if (it == waiting_.end()) return;
+  it->second.timer->expires_after(timeout);
+  it->second.timer->async_wait([weak = weak_from_this(), request_id](boost::system::error_code ec) {
+    if (ec) return;
+    if (auto self = weak.lock()) {
+      metrics().relay_failures.with("timeout").inc();
+      if (self->timeout_log_.admit(std::chrono::steady_clock::now()))
+        log::emit(log_events::relay_timeout, {{"request", request_id}});
+      self->finish(request_id, unavailable());
+    }
+  });
 }
 
 void RequestRelay::finish(std::uint64_t request_id, std::optional<FollowUpAnswer> answer) {

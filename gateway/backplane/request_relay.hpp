@@ -65,6 +65,8 @@ class RequestRelay : public std::enable_shared_from_this<RequestRelay> {
 
   void on_inbox(const redisReply* reply);
   void serve(RelayRequest request);
+  // Answers `request_id` with 503 unless an answer comes within `timeout`.
+  void arm_timeout(std::uint64_t request_id, std::chrono::milliseconds timeout);
   void finish(std::uint64_t request_id, std::optional<FollowUpAnswer> answer);
 
   boost::asio::io_context& io_;
@@ -75,6 +77,7 @@ class RequestRelay : public std::enable_shared_from_this<RequestRelay> {
   std::function<void(const std::string&)> on_handoff_lost_;
   std::uint64_t last_request_id_ = 0;
   std::unordered_map<std::uint64_t, Waiting> waiting_;
+  log::LogThrottle timeout_log_{std::chrono::seconds(1)};  // a crash times out a burst of takes at once
   log::LogThrottle invalid_log_{std::chrono::seconds(5)};
 };
 

@@ -177,7 +177,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::shared_ptr<Connection> kept_while_detached_;    // no transport owns it then: the window does
   std::chrono::steady_clock::time_point detached_since_;
 
-  std::uint64_t changes_ = 0;               // note_changed()
+  std::uint64_t changes_ = 1;               // note_changed(); from 1: a new connection needs its first checkpoint
   std::uint64_t checkpointed_changes_ = 0;  // changes_ at the last checkpoint
   std::uint64_t in_flight_inbound_id_ = 0;  // the client message whose upstream call is in flight, if any
   // The last client message all of whose upstream effects are done: acknowledged no further.
