@@ -180,6 +180,14 @@ describe('a gateway of a fleet crashes', { timeout: 300_000 }, () => {
       }
       assert.equal(odd.length, 0, odd.join('\n'));
     });
+    check('each client\'s joinGroup reached the function once, keyed by its connection id and sequence id 1', () => {
+      const odd = members.filter((m) => {
+        const joins = events.filter((e) => e.userId === m.user && e.target === 'joinGroup');
+        return joins.length !== 1 || joins[0].idempotencyKey !== `${m.id}:1`;
+      }).map((m) => `  ${m.user}: ${JSON.stringify(events.filter((e) => e.userId === m.user && e.target === 'joinGroup')
+        .map((e) => e.idempotencyKey))}`);
+      assert.equal(odd.length, 0, odd.join('\n'));
+    });
     t.diagnostic(`clients ${members.length}, sends: group ${groupSender.sent}, user ${userSender.sent}; totals ${JSON.stringify(totals)}; ` +
       `resumed from checkpoints ${resumedFromCheckpoint}; ids kept ${members.filter((m) => m.c.connectionId === m.id).length}/${members.length}`);
     for (const n of notes) t.diagnostic(n);

@@ -62,6 +62,7 @@ class EventLog {
         {"error", ctx.error},
         {"hasInvocationId", ctx.invocation_id.has_value()},
         {"eventId", ctx.header("X-Switchboard-Event-Id")},
+        {"idempotencyKey", ctx.header("X-Switchboard-Idempotency-Key")},
     };
     const std::lock_guard lock(mutex_);
     entry["index"] = events_.size();
