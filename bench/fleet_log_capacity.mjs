@@ -28,6 +28,7 @@
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { RedisControl, encodeCommand as encode } from './redis_control.mjs';
 
 const { values: opt } = parseArgs({
   options: {
@@ -62,7 +63,6 @@ const progress = (text) => process.stderr.write(`[fleet_log_capacity ${new Date(
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const CR = 13;
-const encode = (...args) => `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
 
 function connect() {
   return new Promise((resolve, reject) => {
@@ -97,63 +97,6 @@ function failOnError(buf, at) {
   if (buf[at] !== 45) return; // '-'
   const eol = buf.indexOf('\r\n', at);
   throw new Error(`redis: ${buf.toString('latin1', at + 1, eol < 0 ? buf.length : eol)}`);
-}
-
-// --- control connection: one command at a time, any reply as text ----------------------------------
-
-class Control {
-  #socket;
-  #buf = '';
-  #pending = [];
-
-  constructor(socket) {
-    this.#socket = socket;
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk) => {
-      this.#buf += chunk;
-      for (;;) {
-        const reply = this.#parse();
-        if (reply === undefined) return;
-        this.#pending.shift()?.(reply);
-      }
-    });
-  }
-
-  // Simple strings, errors, integers and bulk strings (what these commands answer).
-  #parse() {
-    const eol = this.#buf.indexOf('\r\n');
-    if (eol < 0) return undefined;
-    const kind = this.#buf[0];
-    if (kind === '$') {
-      const len = Number(this.#buf.slice(1, eol));
-      if (len < 0) { this.#buf = this.#buf.slice(eol + 2); return ''; }
-      if (this.#buf.length < eol + 2 + len + 2) return undefined;
-      const text = this.#buf.slice(eol + 2, eol + 2 + len);
-      this.#buf = this.#buf.slice(eol + 2 + len + 2);
-      return text;
-    }
-    const line = this.#buf.slice(1, eol);
-    this.#buf = this.#buf.slice(eol + 2);
-    if (kind === '-') throw new Error(`redis: ${line}`);
-    return line;
-  }
-
-  command(...args) {
-    return new Promise((resolve) => {
-      this.#pending.push(resolve);
-      this.#socket.write(encode(...args));
-    });
-  }
-
-  async info(section) {
-    const text = await this.command('INFO', section);
-    return Object.fromEntries(text.split('\r\n').filter((l) => l.includes(':')).map((l) => {
-      const i = l.indexOf(':');
-      return [l.slice(0, i), l.slice(i + 1)];
-    }));
-  }
-
-  close() { this.#socket.destroy(); }
 }
 
 // --- the writer --------------------------------------------------------------------------------------
@@ -332,7 +275,7 @@ function commandStat(stats, name) {
   return { calls: Number(o.calls), usec_per_call: Number(o.usec_per_call) };
 }
 
-const control = new Control(await connect());
+const control = new RedisControl(await connect());
 await control.command('DEL', KEY);
 const writer = new Writer(await connect());
 const readers = [];

@@ -33,11 +33,11 @@
 //          [--poll-ms MS] [--deadline S]
 
 import http from 'node:http';
-import net from 'node:net';
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
+import { RedisControl } from './redis_control.mjs';
 
 const { values: opt } = parseArgs({
   options: {
@@ -71,61 +71,6 @@ const HANDSHAKE = `{"protocol":"json","version":2}${RS}`;
 
 const progress = (text) => process.stderr.write(`[handoff_clients ${new Date().toISOString().slice(11, 23)}] ${text}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// --- Redis: one command at a time over RESP -------------------------------------------------------------
-
-class Redis {
-  #socket;
-  #buf = '';
-  #pending = [];
-
-  constructor(port) {
-    this.#socket = net.connect(port, '127.0.0.1');
-    this.#socket.setEncoding('latin1');
-    this.#socket.on('data', (chunk) => {
-      this.#buf += chunk;
-      for (;;) {
-        const reply = this.#parse();
-        if (reply === undefined) return;
-        this.#pending.shift()?.(reply);
-      }
-    });
-  }
-
-  // A simple string, an error or a bulk string (all these commands answer); undefined when incomplete.
-  #parse() {
-    const eol = this.#buf.indexOf('\r\n');
-    if (eol < 0) return undefined;
-    const kind = this.#buf[0];
-    if (kind === '$') {
-      const len = Number(this.#buf.slice(1, eol));
-      if (this.#buf.length < eol + 2 + len + 2) return undefined;
-      const text = this.#buf.slice(eol + 2, eol + 2 + len);
-      this.#buf = this.#buf.slice(eol + 2 + len + 2);
-      return text;
-    }
-    const line = this.#buf.slice(1, eol);
-    this.#buf = this.#buf.slice(eol + 2);
-    if (kind === '-') throw new Error(`redis: ${line}`);
-    return line;
-  }
-
-  command(...args) {
-    const wire = `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
-    return new Promise((resolve) => {
-      this.#pending.push(resolve);
-      this.#socket.write(wire);
-    });
-  }
-
-  async memory() {
-    const info = await this.command('INFO', 'memory');
-    const field = (name) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1]);
-    return { used: field('used_memory'), peak: field('used_memory_peak') };
-  }
-
-  close() { this.#socket.destroy(); }
-}
 
 // --- tokens and HTTP ------------------------------------------------------------------------------------
 
@@ -268,7 +213,7 @@ function percentile(sorted, p) {
 
 // --- main -----------------------------------------------------------------------------------------------
 
-const redis = new Redis(Number(opt['redis-port']));
+const redis = new RedisControl(Number(opt['redis-port']));
 const emptyMemory = await redis.memory();
 
 // Open N on A, CONCURRENCY at a time.

@@ -28,7 +28,8 @@ import { functionEvents, until } from './lib/processes.mjs';
 import { HubConnectionState, MessageType, withTimeout } from './lib/client.mjs';
 import { fleetClients, metric, startFleet } from './lib/fleet.mjs';
 import { startBalancer } from './lib/balancer.mjs';
-import { groupPath, lostRanges, recordStreams, startNumberedSender, tally, userPath } from './lib/delivery_counter.mjs';
+import { groupPath, recordStreams, startNumberedSender, userPath } from './lib/delivery_counter.mjs';
+import { seamChecks } from './lib/seam_checks.mjs';
 
 const VERSION = 10; // the newest @microsoft/signalr in the matrix (tests/e2e/clients/v10)
 const CLIENTS = 24;
@@ -206,63 +207,14 @@ describe('rolling restart of a fleet behind a balancer', { timeout: 300_000 }, (
       `${g.handle.name}=${await metric(g, 'switchboard_stateful_resumes_total')}`));
 
     // Gather every finding, then report them together.
-    const findings = [];
-    const check = (what, fn) => {
-      try {
-        fn();
-      } catch (err) {
-        findings.push(`✗ ${what}: ${err.message}`);
-      }
-    };
-
+    const { findings, check, totals } = seamChecks({ members, expectedOf, senders, events });
     check('the drained gateways exited on their own with code 0', () => {
       const ends = steps.map((s) => s.end);
       assert.deepEqual(ends.map((e) => ({ code: e.code, killed: e.killed })), ends.map(() => ({ code: 0, killed: false })), JSON.stringify(ends));
     });
-    check('every REST send through the balancer was accepted (202)', () => {
-      const failures = senders.flatMap((s) => s.failures);
-      assert.equal(failures.length, 0, `${failures.length} of ${groupSender.sent + userSender.sent} failed: ${JSON.stringify(failures.slice(0, 5))}`);
-    });
     check('every client\'s socket moved at least once (the restart reached every connection)', () => {
       const unmoved = members.filter((m) => m.sockets.open < 2).map((m) => `${m.user} (${m.sockets.open} open of ${m.sockets.opened})`);
       assert.equal(unmoved.length, 0, unmoved.join(', '));
-    });
-
-    const rows = [];
-    const totals = { lost: 0, duplicated: 0, reordered: 0, unexpected: 0 };
-    for (const m of members) {
-      for (const [stream, expected] of expectedOf(m)) {
-        const received = m.streams.get(stream) ?? [];
-        const counts = tally(received, expected);
-        for (const k of Object.keys(totals)) totals[k] += counts[k];
-        if (counts.lost || counts.duplicated || counts.reordered || counts.unexpected) {
-          rows.push(`  ${m.user} ${stream.startsWith('user:') ? 'user ' : 'group'}: expected ${counts.expected} received ${counts.received} ` +
-            `lost ${counts.lost} duplicated ${counts.duplicated} reordered ${counts.reordered} unexpected ${counts.unexpected}` +
-            (counts.lost ? ` (lost ${lostRanges(received, expected)})` : ''));
-        }
-      }
-    }
-    check('for every client and stream: lost 0, duplicated 0, reordered 0', () => {
-      assert.equal(rows.length, 0, `${rows.length} of ${members.length * 2} client streams wrong; totals ${JSON.stringify(totals)} ` +
-        `(group stream ${groupSender.accepted.get(GROUP_STREAM)?.length ?? 0} sent, user streams ${userSender.sent} sent)\n${rows.join('\n')}`);
-    });
-    check('every client kept its connection id (no onreconnecting, no onreconnected)', () => {
-      const changed = members.filter((m) => m.c.connectionId !== m.id || m.reconnecting.length || m.reconnectedIds.length);
-      assert.equal(changed.length, 0, `${changed.length} of ${members.length} clients:\n` + changed.map((m) =>
-        `  ${m.user} (started on ${m.home}): ${m.id} → ${m.c.connectionId ?? '(none)'}, onreconnecting ×${m.reconnecting.length}` +
-        ` (${[...new Set(m.reconnecting)].join(' | ')}), onreconnected ×${m.reconnectedIds.length}, sockets ${m.sockets.open}`).join('\n'));
-    });
-    check('the function saw one `connected` per client and no `disconnected` during the run', () => {
-      const odd = [];
-      for (const m of members) {
-        const mine = events.filter((e) => e.userId === m.user);
-        const connected = mine.filter((e) => e.event === 'connected');
-        const disconnected = mine.filter((e) => e.event === 'disconnected');
-        if (connected.length !== 1 || connected[0].connectionId !== m.id || disconnected.length !== 0) {
-          odd.push(`  ${m.user}: connected ×${connected.length}, disconnected ×${disconnected.length}`);
-        }
-      }
-      assert.equal(odd.length, 0, `${odd.length} of ${members.length} users:\n${odd.join('\n')}`);
     });
 
     for (const line of [
