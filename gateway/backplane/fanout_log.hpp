@@ -2,9 +2,9 @@
 // How actions travel between the gateways of a fleet (PROTOCOL.md part 3 §3.8, docs/scaling.md "How an
 // action travels"): this gateway numbers its actions and appends each, as an envelope (envelope.hpp),
 // to a log every gateway reads; it receives every other gateway's actions in the order they were
-// appended, and a loss on the way shows as a gap, never as silence. The first implementation is Redis
-// pub/sub (PubSubFanout); the seams below leave room for one over a Redis Stream, which could also
-// replay what a gateway missed while it was away.
+// appended, and a loss on the way shows as a gap, never as silence. Two implementations: Redis pub/sub
+// (PubSubFanout, --fleet-log off), which keeps nothing, and the fleet log (fleet_log/StreamFanout, a
+// Redis Stream), which keeps a window of entries in one order that every gateway runs.
 //
 // Threads: the backplane thread only, for every call and every event.
 #include <chrono>

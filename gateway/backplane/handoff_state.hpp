@@ -1,8 +1,9 @@
 #pragma once
-// What a draining gateway stores in Redis for each stateful-reconnect connection it hands over during
-// a rolling restart, and what the gateway the client reconnects to resumes it from: who it is, its
-// groups, its reconnect buffer (sequence ids and the frames the client may still need) and how far
-// each fan-out publisher's stream was applied to it.
+// What a draining gateway sends for each stateful-reconnect connection it hands over during a rolling
+// restart, and what each gateway checkpoints in Redis for its stateful connections (the fleet log), so
+// that the gateway the client reconnects to resumes it: who it is, its groups, its reconnect buffer
+// (sequence ids and the frames the client may still need) and how far the fan-out was applied to it
+// (per publisher, or as one position in the fleet log).
 // The form is binary, like envelope.hpp's and relay_message.hpp's (integers little-endian, strings a
 // u32 length then the bytes), so MessagePack frames travel as the bytes they are. Anything that can
 // write to the fleet's Redis can write one, so decoding treats its input as untrusted. Pure: no I/O,
@@ -47,12 +48,12 @@ std::string encode_handoff_state(const HandoffState& state);
 
 // The inverse of encode_handoff_state, and its only accepted form: whatever decodes re-encodes to the
 // same bytes. Errors: code "invalid_handoff_state", the message names the field and the rule
-// ("buffer.waiting.first_sequence_id: expected 7, got 9"). Refused: a version 2 whose log position is 0-0, more than max_handoff_state_bytes,
-// an unknown version or protocol, an empty connection id, hub or hub key, buffer entries whose ids
-// leave a gap or overlap (each covers `records` ≥ 1 ids, unacked then waiting, the last one ending
-// at next_outbound_id - 1, none below 1), frames waiting while none is unacknowledged (a buffer
-// never holds that), next_inbound_id past latest_processed + 1, an empty or repeated publisher, and
-// trailing bytes. Lengths and counts are checked before anything is allocated.
+// ("buffer.waiting.first_sequence_id: expected 7, got 9"). Refused: more than max_handoff_state_bytes,
+// an unknown version or protocol, a version 2 whose log position is 0-0, an empty connection id, hub
+// or hub key, buffer entries whose ids leave a gap or overlap (each covers `records` ≥ 1 ids, unacked
+// then waiting, the last one ending at next_outbound_id - 1, none below 1), frames waiting while none
+// is unacknowledged (a buffer never holds that), next_inbound_id past latest_processed + 1, an empty
+// or repeated publisher, and trailing bytes. Lengths and counts are checked before anything is allocated.
 Result<HandoffState> decode_handoff_state(std::string_view bytes);
 
 }  // namespace sb::backplane

@@ -90,7 +90,7 @@ export function startNumberedSender(stack, { target, perSecond, route }) {
 
   const loop = (async () => {
     const intervalMs = 1000 / perSecond;
-    let due = Date.now();
+    let due = performance.now();
     while (!stopped) {
       const { stream, path } = route(sent);
       const number = numbers.get(stream) ?? 0;
@@ -100,8 +100,8 @@ export function startNumberedSender(stack, { target, perSecond, route }) {
       await inFlight;
       // Pacing only: the next send is due one interval after the previous one was due; a late answer
       // shortens the pause but never causes a burst of catch-up sends.
-      due = Math.max(due + intervalMs, Date.now());
-      const pause = due - Date.now();
+      due = Math.max(due + intervalMs, performance.now());
+      const pause = due - performance.now();
       if (pause > 0 && !stopped) {
         await new Promise((resolve) => {
           const timer = setTimeout(resolve, pause);

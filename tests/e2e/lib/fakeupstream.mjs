@@ -105,11 +105,11 @@ export async function startFakeUpstream({ slowMs = 2_500, hugeBytes = 20 * 1000 
     requests,
     /** Resolves once a request for `event` has been read completely (it may not be answered yet). */
     async received(event, { timeoutMs = 10_000 } = {}) {
-      const deadline = Date.now() + timeoutMs;
+      const deadline = performance.now() + timeoutMs;
       while (!requests.some((r) => r.event === event)) {
-        if (Date.now() > deadline) throw new Error(`the fake upstream got no '${event}' request within ${timeoutMs} ms`);
+        if (performance.now() > deadline) throw new Error(`the fake upstream got no '${event}' request within ${timeoutMs} ms`);
         await new Promise((resolve) => {
-          const t = setTimeout(resolve, Math.max(1, deadline - Date.now()));
+          const t = setTimeout(resolve, Math.max(1, deadline - performance.now()));
           waiters.push(() => { clearTimeout(t); resolve(); });
         });
       }

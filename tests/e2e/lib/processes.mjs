@@ -234,12 +234,12 @@ export async function functionEvents(stack, ...rest) {
  * test cannot subscribe to (the function's event log); the deadline is a failure guard.
  */
 export async function until(probe, { timeoutMs = 10_000, intervalMs = 25, what = 'condition' } = {}) {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
   let last;
   for (;;) {
     last = await probe();
     if (last) return last;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}`);
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'function' ? what() : what}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

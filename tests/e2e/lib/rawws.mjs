@@ -158,9 +158,9 @@ export class RawWebSocket {
   async readUntilClosed(timeoutMs = 5_000) {
     const texts = [];
     const binaries = [];
-    const deadline = Date.now() + timeoutMs;
+    const deadline = performance.now() + timeoutMs;
     for (;;) {
-      const frame = await this.next(Math.max(1, deadline - Date.now()));
+      const frame = await this.next(Math.max(1, deadline - performance.now()));
       if (frame.end || frame.opcode === 8) return { texts, binaries, close: frame };
       if (frame.opcode === 1) texts.push(frame.text);
       if (frame.opcode === 2) binaries.push(frame.payload);

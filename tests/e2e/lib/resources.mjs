@@ -83,12 +83,12 @@ export async function settles(pid, baseline, { rssToleranceBytes = 8 * 1024 * 10
   // Under AddressSanitizer freed memory sits in its quarantine (256 MiB), so RSS says nothing there;
   // LeakSanitizer checks for leaks at exit instead (scripts/test.sh sets SWITCHBOARD_SANITIZED).
   if (process.env.SWITCHBOARD_SANITIZED) rssToleranceBytes = Infinity;
-  const deadline = Date.now() + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
   let now;
   for (;;) {
     now = resources(pid);
     if (now.fds === baseline.fds && now.rssBytes <= baseline.rssBytes + rssToleranceBytes) return now;
-    if (Date.now() > deadline) break;
+    if (performance.now() > deadline) break;
     await new Promise((r) => setTimeout(r, 50));
   }
   const mib = (b) => (b / 1024 / 1024).toFixed(1);
