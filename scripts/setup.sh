@@ -9,6 +9,7 @@ APT_PACKAGES=(
   libboost1.81-dev libssl-dev libcpp-httplib-dev nlohmann-json3-dev doctest-dev libhiredis-dev
   redis-server chromium nodejs npm curl ca-certificates
   python3  # samples/python-function and its end-to-end test
+  python3-yaml  # tests/deploy: the deploy recipes are parsed and checked against the gateway
 )
 
 missing=()
