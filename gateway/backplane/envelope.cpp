@@ -149,15 +149,30 @@ std::string encode_envelope(const Envelope& envelope) {
   return w.take();
 }
 
-Result<Envelope> decode_envelope(std::string_view bytes) {
-  Reader r(bytes, "invalid_envelope");
+namespace {
+
+Result<EnvelopeStamp> read_stamp(Reader& r) {
   if (r.byte("version") != format_version && r.ok()) r.fail("version", "unsupported");
   auto kind = r.choice<EnvelopeKind>("kind", 1, 2);
-  auto publisher = r.text("publisher");
-  auto sequence = r.u64("sequence");
+  EnvelopeStamp stamp{kind == EnvelopeKind::heartbeat, r.text("publisher"), r.u64("sequence")};
   if (!r.ok()) return r.error();
-  if (publisher.empty()) return make_error("invalid_envelope", "publisher: empty");
-  if (kind == EnvelopeKind::heartbeat) {
+  if (stamp.publisher.empty()) return make_error("invalid_envelope", "publisher: empty");
+  return stamp;
+}
+
+}  // namespace
+
+Result<EnvelopeStamp> decode_envelope_stamp(std::string_view bytes) {
+  Reader r(bytes, "invalid_envelope");
+  return read_stamp(r);
+}
+
+Result<Envelope> decode_envelope(std::string_view bytes) {
+  Reader r(bytes, "invalid_envelope");
+  auto stamp = read_stamp(r);
+  if (!stamp) return stamp.error();
+  auto& [is_heartbeat, publisher, sequence] = *stamp;
+  if (is_heartbeat) {
     if (!r.at_end()) return make_error("invalid_envelope", "heartbeat: trailing bytes");
     return Envelope(HeartbeatEnvelope{std::move(publisher), sequence});
   }

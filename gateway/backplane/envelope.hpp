@@ -36,4 +36,13 @@ std::string encode_envelope(const Envelope& envelope);
 // Errors: code "invalid_envelope", the message names the field ("send.excluded: truncated").
 Result<Envelope> decode_envelope(std::string_view bytes);
 
+// Who published an envelope and its number, read without decoding the action: a gateway reading its
+// own entries back from the fleet log keeps the actions it published and needs no more.
+struct EnvelopeStamp {
+  bool is_heartbeat = false;
+  std::string publisher;
+  std::uint64_t sequence = 0;
+};
+Result<EnvelopeStamp> decode_envelope_stamp(std::string_view bytes);
+
 }  // namespace sb::backplane

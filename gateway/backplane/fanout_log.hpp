@@ -36,7 +36,7 @@ class FanoutLog {
     std::function<void()> on_receiving;                // reading again, on the link given last
     // An action, in the log's order, once, with its publisher, its number and its place in the log
     // (zero for pub/sub). Pub/sub reports other gateways' actions only; the stream reports this
-    // gateway's own too (it runs them in the log's order, stream_fanout.hpp).
+    // gateway's own too, without the action (null: its owner kept it; stream_fanout.hpp).
     std::function<void(const std::string& publisher, std::uint64_t sequence, hub::LogPosition, hub::SharedAction)>
         on_action;
     std::function<void(const std::string& publisher, std::uint64_t missed)> on_gap;  // some were lost
@@ -45,10 +45,6 @@ class FanoutLog {
   };
 
   virtual ~FanoutLog() = default;
-
-  // True when the log is totally ordered and kept for a while (the stream): every gateway runs every
-  // action, its own included, in the log's order, and a crashed gateway's connections can resume.
-  virtual bool is_ordered_log() const { return false; }
 
   // How to append `action`, numbered `sequence` by this gateway (each number once, in order: the
   // backplane numbers its actions as it runs them locally). If the append is dropped, the others see

@@ -124,6 +124,13 @@ void StreamFanout::on_entries(const redisReply* reply) {
 }
 
 void StreamFanout::on_entry(hub::LogPosition position, std::string_view payload) {
+  // Our own actions come back too: the owner runs the ones it kept (or skips them, run already), so
+  // their actions need no decoding.
+  if (auto stamp = backplane::decode_envelope_stamp(payload);
+      stamp && !stamp->is_heartbeat && stamp->publisher == gateway_id_) {
+    if (events_.on_action) events_.on_action(stamp->publisher, stamp->sequence, position, nullptr);
+    return;
+  }
   auto envelope = backplane::decode_envelope(payload);
   if (!envelope) {
     metrics().backplane_invalid.inc();
@@ -139,12 +146,9 @@ void StreamFanout::on_entry(hub::LogPosition position, std::string_view payload)
     return;
   }
   auto& action = std::get<backplane::ActionEnvelope>(*envelope);
-  if (action.publisher != gateway_id_) {
-    auto seen = tracker_.on_action(action.publisher, action.sequence);
-    if (seen.verdict == backplane::SequenceVerdict::duplicate) return;
-    if (seen.verdict == backplane::SequenceVerdict::gap && events_.on_gap) events_.on_gap(action.publisher, seen.missed);
-  }
-  // Our own come back too: the owner runs them now, in the log's order (or skips them: run already).
+  auto seen = tracker_.on_action(action.publisher, action.sequence);
+  if (seen.verdict == backplane::SequenceVerdict::duplicate) return;
+  if (seen.verdict == backplane::SequenceVerdict::gap && events_.on_gap) events_.on_gap(action.publisher, seen.missed);
   if (events_.on_action) events_.on_action(action.publisher, action.sequence, position, std::move(action.action));
 }
 

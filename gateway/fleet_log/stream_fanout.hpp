@@ -35,7 +35,6 @@ class StreamFanout : public backplane::FanoutLog, public std::enable_shared_from
   StreamFanout(const backplane::RedisKeys& keys, std::string gateway_id, std::shared_ptr<backplane::CommandQueue> queue,
                StreamLimits limits, Events events);
 
-  bool is_ordered_log() const override { return true; }
   backplane::FanoutAppend append(const hub::SharedAction& action, std::uint64_t sequence) override;
   const std::unordered_map<std::string, std::uint64_t>& positions() const override { return tracker_.last_seen(); }
   // Reads on `link` (a link of its own: XREAD BLOCK holds it) from the last entry read.

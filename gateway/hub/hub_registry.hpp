@@ -54,7 +54,7 @@ class HubRegistry {
   void replay_after(connection::Connection& connection, const std::vector<ArrivalLog::Entry>& entries,
                     LogPosition after, const std::string& own_publisher, std::uint64_t own_unlogged);
 
-  // Every stateful connection that changed since its last checkpoint.
+  // Calls f(Connection&) for every connection of this shard (the checkpoint writer picks its own).
   template <typename F>
   void for_each_connection(F&& f) {
     for (auto& [id, c] : by_id_) f(*c);

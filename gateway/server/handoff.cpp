@@ -82,7 +82,8 @@ class TakeOver : public std::enable_shared_from_this<TakeOver> {
             log::emit(log_events::handoff_invalid, {{"conn", self->ticket_.connection_id},
                                                     {"error", state ? std::string("not a checkpoint of this connection")
                                                                     : state.error().message}});
-            return self->refuse(409, "invalid_state");  // claimed and unusable: the reaper can't end it now
+            self->end_claimed(state && self->is_ours(*state) ? state->identity : self->ticket_identity());
+            return self->refuse(409, "invalid_state");
           }
           self->is_from_checkpoint_ = true;
           self->continue_with(std::move(*state));
@@ -94,6 +95,23 @@ class TakeOver : public std::enable_shared_from_this<TakeOver> {
     retry_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
       if (!ec) self->ask();
     });
+  }
+
+  // A claimed checkpoint that can't be used: the claim made this gateway its holder and took it off the
+  // reaper's list, so it ends here, once: out of Redis, and its `disconnected` upstream.
+  void end_claimed(const connection::ConnectionIdentity& identity) {
+    context_.backplane.connection_closed(identity);
+    shard_.dispatcher->deliver_orphan_disconnected(identity);
+  }
+
+  // Who the connection is, as far as its token says (when its checkpoint can't).
+  connection::ConnectionIdentity ticket_identity() const {
+    connection::ConnectionIdentity identity;
+    identity.connection_id = ticket_.connection_id;
+    identity.hub = ticket_.hub_key;
+    identity.hub_key = ticket_.hub_key;
+    identity.user_id = ticket_.user_id;
+    return identity;
   }
 
   bool is_ours(const backplane::HandoffState& state) const {

@@ -131,3 +131,21 @@ TEST_CASE("rejects malformed envelopes, naming the field") {
           std::string::npos);
   }
 }
+
+TEST_CASE("an envelope's stamp reads its publisher and number without the action") {
+  hub::SendAction send;
+  send.hub_key = "chat";
+  send.message = std::make_shared<const EncodedMessage>("m", "[1]");
+  auto action = encode_envelope(ActionEnvelope{"gw1", 42, std::make_shared<const hub::Action>(send)});
+  auto stamp = decode_envelope_stamp(action);
+  REQUIRE(stamp);
+  CHECK_FALSE(stamp->is_heartbeat);
+  CHECK(stamp->publisher == "gw1");
+  CHECK(stamp->sequence == 42);
+  auto heartbeat = decode_envelope_stamp(encode_envelope(HeartbeatEnvelope{"gw2", 7}));
+  REQUIRE(heartbeat);
+  CHECK(heartbeat->is_heartbeat);
+  CHECK(heartbeat->sequence == 7);
+  CHECK(decode_envelope_stamp(encode_envelope(HeartbeatEnvelope{"", 7})).error().message == "publisher: empty");
+  CHECK(decode_envelope_stamp("").error().code == "invalid_envelope");
+}
