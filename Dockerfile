@@ -8,12 +8,11 @@
 FROM debian:12 AS build
 
 # The build dependencies of scripts/setup.sh, minus the test/browser tooling. Boost 1.81 by name:
-# libboost-dev is 1.74 and conflicts with it. hiredis is the Redis backplane's client; doctest is not
-# needed with tests off, but it is small.
+# libboost-dev is 1.74 and conflicts with it. doctest is not needed with tests off, but it is small.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config \
-      libboost1.81-dev libssl-dev libcpp-httplib-dev nlohmann-json3-dev doctest-dev libhiredis-dev \
+      libboost1.81-dev libssl-dev libcpp-httplib-dev nlohmann-json3-dev doctest-dev \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -29,10 +28,11 @@ RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSB_BUILD_SA
 # ---- runtime -----------------------------------------------------------------------------------------
 FROM debian:12-slim
 
-# libssl3 for OpenSSL's HMAC (libcrypto), libhiredis0.14 for --redis; curl only for the health check. libstdc++ and libgcc are
-# already in the base image.
+# libssl3 for OpenSSL (HMAC, TLS to functions and Redis); ca-certificates is the trust store for
+# https:// functions and rediss://; curl only for the health check. libstdc++ and libgcc are already
+# in the base image.
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libssl3 libhiredis0.14 ca-certificates curl \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libssl3 ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent \
       --shell /usr/sbin/nologin switchboard

@@ -7,7 +7,8 @@
 //   connected / disconnected events are counted.
 // GET /stats answers {"connected":N,"disconnected":N,"messages":N}, what a benchmark waits on.
 //
-// Usage: bench-echo-function --listen HOST:PORT --access-key KEY [--threads N]
+// Usage: bench-echo-function --listen HOST:PORT --access-key KEY [--threads N] [--tls-cert FILE --tls-key FILE]
+// (with --tls-cert it serves HTTPS: bench/upstream_https.sh)
 
 #include <switchboard/functions.hpp>
 
@@ -30,11 +31,13 @@ struct Options {
   int port = 7071;
   std::string access_key;
   std::size_t threads = 1100;  // cpp-httplib holds a thread per open connection: cover the gateway's pool
+  std::string tls_cert_file, tls_key_file;  // AppOptions' HTTPS
 };
 
 [[noreturn]] void usage(const std::string& why) {
   std::cerr << "bench-echo-function: " << why << "\n"
-            << "usage: bench-echo-function --listen HOST:PORT --access-key KEY [--threads N]\n";
+            << "usage: bench-echo-function --listen HOST:PORT --access-key KEY [--threads N]"
+               " [--tls-cert FILE --tls-key FILE]\n";
   std::exit(2);
 }
 
@@ -57,6 +60,10 @@ Options parse_args(int argc, char** argv) {
         options.access_key = value();
       } else if (flag == "--threads") {
         options.threads = std::stoul(value());
+      } else if (flag == "--tls-cert") {
+        options.tls_cert_file = value();
+      } else if (flag == "--tls-key") {
+        options.tls_key_file = value();
       } else {
         usage("unknown flag " + flag);
       }
@@ -72,7 +79,10 @@ Options parse_args(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   const Options options = parse_args(argc, argv);
-  switchboard::App app({.access_keys = {options.access_key}, .max_threads = options.threads});
+  switchboard::App app({.access_keys = {options.access_key},
+                        .max_threads = options.threads,
+                        .tls_cert_file = options.tls_cert_file,
+                        .tls_key_file = options.tls_key_file});
 
   std::atomic<long> connected{0}, disconnected{0}, messages{0};
   app.on_connected(kHub, [&](const Context&, Reply&) { ++connected; });
@@ -98,6 +108,7 @@ int main(int argc, char** argv) {
     res.set_content(stats.dump(), "application/json");
   });
 
-  std::cout << "bench-echo-function listening on http://" << options.host << ":" << options.port << std::endl;
+  const char* scheme = options.tls_cert_file.empty() ? "http" : "https";
+  std::cout << "bench-echo-function listening on " << scheme << "://" << options.host << ":" << options.port << std::endl;
   return app.listen(options.host, options.port) ? 0 : 1;
 }

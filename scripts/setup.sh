@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 # libmsgpack-cxx-dev is not here: it depends on libboost-dev (1.74), which conflicts with 1.81.
 APT_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config clang libclang-rt-14-dev
-  libboost1.81-dev libssl-dev libcpp-httplib-dev nlohmann-json3-dev doctest-dev libhiredis-dev
-  redis-server chromium nodejs npm curl ca-certificates
+  libboost1.81-dev libssl-dev libcpp-httplib-dev nlohmann-json3-dev doctest-dev
+  redis-server redis-sentinel chromium nodejs npm curl ca-certificates
   python3  # samples/python-function and its end-to-end test
   python3-yaml  # tests/deploy: the deploy recipes are parsed and checked against the gateway
 )

@@ -15,7 +15,7 @@ echo "== end-to-end tests"
 node --test --test-concurrency=1 tests/e2e/*.test.mjs
 echo "== packaging: functions-runtime used from outside the tree, the Debian packages"
 tests/packaging/run.sh build
-echo "== deploy recipes: deploy/kubernetes and deploy/compose checked against the gateway"
+echo "== deploy recipes: deploy/kubernetes and deploy/compose.yaml checked against the gateway"
 tests/deploy/check.sh build
 if [ -z "${SWITCHBOARD_TEST_QUICK:-}" ]; then
   echo "== unit tests under ASan+UBSan"

@@ -1,8 +1,13 @@
 #include "switchboard/functions.hpp"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <sys/socket.h>
 
 #include <atomic>
+#include <fstream>
+#include <stdexcept>
 #include <thread>
 
 #include "switchboard/detail/cors_policy.hpp"
@@ -32,25 +37,95 @@ bool is_pseudo_header(std::string_view name) {
 // Debian's cpp-httplib 0.11.4 is a shared library built with a listen backlog of 5
 // (CPPHTTPLIB_LISTEN_BACKLOG): a burst of new upstream connections overflows it, the kernel drops
 // their SYNs and the gateway's connects stall for the 1 s SYN retry. listen() again on the bound
-// socket sets a deeper backlog; the socket is protected in httplib::Server, hence the subclass.
-class UpstreamServer final : public httplib::Server {
+// socket sets a deeper backlog; the socket is protected in httplib::Server, hence the subclass, of
+// httplib::Server or (HTTPS) httplib::SSLServer.
+template <typename Base>
+class UpstreamServer final : public Base {
  public:
-  void deepen_listen_backlog() {
-    const socket_t socket = svr_sock_;
+  using Base::Base;
+
+  static void deepen_listen_backlog(httplib::Server& server) {
+    const socket_t socket = static_cast<UpstreamServer&>(server).svr_sock_;
     if (socket != INVALID_SOCKET) ::listen(socket, SOMAXCONN);
   }
 };
 
+bool is_readable(const std::string& path) { return std::ifstream(path).good(); }
+
+// Fills the SSLServer's context from AppOptions; false with `error` naming the field and file.
+bool set_up_tls(SSL_CTX& context, const AppOptions& options, std::string& error) {
+  auto fail = [&error](std::string_view field, const std::string& path, std::string_view why) {
+    error = "AppOptions::" + std::string(field) + " '" + path + "': " + std::string(why);
+    ERR_clear_error();
+    return false;
+  };
+  SSL_CTX_set_min_proto_version(&context, TLS1_2_VERSION);
+  // An encrypted key would make OpenSSL ask for its passphrase on the terminal; refuse it instead.
+  SSL_CTX_set_default_passwd_cb(&context, [](char*, int, int, void*) { return 0; });
+  // Resumed sessions must belong to this server; OpenSSL refuses a TLS 1.2 resumption outright
+  // when client certificates are verified and no context is set.
+  static constexpr unsigned char session_context[] = "switchboard-functions";
+  SSL_CTX_set_session_id_context(&context, session_context, sizeof session_context - 1);
+  if (!is_readable(options.tls_cert_file)) return fail("tls_cert_file", options.tls_cert_file, "cannot read it");
+  if (!is_readable(options.tls_key_file)) return fail("tls_key_file", options.tls_key_file, "cannot read it");
+  if (SSL_CTX_use_certificate_chain_file(&context, options.tls_cert_file.c_str()) != 1)
+    return fail("tls_cert_file", options.tls_cert_file, "not a PEM certificate chain");
+  if (SSL_CTX_use_PrivateKey_file(&context, options.tls_key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    // OpenSSL checks the key against the certificate as it loads it.
+    if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH)
+      return fail("tls_key_file", options.tls_key_file, "does not belong to the certificate in tls_cert_file");
+    return fail("tls_key_file", options.tls_key_file, "not an unencrypted PEM private key");
+  }
+  if (SSL_CTX_check_private_key(&context) != 1)
+    return fail("tls_key_file", options.tls_key_file, "does not belong to the certificate in tls_cert_file");
+  if (!options.tls_client_ca_file.empty()) {
+    const std::string& ca = options.tls_client_ca_file;
+    if (!is_readable(ca)) return fail("tls_client_ca_file", ca, "cannot read it");
+    STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(ca.c_str());
+    if (!names || SSL_CTX_load_verify_locations(&context, ca.c_str(), nullptr) != 1) {
+      if (names) sk_X509_NAME_pop_free(names, X509_NAME_free);
+      return fail("tls_client_ca_file", ca, "no PEM certificate in it");
+    }
+    SSL_CTX_set_client_CA_list(&context, names);  // takes `names`: the CAs the handshake asks for
+    SSL_CTX_set_verify(&context, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  }
+  return true;
+}
+
+// The App's server: HTTPS when AppOptions names a certificate, else plain HTTP.
+std::unique_ptr<httplib::Server> make_server(const AppOptions& options) {
+  if (options.tls_cert_file.empty() && options.tls_key_file.empty()) {
+    if (!options.tls_client_ca_file.empty())
+      throw std::invalid_argument("AppOptions::tls_client_ca_file needs tls_cert_file and tls_key_file");
+    return std::make_unique<UpstreamServer<httplib::Server>>();
+  }
+  if (options.tls_cert_file.empty() || options.tls_key_file.empty())
+    throw std::invalid_argument("AppOptions::tls_cert_file and tls_key_file go together: give both or neither");
+  std::string error;
+  auto server = std::make_unique<UpstreamServer<httplib::SSLServer>>(
+      [&](SSL_CTX& context) { return set_up_tls(context, options, error); });
+  if (!server->is_valid()) throw std::invalid_argument(error.empty() ? "AppOptions: TLS set-up failed" : error);
+  return server;
+}
+
 }  // namespace
 
 struct App::Impl {
-  explicit Impl(AppOptions options)
-      : upstream_path(options.upstream_path), cors(options.cors_origins), dispatcher(std::move(options)) {}
+  explicit Impl(const AppOptions& options)
+      : upstream_path(options.upstream_path),
+        cors(options.cors_origins),
+        dispatcher(options),
+        server_owner(make_server(options)),
+        server(*server_owner),
+        deepen_listen_backlog(options.tls_cert_file.empty() ? &UpstreamServer<httplib::Server>::deepen_listen_backlog
+                                                            : &UpstreamServer<httplib::SSLServer>::deepen_listen_backlog) {}
 
   std::string upstream_path;
   detail::CorsPolicy cors;
   detail::UpstreamDispatcher dispatcher;
-  UpstreamServer server;
+  std::unique_ptr<httplib::Server> server_owner;  // declared after the dispatcher: destroyed before it
+  httplib::Server& server;
+  void (*deepen_listen_backlog)(httplib::Server&);
   // cpp-httplib's stop() does nothing until listen_after_bind() has marked the server running, so a
   // stop() racing the start would be lost; these two let stop() wait for that moment.
   std::atomic<bool> is_stop_requested{false};
@@ -152,13 +227,13 @@ bool App::listen(const std::string& host, int port) {
 
 bool App::bind_to_port(const std::string& host, int port) {
   if (!impl_->server.bind_to_port(host, port)) return false;
-  impl_->server.deepen_listen_backlog();
+  impl_->deepen_listen_backlog(impl_->server);
   return true;
 }
 
 int App::bind_to_any_port(const std::string& host) {
   const int port = impl_->server.bind_to_any_port(host);
-  if (port >= 0) impl_->server.deepen_listen_backlog();
+  if (port >= 0) impl_->deepen_listen_backlog(impl_->server);
   return port;
 }
 

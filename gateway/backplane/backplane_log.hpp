@@ -7,7 +7,7 @@ namespace sb::backplane::log_events {
 using log::Event;
 using log::Level;
 
-inline constexpr Event redis_starting{Level::info, "backplane", "redis_starting", "host port gateway",
+inline constexpr Event redis_starting{Level::info, "backplane", "redis_starting", "host port tls auth sentinels gateway",
                                       "The gateway joins the fleet through this Redis."};
 inline constexpr Event redis_down{Level::warn, "backplane", "redis_down", "reason retry_ms",
                                   "Redis is unreachable; sends are held and retried (once every 30 s at most)."};
@@ -19,6 +19,9 @@ inline constexpr Event queue_full{Level::warn, "backplane", "queue_full", "queue
                                   "Commands waiting for Redis passed their byte limit; new ones are dropped."};
 inline constexpr Event invalid_envelope{Level::warn, "backplane", "invalid_envelope", "error sample",
                                         "A fan-out message from Redis could not be decoded; it is skipped."};
+inline constexpr Event refused_message{Level::warn, "backplane", "refused_message", "source reason bytes",
+                                       "A message from Redis had no valid fleet signature (unsigned, or signed with another "
+                                       "key); it is dropped. Another writer to Redis, or gateways with different access keys."};
 inline constexpr Event sequence_gap{Level::warn, "backplane", "sequence_gap", "publisher missed",
                                     "Fan-out messages from a gateway were lost; local connections are closed to resync."};
 inline constexpr Event lease_lost{Level::warn, "backplane", "lease_lost", "gateway",
@@ -40,7 +43,7 @@ inline constexpr Event handler_exception{Level::error, "backplane", "handler_exc
                                          "A bug: an exception reached the backplane's loop, which carries on."};
 
 inline constexpr const Event* all[] = {&redis_starting, &redis_down,       &redis_in_sync, &redis_error,
-                                       &queue_full,     &invalid_envelope, &sequence_gap,  &lease_lost,
+                                       &queue_full,     &invalid_envelope, &refused_message, &sequence_gap,  &lease_lost,
                                        &gateway_reaped, &parked_reaped,    &checkpoint_claimed, &leave_timeout,
                                        &relay_timeout,
                                        &invalid_relay_message, &handler_exception};

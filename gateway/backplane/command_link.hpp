@@ -6,14 +6,15 @@
 #include <string>
 #include <vector>
 
-struct redisReply;
+#include "redis_client/reply.hpp"
+
 
 namespace sb::backplane {
 
 class CommandLink {
  public:
   // A reply, or nullptr when the link went down before it came.
-  using ReplyHandler = std::function<void(const redisReply*)>;
+  using ReplyHandler = std::function<void(const redis::Reply*)>;
 
   virtual ~CommandLink() = default;
 

@@ -64,11 +64,11 @@ void CommandQueue::issue(Entry entry) {
   const auto bytes = entry.command.bytes();
   in_flight_bytes_ += bytes;
   in_flight_.push_back(std::move(entry));
-  bool sent = link_ && link_->command(argv, [weak = weak_from_this()](const redisReply* reply) {
+  bool sent = link_ && link_->command(argv, [weak = weak_from_this()](const redis::Reply* reply) {
     if (auto self = weak.lock()) self->on_reply(reply);
   });
   if (sent) return;
-  // The link is unusable (it is going down): treat it as lost, as hiredis would have.
+  // The link is unusable (it is going down): treat it as lost, as a closing link does.
   auto unsent = std::move(in_flight_.back());
   in_flight_.pop_back();
   in_flight_bytes_ -= bytes;
@@ -79,12 +79,12 @@ void CommandQueue::issue(Entry entry) {
     uncount(unsent);
 }
 
-void CommandQueue::on_reply(const redisReply* reply) {
+void CommandQueue::on_reply(const redis::Reply* reply) {
   if (in_flight_.empty()) return;
   auto entry = std::move(in_flight_.front());
   in_flight_.pop_front();
   in_flight_bytes_ -= entry.command.bytes();
-  if (reply && reply->type == REDIS_REPLY_ERROR)
+  if (reply && reply->type == redis::Reply::Type::error)
     log::emit(log_events::redis_error,
               {{"command", entry.command.argv.front()}, {"error", log::sample(reply_text(reply))}});
   if (entry.command.on_reply) std::exchange(entry.command.on_reply, nullptr)(reply);

@@ -1,6 +1,6 @@
 #pragma once
 // The commands waiting for Redis, and those sent whose reply has not come yet. Every command of the
-// backplane goes through here, on one link, so replies match commands in order (hiredis answers in
+// backplane goes through here, on one link, so replies match commands in order (Redis answers in
 // order). While Redis is away commands wait; what is owed to the fleet (actions, heartbeats) is bounded
 // by max_queue_bytes, past which it is dropped and counted (its sequence number stays used: receivers
 // see the gap). State writes are not bounded: while Redis is down they are not queued at all, and the
@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "common/log_throttle.hpp"
+#include "redis_client/reply.hpp"
 
-struct redisReply;
 
 namespace sb::backplane {
 
@@ -24,7 +24,7 @@ class CommandLink;
 
 struct RedisCommand {
   std::vector<std::string> argv;
-  std::function<void(const redisReply*)> on_reply;  // called once: the reply, or nullptr if none will come
+  std::function<void(const redis::Reply*)> on_reply;  // called once: the reply, or nullptr if none will come
   bool is_state_write = false;                      // dropped when the link is lost: the resync rewrites state anyway
   bool retries_on_loss = false;                     // sent again after a reconnect if its reply never came
 
@@ -62,7 +62,7 @@ class CommandQueue : public std::enable_shared_from_this<CommandQueue> {
 
   void flush();
   void issue(Entry entry);
-  void on_reply(const redisReply* reply);
+  void on_reply(const redis::Reply* reply);
   void count(const Entry& entry);
   void uncount(const Entry& entry);
   void export_queued_bytes() const;

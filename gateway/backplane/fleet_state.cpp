@@ -20,26 +20,26 @@ namespace asio = boost::asio;
 constexpr std::int64_t default_user_membership_ms = 365LL * 24 * 3600 * 1000;
 
 // The reply of scripts::exists or scripts::list; nullopt when there is none to read.
-std::optional<hub::ActionOutcome> parse_query_reply(const hub::QueryAction& q, const redisReply* reply) {
-  if (!reply || reply->type == REDIS_REPLY_ERROR) return std::nullopt;
+std::optional<hub::ActionOutcome> parse_query_reply(const hub::QueryAction& q, const redis::Reply* reply) {
+  if (!reply || reply->type == redis::Reply::Type::error) return std::nullopt;
   hub::ActionOutcome outcome;
   outcome.page_limit = q.page_limit;
-  if (reply->type == REDIS_REPLY_INTEGER) {
+  if (reply->type == redis::Reply::Type::integer) {
     outcome.matched = static_cast<std::size_t>(std::max<long long>(0, reply->integer));
     return outcome;
   }
-  if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 || reply->element[0]->type != REDIS_REPLY_INTEGER)
+  if (reply->type != redis::Reply::Type::array || reply->size() < 1 || reply->element(0)->type != redis::Reply::Type::integer)
     return std::nullopt;
-  auto count = static_cast<std::size_t>(std::max<long long>(0, reply->element[0]->integer));
+  auto count = static_cast<std::size_t>(std::max<long long>(0, reply->element(0)->integer));
   const bool is_connections = q.kind == hub::QueryKind::list_connections;
   if (is_connections)
     outcome.matched = count;
   else
     outcome.distinct_user_count = count;
-  for (std::size_t i = 1; i + 1 < reply->elements; i += 2) {
+  for (std::size_t i = 1; i + 1 < reply->size(); i += 2) {
     hub::PresenceEntry entry;
-    entry.id = std::string(reply_text(reply->element[i]));
-    auto detail = std::string(reply_text(reply->element[i + 1]));
+    entry.id = std::string(reply_text(reply->element(i)));
+    auto detail = std::string(reply_text(reply->element(i + 1)));
     if (is_connections) {
       entry.user_id = detail;
       entry.connection_count = 1;
@@ -54,9 +54,11 @@ std::optional<hub::ActionOutcome> parse_query_reply(const hub::QueryAction& q, c
 
 }  // namespace
 
-FleetState::FleetState(const RedisKeys& keys, std::string gateway_id, std::vector<InProcessBackplane::Shard> shards,
-                       asio::any_io_executor backplane, std::shared_ptr<CommandQueue> queue)
+FleetState::FleetState(const RedisKeys& keys, std::string gateway_id, std::shared_ptr<const FleetSignature> signature,
+                       std::vector<InProcessBackplane::Shard> shards, asio::any_io_executor backplane,
+                       std::shared_ptr<CommandQueue> queue)
     : keys_(keys),
+      signature_(std::move(signature)),
       gateway_id_(std::move(gateway_id)),
       shards_(shards),
       local_(std::move(shards)),
@@ -67,7 +69,7 @@ RedisCommand FleetState::register_command(const connection::ConnectionIdentity& 
                                           const std::vector<std::string>& groups) {
   RedisCommand command;
   command.argv = scripts::register_connection(keys_, gateway_id_, identity.connection_id, identity.hub_key,
-                                              identity.user_id, encode_identity(identity), groups);
+                                              identity.user_id, signature_->sign(encode_identity(identity)), groups);
   command.is_state_write = true;
   return command;
 }
@@ -75,7 +77,7 @@ RedisCommand FleetState::register_command(const connection::ConnectionIdentity& 
 void FleetState::connection_opened(const connection::ConnectionIdentity& identity) {
   auto command = register_command(identity, identity.initial_groups);
   command.on_reply = [self = shared_from_this(), hub_key = identity.hub_key, user_id = identity.user_id](
-                         const redisReply* reply) { self->apply_user_memberships(hub_key, user_id, reply); };
+                         const redis::Reply* reply) { self->apply_user_memberships(hub_key, user_id, reply); };
   queue_->submit(std::move(command), /*may_drop=*/false);
 }
 
@@ -101,7 +103,7 @@ void FleetState::query(const hub::SharedAction& action, asio::any_io_executor re
   const bool is_listing = q.kind == hub::QueryKind::list_connections || q.kind == hub::QueryKind::list_users;
   RedisCommand command;
   command.argv = is_listing ? scripts::list(keys_, q) : scripts::exists(keys_, q);
-  command.on_reply = [self = shared_from_this(), action, reply_on, done](const redisReply* reply) mutable {
+  command.on_reply = [self = shared_from_this(), action, reply_on, done](const redis::Reply* reply) mutable {
     auto outcome = parse_query_reply(std::get<hub::QueryAction>(*action), reply);
     // Redis went away meanwhile: this gateway's own answer is better than none.
     if (!outcome) return self->local_.publish(action, std::move(reply_on), std::move(done));
@@ -111,16 +113,16 @@ void FleetState::query(const hub::SharedAction& action, asio::any_io_executor re
 }
 
 void FleetState::apply_user_memberships(const std::string& hub_key, const std::string& user_id,
-                                        const redisReply* reply) {
-  if (!reply || reply->type != REDIS_REPLY_ARRAY) return;
-  for (std::size_t i = 0; i + 1 < reply->elements; i += 2) {
+                                        const redis::Reply* reply) {
+  if (!reply || reply->type != redis::Reply::Type::array) return;
+  for (std::size_t i = 0; i + 1 < reply->size(); i += 2) {
     hub::MembershipAction m;
     m.hub_key = hub_key;
     m.op = hub::MembershipOp::add;
     m.subject = hub::Scope::user;
     m.id = user_id;
-    m.group = std::string(reply_text(reply->element[i]));
-    auto remaining_ms = std::strtoll(std::string(reply_text(reply->element[i + 1])).c_str(), nullptr, 10);
+    m.group = std::string(reply_text(reply->element(i)));
+    auto remaining_ms = std::strtoll(std::string(reply_text(reply->element(i + 1))).c_str(), nullptr, 10);
     m.ttl = std::chrono::seconds(std::max<long long>(1, remaining_ms / 1000));
     local_.publish(std::make_shared<const hub::Action>(std::move(m)), {}, nullptr);
   }
@@ -148,10 +150,10 @@ std::size_t FleetState::write_back(const Snapshots& snapshots) {
     for (const auto& member : s.connections) local_ids.insert(member.identity.connection_id);
   RedisCommand listed;
   listed.argv = {"SMEMBERS", keys_.gateway_connections(gateway_id_)};
-  listed.on_reply = [self = shared_from_this(), local_ids](const redisReply* reply) {
-    if (!reply || reply->type != REDIS_REPLY_ARRAY) return;
-    for (std::size_t i = 0; i < reply->elements; ++i) {
-      std::string id(reply_text(reply->element[i]));
+  listed.on_reply = [self = shared_from_this(), local_ids](const redis::Reply* reply) {
+    if (!reply || reply->type != redis::Reply::Type::array) return;
+    for (std::size_t i = 0; i < reply->size(); ++i) {
+      std::string id(reply_text(reply->element(i)));
       if (!local_ids.count(id)) self->connection_closed(id);
     }
   };

@@ -15,18 +15,20 @@
 #include "backplane/backplane.hpp"
 #include "backplane/command_queue.hpp"
 #include "backplane/fanout_log.hpp"
+#include "backplane/fleet_signature.hpp"
 #include "backplane/in_process_backplane.hpp"
 #include "backplane/redis_keys.hpp"
+#include "redis_client/reply.hpp"
 
-struct redisReply;
 
 namespace sb::backplane {
 
 class FleetState : public std::enable_shared_from_this<FleetState> {
  public:
   // `backplane` is the executor of the backplane thread, where snapshots come back.
-  FleetState(const RedisKeys& keys, std::string gateway_id, std::vector<InProcessBackplane::Shard> shards,
-             boost::asio::any_io_executor backplane, std::shared_ptr<CommandQueue> queue);
+  FleetState(const RedisKeys& keys, std::string gateway_id, std::shared_ptr<const FleetSignature> signature,
+             std::vector<InProcessBackplane::Shard> shards, boost::asio::any_io_executor backplane,
+             std::shared_ptr<CommandQueue> queue);
 
   // Registers a connection of this gateway with its initial groups. The user's memberships that Redis
   // knows (set through any gateway, maybe before this one started) apply to it here too.
@@ -51,9 +53,10 @@ class FleetState : public std::enable_shared_from_this<FleetState> {
 
  private:
   RedisCommand register_command(const connection::ConnectionIdentity& identity, const std::vector<std::string>& groups);
-  void apply_user_memberships(const std::string& hub_key, const std::string& user_id, const redisReply* reply);
+  void apply_user_memberships(const std::string& hub_key, const std::string& user_id, const redis::Reply* reply);
 
   RedisKeys keys_;
+  std::shared_ptr<const FleetSignature> signature_;
   std::string gateway_id_;
   std::vector<InProcessBackplane::Shard> shards_;
   InProcessBackplane local_;  // this gateway's shards, for what Redis tells us about them

@@ -12,10 +12,14 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
+#include "backplane/fleet_signature.hpp"
 #include "backplane/redis_keys.hpp"
+#include "common/log_throttle.hpp"
 #include "connection/connection_identity.hpp"
 
 namespace sb::backplane {
@@ -30,8 +34,10 @@ class LeaseKeeper : public std::enable_shared_from_this<LeaseKeeper> {
     std::function<void(connection::ConnectionIdentity)> on_orphan;      // one of its: send `disconnected`
   };
 
+  // Reaped identities must carry the fleet's signature: a reaper acts only on what a gateway wrote.
   LeaseKeeper(const RedisKeys& keys, std::string gateway_id, std::chrono::milliseconds lease,
-              std::chrono::milliseconds reconnect_window, std::shared_ptr<CommandQueue> queue, Events events);
+              std::chrono::milliseconds reconnect_window, std::shared_ptr<const FleetSignature> signature,
+              std::shared_ptr<CommandQueue> queue, Events events);
 
   // Renews this gateway's lease, ahead of the queue: a long queue must not let it lapse.
   void renew();
@@ -41,9 +47,12 @@ class LeaseKeeper : public std::enable_shared_from_this<LeaseKeeper> {
   std::vector<std::string> leave_command() const;
 
  private:
+  std::optional<connection::ConnectionIdentity> signed_identity(std::string_view stored);
   void reap_parked();
 
   RedisKeys keys_;
+  std::shared_ptr<const FleetSignature> signature_;
+  log::LogThrottle refused_log_{std::chrono::seconds(5)};
   std::string gateway_id_;
   std::chrono::milliseconds lease_;
   std::chrono::milliseconds reconnect_window_;

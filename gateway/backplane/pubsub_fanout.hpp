@@ -12,11 +12,12 @@
 #include <memory>
 
 #include "backplane/fanout_log.hpp"
+#include "backplane/fleet_signature.hpp"
 #include "backplane/redis_keys.hpp"
 #include "backplane/sequence_tracker.hpp"
 #include "common/log_throttle.hpp"
+#include "redis_client/reply.hpp"
 
-struct redisReply;
 
 namespace sb::backplane {
 
@@ -26,6 +27,7 @@ class PubSubFanout : public FanoutLog, public std::enable_shared_from_this<PubSu
  public:
   // Heartbeats and the listener count go through `queue`.
   PubSubFanout(boost::asio::io_context& io, const RedisKeys& keys, std::string gateway_id,
+               std::shared_ptr<const FleetSignature> signature,
                std::shared_ptr<CommandQueue> queue, Events events);
 
   FanoutAppend append(const hub::SharedAction& action, std::uint64_t sequence) override;
@@ -43,10 +45,11 @@ class PubSubFanout : public FanoutLog, public std::enable_shared_from_this<PubSu
 
  private:
   void count_readers(std::uint64_t await_id, std::chrono::steady_clock::time_point deadline);
-  void on_channel_reply(const redisReply* reply);
+  void on_channel_reply(const redis::Reply* reply);
 
   std::string channel_;
   std::string gateway_id_;
+  std::shared_ptr<const FleetSignature> signature_;
   std::shared_ptr<CommandQueue> queue_;
   Events events_;
   std::uint64_t last_sequence_ = 0;  // the number of this gateway's last action
@@ -55,6 +58,7 @@ class PubSubFanout : public FanoutLog, public std::enable_shared_from_this<PubSu
   std::uint64_t await_id_ = 0;  // the await_readers() under way; bumped when it is abandoned
   std::function<void()> on_readers_;
   log::LogThrottle invalid_log_{std::chrono::seconds(5)};
+  log::LogThrottle refused_log_{std::chrono::seconds(5)};
 };
 
 }  // namespace sb::backplane

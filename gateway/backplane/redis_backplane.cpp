@@ -14,6 +14,7 @@
 
 #include "backplane/backplane_log.hpp"
 #include "backplane/command_queue.hpp"
+#include "backplane/envelope.hpp"
 #include "backplane/fleet_state.hpp"
 #include "backplane/handoff_state.hpp"
 #include "backplane/lease_keeper.hpp"
@@ -22,13 +23,15 @@
 #include "backplane/redis_link.hpp"
 #include "backplane/redis_reply.hpp"
 #include "backplane/redis_scripts.hpp"
-#include "backplane/envelope.hpp"
+#include "backplane/refused_message.hpp"
+#include "backplane/fleet_signature.hpp"
 #include "backplane/request_relay.hpp"
-#include "fleet_log/stream_fanout.hpp"
 #include "common/ids.hpp"
 #include "common/log.hpp"
 #include "common/log_throttle.hpp"
 #include "common/metrics.hpp"
+#include "fleet_log/stream_fanout.hpp"
+#include "tls_client/client_tls_context.hpp"
 
 namespace sb::backplane {
 namespace {
@@ -47,18 +50,21 @@ constexpr std::size_t max_replay_entries = 200'000;
 // (lease_keeper.hpp). They reach it back through events holding a weak_ptr.
 class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
  public:
-  static std::shared_ptr<Core> create(const config::RedisConfig& config, std::chrono::milliseconds reconnect_window,
+  static std::shared_ptr<Core> create(const config::RedisConfig& config, const std::vector<std::string>& access_keys,
+                                      std::chrono::milliseconds reconnect_window,
                                       std::vector<InProcessBackplane::Shard> shards, OrphanHandler on_orphan) {
-    auto core = std::make_shared<Core>(config, reconnect_window, std::move(shards), std::move(on_orphan));
+    auto core = std::make_shared<Core>(config, access_keys, reconnect_window, std::move(shards), std::move(on_orphan));
     core->make_parts();
     return core;
   }
 
   // Use create(): the parts need a weak_ptr to this.
-  Core(const config::RedisConfig& config, std::chrono::milliseconds reconnect_window,
-       std::vector<InProcessBackplane::Shard> shards, OrphanHandler on_orphan)
+  Core(const config::RedisConfig& config, const std::vector<std::string>& access_keys,
+       std::chrono::milliseconds reconnect_window, std::vector<InProcessBackplane::Shard> shards,
+       OrphanHandler on_orphan)
       : is_ordered_log_(config.fleet_log),
         config_(config),
+        signature_(std::make_shared<const FleetSignature>(access_keys, config.fleet_signing)),
         reconnect_window_(reconnect_window),
         keys_(config.key_prefix),
         gateway_id_(random_id()),
@@ -110,9 +116,32 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
     }
   }
 
+  std::optional<std::string> prepare() {
+    auto target = std::make_shared<RedisTarget>();
+    const auto& e = config_.endpoint;
+    target->connection = {e.host, e.port, e.username, e.password, e.database, nullptr, false};
+    if (e.tls) {
+      auto tls = tls_client::ClientTlsContext::create({config_.tls_ca, config_.tls_cert, config_.tls_key, "redis"});
+      if (!tls) return tls.error().message;
+      target->connection.tls = std::move(tls).value();
+    }
+    for (const auto& s : config_.sentinels) target->sentinel.sentinels.push_back({s.host, s.port});
+    target->sentinel.master_name = config_.sentinel_master;
+    target->sentinel.password = config_.sentinel_password;
+    target->sentinel.tls = target->connection.tls;  // sentinels speak what the servers speak
+    target_ = std::move(target);
+    return std::nullopt;
+  }
+
   void start() {
+    // Never the credentials: where, and how.
     log::emit(log_events::redis_starting,
-              {{"host", config_.endpoint.host}, {"port", config_.endpoint.port}, {"gateway", gateway_id_}});
+              {{"host", config_.sentinels.empty() ? config_.endpoint.host : "(from sentinels)"},
+               {"port", config_.sentinels.empty() ? config_.endpoint.port : 0},
+               {"tls", config_.endpoint.tls},
+               {"auth", config_.endpoint.password.empty() ? "none" : config_.endpoint.username.empty() ? "password" : "acl user"},
+               {"sentinels", config_.sentinels.size()},
+               {"gateway", gateway_id_}});
     connect();
     do_tick();
   }
@@ -132,7 +161,7 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
       done();
     };
     if (state_ != State::up || !cmd_) return finish();
-    bool sent = cmd_->command(lease_->leave_command(), [finish](const redisReply*) { finish(); });
+    bool sent = cmd_->command(lease_->leave_command(), [finish](const redis::Reply*) { finish(); });
     if (!sent) finish();
   }
 
@@ -150,7 +179,7 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
     if (on_matched) {
       // While Redis is away the caller does not wait for it: queued is accepted, answered from here.
       if (state_ != State::up) on_matched(std::nullopt);
-      else command.on_reply = [on_matched](const redisReply* reply) { on_matched(reply_integer(reply)); };
+      else command.on_reply = [on_matched](const redis::Reply* reply) { on_matched(reply_integer(reply)); };
     }
     metrics().backplane_published.inc();
     queue_->submit(std::move(command), /*may_drop=*/true);
@@ -220,7 +249,7 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
     command.argv.push_back(keys_.checkpoints(gateway_id_));
     for (auto& [connection_id, state] : states) {
       command.argv.push_back(std::move(connection_id));
-      command.argv.push_back(std::move(state));
+      command.argv.push_back(signature_->sign(state));
     }
     command.is_state_write = true;
     metrics().checkpoints_written.inc(states.size());
@@ -234,7 +263,7 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
     if (state_ != State::up || is_stopping_) return answer({});
     RedisCommand command;
     command.argv = scripts::read_log_after(keys_, after.to_string(), max_replay_entries);
-    command.on_reply = [weak = weak_from_this(), answer = std::move(answer)](const redisReply* reply) mutable {
+    command.on_reply = [weak = weak_from_this(), answer = std::move(answer)](const redis::Reply* reply) mutable {
       auto self = weak.lock();
       if (!self) return;
       answer(self->decode_replay(reply));
@@ -242,25 +271,27 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
     queue_->submit(std::move(command), /*may_drop=*/false);
   }
 
-  LogReplay decode_replay(const redisReply* reply) {
+  LogReplay decode_replay(const redis::Reply* reply) {
     LogReplay replay;
-    if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) return replay;
-    auto status = reply_integer(reply->element[0]).value_or(-1);
+    if (!reply || reply->type != redis::Reply::Type::array || reply->size() == 0) return replay;
+    auto status = reply_integer(reply->element(0)).value_or(-1);
     if (status == 1) replay.status = LogReplay::Status::too_old;
     if (status == 2) replay.status = LogReplay::Status::too_long;
     if (status != 0) return replay;
     replay.status = LogReplay::Status::ok;
-    if (reply->elements < 2 || reply->element[1]->type != REDIS_REPLY_ARRAY) return replay;
-    const redisReply* entries = reply->element[1];
-    replay.entries.reserve(entries->elements);
-    for (std::size_t i = 0; i < entries->elements; ++i) {
-      const redisReply* entry = entries->element[i];
-      if (entry->type != REDIS_REPLY_ARRAY || entry->elements < 2 || entry->element[1]->type != REDIS_REPLY_ARRAY ||
-          entry->element[1]->elements < 2)
+    if (reply->size() < 2 || reply->element(1)->type != redis::Reply::Type::array) return replay;
+    const redis::Reply* entries = reply->element(1);
+    replay.entries.reserve(entries->size());
+    for (std::size_t i = 0; i < entries->size(); ++i) {
+      const redis::Reply* entry = entries->element(i);
+      if (entry->type != redis::Reply::Type::array || entry->size() < 2 || entry->element(1)->type != redis::Reply::Type::array ||
+          entry->element(1)->size() < 2)
         continue;
-      auto position = hub::LogPosition::parse(reply_text(entry->element[0]));
-      auto envelope = decode_envelope(reply_text(entry->element[1]->element[1]));
-      if (!position || !envelope) continue;  // counted and logged when the reader met it
+      auto position = hub::LogPosition::parse(reply_text(entry->element(0)));
+      auto payload = signature_->open(reply_text(entry->element(1)->element(1)));
+      if (!position || !payload) continue;  // counted and logged when the reader met it
+      auto envelope = decode_envelope(*payload);
+      if (!envelope) continue;
       auto* action = std::get_if<ActionEnvelope>(&*envelope);
       if (!action) continue;
       replay.entries.push_back({hub::ActionOrigin{publisher_name(action->publisher), action->sequence, *position},
@@ -276,14 +307,19 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
     if (state_ != State::up || is_stopping_ || !is_ordered_log_) return answer({});
     RedisCommand command;
     command.argv = scripts::claim_checkpoint(keys_, gateway_id_, connection_id);
-    command.on_reply = [answer = std::move(answer), connection_id](const redisReply* reply) mutable {
+    command.on_reply = [weak = weak_from_this(), answer = std::move(answer), connection_id](const redis::Reply* reply) mutable {
+      auto self = weak.lock();
+      if (!self) return;
       CheckpointClaim claim;
-      if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1) {
-        auto result = reply_integer(reply->element[0]).value_or(0);
+      if (reply && reply->type == redis::Reply::Type::array && reply->size() >= 1) {
+        auto result = reply_integer(reply->element(0)).value_or(0);
         if (result == 1) claim.result = CheckpointClaim::Result::holder_alive;
-        if (result == 2 && reply->elements >= 2) {
+        if (result == 2 && reply->size() >= 2) {
           claim.result = CheckpointClaim::Result::claimed;
-          claim.state = std::string(reply_text(reply->element[1]));
+          // Only a checkpoint a gateway of this fleet signed: anything else is unusable (the connection ends).
+          auto stored = reply_text(reply->element(1));
+          if (auto state = self->signature_->open(stored)) claim.state = std::string(*state);
+          else report_refused(self->refused_log_, "checkpoint", state.error(), stored.size());
           log::emit(log_events::checkpoint_claimed, {{"conn", connection_id}});
         }
       }
@@ -329,11 +365,11 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
     };
     if (is_ordered_log_)
       fanout_ = std::make_shared<fleet_log::StreamFanout>(
-          keys_, gateway_id_, queue_, fleet_log::StreamLimits{config_.log_retention, config_.log_max_entries},
+          keys_, gateway_id_, signature_, queue_, fleet_log::StreamLimits{config_.log_retention, config_.log_max_entries},
           std::move(fanout_events));
     else
-      fanout_ = std::make_shared<PubSubFanout>(io_, keys_, gateway_id_, queue_, std::move(fanout_events));
-    fleet_ = std::make_shared<FleetState>(keys_, gateway_id_, shards_, io_.get_executor(), queue_);
+      fanout_ = std::make_shared<PubSubFanout>(io_, keys_, gateway_id_, signature_, queue_, std::move(fanout_events));
+    fleet_ = std::make_shared<FleetState>(keys_, gateway_id_, signature_, shards_, io_.get_executor(), queue_);
     LeaseKeeper::Events lease_events;
     lease_events.on_lease_lost = [weak] {
       if (auto self = weak.lock()) self->close_every_connection("lease_lost");
@@ -345,9 +381,9 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
       }
     };
     lease_events.on_orphan = on_orphan_;
-    lease_ = std::make_shared<LeaseKeeper>(keys_, gateway_id_, config_.lease, reconnect_window_, queue_,
+    lease_ = std::make_shared<LeaseKeeper>(keys_, gateway_id_, config_.lease, reconnect_window_, signature_, queue_,
                                            std::move(lease_events));
-    relay_ = std::make_shared<RequestRelay>(io_, keys_, gateway_id_, queue_);
+    relay_ = std::make_shared<RequestRelay>(io_, keys_, gateway_id_, signature_, queue_);
   }
 
   // --- Links and sync -----------------------------------------------------------------------------
@@ -356,9 +392,9 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
     if (is_stopping_) return;
     state_ = State::connecting;
     is_cmd_up_ = is_receiving_ = false;
-    cmd_ = std::make_shared<RedisLink>(io_, config_.endpoint);
-    sub_ = std::make_shared<RedisLink>(io_, config_.endpoint);
-    log_ = is_ordered_log_ ? std::make_shared<RedisLink>(io_, config_.endpoint) : nullptr;
+    cmd_ = std::make_shared<RedisLink>(io_, target_);
+    sub_ = std::make_shared<RedisLink>(io_, target_);
+    log_ = is_ordered_log_ ? std::make_shared<RedisLink>(io_, target_) : nullptr;
     queue_->use_link(cmd_);
     auto weak = weak_from_this();
     auto down = [weak](const std::string& reason) {
@@ -523,6 +559,7 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
   }
 
   const config::RedisConfig& config_;
+  std::shared_ptr<const FleetSignature> signature_;  // what this fleet writes to Redis is signed
   std::chrono::milliseconds reconnect_window_;
   RedisKeys keys_;
   std::string gateway_id_;
@@ -538,6 +575,8 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
   bool is_cmd_up_ = false;
   bool is_receiving_ = false;
   std::chrono::milliseconds backoff_ = first_backoff;
+  std::shared_ptr<const RedisTarget> target_;  // where the links go (prepare())
+  log::LogThrottle refused_log_{std::chrono::seconds(5)};
   std::shared_ptr<RedisLink> cmd_;
   std::shared_ptr<RedisLink> sub_;
   std::shared_ptr<RedisLink> log_;  // the fleet log's reads (--fleet-log on)
@@ -551,13 +590,16 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
   log::LogThrottle down_log_{std::chrono::seconds(30)};
 };
 
-RedisBackplane::RedisBackplane(const config::RedisConfig& config, std::chrono::milliseconds reconnect_window,
-                               std::vector<InProcessBackplane::Shard> shards, OrphanHandler on_orphan)
-    : core_(Core::create(config, reconnect_window, std::move(shards), std::move(on_orphan))) {}
+RedisBackplane::RedisBackplane(const config::RedisConfig& config, const std::vector<std::string>& access_keys,
+                               std::chrono::milliseconds reconnect_window, std::vector<InProcessBackplane::Shard> shards,
+                               OrphanHandler on_orphan)
+    : core_(Core::create(config, access_keys, reconnect_window, std::move(shards), std::move(on_orphan))) {}
 
 RedisBackplane::~RedisBackplane() {
   if (thread_.joinable()) stop(std::chrono::milliseconds(0));
 }
+
+std::optional<std::string> RedisBackplane::prepare() { return core_->prepare(); }
 
 void RedisBackplane::start() {
   asio::post(core_->io_, [core = core_] { core->start(); });

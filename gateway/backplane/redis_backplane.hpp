@@ -5,13 +5,15 @@
 // Redis (redis_keys.hpp), where existence checks and presence listings read them. Each gateway holds a
 // lease and reaps the connections of gateways whose lease expired.
 //
-// Threads: all Redis I/O runs on one dedicated backplane thread with its own io_context (hiredis on
-// Asio, hiredis_asio_adapter.hpp); the shards' threads only post to it, and it posts back. Nothing
+// Threads: all Redis I/O runs on one dedicated backplane thread with its own io_context (our own
+// client on Asio, redis_client/); the shards' threads only post to it, and it posts back. Nothing
 // here blocks a shard. While Redis is unreachable the gateway serves its own connections, answers
 // queries from its own shards, holds actions for the fleet in a bounded queue, and reconnects with
 // back-off; once back it rewrites its state into Redis and sends what it held.
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -28,11 +30,16 @@ class RedisBackplane : public Backplane {
   using OrphanHandler = std::function<void(connection::ConnectionIdentity)>;
 
   // `reconnect_window`: how long a dead gateway's stateful connections may still resume elsewhere.
-  RedisBackplane(const config::RedisConfig& config, std::chrono::milliseconds reconnect_window,
-                 std::vector<InProcessBackplane::Shard> shards, OrphanHandler on_orphan);
+  // `access_keys`: the fleet's signing keys derive from them (fleet_signature.hpp).
+  RedisBackplane(const config::RedisConfig& config, const std::vector<std::string>& access_keys,
+                 std::chrono::milliseconds reconnect_window, std::vector<InProcessBackplane::Shard> shards,
+                 OrphanHandler on_orphan);
   ~RedisBackplane() override;
 
-  // Starts the backplane thread and connects. Once.
+  // Reads the TLS files (rediss://, --redis-ca, --redis-cert): the reason it can't, or nullopt. Once,
+  // before start().
+  std::optional<std::string> prepare();
+  // Starts the backplane thread and connects. Once, after prepare().
   void start();
   // Leaves the fleet (its lease and the connections still listed go), waiting at most `timeout`, then
   // stops the thread. Call from a thread that is not an event loop, after the shards stopped.

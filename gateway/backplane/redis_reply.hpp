@@ -1,23 +1,23 @@
 #pragma once
-// Reading hiredis replies without tripping on their type: a reply of another type, or none at all (the
-// link went down), reads as empty. For the backplane's .cpp files; hiredis stays out of other modules.
-#include <hiredis/hiredis.h>
-
+// Reading Redis replies without tripping on their type: a reply of another type, or none at all (the
+// link went down), reads as empty.
 #include <optional>
 #include <string_view>
+
+#include "redis_client/reply.hpp"
 
 namespace sb::backplane {
 
 // A string, status or error reply's text; empty for anything else.
-inline std::string_view reply_text(const redisReply* reply) {
-  if (!reply ||
-      (reply->type != REDIS_REPLY_STRING && reply->type != REDIS_REPLY_STATUS && reply->type != REDIS_REPLY_ERROR))
+inline std::string_view reply_text(const redis::Reply* reply) {
+  if (!reply || (reply->type != redis::Reply::Type::string && reply->type != redis::Reply::Type::status &&
+                 reply->type != redis::Reply::Type::error))
     return {};
-  return {reply->str, reply->len};
+  return reply->text;
 }
 
-inline std::optional<long long> reply_integer(const redisReply* reply) {
-  if (!reply || reply->type != REDIS_REPLY_INTEGER) return std::nullopt;
+inline std::optional<long long> reply_integer(const redis::Reply* reply) {
+  if (!reply || reply->type != redis::Reply::Type::integer) return std::nullopt;
   return reply->integer;
 }
 

@@ -1,13 +1,13 @@
 #include "backplane/request_relay.hpp"
 
 #include <boost/asio/post.hpp>
-#include <hiredis/hiredis.h>
 
 #include "backplane/backplane_log.hpp"
 #include "backplane/command_queue.hpp"
 #include "backplane/redis_link.hpp"
 #include "backplane/redis_reply.hpp"
 #include "backplane/redis_scripts.hpp"
+#include "backplane/refused_message.hpp"
 #include "common/metrics.hpp"
 
 namespace sb::backplane {
@@ -51,11 +51,11 @@ FollowUpAnswer holder_gone() {
 }  // namespace
 
 RequestRelay::RequestRelay(asio::io_context& io, const RedisKeys& keys, std::string gateway_id,
-                           std::shared_ptr<CommandQueue> queue)
-    : io_(io), keys_(keys), gateway_id_(std::move(gateway_id)), queue_(std::move(queue)) {}
+                           std::shared_ptr<const FleetSignature> signature, std::shared_ptr<CommandQueue> queue)
+    : io_(io), keys_(keys), gateway_id_(std::move(gateway_id)), queue_(std::move(queue)), signature_(std::move(signature)) {}
 
 void RequestRelay::receive_on(const std::shared_ptr<RedisLink>& link) {
-  link->subscribe(keys_.inbox(gateway_id_), [weak = weak_from_this()](const redisReply* reply) {
+  link->subscribe(keys_.inbox(gateway_id_), [weak = weak_from_this()](const redis::Reply* reply) {
     if (auto self = weak.lock()) self->on_inbox(reply);
   });
 }
@@ -68,7 +68,7 @@ void RequestRelay::claim(const std::string& connection_id, std::chrono::millisec
   if (!is_up) return answer(ClaimResult::granted);
   RedisCommand command;
   command.argv = scripts::claim_connection(keys_, gateway_id_, connection_id, ttl);
-  command.on_reply = [answer = std::move(answer)](const redisReply* reply) mutable {
+  command.on_reply = [answer = std::move(answer)](const redis::Reply* reply) mutable {
     // No answer (Redis went away): serve it, as everything is served while degraded.
     auto claimed = reply_integer(reply);
     answer(claimed && *claimed == 0 ? ClaimResult::taken : ClaimResult::granted);
@@ -87,8 +87,8 @@ void RequestRelay::relay(FollowUp request, bool is_up, asio::any_io_executor rep
   const auto id = ++last_request_id_;
   const auto kind = request.kind;
   metrics().relayed_requests.with(kind_name(kind)).inc();
-  auto message = encode_relay_message(
-      RelayRequest{gateway_id_, id, kind, request.connection_id, std::move(request.body)});
+  auto message = signature_->sign(
+      encode_relay_message(RelayRequest{gateway_id_, id, kind, request.connection_id, std::move(request.body)}));
   Waiting waiting{std::move(reply_on), std::move(done), std::make_unique<asio::steady_timer>(io_)};
   waiting_.emplace(id, std::move(waiting));
   // A take's clock starts once its holder got it: a burst of takes may wait in the queue for a while.
@@ -96,7 +96,7 @@ void RequestRelay::relay(FollowUp request, bool is_up, asio::any_io_executor rep
 
   RedisCommand command;
   command.argv = scripts::relay_to_owner(keys_, gateway_id_, request.connection_id, message);
-  command.on_reply = [weak = weak_from_this(), id, kind](const redisReply* reply) {
+  command.on_reply = [weak = weak_from_this(), id, kind](const redis::Reply* reply) {
     auto self = weak.lock();
     if (!self) return;
     auto receivers = reply_integer(reply);
@@ -153,15 +153,17 @@ void RequestRelay::on_link_down() {
   }
 }
 
-void RequestRelay::on_inbox(const redisReply* reply) {
-  if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements < 3) return;
-  if (reply_text(reply->element[0]) != "message") return;
-  auto payload = reply_text(reply->element[2]);
-  auto message = decode_relay_message(payload);
+void RequestRelay::on_inbox(const redis::Reply* reply) {
+  if (!reply || reply->type != redis::Reply::Type::array || reply->size() < 3) return;
+  if (reply_text(reply->element(0)) != "message") return;
+  auto signed_message = reply_text(reply->element(2));
+  auto payload = signature_->open(signed_message);
+  if (!payload) return report_refused(refused_log_, "inbox", payload.error(), signed_message.size());
+  auto message = decode_relay_message(*payload);
   if (!message) {
     metrics().backplane_invalid.inc();
     if (invalid_log_.admit(std::chrono::steady_clock::now()))
-      log::emit(log_events::invalid_relay_message, {{"error", message.error().message}, {"sample", log::sample(payload)}});
+      log::emit(log_events::invalid_relay_message, {{"error", message.error().message}, {"sample", log::sample(*payload)}});
     return;
   }
   if (auto* request = std::get_if<RelayRequest>(&*message)) return serve(std::move(*request));
@@ -186,8 +188,9 @@ void RequestRelay::serve(RelayRequest request) {
         // If the answer is lost, nobody holds it: it ends here, once (on_handoff_lost).
         auto state = a.body;
         command.argv = scripts::hand_over(self->keys_, self->gateway_id_, asker, connection_id,
-                                          encode_relay_message(RelayReply{request_id, a.status, std::move(a.content_type), std::move(a.body)}));
-        command.on_reply = [weak, state = std::move(state)](const redisReply* reply) {
+                                          self->signature_->sign(encode_relay_message(
+                                              RelayReply{request_id, a.status, std::move(a.content_type), std::move(a.body)})));
+        command.on_reply = [weak, state = std::move(state)](const redis::Reply* reply) {
           auto receivers = reply_integer(reply);
           if (receivers && *receivers > 0) return;
           metrics().handoff_failures.with(receivers ? "asker_gone" : "redis").inc();
@@ -196,7 +199,8 @@ void RequestRelay::serve(RelayRequest request) {
         return self->queue_->submit(std::move(command), /*may_drop=*/false);
       }
       command.argv = {"PUBLISH", reply_to,
-                      encode_relay_message(RelayReply{request_id, a.status, std::move(a.content_type), std::move(a.body)})};
+                      self->signature_->sign(encode_relay_message(
+                          RelayReply{request_id, a.status, std::move(a.content_type), std::move(a.body)}))};
       self->queue_->submit(std::move(command), /*may_drop=*/true);
     });
   };

@@ -20,10 +20,11 @@
 #include <unordered_map>
 
 #include "backplane/backplane.hpp"
+#include "backplane/fleet_signature.hpp"
 #include "backplane/redis_keys.hpp"
 #include "common/log_throttle.hpp"
+#include "redis_client/reply.hpp"
 
-struct redisReply;
 
 namespace sb::backplane {
 
@@ -33,7 +34,7 @@ class RedisLink;
 class RequestRelay : public std::enable_shared_from_this<RequestRelay> {
  public:
   RequestRelay(boost::asio::io_context& io, const RedisKeys& keys, std::string gateway_id,
-               std::shared_ptr<CommandQueue> queue);
+               std::shared_ptr<const FleetSignature> signature, std::shared_ptr<CommandQueue> queue);
 
   // Where requests relayed to this gateway run. Set before the first link comes up.
   void set_handler(Backplane::RelayHandler handler) { handler_ = std::move(handler); }
@@ -63,7 +64,7 @@ class RequestRelay : public std::enable_shared_from_this<RequestRelay> {
     std::unique_ptr<boost::asio::steady_timer> timer;
   };
 
-  void on_inbox(const redisReply* reply);
+  void on_inbox(const redis::Reply* reply);
   void serve(RelayRequest request);
   // Answers `request_id` with 503 unless an answer comes within `timeout`.
   void arm_timeout(std::uint64_t request_id, std::chrono::milliseconds timeout);
@@ -79,6 +80,8 @@ class RequestRelay : public std::enable_shared_from_this<RequestRelay> {
   std::unordered_map<std::uint64_t, Waiting> waiting_;
   log::LogThrottle timeout_log_{std::chrono::seconds(1)};  // a crash times out a burst of takes at once
   log::LogThrottle invalid_log_{std::chrono::seconds(5)};
+  log::LogThrottle refused_log_{std::chrono::seconds(5)};
+  std::shared_ptr<const FleetSignature> signature_;
 };
 
 }  // namespace sb::backplane

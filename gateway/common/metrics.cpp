@@ -107,6 +107,7 @@ std::string Metrics::render() const {
   sample_line(out, "switchboard_upstream_retries_total", upstream_retries.value());
   header(out, "switchboard_upstream_circuit_opened_total", "Times a function's circuit opened.", "counter");
   sample_line(out, "switchboard_upstream_circuit_opened_total", upstream_circuit_opened.value());
+  upstream_tls_handshakes.render(out);
   rest_requests.render(out);
   negotiations.render(out);
   header(out, "switchboard_handler_exceptions_total", "Exceptions caught by the event loop (bugs).", "counter");
@@ -141,6 +142,7 @@ std::string Metrics::render() const {
           backplane_dropped.value());
   counter("switchboard_backplane_gaps_total", "Gaps seen in another gateway's action sequence.", backplane_gaps.value());
   counter("switchboard_backplane_invalid_total", "Undecodable messages on the fan-out channel.", backplane_invalid.value());
+  backplane_refused.render(out);
   counter("switchboard_backplane_reaped_total", "Connections of dead gateways cleaned up by this one.",
           backplane_reaped.value());
   counter("switchboard_backplane_lease_lost_total", "Times this gateway found its own lease reaped.",

@@ -75,6 +75,9 @@ struct Metrics {
                              {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}};
   Counter upstream_retries;
   Counter upstream_circuit_opened;
+  CounterFamily upstream_tls_handshakes{"switchboard_upstream_tls_handshakes_total",
+                                        "TLS handshakes with https functions, by result (full, resumed, failed).",
+                                        "result"};
   CounterFamily rest_requests{"switchboard_rest_requests_total", "REST API calls, by status.", "status"};
   CounterFamily negotiations{"switchboard_negotiations_total", "Client negotiate calls, by status.", "status"};
   Counter handler_exceptions;
@@ -97,6 +100,8 @@ struct Metrics {
   Counter backplane_dropped;         // actions not published: the queue was full while Redis was down
   Counter backplane_gaps;            // gaps seen in another gateway's sequence
   Counter backplane_invalid;         // undecodable envelopes
+  CounterFamily backplane_refused{"switchboard_backplane_refused_total",
+                                  "Messages from Redis dropped for their fleet signature, by reason.", "reason"};
   Counter backplane_reaped;          // connections of dead gateways this gateway cleaned up
   Counter backplane_lease_lost;      // times this gateway found its own lease reaped
   // Follow-up requests this gateway relayed to the gateway holding their connection, by kind

@@ -15,6 +15,7 @@
 
 #include "common/url.hpp"
 #include "config/connection_string.hpp"
+#include "tls_client/client_tls_context.hpp"
 
 namespace sb::config {
 namespace {
@@ -295,13 +296,76 @@ const std::vector<Option>& options() {
     t.push_back({"upstream-circuit-open", "DURATION", format_ms(d.upstream.circuit_open),
                  "how long an open circuit refuses invocations before one probe goes through", false, ',',
                  duration_into([](Config& c) -> milliseconds& { return c.upstream.circuit_open; })});
-    t.push_back({"redis", "redis://HOST:PORT[/DB]", "(none: one gateway, in-process)",
-                 "scale out over Redis: every gateway given the same Redis is one fleet", false, ',',
+    t.push_back({"upstream-ca", "FILE", "(none: the system's trust store)",
+                 "PEM CA certificates that https:// functions' certificates must chain to; when given, the only "
+                 "ones trusted", false, ',',
+                 [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   if (v.empty()) return "must not be empty";
+                   c.upstream.ca_file = std::string(v);  // read when the TLS context is built (attach_upstream_tls)
+                   return std::nullopt;
+                 }});
+    t.push_back({"upstream-cert", "FILE", "(none: no client certificate)",
+                 "PEM certificate chain shown to https:// functions that ask for one (mutual TLS); with "
+                 "--upstream-key", false, ',',
+                 [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   if (v.empty()) return "must not be empty";
+                   c.upstream.cert_file = std::string(v);
+                   return std::nullopt;
+                 }});
+    t.push_back({"upstream-key", "FILE", "(none)", "unencrypted PEM private key for --upstream-cert", false, ',',
+                 [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   if (v.empty()) return "must not be empty";
+                   c.upstream.key_file = std::string(v);
+                   return std::nullopt;
+                 }});
+    t.push_back({"redis", "redis[s]://[[USER]:PASSWORD@]HOST[:PORT][/DB]", "(none: one gateway, in-process)",
+                 "scale out over Redis: every gateway given the same Redis is one fleet; rediss:// is TLS, "
+                 "USER an ACL user (prefer the environment variable to the command line for a password)",
+                 false, ',',
                  [](Config& c, std::string_view v) -> std::optional<std::string> {
                    auto endpoint = parse_redis_url(v);
                    if (!endpoint) return endpoint.error().message;
                    c.redis.url = std::string(v);
                    c.redis.endpoint = std::move(endpoint).value();
+                   return std::nullopt;
+                 }});
+    t.push_back({"redis-ca", "FILE", "(none: the system's trust store)",
+                 "with rediss:// or TLS sentinels: trust only the CA certificates in this PEM file", false, ',',
+                 [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   c.redis.tls_ca = std::string(v);
+                   return std::nullopt;
+                 }});
+    t.push_back({"redis-cert", "FILE", "(none)",
+                 "with rediss://: a client certificate (PEM chain) for Redis servers that require one; needs --redis-key",
+                 false, ',', [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   c.redis.tls_cert = std::string(v);
+                   return std::nullopt;
+                 }});
+    t.push_back({"redis-key", "FILE", "(none)", "the private key (PEM) of --redis-cert", false, ',',
+                 [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   c.redis.tls_key = std::string(v);
+                   return std::nullopt;
+                 }});
+    t.push_back({"redis-sentinel", "HOST:PORT,...", "(none: --redis names the server)",
+                 "find the Redis master through these Redis Sentinels, asked in turn at every connect; --redis "
+                 "then gives only the scheme, credentials and database (its host is not used)",
+                 false, ',', [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   auto list = parse_host_ports(v);
+                   if (!list) return list.error().message;
+                   c.redis.sentinels = std::move(list).value();
+                   return std::nullopt;
+                 }});
+    t.push_back({"redis-sentinel-master", "NAME", d.redis.sentinel_master,
+                 "with --redis-sentinel: the name the sentinels monitor the master under", false, ',',
+                 [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   if (v.empty()) return std::string("expected a name");
+                   c.redis.sentinel_master = std::string(v);
+                   return std::nullopt;
+                 }});
+    t.push_back({"redis-sentinel-password", "TEXT", "(none)",
+                 "with --redis-sentinel: the sentinels' own password (their requirepass), if they have one", false,
+                 ',', [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   c.redis.sentinel_password = std::string(v);
                    return std::nullopt;
                  }});
     t.push_back({"redis-lease", "DURATION", format_ms(d.redis.lease),
@@ -325,6 +389,16 @@ const std::vector<Option>& options() {
                  false, ',', [](Config& c, std::string_view v) -> std::optional<std::string> {
                    if (v == "on" || v == "true") c.redis.fleet_log = true;
                    else if (v == "off" || v == "false") c.redis.fleet_log = false;
+                   else return "expected on or off";
+                   return std::nullopt;
+                 }});
+    t.push_back({"fleet-signing", "on|off", d.redis.fleet_signing ? "on" : "off",
+                 "with --redis: sign what gateways leave in Redis for each other with a key derived from the "
+                 "access keys, and drop what is not signed; off only where nothing else can write to Redis "
+                 "(every gateway of a fleet must agree)",
+                 false, ',', [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   if (v == "on" || v == "true") c.redis.fleet_signing = true;
+                   else if (v == "off" || v == "false") c.redis.fleet_signing = false;
                    else return "expected on or off";
                    return std::nullopt;
                  }});
@@ -538,6 +612,26 @@ void collect_env(const char* const* environment, Collected& out) {
   }
 }
 
+// https functions: one TLS client context for the process, built when an https rule or a TLS option
+// asks for it (so a file that can't be used is a start-up error even before any rule needs it), and
+// handed to every https rule.
+void attach_upstream_tls(Config& c, std::vector<std::string>& errors) {
+  auto& upstream = c.upstream;
+  auto is_https = [](const UpstreamRule& rule) {
+    auto url = parse_url(rule.url_template);
+    return url && url->scheme == "https";
+  };
+  bool has_https = std::any_of(upstream.rules.begin(), upstream.rules.end(), is_https);
+  if (!has_https && upstream.ca_file.empty() && upstream.cert_file.empty() && upstream.key_file.empty()) return;
+  auto tls = tls_client::ClientTlsContext::create({upstream.ca_file, upstream.cert_file, upstream.key_file});
+  if (!tls) {
+    errors.push_back(tls.error().message);
+    return;
+  }
+  for (auto& rule : upstream.rules)
+    if (is_https(rule)) rule.tls = *tls;
+}
+
 }  // namespace
 
 std::string help_text() {
@@ -674,6 +768,10 @@ LoadResult load_config(int argc, const char* const* argv, const char* const* env
 
   // access-key and connection-string both feed access_keys, so they are one list: the highest source
   // that gives either of them supplies both.
+  // Values that hold a secret are not repeated in errors.
+  auto is_secret_option = [](const std::string& name) {
+    return name == "access-key" || name == "connection-string" || name == "redis" || name == "redis-sentinel-password";
+  };
   auto is_key_option = [](const std::string& name) { return name == "access-key" || name == "connection-string"; };
   const Collected* key_source = nullptr;
   for (const Collected* source : {&from_flags, &from_env, &from_file})
@@ -695,12 +793,17 @@ LoadResult load_config(int argc, const char* const* argv, const char* const* env
       continue;
     }
     for (const auto& v : *values)
-      if (auto error = option.apply(c, v)) result.errors.push_back("--" + option.name + " '" + v + "': " + *error);
+      if (auto error = option.apply(c, v))
+        result.errors.push_back("--" + option.name + (is_secret_option(option.name) ? "" : " '" + v + "'") + ": " + *error);
   }
 
   if (c.access_keys.empty())
     result.errors.push_back("no access key: give --access-key KEY or --connection-string (or SWITCHBOARD_ACCESS_KEY)");
   if (c.redis.lease < milliseconds(300)) result.errors.push_back("--redis-lease must be at least 300ms");
+  if (c.redis.tls_cert.empty() != c.redis.tls_key.empty())
+    result.errors.push_back("--redis-cert and --redis-key go together: give both or neither");
+  if (c.redis.url.empty() && (!c.redis.sentinels.empty() || !c.redis.tls_ca.empty() || !c.redis.tls_cert.empty()))
+    result.errors.push_back("--redis-sentinel, --redis-ca and --redis-cert need --redis");
   if (c.redis.log_retention.count() == 0)
     c.redis.log_retention = c.connection.stateful_reconnect_window + milliseconds(10'000);
   if (c.redis.checkpoint_interval < milliseconds(100)) result.errors.push_back("--checkpoint-interval must be at least 100ms");
@@ -711,6 +814,7 @@ LoadResult load_config(int argc, const char* const* argv, const char* const* env
   if (c.connection.keepalive_interval.count() == 0) result.errors.push_back("--keepalive-interval must be above 0");
   if (c.connection.client_timeout <= c.connection.keepalive_interval)
     result.errors.push_back("--client-timeout must be longer than --keepalive-interval");
+  attach_upstream_tls(c, result.errors);
   if (c.server.tls_cert_file.empty() != c.server.tls_key_file.empty())
     result.errors.push_back("--tls-cert and --tls-key go together: give both or neither");
   if (c.server.request_timeout.count() == 0) result.errors.push_back("--request-timeout must be above 0");

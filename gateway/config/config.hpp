@@ -67,6 +67,11 @@ struct UpstreamConfig {
   std::size_t retries = 3;                    // connected/disconnected: a short outage shouldn't lose them
   std::size_t circuit_failures = 5;           // failures in a row that open a function's circuit
   milliseconds circuit_open{5'000};           // how long invocations are refused before a probe
+  // https functions (docs/upstream.md "HTTPS functions"). Built into one TLS context at load time,
+  // which every https rule then holds (UpstreamRule::tls).
+  std::string ca_file;    // PEM CAs trusted for functions, and only they; empty: the system's store
+  std::string cert_file;  // PEM client certificate chain for mutual TLS; with key_file
+  std::string key_file;   // its unencrypted PEM private key
 };
 
 enum class ShutdownMode {
@@ -86,7 +91,13 @@ struct ShutdownConfig {
 // Many gateways over Redis (PROTOCOL.md part 3 §3.8, docs/scaling.md). Off unless --redis is given.
 struct RedisConfig {
   std::string url;                     // as given; empty: one gateway, in-process backplane
-  RedisEndpoint endpoint;              // parsed from `url`
+  RedisEndpoint endpoint;              // parsed from `url` (credentials and TLS included)
+  std::string tls_ca;                  // rediss:// and TLS sentinels: trust only this CA file; empty: the system's
+  std::string tls_cert;                // with tls_key: a client certificate (mutual TLS)
+  std::string tls_key;
+  std::vector<HostPort> sentinels;     // non-empty: the master is whatever these Redis Sentinels name
+  std::string sentinel_master = "mymaster";
+  std::string sentinel_password;       // the sentinels' own password; never logged
   milliseconds lease{5'000};           // a gateway silent this long is dead: its connections are reaped
   std::size_t max_queue_bytes = 8 * 1024 * 1024;  // actions held while Redis is down; past it they drop (a gap)
   milliseconds connect_timeout{2'000};  // one connect attempt; then back off and retry
@@ -95,6 +106,9 @@ struct RedisConfig {
   // The fan-out as an ordered log kept for a while (a Redis Stream): connections outlive a crashed
   // gateway. Off: Redis pub/sub, which keeps nothing (docs/scaling.md "Crashes").
   bool fleet_log = true;
+  // Sign what gateways write to Redis for each other (backplane/fleet_signature.hpp). Off only for
+  // a Redis nobody else can write to, to measure what signing costs.
+  bool fleet_signing = true;
   milliseconds log_retention{0};          // 0: the stateful reconnect window + 10 s
   std::size_t log_max_entries = 1'000'000;
   milliseconds checkpoint_interval{1'000};  // how often changed stateful connections are checkpointed

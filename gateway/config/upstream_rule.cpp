@@ -114,11 +114,8 @@ Result<bool> validate_url_template(std::string_view url) {
   // Placeholders expand to percent-encoded names, so the template parses as the URLs it makes will.
   auto parsed = parse_url(url);
   if (!parsed) return parsed.error();
-  if (parsed->scheme == "https")
-    return make_error("unsupported_scheme", "'" + std::string(url) +
-                                                "': https upstreams are not supported yet; terminate TLS in a local proxy");
-  if (parsed->scheme != "http")
-    return make_error("invalid_url", "'" + std::string(url) + "' is not an absolute http:// URL");
+  if (parsed->scheme != "http" && parsed->scheme != "https")
+    return make_error("invalid_url", "'" + std::string(url) + "' is not an absolute http:// or https:// URL");
   return true;
 }
 

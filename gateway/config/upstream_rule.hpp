@@ -2,11 +2,16 @@
 // One upstream setting (PROTOCOL.md part 2 §2.1, part 3 §3.1): which events it matches and where they go.
 // Parsed from a bare URL template, the rule form "hub=…;category=…;event=…;url=…", or the Azure
 // emulator's UpstreamSettings.Templates[] item. Pure.
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/result.hpp"
+
+namespace sb::tls_client {
+class ClientTlsContext;
+}
 
 namespace sb::config {
 
@@ -21,7 +26,11 @@ struct NamePattern {
 
 struct UpstreamRule {
   NamePattern hubs, categories, events;
-  std::string url_template;  // absolute http URL with optional {hub}, {category}, {event}
+  std::string url_template;  // absolute http:// or https:// URL with optional {hub}, {category}, {event}
+  // https:// templates: the TLS client settings of the calls made from this rule (--upstream-ca and the
+  // client certificate), the one context load_config builds for the process; parse() leaves it null.
+  // It travels with the rule so that every request built from it carries it to the HTTP client.
+  std::shared_ptr<const tls_client::ClientTlsContext> tls;
 
   bool matches(std::string_view hub, std::string_view category, std::string_view event) const;
   // The URL for one event: each placeholder replaced by its percent-encoded value (Uri.EscapeDataString),
@@ -33,7 +42,7 @@ struct UpstreamRule {
                                          std::string_view category_pattern, std::string_view event_pattern);
 };
 
-// Validates a URL template: http://host[:port]/path, placeholders limited to {hub}, {category}, {event}.
+// Validates a URL template: http(s)://host[:port]/path, placeholders limited to {hub}, {category}, {event}.
 Result<bool> validate_url_template(std::string_view url_template);
 
 // Percent-encodes everything but RFC 3986 unreserved characters, as .NET's Uri.EscapeDataString.

@@ -1,6 +1,5 @@
 #include "fleet_log/stream_fanout.hpp"
 
-#include <hiredis/hiredis.h>
 
 #include <utility>
 
@@ -9,6 +8,7 @@
 #include "backplane/envelope.hpp"
 #include "backplane/redis_link.hpp"
 #include "backplane/redis_reply.hpp"
+#include "backplane/refused_message.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
 
@@ -31,9 +31,11 @@ std::uint64_t now_ms() {
 }  // namespace
 
 StreamFanout::StreamFanout(const backplane::RedisKeys& keys, std::string gateway_id,
+                           std::shared_ptr<const backplane::FleetSignature> signature,
                            std::shared_ptr<backplane::CommandQueue> queue, StreamLimits limits, Events events)
     : key_(keys.log()),
       gateway_id_(std::move(gateway_id)),
+      signature_(std::move(signature)),
       queue_(std::move(queue)),
       limits_(limits),
       events_(std::move(events)) {}
@@ -50,13 +52,13 @@ backplane::FanoutAppend StreamFanout::append(const hub::SharedAction& action, st
   last_sequence_ = sequence;
   return {{key_},
           {"XADD", key_, "MINID", "~", trim_floor(), "*", field,
-           backplane::encode_envelope(backplane::ActionEnvelope{gateway_id_, sequence, action})}};
+           signature_->sign(backplane::encode_envelope(backplane::ActionEnvelope{gateway_id_, sequence, action}))}};
 }
 
 void StreamFanout::on_tick() {
   backplane::RedisCommand heartbeat;
   heartbeat.argv = {"XADD", key_, "MINID", "~", trim_floor(), "*", field,
-                    backplane::encode_envelope(backplane::HeartbeatEnvelope{gateway_id_, last_sequence_})};
+                    signature_->sign(backplane::encode_envelope(backplane::HeartbeatEnvelope{gateway_id_, last_sequence_}))};
   queue_->submit(std::move(heartbeat), /*may_drop=*/true);
   backplane::RedisCommand trim;
   trim.argv = {"XTRIM", key_, "MAXLEN", "~", std::to_string(limits_.max_entries)};
@@ -76,13 +78,13 @@ void StreamFanout::receive_on(const std::shared_ptr<backplane::RedisLink>& link)
   // An empty log gets a first entry (a heartbeat), so that every position a gateway reports is an
   // entry the log holds until it is trimmed: what a resume checks (backplane::scripts::read_log_after).
   link->command({"XADD", key_, "*", field,
-                 backplane::encode_envelope(backplane::HeartbeatEnvelope{gateway_id_, last_sequence_})},
-                [](const redisReply*) {});
-  link->command({"XREVRANGE", key_, "+", "-", "COUNT", "1"}, [weak = weak_from_this(), generation](const redisReply* reply) {
+                 signature_->sign(backplane::encode_envelope(backplane::HeartbeatEnvelope{gateway_id_, last_sequence_}))},
+                [](const redis::Reply*) {});
+  link->command({"XREVRANGE", key_, "+", "-", "COUNT", "1"}, [weak = weak_from_this(), generation](const redis::Reply* reply) {
     auto self = weak.lock();
-    if (!self || generation != self->read_generation_ || !reply || reply->type != REDIS_REPLY_ARRAY) return;
-    if (reply->elements == 1 && reply->element[0]->type == REDIS_REPLY_ARRAY && reply->element[0]->elements >= 1) {
-      if (auto last = hub::LogPosition::parse(reply_text(reply->element[0]->element[0]))) self->last_read_ = *last;
+    if (!self || generation != self->read_generation_ || !reply || reply->type != redis::Reply::Type::array) return;
+    if (reply->size() == 1 && reply->element(0)->type == redis::Reply::Type::array && reply->element(0)->size() >= 1) {
+      if (auto last = hub::LogPosition::parse(reply_text(reply->element(0)->element(0)))) self->last_read_ = *last;
     }
     self->has_read_ = true;
     if (self->events_.on_reading_from) self->events_.on_reading_from(self->last_read_);
@@ -95,7 +97,7 @@ void StreamFanout::read_next(std::uint64_t generation) {
   auto link = link_.lock();
   if (!link || generation != read_generation_) return;
   link->command({"XREAD", "COUNT", read_count, "BLOCK", block_ms, "STREAMS", key_, last_read_.to_string()},
-                [weak = weak_from_this(), generation](const redisReply* reply) {
+                [weak = weak_from_this(), generation](const redis::Reply* reply) {
                   auto self = weak.lock();
                   if (!self || generation != self->read_generation_ || !reply) return;  // the link went down
                   self->on_entries(reply);
@@ -104,26 +106,29 @@ void StreamFanout::read_next(std::uint64_t generation) {
 }
 
 // [[key, [[id, [field, value, …]], …]]], or nil when the block timed out.
-void StreamFanout::on_entries(const redisReply* reply) {
-  if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) return;
-  const redisReply* stream = reply->element[0];
-  if (stream->type != REDIS_REPLY_ARRAY || stream->elements < 2 || stream->element[1]->type != REDIS_REPLY_ARRAY) return;
-  const redisReply* entries = stream->element[1];
-  for (std::size_t i = 0; i < entries->elements; ++i) {
-    const redisReply* entry = entries->element[i];
-    if (entry->type != REDIS_REPLY_ARRAY || entry->elements < 2) continue;
-    auto position = hub::LogPosition::parse(reply_text(entry->element[0]));
+void StreamFanout::on_entries(const redis::Reply* reply) {
+  if (reply->type != redis::Reply::Type::array || reply->size() == 0) return;
+  const redis::Reply* stream = reply->element(0);
+  if (stream->type != redis::Reply::Type::array || stream->size() < 2 || stream->element(1)->type != redis::Reply::Type::array) return;
+  const redis::Reply* entries = stream->element(1);
+  for (std::size_t i = 0; i < entries->size(); ++i) {
+    const redis::Reply* entry = entries->element(i);
+    if (entry->type != redis::Reply::Type::array || entry->size() < 2) continue;
+    auto position = hub::LogPosition::parse(reply_text(entry->element(0)));
     if (!position) continue;
     last_read_ = *position;
-    const redisReply* fields = entry->element[1];
+    const redis::Reply* fields = entry->element(1);
     std::string_view payload;
-    if (fields->type == REDIS_REPLY_ARRAY && fields->elements >= 2 && reply_text(fields->element[0]) == field)
-      payload = reply_text(fields->element[1]);
+    if (fields->type == redis::Reply::Type::array && fields->size() >= 2 && reply_text(fields->element(0)) == field)
+      payload = reply_text(fields->element(1));
     on_entry(*position, payload);
   }
 }
 
-void StreamFanout::on_entry(hub::LogPosition position, std::string_view payload) {
+void StreamFanout::on_entry(hub::LogPosition position, std::string_view message) {
+  auto opened = signature_->open(message);
+  if (!opened) return backplane::report_refused(refused_log_, "fleet_log", opened.error(), message.size());
+  std::string_view payload = *opened;
   // Our own actions come back too: the owner runs the ones it kept (or skips them, run already), so
   // their actions need no decoding.
   if (auto stamp = backplane::decode_envelope_stamp(payload);
@@ -142,12 +147,17 @@ void StreamFanout::on_entry(hub::LogPosition position, std::string_view payload)
   if (auto* heartbeat = std::get_if<backplane::HeartbeatEnvelope>(&*envelope)) {
     if (heartbeat->publisher == gateway_id_) return;
     auto seen = tracker_.on_heartbeat(heartbeat->publisher, heartbeat->last_sequence);
-    if (seen.verdict == backplane::SequenceVerdict::gap && events_.on_gap) events_.on_gap(heartbeat->publisher, seen.missed);
+    if ((seen.verdict == backplane::SequenceVerdict::gap || seen.verdict == backplane::SequenceVerdict::implausible_gap) && events_.on_gap)
+      events_.on_gap(heartbeat->publisher, seen.missed);
     return;
   }
   auto& action = std::get<backplane::ActionEnvelope>(*envelope);
   auto seen = tracker_.on_action(action.publisher, action.sequence);
-  if (seen.verdict == backplane::SequenceVerdict::duplicate) return;
+  if (seen.verdict == backplane::SequenceVerdict::duplicate || seen.verdict == backplane::SequenceVerdict::implausible) return;
+  if (seen.verdict == backplane::SequenceVerdict::implausible_gap) {
+    if (events_.on_gap) events_.on_gap(action.publisher, seen.missed);
+    return;
+  }
   if (seen.verdict == backplane::SequenceVerdict::gap && events_.on_gap) events_.on_gap(action.publisher, seen.missed);
   if (events_.on_action) events_.on_action(action.publisher, action.sequence, position, std::move(action.action));
 }

@@ -17,11 +17,12 @@
 
 #include "backplane/command_queue.hpp"
 #include "backplane/fanout_log.hpp"
+#include "backplane/fleet_signature.hpp"
 #include "backplane/redis_keys.hpp"
 #include "backplane/sequence_tracker.hpp"
 #include "common/log_throttle.hpp"
+#include "redis_client/reply.hpp"
 
-struct redisReply;
 
 namespace sb::fleet_log {
 
@@ -32,8 +33,9 @@ struct StreamLimits {
 
 class StreamFanout : public backplane::FanoutLog, public std::enable_shared_from_this<StreamFanout> {
  public:
-  StreamFanout(const backplane::RedisKeys& keys, std::string gateway_id, std::shared_ptr<backplane::CommandQueue> queue,
-               StreamLimits limits, Events events);
+  StreamFanout(const backplane::RedisKeys& keys, std::string gateway_id,
+               std::shared_ptr<const backplane::FleetSignature> signature,
+               std::shared_ptr<backplane::CommandQueue> queue, StreamLimits limits, Events events);
 
   backplane::FanoutAppend append(const hub::SharedAction& action, std::uint64_t sequence) override;
   const std::unordered_map<std::string, std::uint64_t>& positions() const override { return tracker_.last_seen(); }
@@ -52,12 +54,13 @@ class StreamFanout : public backplane::FanoutLog, public std::enable_shared_from
 
  private:
   void read_next(std::uint64_t generation);
-  void on_entries(const redisReply* reply);
-  void on_entry(hub::LogPosition position, std::string_view payload);
+  void on_entries(const redis::Reply* reply);
+  void on_entry(hub::LogPosition position, std::string_view message);
   std::string trim_floor() const;
 
   std::string key_;
   std::string gateway_id_;
+  std::shared_ptr<const backplane::FleetSignature> signature_;
   std::shared_ptr<backplane::CommandQueue> queue_;
   StreamLimits limits_;
   Events events_;
@@ -68,6 +71,7 @@ class StreamFanout : public backplane::FanoutLog, public std::enable_shared_from
   hub::LogPosition last_read_;
   bool has_read_ = false;  // before the first read, reading starts at the log's end ("$")
   log::LogThrottle invalid_log_{std::chrono::seconds(5)};
+  log::LogThrottle refused_log_{std::chrono::seconds(5)};
 };
 
 }  // namespace sb::fleet_log

@@ -48,7 +48,7 @@ struct Gateway::State {
       // A dead gateway's connections, claimed by this one: their `disconnected` go out from the shards
       // in turn (each shard has its own upstream client).
       auto redis_backplane = std::make_unique<backplane::RedisBackplane>(
-          c.redis, c.connection.stateful_reconnect_window, std::move(backplane_shards),
+          c.redis, c.access_keys, c.connection.stateful_reconnect_window, std::move(backplane_shards),
           [this](connection::ConnectionIdentity identity) {
             Shard& shard = *shards[next_orphan_shard++ % shards.size()];
             asio::post(shard.io, [&shard, identity = std::move(identity)] {
@@ -283,6 +283,11 @@ int Gateway::run() {
     std::fprintf(stderr, "switchboard: --listen: '%s' is not an IP address\n", server.listen_host.c_str());
     return 2;
   }
+  if (s.redis)
+    if (auto error = s.redis->prepare()) {
+      std::fprintf(stderr, "switchboard: %s\n", error->c_str());
+      return 2;
+    }
   if (!server.tls_cert_file.empty()) {
     s.tls = std::make_unique<http::TlsCertificates>(server.tls_cert_file, server.tls_key_file, server.tls_ciphers);
     if (auto error = s.tls->reload()) {

@@ -65,6 +65,7 @@ UpstreamRequest build_connect_request(const config::UpstreamRule& rule, const au
   // Claims and query come from the client: replace invalid UTF-8 rather than throw.
   request.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   finish_upstream_request(request, rule.expand(caller.hub, connections_category, connect_event), keys, now);
+  request.tls = rule.tls;
   return request;
 }
 

@@ -2,17 +2,24 @@
 
 #include <sys/socket.h>
 
+#include <openssl/ssl.h>
+
 #include <array>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/write.hpp>
 #include <cerrno>
 
+#include "common/metrics.hpp"
+#include "tls_client/client_tls_context.hpp"
 #include "upstream/http_response_parser.hpp"
 
 namespace sb::upstream {
 
 namespace asio = boost::asio;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 
@@ -26,6 +33,7 @@ std::string_view to_string(CallOutcome outcome) {
     case CallOutcome::response_too_large: return "response_too_large";
     case CallOutcome::overloaded: return "overloaded";
     case CallOutcome::circuit_open: return "circuit_open";
+    case CallOutcome::tls_failed: return "tls_failed";
   }
   return "unknown";
 }
@@ -41,12 +49,8 @@ std::array<char, 64 * 1024>& read_scratch() {
   return buffer;
 }
 
-// True when the pooled socket's peer has already closed it (a readable EOF), so it must not be reused.
-bool peer_has_closed(tcp::socket& socket) {
-  char byte;
-  ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
-}
+// One TLS record's worth of plaintext at most comes out of one read.
+constexpr std::size_t tls_read_bytes = 16 * 1024;
 
 bool is_would_block(const error_code& ec) {
   return ec == asio::error::would_block || ec == asio::error::try_again;
@@ -54,23 +58,59 @@ bool is_would_block(const error_code& ec) {
 
 }  // namespace
 
+// A connection to one function: a TCP socket, or a TLS stream over one. Pooled between calls; a TLS
+// one keeps its own read buffer (a read completes into it after the loop has moved on, so the
+// thread's shared scratch can't serve).
+class HttpClient::Connection {
+ public:
+  explicit Connection(const asio::any_io_executor& executor) : plain_(std::in_place, executor) {}
+  Connection(const asio::any_io_executor& executor, ssl::context& context)
+      : tls_(std::in_place, executor, context), tls_buffer_(std::make_unique<char[]>(tls_read_bytes)) {}
+
+  tcp::socket& socket() { return tls_ ? tls_->next_layer() : *plain_; }
+  bool is_tls() const { return tls_.has_value(); }
+  ssl::stream<tcp::socket>& tls() { return *tls_; }
+  asio::mutable_buffer tls_buffer() { return asio::buffer(tls_buffer_.get(), tls_read_bytes); }
+  const char* tls_data() const { return tls_buffer_.get(); }
+
+  // TLS: the function asked for a client certificate in the handshake (tls_client::watch_certificate_request).
+  bool is_certificate_requested = false;
+
+  // May an idle connection carry another request? Not once the function closed it (a readable EOF).
+  // Over TLS, not when anything at all is waiting either: on an idle connection that is a close_notify
+  // or bytes no request asked for.
+  bool is_reusable() {
+    char byte;
+    ssize_t n = ::recv(socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK;
+    return n > 0 && !is_tls();
+  }
+
+ private:
+  std::optional<tcp::socket> plain_;
+  std::optional<ssl::stream<tcp::socket>> tls_;
+  std::unique_ptr<char[]> tls_buffer_;
+};
+
 // Lives while an operation of its own is pending (each handler holds it); linked into the client's
 // in-flight list from start to finish.
 class HttpClient::Call : public std::enable_shared_from_this<HttpClient::Call> {
  public:
-  Call(HttpClient& client, Url url, std::string bytes, Callback callback)
+  Call(HttpClient& client, Url url, std::string bytes, std::shared_ptr<const tls_client::ClientTlsContext> tls,
+       Callback callback)
       : deadline(Clock::now() + client.limits_.timeout),
         client_(&client),
         url_(std::move(url)),
         key_(url_.origin()),
         bytes_(std::move(bytes)),
+        tls_(std::move(tls)),
         callback_(std::move(callback)) {}
 
   void start() {
     if (auto pooled = client_->take_idle(key_)) {
-      socket_.emplace(std::move(*pooled));
+      connection_ = std::move(pooled);
       is_reused_ = true;
-      return write();
+      return send();
     }
     connect();
   }
@@ -82,9 +122,9 @@ class HttpClient::Call : public std::enable_shared_from_this<HttpClient::Call> {
   void forget_client() {
     client_ = nullptr;
     is_finished_ = true;
-    if (socket_) {
+    if (connection_) {
       error_code ignored;
-      socket_->close(ignored);
+      connection_->socket().close(ignored);
     }
   }
 
@@ -96,7 +136,8 @@ class HttpClient::Call : public std::enable_shared_from_this<HttpClient::Call> {
   void connect() {
     is_reused_ = false;
     step_ = "connect";
-    socket_.emplace(client_->executor_);
+    connection_ = tls_ ? std::make_unique<Connection>(client_->executor_, tls_->native())
+                       : std::make_unique<Connection>(client_->executor_);
     auto cached = client_->resolved_.find(key_);
     if (cached != client_->resolved_.end()) return do_connect(cached->second);
     step_ = "resolve";
@@ -112,27 +153,35 @@ class HttpClient::Call : public std::enable_shared_from_this<HttpClient::Call> {
   }
 
   void do_connect(const tcp::resolver::results_type& endpoints) {
-    asio::async_connect(*socket_, endpoints, [self = shared_from_this()](error_code ec, const tcp::endpoint&) {
-      if (self->is_finished_) return;
-      if (ec) {
-        self->client_->resolved_.erase(self->key_);  // maybe the address moved
-        return self->finish(CallOutcome::connect_failed, "connect: " + ec.message());
-      }
-      error_code ignored;  // a peer that reset already fails the write next, with its own error
-      self->socket_->set_option(tcp::no_delay(true), ignored);
-      self->socket_->non_blocking(true, ignored);
-      self->write();
-    });
+    asio::async_connect(connection_->socket(), endpoints,
+                        [self = shared_from_this()](error_code ec, const tcp::endpoint&) {
+                          if (self->is_finished_) return;
+                          if (ec) {
+                            self->client_->resolved_.erase(self->key_);  // maybe the address moved
+                            return self->finish(CallOutcome::connect_failed, "connect: " + ec.message());
+                          }
+                          error_code ignored;  // a peer that reset already fails the write next, with its own error
+                          self->connection_->socket().set_option(tcp::no_delay(true), ignored);
+                          if (self->connection_->is_tls()) return self->handshake();
+                          self->connection_->socket().non_blocking(true, ignored);
+                          self->write();
+                        });
+  }
+
+  void send() {
+    if (connection_->is_tls()) return write_tls();
+    write();
   }
 
   // Writes from the loop while the kernel takes bytes; waits for room only when it doesn't.
   void write() {
     step_ = "write";
+    auto& socket = connection_->socket();
     while (written_ < bytes_.size()) {
       error_code ec;
-      auto n = socket_->write_some(asio::buffer(bytes_.data() + written_, bytes_.size() - written_), ec);
+      auto n = socket.write_some(asio::buffer(bytes_.data() + written_, bytes_.size() - written_), ec);
       if (is_would_block(ec)) {
-        socket_->async_wait(tcp::socket::wait_write, [self = shared_from_this()](error_code wait_ec) {
+        socket.async_wait(tcp::socket::wait_write, [self = shared_from_this()](error_code wait_ec) {
           if (self->is_finished_) return;
           if (wait_ec) return self->on_write_failure(wait_ec);
           self->write();
@@ -156,14 +205,14 @@ class HttpClient::Call : public std::enable_shared_from_this<HttpClient::Call> {
     if (!is_stale) return finish(CallOutcome::network_error, "write: " + ec.message());
     has_retried_ = true;
     error_code ignored;
-    socket_->close(ignored);
+    connection_->socket().close(ignored);
     written_ = 0;
     connect();
   }
 
   void wait_reply() {
     step_ = "read";
-    socket_->async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
+    connection_->socket().async_wait(tcp::socket::wait_read, [self = shared_from_this()](error_code ec) {
       if (self->is_finished_) return;
       if (ec) return self->finish(CallOutcome::network_error, "read: " + ec.message());
       self->read_reply();
@@ -171,27 +220,115 @@ class HttpClient::Call : public std::enable_shared_from_this<HttpClient::Call> {
   }
 
   void read_reply() {
-    if (!parser_) parser_.emplace(client_->limits_.max_response_bytes, max_header_bytes);
     auto& scratch = read_scratch();
     for (;;) {
       error_code ec;
-      auto n = socket_->read_some(asio::buffer(scratch), ec);
+      auto n = connection_->socket().read_some(asio::buffer(scratch), ec);
       if (is_would_block(ec)) return wait_reply();
       if (ec == asio::error::eof) {
-        parser_->feed_eof();
+        parser().feed_eof();
         return on_parsed(true);
       }
       if (ec) return finish(CallOutcome::network_error, "read: " + ec.message());
-      std::string_view chunk(scratch.data(), n);
-      if (unparsed_.empty()) {
-        auto used = parser_->feed(chunk);
-        if (used < chunk.size()) unparsed_.assign(chunk.substr(used));
-      } else {
-        unparsed_.append(chunk);
-        unparsed_.erase(0, parser_->feed(unparsed_));
-      }
-      if (parser_->state() != HttpResponseParser::State::need_more) return on_parsed(false);
+      if (consume(std::string_view(scratch.data(), n))) return on_parsed(false);
     }
+  }
+
+  // TLS: the verified handshake of a new connection (SNI, the certificate's name or address), offering
+  // the function's last session. Asio's asynchronous operations throughout: its synchronous ones would
+  // lose engine output on a non-blocking socket that takes only part of it.
+  void handshake() {
+    step_ = "handshake";
+    SSL* native = connection_->tls().native_handle();
+    if (auto problem = tls_client::prepare_connection(native, url_.host))
+      return finish(CallOutcome::tls_failed, *problem + " (host " + host_port() + ")");
+    client_->sessions_.offer(key_, native);
+    tls_client::watch_certificate_request(native, &connection_->is_certificate_requested);
+    connection_->tls().async_handshake(ssl::stream_base::client, [self = shared_from_this()](error_code ec) {
+      if (self->is_finished_) return;
+      if (ec) return self->on_tls_failure(ec);
+      self->has_handshaken_ = true;
+      bool is_resumed = SSL_session_reused(self->connection_->tls().native_handle()) == 1;
+      metrics().upstream_tls_handshakes.with(is_resumed ? "resumed" : "full").inc();
+      self->write_tls();
+    });
+  }
+
+  // A failure at the TLS layer (OpenSSL's error category) is tls_failed: it repeats until a certificate
+  // or a setting changes. Under the handshake, a socket error means the request was never sent, as for
+  // a refused connect; once the request is out, it is an ordinary network error.
+  void on_tls_failure(const error_code& ec) {
+    if (step_ == std::string_view("handshake")) metrics().upstream_tls_handshakes.with("failed").inc();
+    if (tls_client::is_tls_error(ec)) {
+      client_->sessions_.forget(key_);
+      return finish(CallOutcome::tls_failed,
+                    std::string(step_) + ": " +
+                        tls_client::describe_failure(connection_->tls().native_handle(), ec, host_port()));
+    }
+    if (step_ == std::string_view("handshake"))
+      return finish(CallOutcome::connect_failed, "handshake: " + ec.message() + " (host " + host_port() + ")");
+    // TLS 1.3 ends the client's handshake before the function has checked the client certificate: its
+    // refusal is an alert after it, which a TCP reset (our request unread at the function) can overtake.
+    // A new connection that asked for a certificate and then died without a byte of reply was almost
+    // surely refused (a function crashing on that very request would read the same, and is rarer).
+    if (has_handshaken_ && !has_received_reply_ && connection_->is_certificate_requested) {
+      client_->sessions_.forget(key_);
+      return finish(
+          CallOutcome::tls_failed,
+          std::string(step_) + ": " + ec.message() + " right after the function asked for a client certificate: " +
+              (tls_->has_client_certificate() ? "ours was probably refused" : "none is configured (--upstream-cert)") +
+              " (host " + host_port() + ")");
+    }
+    if (step_ == std::string_view("write")) return on_write_failure(ec);
+    finish(CallOutcome::network_error, std::string(step_) + ": " + ec.message());
+  }
+
+  void write_tls() {
+    step_ = "write";
+    asio::async_write(connection_->tls(), asio::buffer(bytes_),
+                      [self = shared_from_this()](error_code ec, std::size_t) {
+                        if (self->is_finished_) return;
+                        if (ec) return self->on_tls_failure(ec);
+                        self->read_tls();
+                      });
+  }
+
+  void read_tls() {
+    step_ = "read";
+    connection_->tls().async_read_some(connection_->tls_buffer(),
+                                       [self = shared_from_this()](error_code ec, std::size_t n) {
+                                         if (self->is_finished_) return;
+                                         // eof is the function's close_notify. A close without one
+                                         // (ssl::error::stream_truncated) is a network error: a reply delimited by the
+                                         // close could have been cut short.
+                                         if (ec == asio::error::eof) {
+                                           self->parser().feed_eof();
+                                           return self->on_parsed(true);
+                                         }
+                                         if (ec) return self->on_tls_failure(ec);
+                                         self->has_received_reply_ = true;
+                                         if (self->consume(std::string_view(self->connection_->tls_data(), n)))
+                                           return self->on_parsed(false);
+                                         self->read_tls();
+                                       });
+  }
+
+  HttpResponseParser& parser() {
+    if (!parser_) parser_.emplace(client_->limits_.max_response_bytes, max_header_bytes);
+    return *parser_;
+  }
+
+  // Feeds received bytes to the parser; true once it needs no more.
+  bool consume(std::string_view chunk) {
+    auto& reply = parser();
+    if (unparsed_.empty()) {
+      auto used = reply.feed(chunk);
+      if (used < chunk.size()) unparsed_.assign(chunk.substr(used));
+    } else {
+      unparsed_.append(chunk);
+      unparsed_.erase(0, reply.feed(unparsed_));
+    }
+    return reply.state() != HttpResponseParser::State::need_more;
   }
 
   void on_parsed(bool has_peer_closed) {
@@ -203,12 +340,21 @@ class HttpClient::Call : public std::enable_shared_from_this<HttpClient::Call> {
     response.status = parser_->status();
     response.content_type = std::move(parser_->content_type());
     response.body = std::move(parser_->body());
-    // Bytes after the reply would belong to no request: such a connection isn't reused.
-    if (parser_->keep_alive() && !has_peer_closed && unparsed_.empty()) {
-      client_->give_idle(key_, std::move(*socket_));
-      socket_.reset();
+    bool is_reusable = parser_->keep_alive() && !has_peer_closed && unparsed_.empty();
+    if (connection_->is_tls()) {
+      SSL* native = connection_->tls().native_handle();
+      // By now a TLS 1.3 server's session tickets have arrived (they precede the reply).
+      if (has_handshaken_) client_->sessions_.remember(key_, native);
+      is_reusable = is_reusable && SSL_pending(native) == 0;
     }
+    // Bytes after the reply would belong to no request: such a connection isn't reused.
+    if (is_reusable) client_->give_idle(key_, std::move(connection_));
     finish(CallOutcome::ok, std::move(response));
+  }
+
+  std::string host_port() const {
+    return (url_.host.find(':') != std::string::npos ? "[" + url_.host + "]" : url_.host) + ":" +
+           std::to_string(url_.port);
   }
 
   void finish(CallOutcome outcome, std::string detail) {
@@ -220,9 +366,9 @@ class HttpClient::Call : public std::enable_shared_from_this<HttpClient::Call> {
   void finish(CallOutcome outcome, HttpResponse response) {
     if (is_finished_) return;
     is_finished_ = true;
-    if (socket_) {
+    if (connection_) {
       error_code ignored;
-      socket_->close(ignored);  // cancels what is pending; those handlers find the call finished
+      connection_->socket().close(ignored);  // cancels what is pending; those handlers find the call finished
     }
     if (!client_) return;
     auto* client = client_;
@@ -238,14 +384,17 @@ class HttpClient::Call : public std::enable_shared_from_this<HttpClient::Call> {
   Url url_;
   std::string key_;
   std::string bytes_;
+  std::shared_ptr<const tls_client::ClientTlsContext> tls_;  // https only
   Callback callback_;
-  std::optional<tcp::socket> socket_;
+  std::unique_ptr<Connection> connection_;
   std::optional<HttpResponseParser> parser_;
   std::string unparsed_;  // received, not yet parsed: the start of a header or chunk line
   std::size_t written_ = 0;
   const char* step_ = "connect";
   bool is_reused_ = false;
   bool has_retried_ = false;
+  bool has_handshaken_ = false;      // this call made a new TLS session (full or resumed)
+  bool has_received_reply_ = false;  // TLS: a byte of the reply came
   bool is_finished_ = false;
 };
 
@@ -268,11 +417,17 @@ void HttpClient::post(const UpstreamRequest& request, Callback callback) {
       callback(CallOutcome::overloaded, std::move(response));
     });
   }
-  // Plain HTTP only, for now: https:// templates are refused at start-up.
+  // http://, or https:// with the rule's TLS settings: never an https:// URL called unverified.
   std::optional<Url> url;
-  if (request.url && request.url->scheme == "http") url = request.url;
+  std::shared_ptr<const tls_client::ClientTlsContext> tls;
+  if (request.url && request.url->scheme == "http") {
+    url = request.url;
+  } else if (request.url && request.url->scheme == "https" && request.tls) {
+    url = request.url;
+    tls = request.tls;
+  }
   std::string bytes = url ? format_http_request(*url, request) : std::string();
-  waiting_.push_back({std::move(url), std::move(bytes), std::move(callback)});
+  waiting_.push_back({std::move(url), std::move(bytes), std::move(tls), std::move(callback)});
   start_next();
 }
 
@@ -280,14 +435,15 @@ void HttpClient::start_next() {
   while (in_flight_ < limits_.max_in_flight && !waiting_.empty()) {
     Waiting next = std::move(waiting_.front());
     waiting_.pop_front();
-    if (!next.url) {
+    if (!next.url || next.url->is_tls() != (next.tls != nullptr)) {  // never https:// without TLS
       HttpResponse response;
-      response.error_detail = "not an http:// URL";
+      response.error_detail = "not an http:// or https:// URL the client can call";
       next.callback(CallOutcome::invalid_url, std::move(response));
       continue;
     }
     ++in_flight_;
-    auto call = std::make_shared<Call>(*this, std::move(*next.url), std::move(next.bytes), std::move(next.callback));
+    auto call = std::make_shared<Call>(*this, std::move(*next.url), std::move(next.bytes), std::move(next.tls),
+                                       std::move(next.callback));
     link(*call);
     call->start();
   }
@@ -333,23 +489,23 @@ void HttpClient::expire_overdue() {
   if (oldest_ && !is_deadline_timer_armed_) arm_deadline_timer();
 }
 
-std::optional<tcp::socket> HttpClient::take_idle(const std::string& key) {
+std::unique_ptr<HttpClient::Connection> HttpClient::take_idle(const std::string& key) {
   auto it = idle_.find(key);
-  if (it == idle_.end()) return std::nullopt;
+  if (it == idle_.end()) return nullptr;
   auto now = Clock::now();
-  auto& sockets = it->second;
-  while (!sockets.empty()) {
-    IdleSocket entry = std::move(sockets.back());
-    sockets.pop_back();
-    if (now - entry.since < limits_.max_idle && !peer_has_closed(entry.socket)) return std::move(entry.socket);
+  auto& connections = it->second;
+  while (!connections.empty()) {
+    IdleConnection entry = std::move(connections.back());
+    connections.pop_back();
+    if (now - entry.since < limits_.max_idle && entry.connection->is_reusable()) return std::move(entry.connection);
   }
-  return std::nullopt;
+  return nullptr;
 }
 
-void HttpClient::give_idle(const std::string& key, tcp::socket socket) {
-  auto& sockets = idle_[key];
-  if (sockets.size() >= max_idle_sockets_per_host) return;
-  sockets.push_back({std::move(socket), Clock::now()});
+void HttpClient::give_idle(const std::string& key, std::unique_ptr<Connection> connection) {
+  auto& connections = idle_[key];
+  if (connections.size() >= max_idle_sockets_per_host) return;
+  connections.push_back({std::move(connection), Clock::now()});
   if (!is_idle_sweep_armed_) arm_idle_sweep();
 }
 
@@ -367,11 +523,11 @@ void HttpClient::arm_idle_sweep() {
 void HttpClient::sweep_idle() {
   auto now = Clock::now();
   for (auto it = idle_.begin(); it != idle_.end();) {
-    auto& sockets = it->second;
-    std::erase_if(sockets, [&](IdleSocket& entry) {
-      return now - entry.since >= limits_.max_idle || peer_has_closed(entry.socket);  // erasing closes it
+    auto& connections = it->second;
+    std::erase_if(connections, [&](IdleConnection& entry) {
+      return now - entry.since >= limits_.max_idle || !entry.connection->is_reusable();  // erasing closes it
     });
-    it = sockets.empty() ? idle_.erase(it) : std::next(it);
+    it = connections.empty() ? idle_.erase(it) : std::next(it);
   }
   if (!idle_.empty()) arm_idle_sweep();
 }

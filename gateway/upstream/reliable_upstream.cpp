@@ -12,6 +12,9 @@ namespace sb::upstream {
 
 bool is_retryable(Delivery delivery, CallOutcome outcome, int status) {
   if (outcome == CallOutcome::connect_failed) return true;  // never reached the function: safe for anything
+  // Never reached the function either, but a refused certificate is refused again on every attempt:
+  // retrying would only delay the error the caller and the log should see now.
+  if (outcome == CallOutcome::tls_failed) return false;
   if (delivery == Delivery::at_most_once) return false;
   if (outcome == CallOutcome::timeout || outcome == CallOutcome::network_error) return true;
   return outcome == CallOutcome::ok && status >= 500;
@@ -37,7 +40,10 @@ bool is_failure(CallOutcome outcome, int status) {
     case CallOutcome::ok:
       return status >= 500;
     default:
-      return false;  // too large, bad URL, overloaded: the function itself isn't shown to be down
+      // Too large, bad URL, overloaded: the function itself isn't shown to be down. tls_failed neither:
+      // an open circuit would answer "the function is unavailable" and hide the certificate error that
+      // each call otherwise reports (`upstream tls_failed`) until someone fixes it.
+      return false;
   }
 }
 
@@ -100,6 +106,8 @@ void ReliableUpstream::on_result(std::shared_ptr<Attempt> attempt, CallOutcome o
       metrics().upstream_circuit_opened.inc();
       log::emit(log_events::circuit_opened, {{"function", function_of(attempt->request)}});
     }
+  } else if (outcome == CallOutcome::tls_failed) {
+    log::emit(log_events::tls_failed, {{"function", function_of(attempt->request)}, {"error", response.error_detail}});
   } else if (outcome == CallOutcome::ok) {
     if (circuit.state() != CircuitState::closed)
       log::emit(log_events::circuit_closed, {{"function", function_of(attempt->request)}});

@@ -4,7 +4,9 @@
 // and 5xx (the same X-Switchboard-Event-Id each time, so a function can de-duplicate); a `messages`
 // event is retried only when the request provably never reached the function (connect refused),
 // because functions need not be idempotent; and a per-function circuit answers invocations at once
-// while the function is down. One per event-loop thread; callbacks run there.
+// while the function is down. A TLS failure (tls_failed: a refused certificate, say) is neither retried
+// nor counted by the circuit: it would fail the same way, and each call logs the real reason.
+// One per event-loop thread; callbacks run there.
 #include <boost/asio/any_io_executor.hpp>
 #include <chrono>
 #include <functional>

@@ -26,10 +26,14 @@ inline constexpr Event circuit_opened{Level::warn, "upstream", "circuit_opened",
                                       "A function failed repeatedly; calls to it fail fast for a while."};
 inline constexpr Event circuit_closed{Level::info, "upstream", "circuit_closed", "function",
                                       "A function answered again; calls to it flow normally."};
+inline LogThrottle tls_failed_throttle{std::chrono::seconds(1)};
+inline constexpr Event tls_failed{Level::warn, "upstream", "tls_failed", "function error",
+                                  "A TLS handshake with an https function failed (its certificate refused, or ours): the function got no request.",
+                                  &tls_failed_throttle};
 inline constexpr Event orphan_disconnected{Level::info, "upstream", "orphan_disconnected", "conn hub",
                                            "`disconnected` sent for a connection of a gateway that died."};
 
 inline constexpr const Event* all[] = {&request_failed, &request_rejected, &invalid_reply, &retrying,
-                                       &circuit_opened, &circuit_closed, &orphan_disconnected};
+                                       &circuit_opened, &circuit_closed, &tls_failed, &orphan_disconnected};
 
 }  // namespace sb::upstream::log_events

@@ -91,6 +91,7 @@ std::optional<UpstreamRequest> build_upstream_request(const std::vector<config::
       break;
   }
   finish_upstream_request(request, rule->expand(identity.hub, category, name), keys, now);
+  request.tls = rule->tls;
   return request;
 }
 

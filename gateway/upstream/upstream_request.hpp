@@ -3,6 +3,7 @@
 // part 3 §3.3): URL from the first matching rule, X-ASRS-* headers, one sha256= signature per key,
 // and the body. Pure.
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +25,9 @@ struct UpstreamRequest {
   std::string content_type;
   std::string body;
   std::string event_id;  // X-Switchboard-Event-Id
+  // https:// only: the rule's TLS client settings (UpstreamRule::tls); without them the client refuses
+  // an https:// URL rather than calling it unverified.
+  std::shared_ptr<const tls_client::ClientTlsContext> tls;
 };
 
 // nullopt: no rule matches, the event is not sent (Azure and the emulator drop it too).

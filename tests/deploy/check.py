@@ -45,8 +45,8 @@ for path in sorted(glob.glob(os.path.join(repo, "deploy/**/*.y*ml"), recursive=T
         docs[rel] = [d for d in yaml.safe_load_all(open(path)) if d is not None]
     except yaml.YAMLError as e:
         problem(f"{rel}: not well-formed YAML: {e}")
-if not any(r.startswith("deploy/kubernetes/") for r in docs) or "deploy/compose/compose.yaml" not in docs:
-    problem("deploy/: the Kubernetes manifests or deploy/compose/compose.yaml are missing")
+if not any(r.startswith("deploy/kubernetes/") for r in docs) or "deploy/compose.yaml" not in docs:
+    problem("deploy/: the Kubernetes manifests or deploy/compose.yaml are missing")
 
 # Every SWITCHBOARD_* named anywhere in the recipes is an option of the gateway.
 for path in sorted(glob.glob(os.path.join(repo, "deploy/**/*"), recursive=True)):
@@ -94,6 +94,14 @@ for d in k8s:
         for e in c.get("env", []): env[e["name"]] = e.get("value", "(from " + ",".join(e.get("valueFrom", {})) + ")")
         if "SWITCHBOARD_ACCESS_KEY" not in env and "--access-key" not in (c.get("args") or []):
             problem(f"{where}: no SWITCHBOARD_ACCESS_KEY")
+        # Secrets come from a Secret: the access key always, the Redis URL since it may carry a password.
+        secret_env = {e["name"] for e in c.get("env", []) if "secretKeyRef" in (e.get("valueFrom") or {})}
+        for name in ("SWITCHBOARD_ACCESS_KEY", "SWITCHBOARD_REDIS"):
+            if name in env and name not in secret_env:
+                problem(f"{where}: {name} is not taken from a Secret (env valueFrom.secretKeyRef)")
+        if any(str(a).startswith(("--access-key", "--redis=", "--connection-string")) or a == "--redis"
+               for a in (c.get("command") or []) + (c.get("args") or [])):
+            problem(f"{where}: a key or the Redis URL on the command line; use a Secret")
         argv = (c.get("command") or [])[1:] + (c.get("args") or [])
         check_flags(where, argv)
         for kind, key in (("readiness", "readinessProbe"), ("liveness", "livenessProbe")):
@@ -114,7 +122,7 @@ for d in k8s:
 if gateways == 0: problem("deploy/kubernetes/: no Deployment runs the switchboard image")
 
 # Compose
-compose = (docs.get("deploy/compose/compose.yaml") or [{}])[0]
+compose = (docs.get("deploy/compose.yaml") or [{}])[0]
 gateways = 0
 for name, s in (compose.get("services") or {}).items():
     if not is_gateway_image(s.get("image")): continue
@@ -133,7 +141,29 @@ for name, s in (compose.get("services") or {}).items():
     need = timeout_of(where, env, command) + drain_extra
     if not grace > need:
         problem(f"{where}: stop_grace_period {grace:g} s is not above --shutdown-timeout + {drain_extra} s = {need:g} s")
-if gateways < 2: problem("deploy/compose/compose.yaml: fewer than two gateway services")
+if gateways < 2: problem("deploy/compose.yaml: fewer than two gateway services")
+
+# Compose's relative paths (build contexts, Dockerfiles, bind mounts) are relative to the file's directory.
+base = os.path.join(repo, "deploy")
+for name, s in (compose.get("services") or {}).items():
+    build = s.get("build")
+    if isinstance(build, str): build = {"context": build}
+    if build:
+        context = os.path.normpath(os.path.join(base, build.get("context", ".")))
+        if not os.path.isdir(context): problem(f"compose service {name}: build context {build.get('context')} is not a directory")
+        dockerfile = os.path.join(context, build.get("dockerfile", "Dockerfile"))
+        if not os.path.isfile(dockerfile): problem(f"compose service {name}: no {os.path.relpath(dockerfile, repo)}")
+    for volume in s.get("volumes") or []:
+        source = volume.get("source") if isinstance(volume, dict) else str(volume).split(":", 1)[0]
+        if source and source.startswith((".", "/")) and not os.path.exists(os.path.join(base, source)):
+            problem(f"compose service {name}: volume source {source} does not exist")
+
+# The balancer's health check is the gateway's readiness route.
+balancer = os.path.join(repo, "deploy/haproxy.cfg")
+if os.path.isfile(balancer):
+    checks = re.findall(r"^\s*option httpchk (?:GET )?(\S+)", open(balancer).read(), re.M)
+    if not checks: problem("deploy/haproxy.cfg: no `option httpchk`")
+    for path in checks: check_path("deploy/haproxy.cfg", "readiness", path)
 
 for p in problems: print("deploy: " + p)
 print(f"deploy: {len(docs)} YAML files, {len(problems)} problems "

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Static checks of the deploy recipes (deploy/kubernetes, deploy/compose) against the gateway, so they
+# Static checks of the deploy recipes (deploy/kubernetes, deploy/compose.yaml) against the gateway, so they
 # fail when the recipes drift from the code. No Docker, no cluster, no network; a few seconds.
 #
 #   tests/deploy/check.sh [BIN_DIR]    (default build/bin; e.g. `tests/deploy/check.sh build`)
@@ -8,9 +8,13 @@
 # 2. every SWITCHBOARD_* variable named in deploy/ and every --flag given to a gateway container is an
 #    option of `switchboard --help`;
 # 3. probes and health checks use the gateway's real endpoints (gateway/server/routes.cpp): readiness
-#    /health/ready, liveness one of the alive routes; the container port is the --listen port;
+#    /health/ready, liveness one of the alive routes; the container port is the --listen port; the
+#    balancer's check (deploy/haproxy.cfg) is the readiness route;
 # 4. terminationGracePeriodSeconds exceeds the preStop sleep + --shutdown-timeout (as set, else its
-#    --help default) + 5 s, and Compose's stop_grace_period exceeds --shutdown-timeout + 5 s.
+#    --help default) + 5 s, and Compose's stop_grace_period exceeds --shutdown-timeout + 5 s;
+# 5. the Kubernetes gateways take the access key and the Redis URL (it may hold a password) from a
+#    Secret, never from a ConfigMap or a literal; Compose's build contexts, Dockerfiles and bind mounts
+#    exist (relative to deploy/).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dir=${1:-build}

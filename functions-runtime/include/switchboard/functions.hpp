@@ -121,6 +121,13 @@ struct AppOptions {
   // your /api/negotiate included, with credentials (cookies). "*" lets every origin do so: development
   // only. "null" is allowed only when listed. Empty: no CORS headers at all. See App::server().
   std::vector<std::string> cors_origins{};
+  // HTTPS: with both PEM files (the chain, server certificate first; an unencrypted key) the App serves
+  // only HTTPS, TLS 1.2 or 1.3, and the gateway's --upstream is https://. Empty: plain HTTP.
+  std::string tls_cert_file{};
+  std::string tls_key_file{};
+  // With tls_cert_file: only a client (the gateway, --upstream-cert) showing a certificate signed by a
+  // CA in this PEM file gets through the handshake (mutual TLS). Empty: no client certificate asked.
+  std::string tls_client_ca_file{};
 };
 
 // An HTTP service (cpp-httplib) that receives upstream events and runs your handlers.
@@ -129,7 +136,9 @@ struct AppOptions {
 // A handler that throws answers an invoke() with an error and refuses a `connected` event (403);
 // either way one line with the exception's text goes to stderr (AppOptions::detailed_errors). An
 // invoke() of a method with no handler fails with "Unknown method 'x' on hub 'y'." and one line.
-// Throws std::invalid_argument for a cors_origins entry that is not an origin, "*" or "null".
+// Throws std::invalid_argument for a cors_origins entry that is not an origin, "*" or "null", and for
+// TLS files that can't be used (unreadable, not PEM, a key not matching the certificate, one without
+// the other), naming the file.
 class App {
  public:
   explicit App(AppOptions options);

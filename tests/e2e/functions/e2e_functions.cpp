@@ -5,11 +5,14 @@
 // check what reached the function, and in which order.
 //
 // Usage: e2e-functions --listen 127.0.0.1:0 --access-key KEY [--access-key KEY2]
-// Prints "e2e-functions listening on http://HOST:PORT" on stdout once it accepts connections.
+//                      [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]
+// Prints "e2e-functions listening on http://HOST:PORT" (https:// with --tls-cert) on stdout once it
+// accepts connections. --tls-client-ca: only clients with a certificate that CA signed get through.
 
 #include <algorithm>
 #include <switchboard/functions.hpp>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstdint>
@@ -21,6 +24,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -100,11 +104,13 @@ struct Options {
   std::string host = "127.0.0.1";
   int port = 0;
   std::vector<std::string> access_keys;
+  std::string tls_cert_file, tls_key_file, tls_client_ca_file;  // AppOptions' HTTPS
 };
 
 [[noreturn]] void usage(const std::string& why) {
   std::cerr << "e2e-functions: " << why << "\n"
-            << "usage: e2e-functions --listen HOST:PORT --access-key KEY [--access-key KEY]...\n";
+            << "usage: e2e-functions --listen HOST:PORT --access-key KEY [--access-key KEY]...\n"
+            << "                     [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]\n";
   std::exit(2);
 }
 
@@ -128,6 +134,12 @@ Options parse_args(int argc, char** argv) {
       }
     } else if (flag == "--access-key") {
       options.access_keys.push_back(value());
+    } else if (flag == "--tls-cert") {
+      options.tls_cert_file = value();
+    } else if (flag == "--tls-key") {
+      options.tls_key_file = value();
+    } else if (flag == "--tls-client-ca") {
+      options.tls_client_ca_file = value();
     } else {
       usage("unknown flag " + flag);
     }
@@ -144,6 +156,9 @@ int main(int argc, char** argv) {
   switchboard::AppOptions app_options;
   app_options.access_keys = options.access_keys;
   app_options.upstream_path = "/upstream";
+  app_options.tls_cert_file = options.tls_cert_file;
+  app_options.tls_key_file = options.tls_key_file;
+  app_options.tls_client_ca_file = options.tls_client_ca_file;
   switchboard::App app(app_options);
 
   EventLog log;
@@ -195,6 +210,13 @@ int main(int argc, char** argv) {
     }
   });
   on("fail", [](const Context&, Reply& reply) { reply.error("boom"); });
+  // delay(ms, x): answers x after ms (at most 2 s), so that calls overlap (connection pooling tests).
+  on("delay", [](const Context& ctx, Reply& reply) {
+    const Json& ms = arg(ctx, 0);
+    const std::int64_t wait = ms.is_number_integer() ? std::clamp<std::int64_t>(ms.get<std::int64_t>(), 0, 2000) : 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(wait));
+    reply.result(arg(ctx, 1));
+  });
   on("throw", [](const Context&, Reply&) { throw std::runtime_error("thrown"); });
 
   on("joinGroup", [](const Context& ctx, Reply& reply) {
@@ -257,6 +279,7 @@ int main(int argc, char** argv) {
     std::cerr << "e2e-functions: cannot bind " << options.host << "\n";
     return 1;
   }
-  std::cout << "e2e-functions listening on http://" << options.host << ":" << port << std::endl;
+  const char* scheme = options.tls_cert_file.empty() ? "http" : "https";
+  std::cout << "e2e-functions listening on " << scheme << "://" << options.host << ":" << port << std::endl;
   return app.listen_after_bind() ? 0 : 1;
 }

@@ -21,17 +21,26 @@ export async function freePort() {
   });
 }
 
-/** Starts redis-server; resolves to {port, url, handle, start(), kill(), stop()}. start() restarts it on the same port. */
-export async function startRedis() {
+/**
+ * Starts redis-server; resolves to {port, url, handle, start(), kill(), stop()}. start() restarts it on
+ * the same port. `args`: more redis-server options (e.g. ['--requirepass', 'pw']); `url`: the URL the
+ * gateways get, made from the port (default redis://127.0.0.1:PORT); `tls`: listen with TLS only,
+ * given {certFile, keyFile, caFile, authClients ('no'|'yes')}.
+ */
+export async function startRedis({ args = [], url = (port) => `redis://127.0.0.1:${port}`, tls } = {}) {
   if (!REDIS_SERVER) throw new Error('redis-server is not installed (scripts/setup.sh installs it)');
   const port = await freePort();
+  const listen = tls
+    ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile,
+      '--tls-ca-cert-file', tls.caFile, '--tls-auth-clients', tls.authClients ?? 'no']
+    : ['--port', String(port)];
   const redis = {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: url(port),
     handle: undefined,
     async start() {
       redis.handle = await startProgram(REDIS_SERVER, [
-        '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no',
+        ...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', ...args,
       ], { ready: /Ready to accept connections/, name: 'redis-server' });
     },
     /** SIGKILL: Redis vanishes as in a crash. */
@@ -69,9 +78,13 @@ export async function metric(gateway, name) {
  * Redis. Resolves to {redis, functions, gateways: [view…], key, startGateway(), stop()}.
  * With `functions: false` there is no e2e-functions and the gateways get no --upstream (for a sample
  * that only pushes through the REST API); `functions` and `functionsUrl` are then undefined.
+ * `redis`: startRedis's options; `redisArgs`: the gateways' Redis options instead of `--redis URL`.
  */
-export async function startFleet({ count = 2, gatewayArgs = [], key = randomKey(), functions: withFunctions = true } = {}) {
-  const redis = await startRedis();
+export async function startFleet({
+  count = 2, gatewayArgs = [], key = randomKey(), functions: withFunctions = true, redis: redisOptions,
+  redisArgs,
+} = {}) {
+  const redis = await startRedis(redisOptions);
   let functions;
   try {
     if (withFunctions) {
@@ -93,7 +106,7 @@ export async function startFleet({ count = 2, gatewayArgs = [], key = randomKey(
     async startGateway(extraArgs = []) {
       const handle = await startProgram('switchboard', [
         '--listen', '127.0.0.1:0', '--access-key', key, '--threads', '2',
-        ...upstream, '--redis', redis.url, ...gatewayArgs, ...extraArgs,
+        ...upstream, ...(redisArgs ?? ['--redis', redis.url]), ...gatewayArgs, ...extraArgs,
       ], { ready: READY.gateway, name: `switchboard#${fleet.gateways.length}` });
       const view = {
         gatewayUrl: handle.url,

@@ -27,12 +27,13 @@ export function makeCa(dir) {
 
 /**
  * A leaf certificate for 127.0.0.1 and localhost signed by `ca`: {certFile, keyFile, fingerprint256}
- * (fingerprint in Node's "AB:CD:…" form).
+ * (fingerprint in Node's "AB:CD:…" form). `usage`: its extendedKeyUsage ('serverAuth', 'clientAuth',
+ * or both comma-separated); `names`: its subjectAltName.
  */
-export function makeLeaf(ca, name) {
+export function makeLeaf(ca, name, { usage = 'serverAuth', names = 'IP:127.0.0.1,DNS:localhost' } = {}) {
   const { dir } = ca;
-  writeFileSync(path.join(dir, `${name}.ext`), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' +
-    'extendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n');
+  writeFileSync(path.join(dir, `${name}.ext`), `subjectAltName=${names}\n` +
+    `extendedKeyUsage=${usage}\nbasicConstraints=CA:FALSE\n`);
   openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`,
     '-subj', `/CN=${name}`], dir);
   openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial',

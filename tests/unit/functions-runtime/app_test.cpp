@@ -1,6 +1,7 @@
 // Unlike the other unit tests, these open a socket (STYLE.md: unit tests open none): whether
 // cpp-httplib runs the App's pre- and post-routing handlers for a preflight, a user's route and a 404
 // shows only in a response it actually served. 127.0.0.1, an ephemeral port, 5 s timeouts.
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -8,6 +9,7 @@
 
 #include <doctest/doctest.h>
 
+#include "../gateway/tls_client/test_pki.hpp"
 #include "switchboard/functions.hpp"
 
 namespace {
@@ -29,6 +31,8 @@ class ServedApp {
     app_.stop();
     listener_.join();
   }
+
+  int port() const { return port_; }
 
   httplib::Client client() const {
     httplib::Client client("127.0.0.1", port_);
@@ -97,4 +101,76 @@ TEST_CASE("App without cors_origins adds no CORS headers") {
 
 TEST_CASE("App refuses a cors_origins entry that is not an origin") {
   CHECK_THROWS_AS(switchboard::App(switchboard::AppOptions{.cors_origins = {"localhost:5173"}}), std::invalid_argument);
+}
+
+namespace {
+
+// The function's certificate for 127.0.0.1, signed by the Pki's CA: {cert, key} file paths.
+std::pair<std::string, std::string> server_certificate(const sb::test::Pki& pki) {
+  auto key = sb::test::new_key();
+  auto cert = sb::test::new_cert(key.get(), "127.0.0.1", pki.ca.get(), pki.ca_key.get(), false, "IP:127.0.0.1");
+  return {pki.dir.write("function.pem", sb::test::pem(cert.get())), pki.dir.write("function.key", sb::test::pem(key.get()))};
+}
+
+// An HTTPS client trusting the Pki's CA; `shows_certificate`: with the Pki's client certificate.
+std::unique_ptr<httplib::SSLClient> tls_client(int port, const sb::test::Pki& pki, bool shows_certificate) {
+  auto client = shows_certificate ? std::make_unique<httplib::SSLClient>("127.0.0.1", port, pki.cert_file, pki.key_file)
+                                  : std::make_unique<httplib::SSLClient>("127.0.0.1", port);
+  client->set_ca_cert_path(pki.ca_file.c_str());
+  client->enable_server_certificate_verification(true);
+  client->set_connection_timeout(5);
+  client->set_read_timeout(5);
+  return client;
+}
+
+}  // namespace
+
+TEST_CASE("App with tls_cert_file serves HTTPS only") {
+  sb::test::Pki pki;
+  auto [cert, key] = server_certificate(pki);
+  ServedApp served(switchboard::AppOptions{.validate_signature = false, .tls_cert_file = cert, .tls_key_file = key});
+  auto client = tls_client(served.port(), pki, false);
+  const auto response = client->Post("/api/negotiate", std::string(), "text/plain");
+  REQUIRE(response);
+  CHECK(response->status == 200);
+  CHECK(response->body == R"({"url":"u","accessToken":"t"})");
+  CHECK_FALSE(served.client().Post("/api/negotiate", std::string(), "text/plain"));  // plain HTTP isn't answered
+}
+
+TEST_CASE("App with tls_client_ca_file lets in only clients with a certificate that CA signed") {
+  sb::test::Pki pki;
+  auto [cert, key] = server_certificate(pki);
+  ServedApp served(switchboard::AppOptions{
+      .validate_signature = false, .tls_cert_file = cert, .tls_key_file = key, .tls_client_ca_file = pki.ca_file});
+  auto with_certificate = tls_client(served.port(), pki, true);
+  const auto response = with_certificate->Post("/api/negotiate", std::string(), "text/plain");
+  REQUIRE(response);
+  CHECK(response->status == 200);
+  auto without = tls_client(served.port(), pki, false);
+  CHECK_FALSE(without->Post("/api/negotiate", std::string(), "text/plain"));
+}
+
+TEST_CASE("App refuses TLS files it can't use, naming the field and the file") {
+  sb::test::Pki pki;
+  auto [cert, key] = server_certificate(pki);
+  auto message_of = [](switchboard::AppOptions options) {
+    try {
+      switchboard::App app(std::move(options));
+    } catch (const std::invalid_argument& error) {
+      return std::string(error.what());
+    }
+    return std::string("(no exception)");
+  };
+  auto contains = [](const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; };
+  CHECK(contains(message_of({.tls_cert_file = cert}), "tls_cert_file and tls_key_file go together"));
+  CHECK(contains(message_of({.tls_client_ca_file = pki.ca_file}), "tls_client_ca_file needs tls_cert_file"));
+  CHECK(contains(message_of({.tls_cert_file = pki.dir.path("nope.pem"), .tls_key_file = key}),
+                 "AppOptions::tls_cert_file '" + pki.dir.path("nope.pem") + "': cannot read it"));
+  CHECK(contains(message_of({.tls_cert_file = cert, .tls_key_file = pki.key_file}),
+                 "AppOptions::tls_key_file '" + pki.key_file + "': does not belong to the certificate"));
+  auto encrypted = pki.dir.write("encrypted.key", sb::test::pem(pki.client_key.get(), "passphrase"));
+  CHECK(contains(message_of({.tls_cert_file = pki.cert_file, .tls_key_file = encrypted}),
+                 "not an unencrypted PEM private key"));
+  CHECK(contains(message_of({.tls_cert_file = cert, .tls_key_file = key, .tls_client_ca_file = key}),
+                 "AppOptions::tls_client_ca_file '" + key + "': no PEM certificate in it"));
 }

@@ -1,7 +1,6 @@
 #include "backplane/command_queue.hpp"
 
 #include <doctest/doctest.h>
-#include <hiredis/hiredis.h>
 
 #include <deque>
 #include <memory>
@@ -26,7 +25,7 @@ class FakeLink : public CommandLink {
     return true;
   }
   // The reply to the oldest command not yet answered.
-  void answer(const redisReply* reply) {
+  void answer(const sb::redis::Reply* reply) {
     auto handler = std::move(awaiting.front());
     awaiting.pop_front();
     handler(reply);
@@ -42,11 +41,10 @@ class FakeLink : public CommandLink {
   std::deque<ReplyHandler> awaiting;
 };
 
-redisReply ok_reply() {
-  redisReply reply{};
-  reply.type = REDIS_REPLY_STATUS;
-  reply.str = const_cast<char*>("OK");
-  reply.len = 2;
+sb::redis::Reply ok_reply() {
+  sb::redis::Reply reply{};
+  reply.type = sb::redis::Reply::Type::status;
+  reply.text = "OK";
   return reply;
 }
 
@@ -61,7 +59,7 @@ struct Fixture {
   RedisCommand command(const std::string& name) {
     RedisCommand c;
     c.argv = {name};
-    c.on_reply = [this, name](const redisReply* reply) { answered.push_back(name + (reply ? ":ok" : ":none")); };
+    c.on_reply = [this, name](const sb::redis::Reply* reply) { answered.push_back(name + (reply ? ":ok" : ":none")); };
     return c;
   }
   RedisCommand retried(const std::string& name) {
@@ -208,10 +206,9 @@ TEST_CASE_FIXTURE(Fixture, "an error reply is passed on like any other") {
   queue->use_link(link);
   queue->start_sending();
   queue->submit(command("EVAL"), false);
-  redisReply error{};
-  error.type = REDIS_REPLY_ERROR;
-  error.str = const_cast<char*>("ERR boom");
-  error.len = 8;
+  sb::redis::Reply error{};
+  error.type = sb::redis::Reply::Type::error;
+  error.text = "ERR boom";
   link->answer(&error);
   CHECK(answered == std::vector<std::string>{"EVAL:ok"});
   CHECK(queue->queued_bytes() == 0);

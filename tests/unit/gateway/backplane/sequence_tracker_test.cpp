@@ -50,3 +50,33 @@ TEST_CASE("tracks each publisher on its own, and forgets a reaped one") {
   CHECK(tracker.publisher_count() == 1);
   CHECK(tracker.on_heartbeat("a", 10).verdict == SequenceVerdict::first);
 }
+
+TEST_CASE("a number implausibly far ahead is a gap once and never makes the real ones duplicates") {
+  SequenceTracker tracker;
+  tracker.on_action("a", 1);
+  tracker.on_action("a", 2);
+  // A forged heartbeat claiming 2^62: one gap, and the claim is not believed.
+  CHECK(tracker.on_heartbeat("a", std::uint64_t{1} << 62).verdict == SequenceVerdict::implausible_gap);
+  CHECK(tracker.on_action("a", std::uint64_t{1} << 62).verdict == SequenceVerdict::implausible);
+  CHECK(tracker.on_heartbeat("a", std::uint64_t{1} << 61).verdict == SequenceVerdict::implausible);
+  CHECK(tracker.on_action("a", 3).verdict == SequenceVerdict::next);
+  CHECK(tracker.last_seen().at("a") == 3);
+  // Past it, another such claim is a gap once again.
+  CHECK(tracker.on_action("a", std::uint64_t{1} << 40).verdict == SequenceVerdict::implausible_gap);
+  // A real gap just under the bound is still a gap that moves the baseline.
+  auto seen = tracker.on_action("a", 3 + SequenceTracker::max_jump - 1);
+  CHECK(seen.verdict == SequenceVerdict::gap);
+  CHECK(seen.missed == SequenceTracker::max_jump - 2);
+}
+
+TEST_CASE("tracks at most max_publishers, forgetting the longest silent one") {
+  SequenceTracker tracker;
+  for (std::size_t i = 0; i < SequenceTracker::max_publishers; ++i) tracker.on_action("p" + std::to_string(i), 1);
+  tracker.on_action("p0", 2);  // p0 spoke again: p1 is now the longest silent
+  tracker.on_action("new", 1);
+  CHECK(tracker.publisher_count() == SequenceTracker::max_publishers);
+  CHECK(tracker.last_seen().count("p0") == 1);
+  CHECK(tracker.last_seen().count("p1") == 0);
+  CHECK(tracker.last_seen().count("new") == 1);
+  CHECK(tracker.on_action("p1", 5).verdict == SequenceVerdict::first);
+}

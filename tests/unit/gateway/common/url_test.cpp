@@ -42,6 +42,25 @@ TEST_CASE("parse_url splits scheme, host, port, path and query") {
   CHECK(tls_default->host_header() == "h");
 }
 
+TEST_CASE("an https URL: port 443 unless written, left out of Host, always in the origin") {
+  auto url = parse_url("HTTPS://Fn.Example.com/api/{hub}?code=k");
+  REQUIRE(url);
+  CHECK(url->scheme == "https");
+  CHECK(url->is_tls());
+  CHECK(url->port == 443);
+  CHECK(url->has_default_port());
+  CHECK(url->host_header() == "Fn.Example.com");
+  CHECK(url->origin() == "https://Fn.Example.com:443");
+  CHECK(url->to_string() == "https://Fn.Example.com/api/{hub}?code=k");
+  auto explicit_default = parse_url("https://fn.example.com:443/");
+  REQUIRE(explicit_default);
+  CHECK(explicit_default->host_header() == "fn.example.com");
+  auto other_port = parse_url("https://127.0.0.1:8443/upstream");
+  REQUIRE(other_port);
+  CHECK(other_port->host_header() == "127.0.0.1:8443");
+  CHECK(other_port->origin() == "https://127.0.0.1:8443");
+}
+
 TEST_CASE("the scheme keys the origin: http and https on one host differ") {
   CHECK(parse_url("http://h:8080/a")->origin() != parse_url("https://h:8080/a")->origin());
   CHECK(parse_url("http://h/a")->origin() == parse_url("http://h:80/b?c")->origin());

@@ -96,16 +96,26 @@ TEST_CASE("rejects a rule without url") {
   }
 }
 
-TEST_CASE("rejects https and non-http templates") {
+TEST_CASE("accepts https templates; refuses other schemes") {
   SUBCASE("https") {
-    auto rule = UpstreamRule::parse("https://h/api");
-    REQUIRE_FALSE(rule.ok());
-    CHECK(rule.error().code == "unsupported_scheme");
+    auto rule = UpstreamRule::parse("https://h/api/{event}");
+    REQUIRE(rule.ok());
+    CHECK(rule->url_template == "https://h/api/{event}");
+    CHECK(rule->expand("chat", "messages", "say") == "https://h/api/say");
+    CHECK(rule->tls == nullptr);  // load_config gives it the process's TLS context
   }
-  SUBCASE("https in the rule form") {
-    auto rule = UpstreamRule::parse("hub=chat;url=HTTPS://h/api");
-    REQUIRE_FALSE(rule.ok());
-    CHECK(rule.error().code == "unsupported_scheme");
+  SUBCASE("https in the rule form, any case, with a port") {
+    auto rule = UpstreamRule::parse("hub=chat;url=HTTPS://h:8443/api");
+    REQUIRE(rule.ok());
+    CHECK(rule->hubs.names == std::vector<std::string>{"chat"});
+  }
+  SUBCASE("ws and wss") {
+    for (const char* text : {"ws://h/api", "wss://h/api"}) {
+      auto rule = UpstreamRule::parse(text);
+      REQUIRE_FALSE(rule.ok());
+      CHECK(rule.error().code == "invalid_url");
+      CHECK(rule.error().message.find("is not an absolute http:// or https:// URL") != std::string::npos);
+    }
   }
   SUBCASE("not a URL") {
     auto rule = UpstreamRule::parse("localhost:7071/api");

@@ -24,6 +24,12 @@ TEST_CASE("retries a message only when it provably never reached the function") 
   CHECK_FALSE(is_retryable(Delivery::at_most_once, CallOutcome::ok, 503));
 }
 
+TEST_CASE("never retries a TLS failure: a refused certificate is refused again") {
+  CHECK_FALSE(is_retryable(Delivery::at_least_once, CallOutcome::tls_failed, 0));
+  CHECK_FALSE(is_retryable(Delivery::at_most_once, CallOutcome::tls_failed, 0));
+  CHECK(to_string(CallOutcome::tls_failed) == "tls_failed");
+}
+
 TEST_CASE("backs off exponentially up to the cap") {
   RetryPolicy policy{4, 200ms, 1000ms};
   CHECK(backoff_delay(policy, 1) == 200ms);

@@ -2,6 +2,7 @@
 
 #include "auth/crypto.hpp"
 #include "auth/upstream_signature.hpp"
+#include "tls_client/client_tls_context.hpp"
 
 #include <doctest/doctest.h>
 
@@ -218,4 +219,21 @@ TEST_CASE("expands the URL template for the event") {
   auto disconnected = build_upstream_request(r, keys, anonymous(), sb::protocol::HubProtocolKind::json, event_of(UpstreamEventKind::disconnected), kNow);
   REQUIRE(disconnected.has_value());
   CHECK(disconnected->url->to_string() == "http://fn:7071/api/Chat/connections/disconnected");
+}
+
+TEST_CASE("an https rule's TLS settings travel with each request made from it") {
+  auto tls = sb::tls_client::ClientTlsContext::create({});
+  REQUIRE(tls.ok());
+  auto r = rules({"hub=secure;url=https://fn.example.com:8443/api/{event}", "http://fallback/"});
+  r[0].tls = *tls;
+  auto identity = anonymous();
+  identity.hub = "secure";
+  auto secure = build_upstream_request(r, keys, identity, sb::protocol::HubProtocolKind::json, message_event("say", "{}"), kNow);
+  REQUIRE(secure.has_value());
+  CHECK(secure->url->to_string() == "https://fn.example.com:8443/api/say");
+  CHECK(secure->url->origin() == "https://fn.example.com:8443");
+  CHECK(secure->tls == *tls);
+  auto plain = build_upstream_request(r, keys, anonymous(), sb::protocol::HubProtocolKind::json, message_event("say", "{}"), kNow);
+  REQUIRE(plain.has_value());
+  CHECK(plain->tls == nullptr);
 }
