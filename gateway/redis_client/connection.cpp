@@ -174,7 +174,7 @@ void Connection::start_reading() {
 
 void Connection::on_reply(Reply&& reply) {
   // Pushed messages of a subscription come between replies; everything else answers the oldest command.
-  if (reply.is_array() && reply.size() >= 3 && reply.element(0)->text == "message") {
+  if (!subscriptions_.empty() && reply.is_array() && reply.size() >= 3 && reply.element(0)->text == "message") {
     if (auto it = subscriptions_.find(reply.element(1)->text); it != subscriptions_.end()) {
       auto handler = it->second;  // kept alive while it runs
       (*handler)(&reply);

@@ -1,5 +1,6 @@
 #include "redis_client/sentinel.hpp"
 
+#include <boost/asio/steady_timer.hpp>
 #include <charconv>
 
 #include "redis_client/connection.hpp"
@@ -11,7 +12,7 @@ namespace {
 class Lookup : public std::enable_shared_from_this<Lookup> {
  public:
   Lookup(boost::asio::io_context& io, SentinelOptions options, std::chrono::milliseconds timeout, MasterFound done)
-      : io_(io), options_(std::move(options)), timeout_(timeout), done_(std::move(done)) {}
+      : io_(io), options_(std::move(options)), timeout_(timeout), done_(std::move(done)), deadline_(io) {}
 
   void try_next() {
     if (next_ >= options_.sentinels.size())
@@ -25,6 +26,16 @@ class Lookup : public std::enable_shared_from_this<Lookup> {
     auto where = sentinel.host + ":" + std::to_string(sentinel.port);
     connection_ = std::make_shared<Connection>(io_, std::move(connection));
     auto self = shared_from_this();
+    // A sentinel that accepts and never answers must not hold the lookup: each one gets `timeout_`.
+    const auto attempt = next_;
+    deadline_.expires_after(timeout_);
+    deadline_.async_wait([self, attempt, where](boost::system::error_code ec) {
+      if (ec || attempt != self->next_ || !self->connection_) return;
+      auto silent = std::move(self->connection_);
+      silent->close();
+      self->last_error_ = where + ": no answer in time";
+      self->try_next();
+    });
     connection_->connect(
         timeout_,
         [self, where] {
@@ -32,6 +43,8 @@ class Lookup : public std::enable_shared_from_this<Lookup> {
                                      [self, where](const Reply* reply) { self->on_answer(reply, where); });
         },
         [self, where](const std::string& reason) {
+          self->deadline_.cancel();
+          self->connection_.reset();
           self->last_error_ = where + ": " + reason;
           self->try_next();
         });
@@ -39,7 +52,8 @@ class Lookup : public std::enable_shared_from_this<Lookup> {
 
  private:
   void on_answer(const Reply* reply, const std::string& where) {
-    if (!reply) return;  // the connection's `down` goes on to the next sentinel
+    if (!reply || !connection_) return;  // the connection's `down` goes on to the next sentinel
+    deadline_.cancel();
     auto connection = std::move(connection_);
     connection->close();
     Address master;
@@ -60,6 +74,7 @@ class Lookup : public std::enable_shared_from_this<Lookup> {
   std::chrono::milliseconds timeout_;
   MasterFound done_;
   std::size_t next_ = 0;
+  boost::asio::steady_timer deadline_;
   std::shared_ptr<Connection> connection_;
   std::string last_error_ = "none tried";
 };

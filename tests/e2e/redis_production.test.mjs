@@ -8,6 +8,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Clients, nextMessages } from './lib/client.mjs';
@@ -181,6 +182,7 @@ describe('Redis Sentinel', { timeout: 180_000, skip: SENTINEL ? false : 'redis-s
     const fleet = await startFleet({ redisArgs: [], count: 0 });
     const replica = await startRedis({ args: ['--replicaof', '127.0.0.1', String(fleet.redis.port)] });
     const sentinels = [];
+    const servers = [];
     let sender;
     const clients = [];
     try {
@@ -194,9 +196,14 @@ describe('Redis Sentinel', { timeout: 180_000, skip: SENTINEL ? false : 'redis-s
         redisCli(s.port, 'SENTINEL', 'replicas', 'sbmaster').includes(String(replica.port))),
       { what: 'the sentinels know each other and the replica', timeoutMs: 20_000 });
 
+      // A sentinel that answers PING and then nothing: each gateway must give up on it and ask the next.
+      const mute = net.createServer((socket) => socket.once('data', () => socket.write('+PONG\r\n')));
+      servers.push(mute);
+      await new Promise((resolve) => mute.listen(0, '127.0.0.1', resolve));
       // --redis gives only the scheme and database; its host is not used with --redis-sentinel.
       const sentinelArgs = ['--redis', 'redis://unused:1', '--redis-sentinel',
-        sentinels.map((s) => `127.0.0.1:${s.port}`).join(','), '--redis-sentinel-master', 'sbmaster'];
+        [`127.0.0.1:${mute.address().port}`, ...sentinels.map((s) => `127.0.0.1:${s.port}`)].join(','),
+        '--redis-sentinel-master', 'sbmaster'];
       await fleet.startGateway(sentinelArgs);
       await fleet.startGateway(sentinelArgs);
       const [a, b] = fleet.gateways;
@@ -235,6 +242,7 @@ describe('Redis Sentinel', { timeout: 180_000, skip: SENTINEL ? false : 'redis-s
       await sender?.stop();
       for (const c of clients) await c.cleanUp();
       for (const s of sentinels) await s.handle.stop();
+      for (const server of servers) server.close();
       await replica.stop();
       await fleet.stop();
     }
