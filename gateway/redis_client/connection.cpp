@@ -48,10 +48,11 @@ void Connection::connect(std::chrono::milliseconds timeout, Up up, Down down) {
     if (ec || !self || self->is_up_ || self->is_done_) return;
     self->finish("connect timed out");
   });
+  // Socket and stream operations hold the connection (a strong reference): Asio's composed operations
+  // (the range connect, TLS, write) use their socket until they complete, cancelled or not.
   resolver_.async_resolve(options_.host, std::to_string(options_.port),
-                          [weak = weak_from_this()](error_code ec, const tcp::resolver::results_type& results) {
-                            auto self = weak.lock();
-                            if (!self || self->is_done_) return;
+                          [self = shared_from_this()](error_code ec, const tcp::resolver::results_type& results) {
+                            if (self->is_done_) return;
                             if (ec) return self->finish("cannot resolve " + self->options_.host + ": " + ec.message());
                             self->on_resolved(results);
                           });
@@ -88,9 +89,8 @@ void Connection::queue_handshake_commands() {
 }
 
 void Connection::on_resolved(const tcp::resolver::results_type& results) {
-  asio::async_connect(socket(), results, [weak = weak_from_this()](error_code ec, const tcp::endpoint&) {
-    auto self = weak.lock();
-    if (!self || self->is_done_) return;
+  asio::async_connect(socket(), results, [self = shared_from_this()](error_code ec, const tcp::endpoint&) {
+    if (self->is_done_) return;
     if (ec) return self->finish("cannot connect to " + self->options_.host + ":" + std::to_string(self->options_.port) +
                                 ": " + ec.message());
     self->on_connected();
@@ -105,9 +105,8 @@ void Connection::on_connected() {
   // SNI and the name check: the certificate must name the host we were given (or its IP address).
   if (auto error = tls_client::prepare_connection(tls_->native_handle(), options_.host))
     return finish("TLS with " + options_.host + ": " + *error);
-  tls_->async_handshake(asio::ssl::stream_base::client, [weak = weak_from_this()](error_code ec) {
-    auto self = weak.lock();
-    if (!self || self->is_done_) return;
+  tls_->async_handshake(asio::ssl::stream_base::client, [self = shared_from_this()](error_code ec) {
+    if (self->is_done_) return;
     if (ec) {
       auto where = self->options_.host + ":" + std::to_string(self->options_.port);
       return self->finish("TLS handshake: " + tls_client::describe_failure(self->tls_->native_handle(), ec, where));
@@ -144,9 +143,8 @@ void Connection::start_writing() {
   if (!is_ready_ || is_writing_ || out_.empty() || is_done_) return;
   is_writing_ = true;
   writing_.swap(out_);
-  auto on_written = [weak = weak_from_this()](error_code ec, std::size_t) {
-    auto self = weak.lock();
-    if (!self || self->is_done_) return;
+  auto on_written = [self = shared_from_this()](error_code ec, std::size_t) {
+    if (self->is_done_) return;
     self->is_writing_ = false;
     self->writing_.clear();
     if (ec) return self->finish("write: " + ec.message());
@@ -157,9 +155,8 @@ void Connection::start_writing() {
 }
 
 void Connection::start_reading() {
-  auto on_read = [weak = weak_from_this()](error_code ec, std::size_t n) {
-    auto self = weak.lock();
-    if (!self || self->is_done_) return;
+  auto on_read = [self = shared_from_this()](error_code ec, std::size_t n) {
+    if (self->is_done_) return;
     if (ec) return self->finish(ec == asio::error::eof ? "closed by Redis" : "read: " + ec.message());
     bool ok = self->parser_.feed(std::string_view(self->in_.data(), n), [&](Reply&& reply) {
       if (!self->is_done_) self->on_reply(std::move(reply));

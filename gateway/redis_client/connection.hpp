@@ -3,6 +3,9 @@
 // connect, TLS when asked, AUTH, SELECT, then pipelined commands whose replies come back in order,
 // and subscriptions. Single use: once down it stays down, and the owner makes a new one.
 //
+// Owned by shared_ptr: pending socket operations hold it, so it lives until close() (or the end of the
+// connection) lets them complete.
+//
 // Our own client rather than hiredis: Debian 12's hiredis (0.14) has no TLS, and it resolved names
 // with a blocking call. Replies are parsed by ReplyParser (pure, fuzzed).
 #include <boost/asio/io_context.hpp>
