@@ -9,6 +9,13 @@ Error invalid(std::string_view text, std::string_view why) {
   return make_error("invalid_url", "'" + std::string(text.substr(0, 200)) + "': " + std::string(why));
 }
 
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 }  // namespace
 
 std::string Url::host_header() const {
@@ -81,6 +88,28 @@ Result<Url> parse_url(std::string_view text) {
   if (url.path.empty()) url.path = "/";
   if (query_start != std::string_view::npos) url.query = std::string(rest.substr(query_start + 1));
   return url;
+}
+
+std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '%') {
+      if (i + 2 >= text.size()) return std::nullopt;
+      int hi = hex_value(text[i + 1]), lo = hex_value(text[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      char decoded = static_cast<char>(hi * 16 + lo);
+      if (decoded == '\0') return std::nullopt;
+      out += decoded;
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out;
 }
 
 }  // namespace sb

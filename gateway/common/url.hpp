@@ -3,6 +3,7 @@
 // start-up, each upstream request (connect, Host header, request line, signature, pool and circuit
 // keys) and token audiences. Pure.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -33,5 +34,8 @@ struct Url {
 // Errors: invalid_url, naming the rule broken (scheme, empty host, port out of 1..65535, a space, CR,
 // LF or NUL in the path or query, which could split a request line).
 Result<Url> parse_url(std::string_view text);
+
+// nullopt on a malformed escape or an encoded NUL.
+std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space);
 
 }  // namespace sb

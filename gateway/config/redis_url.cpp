@@ -3,6 +3,8 @@
 #include <charconv>
 #include <optional>
 
+#include "common/url.hpp"
+
 namespace sb::config {
 namespace {
 
@@ -10,30 +12,6 @@ bool parse_number(std::string_view text, unsigned max, unsigned& out) {
   if (text.empty()) return false;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
   return ec == std::errc() && end == text.data() + text.size() && out <= max;
-}
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::optional<std::string> percent_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out += text[i];
-      continue;
-    }
-    if (i + 2 >= text.size()) return std::nullopt;
-    int high = hex_digit(text[i + 1]), low = hex_digit(text[i + 2]);
-    if (high < 0 || low < 0) return std::nullopt;
-    out += static_cast<char>(high * 16 + low);
-    i += 2;
-  }
-  return out;
 }
 
 // "host", "host:port", "[v6]" or "[v6]:port"; `port` keeps its value when none is given.
@@ -87,8 +65,8 @@ Result<RedisEndpoint> parse_redis_url(std::string_view url) {
     auto colon = credentials.find(':');
     if (colon == std::string_view::npos)
       return make_error("invalid_redis_url", "credentials: expected [USER]:PASSWORD before '@'");
-    auto user = percent_decode(credentials.substr(0, colon));
-    auto password = percent_decode(credentials.substr(colon + 1));
+    auto user = percent_decode(credentials.substr(0, colon), /*plus_is_space=*/false);
+    auto password = percent_decode(credentials.substr(colon + 1), /*plus_is_space=*/false);
     if (!user || !password) return make_error("invalid_redis_url", "credentials: a '%' not followed by two hex digits");
     if (password->empty()) return make_error("invalid_redis_url", "credentials: the password is empty");
     endpoint.username = std::move(*user);

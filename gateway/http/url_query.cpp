@@ -5,13 +5,6 @@
 namespace sb::http {
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 template <typename F>
 void for_each_pair(std::string_view query, F f) {
   while (!query.empty()) {
@@ -27,28 +20,6 @@ void for_each_pair(std::string_view query, F f) {
 }
 
 }  // namespace
-
-std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '%') {
-      if (i + 2 >= text.size()) return std::nullopt;
-      int hi = hex_value(text[i + 1]), lo = hex_value(text[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      char decoded = static_cast<char>(hi * 16 + lo);
-      if (decoded == '\0') return std::nullopt;
-      out += decoded;
-      i += 2;
-    } else if (c == '+' && plus_is_space) {
-      out += ' ';
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 Target split_target(std::string_view target) {
   auto q = target.find('?');

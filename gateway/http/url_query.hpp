@@ -7,10 +7,11 @@
 #include <utility>
 #include <vector>
 
+#include "common/url.hpp"
+
 namespace sb::http {
 
-// nullopt on a malformed escape or an encoded NUL.
-std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space);
+using sb::percent_decode;  // common/url.hpp
 
 struct Target {
   std::string_view path;   // raw, still encoded

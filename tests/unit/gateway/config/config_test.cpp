@@ -9,22 +9,14 @@
 #include <string>
 #include <vector>
 
+#include "load_config_support.hpp"
+
 using namespace sb::config;
+using namespace sb::config::test;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 namespace {
-
-// argv and environ arrays built in the test (argv[0] is the program name).
-LoadResult load(std::vector<std::string> args, std::vector<std::string> env = {}) {
-  std::vector<const char*> argv{"switchboard"};
-  for (const auto& a : args) argv.push_back(a.c_str());
-  argv.push_back(nullptr);
-  std::vector<const char*> envp;
-  for (const auto& e : env) envp.push_back(e.c_str());
-  envp.push_back(nullptr);
-  return load_config(static_cast<int>(argv.size() - 1), argv.data(), envp.data());
-}
 
 // A JSON config file in the temp directory, removed at the end of the test.
 class TempFile {
@@ -43,18 +35,6 @@ class TempFile {
  private:
   std::filesystem::path path_;
 };
-
-bool has_error_containing(const LoadResult& r, std::string_view text) {
-  for (const auto& e : r.errors)
-    if (e.find(text) != std::string::npos) return true;
-  return false;
-}
-
-std::string all_errors(const LoadResult& r) {
-  std::string out;
-  for (const auto& e : r.errors) out += e + "\n";
-  return out;
-}
 
 }  // namespace
 

@@ -7,35 +7,11 @@
 
 #include "../tls_client/test_pki.hpp"
 #include "config/config.hpp"
+#include "load_config_support.hpp"
 #include "tls_client/client_tls_context.hpp"
 
 using namespace sb::config;
-
-namespace {
-
-LoadResult load(std::vector<std::string> args, std::vector<std::string> env = {}) {
-  std::vector<const char*> argv{"switchboard"};
-  for (const auto& a : args) argv.push_back(a.c_str());
-  argv.push_back(nullptr);
-  std::vector<const char*> envp;
-  for (const auto& e : env) envp.push_back(e.c_str());
-  envp.push_back(nullptr);
-  return load_config(static_cast<int>(argv.size() - 1), argv.data(), envp.data());
-}
-
-std::string all_errors(const LoadResult& r) {
-  std::string out;
-  for (const auto& e : r.errors) out += e + "\n";
-  return out;
-}
-
-bool has_error_containing(const LoadResult& r, const std::string& part) {
-  for (const auto& e : r.errors)
-    if (e.find(part) != std::string::npos) return true;
-  return false;
-}
-
-}  // namespace
+using namespace sb::config::test;
 
 TEST_CASE("an https:// rule gets the TLS context; an http:// rule none") {
   auto r = load({"--access-key", "k", "--upstream", "hub=chat;url=https://fn.example.com/api/{event}", "--upstream",
