@@ -3,7 +3,9 @@
 // ({gatewayUrl, key, functionsUrl, gatewayLog}) so the usual helpers (Clients, rest) work per gateway.
 
 import net from 'node:net';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Clients } from './client.mjs';
 import { READY, randomKey, startProgram, until } from './processes.mjs';
 
@@ -34,13 +36,15 @@ export async function startRedis({ args = [], url = (port) => `redis://127.0.0.1
     ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile,
       '--tls-ca-cert-file', tls.caFile, '--tls-auth-clients', tls.authClients ?? 'no']
     : ['--port', String(port)];
+  // Its own working directory: a replica's full sync writes dump.rdb there even with --save ''.
+  const dir = mkdtempSync(join(tmpdir(), 'sb-redis-'));
   const redis = {
     port,
     url: url(port),
     handle: undefined,
     async start() {
       redis.handle = await startProgram(REDIS_SERVER, [
-        ...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', ...args,
+        ...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no', '--dir', dir, ...args,
       ], { ready: /Ready to accept connections/, name: 'redis-server' });
     },
     /** SIGKILL: Redis vanishes as in a crash. */
@@ -50,6 +54,7 @@ export async function startRedis({ args = [], url = (port) => `redis://127.0.0.1
     },
     async stop() {
       await redis.handle?.stop();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
   await redis.start();
