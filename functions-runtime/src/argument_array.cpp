@@ -4,9 +4,9 @@
 
 namespace switchboard::detail {
 
-nlohmann::json to_argument_array(nlohmann::json arguments) {
+nlohmann::ordered_json to_argument_array(nlohmann::ordered_json arguments) {
   if (arguments.is_array()) return arguments;
-  nlohmann::json array = nlohmann::json::array();
+  nlohmann::ordered_json array = nlohmann::ordered_json::array();
   if (!arguments.is_null()) array.push_back(std::move(arguments));
   return array;
 }

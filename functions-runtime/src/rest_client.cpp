@@ -50,7 +50,9 @@ struct RestClient::Impl {
         base_path(endpoint.endpoint.substr(origin.size())),
         client(origin) {
     client.set_connection_timeout(std::chrono::seconds(5));
-    client.set_read_timeout(std::chrono::seconds(30));
+    // Past the gateway's --client-invoke-timeout (30 s by default), so that an :invoke ends with the
+    // gateway's answer rather than ours.
+    client.set_read_timeout(std::chrono::seconds(45));
     client.set_keep_alive(true);
     client.set_tcp_nodelay(true);  // a request's headers and body leave as separate writes
     client.set_url_encode(false);  // every path segment and query value is escaped already
@@ -167,6 +169,18 @@ void RestClient::send_to_connection(std::string_view hub, std::string_view conne
   const Json body = send_body(target, std::move(arguments));
   impl_->call("POST", impl_->hub_path(hub) + "/connections/" + segment(connection_id) + "/:send", {}, &body,
               NotFound::is_error);
+}
+
+Json RestClient::invoke(std::string_view hub, std::string_view connection_id, std::string_view target,
+                        Json arguments) {
+  const Json body = send_body(target, std::move(arguments));
+  std::string text;
+  impl_->call("POST", impl_->hub_path(hub) + "/connections/" + segment(connection_id) + "/:invoke", {}, &body,
+              NotFound::is_error, &text);
+  Json document = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!document.is_object() || !document.contains("result"))
+    throw std::runtime_error("switchboard REST :invoke: no result in the answer");
+  return std::move(document["result"]);
 }
 
 void RestClient::send_to_user(std::string_view hub, std::string_view user_id, std::string_view target,

@@ -34,6 +34,8 @@ struct FollowUp {
   // take, with the fleet log: the state says where it is in the log instead (positions then holds
   // only this gateway's id).
   bool has_log = false;
+  // invoke: how long the asker waits for the client (the relay adds its margin).
+  std::chrono::milliseconds answer_within{0};
 };
 struct FollowUpAnswer {
   std::uint16_t status = 0;

@@ -20,7 +20,9 @@ namespace sb::backplane {
 // The method of the follow-up: POST, GET and DELETE on the connection's endpoint.
 // `take`: a stateful reconnect reached the asker; the holder hands the connection over (a handoff,
 // PROTOCOL.md part 3 §3.8) and answers with its state (backplane/handoff_state.hpp).
-enum class RelayKind : std::uint8_t { send = 1, poll = 2, stop = 3, take = 4 };
+// `invoke`: a REST :invoke (client results); the body is the REST body {"target","arguments"}, the
+// answer the REST response.
+enum class RelayKind : std::uint8_t { send = 1, poll = 2, stop = 3, take = 4, invoke = 5 };
 
 // A follow-up request for a connection held by another gateway, sent to that gateway's inbox.
 struct RelayRequest {

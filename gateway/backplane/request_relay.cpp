@@ -30,6 +30,7 @@ std::string_view kind_name(RelayKind kind) {
     case RelayKind::poll: return "poll";
     case RelayKind::stop: return "stop";
     case RelayKind::take: return "take";
+    case RelayKind::invoke: return "invoke";
   }
   return "send";
 }
@@ -92,7 +93,10 @@ void RequestRelay::relay(FollowUp request, bool is_up, asio::any_io_executor rep
   Waiting waiting{std::move(reply_on), std::move(done), std::make_unique<asio::steady_timer>(io_)};
   waiting_.emplace(id, std::move(waiting));
   // A take's clock starts once its holder got it: a burst of takes may wait in the queue for a while.
-  if (kind != RelayKind::take) arm_timeout(id, kind == RelayKind::poll ? poll_answer_timeout : answer_timeout);
+  // An invoke waits for a client: its owner answers within the caller's time (the owner's own timeout
+  // is the same setting), plus the relay's usual margin.
+  if (kind == RelayKind::invoke) arm_timeout(id, request.answer_within + answer_timeout);
+  else if (kind != RelayKind::take) arm_timeout(id, kind == RelayKind::poll ? poll_answer_timeout : answer_timeout);
 
   RedisCommand command;
   command.argv = scripts::relay_to_owner(keys_, gateway_id_, request.connection_id, message);

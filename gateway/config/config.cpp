@@ -245,6 +245,17 @@ const std::vector<Option>& options() {
                    c.connection.max_pending_invocations = n;
                    return std::nullopt;
                  }});
+    t.push_back({"client-invoke-timeout", "DURATION", format_ms(d.connection.client_invoke_timeout),
+                 "how long a client result (REST :invoke) waits for the client's Completion", false, ',',
+                 duration_into([](Config& c) -> milliseconds& { return c.connection.client_invoke_timeout; })});
+    t.push_back({"max-client-invocations", "N", std::to_string(d.connection.max_client_invocations),
+                 "client results awaited at once per connection; more are refused (429)", false, ',',
+                 [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   std::uint64_t n = 0;
+                   if (auto e = parse_unsigned(v, 100'000, n)) return e;
+                   c.connection.max_client_invocations = n;
+                   return std::nullopt;
+                 }});
     t.push_back({"stateful-reconnect", "on|off", d.connection.allow_stateful_reconnect ? "on" : "off",
                  "grant stateful reconnect (withStatefulReconnect) to WebSocket clients that ask", false, ',',
                  [](Config& c, std::string_view v) -> std::optional<std::string> {

@@ -50,6 +50,8 @@ struct ConnectionConfig {
   std::size_t max_message_bytes = 32 * 1024;       // ASP.NET MaximumReceiveMessageSize, handshake included
   std::size_t max_send_queue_bytes = 1024 * 1024;  // a reader this far behind is closed, not buffered forever
   std::size_t max_pending_invocations = 1024;      // messages waiting for the upstream, per connection
+  milliseconds client_invoke_timeout{30'000};      // REST :invoke waits this long for the client's Completion
+  std::size_t max_client_invocations = 100;        // server-to-client invocations awaiting a result, per connection
   bool allow_stateful_reconnect = true;            // grant useStatefulReconnect to clients that ask
   std::size_t stateful_reconnect_buffer_bytes = 100'000;  // ASP.NET StatefulReconnectBufferSize
   milliseconds stateful_reconnect_window{30'000};  // how long a dropped stateful connection waits to resume

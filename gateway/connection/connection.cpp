@@ -129,6 +129,7 @@ void Connection::on_heartbeat(std::chrono::steady_clock::time_point now) {
     return;
   }
   if (state_ != ConnectionState::open) return;
+  if (client_invocations_) client_invocations_->expire(now);
   if (is_detached_) {
     if (now - detached_since_ >= config.stateful_reconnect_window)
       finish_soon("reconnect_window_expired", "The connection was not resumed within the reconnect window.");
@@ -253,7 +254,8 @@ void Connection::on_message(protocol::InboundMessage&& message, std::uint64_t in
     case MessageType::stream_invocation:
       metrics().messages_received.inc();
       context_.observer.answer(*this, make_frame(protocol::encode_completion_error(
-          protocol_, *message.invocation_id, "Streaming invocations are not supported in serverless mode.")));
+          protocol_, *message.invocation_id,
+          "The client attempted to invoke the non-streaming '" + message.target + "' method with a streaming invocation.")));
       return;
     case MessageType::ping:
       is_client_timeout_armed_ = true;
@@ -277,10 +279,32 @@ void Connection::on_message(protocol::InboundMessage&& message, std::uint64_t in
         if (!accepted) close({"protocol_error", "Connection closed with an error. " + accepted.error().message, false});
       }
       return;
+    case MessageType::completion:
+      // A client result. A Completion nobody waits for (late, after a timeout) is dropped, as ASP.NET does.
+      if (client_invocations_) {
+        auto content = protocol::read_completion(protocol_, message.raw);
+        ClientResult result;
+        if (!content) result = {ClientResultKind::error, "Invalid completion: " + content.error().message};
+        else if (content->error) result = {ClientResultKind::error, std::move(*content->error)};
+        else result = {ClientResultKind::result, content->result_json.value_or("null")};
+        client_invocations_->complete(*message.invocation_id, std::move(result));
+      }
+      return;
     default:
-      // Completions (client results), stream items, cancels: nothing to do in serverless mode.
+      // Stream items and cancels: nothing to do in serverless mode.
       return;
   }
+}
+
+void Connection::invoke_client(std::string_view target, std::string_view arguments_json,
+                               std::chrono::milliseconds timeout, ClientResultHandler done) {
+  owner_thread_.check();
+  if (state_ != ConnectionState::open) return done({ClientResultKind::unavailable, "The connection is not open."});
+  if (!client_invocations_) client_invocations_ = std::make_unique<ClientInvocations>();
+  if (client_invocations_->size() >= context_.config.max_client_invocations)
+    return done({ClientResultKind::unavailable, "Too many client results are awaited on this connection."});
+  auto id = client_invocations_->add(std::chrono::steady_clock::now() + timeout, std::move(done));
+  send_frame(make_frame(protocol::encode_client_invocation(protocol_, id, target, arguments_json)));
 }
 
 void ConnectionObserver::answer(Connection& connection, Frame frame) { connection.send_frame(std::move(frame)); }
@@ -327,6 +351,7 @@ ConnectionTransfer Connection::hand_over() {
   is_detached_ = false;
   auto keep = std::move(kept_while_detached_);  // alive until the end of this function
   drop_transport();
+  if (client_invocations_) client_invocations_->fail_all(ClientResultKind::closed);  // its Completion would come elsewhere
   metrics().connections_open.add(-1);
   log::emit(log_events::handed_over, {{"conn", id()}, {"hub", identity_.hub}});
   context_.observer.on_moved(*this);
@@ -412,6 +437,7 @@ void Connection::finish(std::string_view reason, std::string error) {
   is_detached_ = false;
   auto keep = std::move(kept_while_detached_);  // alive until the end of this function
   drop_transport();  // a no-op abort when it has already ended; breaks the transport <-> connection cycle
+  if (client_invocations_) client_invocations_->fail_all(ClientResultKind::closed);
   metrics().disconnects.with(reason).inc();
   log::emit(log_events::closed, {{"conn", id()}, {"hub", identity_.hub}, {"reason", reason}});
   if (!has_opened_) return;  // never handshaken: upstream never heard of it

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "common/owner_thread.hpp"
+#include "connection/client_invocations.hpp"
 #include "connection/connection_identity.hpp"
 #include "connection/connection_transfer.hpp"
 #include "config/config.hpp"
@@ -90,6 +91,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Queues a frame already in this connection's protocol (a Completion, a verbatim upstream reply)
   // holding `records` hub messages (stateful reconnect counts them).
   void send_frame(Frame frame, std::size_t records = 1);
+  // Client results: sends the client an Invocation of `target` (arguments: a JSON array text) that asks
+  // for its Completion. `done` gets the outcome on this thread, once: the client's result or error, or
+  // timeout, closed (the connection ended or moved first) or unavailable (not open, too many waiting).
+  void invoke_client(std::string_view target, std::string_view arguments_json, std::chrono::milliseconds timeout,
+                     ClientResultHandler done);
   // Sends a Close message (when the handshake is done), flushes, and closes. Idempotent.
   void close(const CloseRequest& request);
   // Drops client messages not yet delivered upstream: a function that refused `connected` must not see
@@ -172,6 +178,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool is_finish_posted_ = false;
 
   std::unique_ptr<MessageBuffer> reconnect_buffer_;  // only for stateful-reconnect connections
+  std::unique_ptr<ClientInvocations> client_invocations_;  // only once the gateway asked it for a result
   std::uint64_t transport_generation_ = 0;             // callbacks from older transports are ignored
   bool is_detached_ = false;                           // stateful: socket lost, waiting for a resume
   std::shared_ptr<Connection> kept_while_detached_;    // no transport owns it then: the window does

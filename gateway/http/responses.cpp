@@ -53,6 +53,14 @@ Response unauthorized(const Request& request, std::string_view message) {
   return response;
 }
 
+Response client_unauthorized(const Request& request, std::string_view message) {
+  auto response = make_response(request, 401);
+  response.set(beast_http::field::www_authenticate,
+               std::string(R"(Bearer error="invalid_token", error_description=)") + protocol::json_quote(message));
+  response.prepare_payload();
+  return response;
+}
+
 Response connection_not_found(const Request& request) {
   return json_error(request, 404, "ConnectionNotFound", "No Connection with that ID");
 }

@@ -18,6 +18,10 @@ Response json_error(const Request& request, unsigned status, std::string_view co
 // 404 with Azure's x-ms-error-code, which the Management SDK reads to tell "not there" from "broken".
 Response not_found(const Request& request, std::string_view ms_error_code, std::string_view message);
 Response unauthorized(const Request& request, std::string_view message);
+// A client endpoint's 401 (negotiate, connect): no body, as ASP.NET and Azure answer, because the JS
+// client shows the body to its user ("Error: Unauthorized" comes from the status text). The reason
+// stays in WWW-Authenticate and the log.
+Response client_unauthorized(const Request& request, std::string_view message);
 // 404 for a client request whose connection token names no live connection (ASP.NET's text).
 Response connection_not_found(const Request& request);
 // A stateful reconnect that can't resume: gone (404; the client's reconnect fails) or live without

@@ -12,6 +12,7 @@
 #include "auth/audience.hpp"
 #include "auth/bearer.hpp"
 #include "auth/crypto.hpp"
+#include "auth/jwt.hpp"
 #include "common/ascii.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
@@ -23,6 +24,7 @@
 #include "hub/message_encoding.hpp"
 #include "hub/upstream_reply.hpp"
 #include "protocol/hub_protocol.hpp"
+#include "protocol/json_hub_protocol.hpp"
 #include "protocol/nesting.hpp"
 
 namespace sb::http {
@@ -108,6 +110,9 @@ class RestRequest {
   void connection_membership(std::string connection_id, std::string group);
   void user_membership(std::string user_id, std::string group);
   void send_preframed(Scope scope, std::string id);
+  void invoke(std::string connection_id);
+  void generate_token();
+  void access_key();
   void publish_send(Scope scope, std::string id, protocol::SharedEncodedMessage message);
   void publish(hub::Action action, std::function<void(hub::ActionOutcome)> then);
   std::vector<std::string> excluded() const { return query_values(call_.query, "excluded"); }
@@ -151,6 +156,16 @@ bool RestRequest::authorize(std::string_view raw_path) {
 }
 
 bool RestRequest::admit() {
+  // GET /api/auth/accessKey (2023-07+; the SDK asks /api/v1/auth/accessKey): not under a hub.
+  if (auto path = split_target(request_.target()).path; path == "/api/auth/accessKey" || path == "/api/v1/auth/accessKey") {
+    if (!authorize(path)) return false;
+    if (request_.method() != verb::get) {
+      method_not_allowed();
+      return false;
+    }
+    access_key();
+    return false;  // answered
+  }
   auto target = parse_rest_target(request_.target());
   if (!target) {
     const auto& e = target.error();
@@ -193,6 +208,72 @@ void RestRequest::send(Scope scope, std::string id) {
   auto parsed = parse_rest_send_body(body);
   if (!parsed) return error(400, parsed.error().code, parsed.error().message);
   publish_send(scope, std::move(id), hub::encode_invocation(parsed->target, parsed->arguments_json));
+}
+
+// 2024-12-01 client results: the client's Completion, held for until it arrives (docs/rest-api.md
+// "Client results"). The connection may be on any gateway of the fleet.
+void RestRequest::invoke(std::string connection_id) {
+  std::string_view content_type = request_[beast_http::field::content_type];
+  auto media = content_type.substr(0, content_type.find(';'));
+  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+  if (!media.empty() && !iequals(media, "application/json") && !iequals(media, "text/json"))
+    return error(415, "UnsupportedMediaType", "Send JSON {\"target\", \"arguments\"}.");
+  auto parsed = parse_rest_send_body(request_.body());
+  if (!parsed) return error(400, parsed.error().code, parsed.error().message);
+  if (!context_.reach_connection) return error(501, "NotImplemented", "Client results are not available here.");
+  backplane::FollowUp follow_up;
+  follow_up.kind = backplane::RelayKind::invoke;
+  follow_up.connection_id = std::move(connection_id);
+  follow_up.body = request_.body();
+  follow_up.answer_within = context_.client_invoke_timeout;
+  context_.reach_connection(std::move(follow_up), executor_, [reply = reply_](std::optional<backplane::FollowUpAnswer> answer) {
+    const auto& basis = reply.basis();
+    if (!answer || answer->status == 404)
+      return reply(not_found(basis, "Error.Connection.NotExisted", "The connection does not exist."));
+    auto response = make_response(basis, answer->status);
+    if (!answer->content_type.empty()) response.set(beast_http::field::content_type, answer->content_type);
+    if (answer->status >= 400) {
+      // The SDK tells errors apart by x-ms-error-code (PROTOCOL.md part 2 §4.4).
+      auto body = nlohmann::json::parse(answer->body, nullptr, /*allow_exceptions=*/false);
+      if (body.is_object() && body.contains("code") && body["code"].is_string())
+        response.set("x-ms-error-code", body["code"].get<std::string>());
+    }
+    response.body() = std::move(answer->body);
+    response.prepare_payload();
+    reply(std::move(response));
+  });
+}
+
+// 2023-07+: a client access token for this hub, as negotiate would give (Azure's :generateToken), for
+// backends that hand clients the gateway's URL and a token themselves.
+void RestRequest::generate_token() {
+  constexpr long long default_minutes = 60;
+  long long minutes = default_minutes;
+  if (auto text = query_value(call_.query, "minutesToExpire")) {
+    auto value = parse_count(*text, 60LL * 24 * 365);
+    if (!value || *value == 0)
+      return error(400, "InvalidQuery", "minutesToExpire: expected a whole number of minutes from 1 to 525600.");
+    minutes = static_cast<long long>(*value);
+  }
+  const auto lifetime = std::chrono::minutes(minutes);
+  if (context_.token_limits.max_lifetime.count() > 0 && lifetime > context_.token_limits.max_lifetime)
+    return error(400, "InvalidQuery", "minutesToExpire: longer than this gateway accepts (--max-token-lifetime).");
+  std::string host = context_.public_host.empty() ? std::string(request_[beast_http::field::host]) : context_.public_host;
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+  nlohmann::ordered_json payload{{"aud", "http://" + host + "/client/?hub=" + call_.hub_key},
+                                 {"iat", now.count()},
+                                 {"exp", (now + lifetime).count()}};
+  if (auto user = query_value(call_.query, "userId"); user && !user->empty()) payload["nameid"] = *user;
+  auto token = auth::sign_jwt_hs256(payload.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace),
+                                    context_.keys->signing_key());
+  reply_(json_response(request_, 200, R"({"token":)" + protocol::json_quote(token) + "}"));
+}
+
+// 2023-07+: the key app servers sign client tokens with (Azure gives it to Microsoft Entra callers).
+// The caller's token is already signed with this key, for this very path, so it learns nothing new.
+void RestRequest::access_key() {
+  reply_(json_response(request_, 200,
+                       R"({"AccessKey":)" + protocol::json_quote(context_.keys->signing_key()) + R"(,"KeyId":"primary"})"));
 }
 
 // 2022-06-01+: application/octet-stream, a MessagePack map {"json": bin, "messagepack": bin} of framed
@@ -393,6 +474,8 @@ void RestRequest::route(const std::vector<std::string>& segments) {
     case Op::list_connections: return presence(K::list_connections, Scope::all, {}, {});
     case Op::list_users: return presence(K::list_users, Scope::all, {}, {});
     case Op::send_to_connection: return send(Scope::connection, std::move(r.connection_id));
+    case Op::invoke_connection: return invoke(std::move(r.connection_id));
+    case Op::generate_token: return generate_token();
     case Op::connection_exists:
       return exists(K::connection_exists, std::move(r.connection_id), {}, "Warning.Connection.NotExisted");
     case Op::close_connection: return close(Scope::connection, std::move(r.connection_id), 200);

@@ -15,6 +15,9 @@ struct RestContext {
   backplane::Backplane& backplane;
   auth::JwtLimits token_limits;  // --max-token-lifetime
   std::string public_host;       // --public-endpoint's host; empty: the request's Host header
+  // :invoke (client results): runs a follow-up wherever the connection is (server/follow_ups.hpp).
+  std::function<void(backplane::FollowUp, boost::asio::any_io_executor, backplane::Backplane::RelayDone)> reach_connection;
+  std::chrono::milliseconds client_invoke_timeout{30'000};
 };
 
 using Respond = std::function<void(Response)>;

@@ -6,6 +6,7 @@
 #include "hub/hub_name.hpp"
 #include "hub/upstream_reply.hpp"
 #include "protocol/nesting.hpp"
+#include "protocol/raw_json.hpp"
 
 namespace sb::http {
 namespace {
@@ -76,21 +77,19 @@ Result<RestSendBody> parse_rest_send_body(std::string_view body) {
   auto document = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (document.is_discarded()) return invalid_body("The body is not valid JSON.");
   if (!document.is_object()) return invalid_body("The body must be a JSON object {\"target\", \"arguments\"}.");
-  const nlohmann::json* target = nullptr;
-  const nlohmann::json* arguments = nullptr;
-  for (const auto& [key, value] : document.items()) {
-    if (iequals(key, "target")) target = &value;
-    else if (iequals(key, "arguments")) arguments = &value;
-  }
-  if (!target || !target->is_string() || target->get_ref<const std::string&>().empty())
+  // The members are read from the text itself, so the arguments pass through as the caller wrote them
+  // (key order, number spelling); each is then checked on its own. Names match case-insensitively.
+  auto raw_target = protocol::raw_member(body, "target", /*ignore_case=*/true);
+  auto raw_arguments = protocol::raw_member(body, "arguments", /*ignore_case=*/true);
+  auto target = raw_target ? nlohmann::json::parse(*raw_target, nullptr, false) : nlohmann::json();
+  if (!target.is_string() || target.get_ref<const std::string&>().empty())
     return invalid_body("target: expected a non-empty string.");
   RestSendBody out;
-  out.target = target->get<std::string>();
+  out.target = target.get<std::string>();
   out.arguments_json = "[]";
-  if (arguments && !arguments->is_null()) {
-    if (!arguments->is_array()) return invalid_body("arguments: expected an array.");
-    // replace: invalid UTF-8 inside strings becomes U+FFFD rather than an exception.
-    out.arguments_json = arguments->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (raw_arguments && *raw_arguments != "null") {
+    if (raw_arguments->front() != '[') return invalid_body("arguments: expected an array.");
+    out.arguments_json.assign(*raw_arguments);
   }
   return out;
 }

@@ -7,6 +7,7 @@
 #include "hub/message_encoding.hpp"
 #include "protocol/hub_protocol.hpp"
 #include "protocol/nesting.hpp"
+#include "protocol/raw_json.hpp"
 
 namespace sb::hub {
 namespace {
@@ -42,14 +43,18 @@ Result<std::string> action_hub(const json& object, const std::string& where, con
   return hub_key_of(hub);
 }
 
-Result<Action> parse_message_action(const json& object, const std::string& where, const ReplyContext& context) {
+// `raw` is the action's text as the function wrote it: its arguments pass through byte for byte.
+Result<Action> parse_message_action(const json& object, std::string_view raw, const std::string& where,
+                                    const ReplyContext& context) {
   const auto& target = object["target"];
   if (!target.is_string() || target.get_ref<const std::string&>().empty())
     return bad(where + ".target: expected a non-empty string");
   std::string arguments_json = "[]";
   if (auto it = object.find("arguments"); it != object.end() && !it->is_null()) {
     if (!it->is_array()) return bad(where + ".arguments: expected an array");
-    arguments_json = it->dump(-1, ' ', false, json::error_handler_t::replace);
+    auto raw_arguments = protocol::raw_member(raw, "arguments");
+    if (!raw_arguments) return bad(where + ".arguments: unreadable");
+    arguments_json.assign(*raw_arguments);
   }
   auto hub = action_hub(object, where, context);
   if (!hub) return hub.error();
@@ -127,20 +132,25 @@ Result<Action> parse_group_action(const json& object, const std::string& where, 
   return bad(where + ".action: '" + verb + "' is not add, remove, removeAll or close");
 }
 
-// The optional "actions" array of a reply object, every item validated before any is kept.
-Result<bool> parse_actions(const json& document, const ReplyContext& context, std::vector<Action>& out) {
+// The optional "actions" array of a reply object (`body` is its text), every item validated before any
+// is kept.
+Result<bool> parse_actions(const json& document, std::string_view body, const ReplyContext& context,
+                           std::vector<Action>& out) {
   auto actions = document.find("actions");
   if (actions == document.end() || actions->is_null()) return false;
   if (!actions->is_array()) return bad("actions: expected an array");
   if (actions->size() > context.max_actions)
     return bad("actions: " + std::to_string(actions->size()) + " actions; at most " +
                std::to_string(context.max_actions));
+  auto raw_actions = protocol::raw_member(body, "actions");
+  auto raw_items = raw_actions ? protocol::raw_array_elements(*raw_actions) : std::nullopt;
+  if (!raw_items || raw_items->size() != actions->size()) return bad("actions: unreadable");
   out.reserve(actions->size());
   for (std::size_t i = 0; i < actions->size(); ++i) {
     const auto& item = (*actions)[i];
     std::string where = "actions[" + std::to_string(i) + "]";
     if (!item.is_object()) return bad(where + ": expected an object");
-    Result<Action> action = item.contains("target") ? parse_message_action(item, where, context)
+    Result<Action> action = item.contains("target") ? parse_message_action(item, (*raw_items)[i], where, context)
                             : item.contains("action")
                                 ? parse_group_action(item, where, context)
                                 : Result<Action>(bad(where + ": needs \"target\" (a message) or \"action\""));
@@ -183,12 +193,17 @@ Result<UpstreamReply> parse_upstream_reply(std::string_view content_type, std::s
   auto error = document.find("error");
   if (result != document.end() && error != document.end() && !error->is_null())
     return bad("the reply has both result and error");
-  if (result != document.end()) reply.result_json = result->dump(-1, ' ', false, json::error_handler_t::replace);
+  if (result != document.end()) {
+    // As the function wrote it: key order and number spelling reach the client unchanged.
+    auto raw_result = protocol::raw_member(body, "result");
+    if (!raw_result) return bad("result: unreadable");
+    reply.result_json.emplace(*raw_result);
+  }
   if (error != document.end() && !error->is_null()) {
     if (!error->is_string()) return bad("error: expected a string");
     reply.error = error->get<std::string>();
   }
-  auto actions = parse_actions(document, context, reply.actions);
+  auto actions = parse_actions(document, body, context, reply.actions);
   if (!actions) return actions.error();
   return reply;
 }
@@ -218,7 +233,7 @@ Result<ConnectReply> parse_connect_reply(std::string_view content_type, std::str
       reply.groups.push_back(g.get<std::string>());
     }
   }
-  auto actions = parse_actions(document, context, reply.actions);
+  auto actions = parse_actions(document, body, context, reply.actions);
   if (!actions) return actions.error();
   return reply;
 }

@@ -31,4 +31,11 @@ struct InboundMessage {
   std::string raw;                           // the record without its framing (no 0x1E / VarInt)
 };
 
+// What a client's Completion carries (client results): an error, a result as JSON text (converted from
+// MessagePack, bin as base64, map keys in their order), or neither (a void completion).
+struct CompletionContent {
+  std::optional<std::string> error;
+  std::optional<std::string> result_json;
+};
+
 }  // namespace sb::protocol

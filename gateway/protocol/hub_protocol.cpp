@@ -26,6 +26,16 @@ std::string encode_completion_error(HubProtocolKind kind, std::string_view invoc
                                        : encode_messagepack_completion_error(invocation_id, error);
 }
 
+std::string encode_client_invocation(HubProtocolKind kind, std::string_view invocation_id, std::string_view target,
+                                     std::string_view arguments_json) {
+  if (kind == HubProtocolKind::json) return encode_json_invocation(target, arguments_json, invocation_id);
+  return encode_messagepack_invocation(target, messagepack_from_json(arguments_json), invocation_id);
+}
+
+Result<CompletionContent> read_completion(HubProtocolKind kind, std::string_view record) {
+  return kind == HubProtocolKind::json ? read_json_completion(record) : read_messagepack_completion(record);
+}
+
 std::string encode_close(HubProtocolKind kind, std::string_view error, bool allow_reconnect) {
   return kind == HubProtocolKind::json ? encode_json_close(error, allow_reconnect)
                                        : encode_messagepack_close(error, allow_reconnect);

@@ -19,6 +19,11 @@ Result<std::size_t> parse_hub_messages(HubProtocolKind kind, std::string_view in
 std::string encode_completion_result(HubProtocolKind kind, std::string_view invocation_id, std::string_view result_json);
 std::string encode_completion_void(HubProtocolKind kind, std::string_view invocation_id);
 std::string encode_completion_error(HubProtocolKind kind, std::string_view invocation_id, std::string_view error);
+// An Invocation that asks the client for a result (client results); `arguments_json` a JSON array text.
+std::string encode_client_invocation(HubProtocolKind kind, std::string_view invocation_id, std::string_view target,
+                                     std::string_view arguments_json);
+// What a client's Completion record (`InboundMessage::raw`) says.
+Result<CompletionContent> read_completion(HubProtocolKind kind, std::string_view record);
 std::string encode_close(HubProtocolKind kind, std::string_view error, bool allow_reconnect);
 const Frame& ping_frame(HubProtocolKind kind);
 // Stateful reconnect (PROTOCOL.md part 1 §4): Ack tells the client what we processed, Sequence starts

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "protocol/nesting.hpp"
+#include "protocol/raw_json.hpp"
 
 namespace sb::protocol {
 namespace {
@@ -120,9 +121,37 @@ std::string json_quote(std::string_view text) {
 }
 
 std::string encode_json_invocation(std::string_view target, std::string_view arguments_json) {
+  return encode_json_invocation(target, arguments_json, {});
+}
+
+Result<CompletionContent> read_json_completion(std::string_view record) {
+  auto members = raw_object_members(record);
+  if (!members) return bad("Error reading JSON.");
+  CompletionContent content;
+  for (const auto& member : *members) {
+    if (member.key == "result") {
+      content.result_json.emplace(member.value);
+    } else if (member.key == "error") {
+      auto error = json::parse(member.value, nullptr, /*allow_exceptions=*/false);
+      if (error.is_null()) continue;
+      if (!error.is_string()) return bad("error: expected a string");
+      content.error = error.get<std::string>();
+    }
+  }
+  if (content.error && content.result_json) return bad("The completion message must not have both a result and an error.");
+  return content;
+}
+
+std::string encode_json_invocation(std::string_view target, std::string_view arguments_json, std::string_view invocation_id) {
   std::string out;
-  out.reserve(arguments_json.size() + target.size() + 40);
-  out += R"({"type":1,"target":)";
+  out.reserve(arguments_json.size() + target.size() + invocation_id.size() + 60);
+  out += R"({"type":1,)";
+  if (!invocation_id.empty()) {
+    out += R"("invocationId":)";
+    out += json_quote(invocation_id);
+    out += ',';
+  }
+  out += R"("target":)";
   out += json_quote(target);
   out += R"(,"arguments":)";
   out += arguments_json;

@@ -24,6 +24,11 @@ Result<std::size_t> parse_json_messages(std::string_view input, std::vector<Inbo
 
 // Encoders. `arguments_json` / `result_json` are JSON texts (an array / any value) produced elsewhere.
 std::string encode_json_invocation(std::string_view target, std::string_view arguments_json);
+// The result or error of a Completion record (as parse_json_messages accepted it), the result's text
+// as the client wrote it.
+Result<CompletionContent> read_json_completion(std::string_view record);
+// An Invocation that expects the client's Completion (client results); an empty id writes none.
+std::string encode_json_invocation(std::string_view target, std::string_view arguments_json, std::string_view invocation_id);
 std::string encode_json_completion_result(std::string_view invocation_id, std::string_view result_json);
 std::string encode_json_completion_void(std::string_view invocation_id);
 std::string encode_json_completion_error(std::string_view invocation_id, std::string_view error);

@@ -40,6 +40,40 @@ void write_str(std::string& out, std::string_view s) {
   out += s;
 }
 
+// bin values become base64 strings in JSON, as .NET's JSON protocol writes byte[].
+void binary_to_base64(nlohmann::ordered_json& value) {
+  static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  if (value.is_binary()) {
+    const auto& bytes = value.get_binary();
+    std::string text;
+    std::size_t i = 0;
+    for (; i + 2 < bytes.size(); i += 3) {
+      unsigned v = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
+      for (int shift : {18, 12, 6, 0}) text += alphabet[(v >> shift) & 63];
+    }
+    if (i + 1 == bytes.size()) {
+      unsigned v = bytes[i] << 16;
+      text += alphabet[(v >> 18) & 63];
+      text += alphabet[(v >> 12) & 63];
+      text += "==";
+    } else if (i + 2 == bytes.size()) {
+      unsigned v = (bytes[i] << 16) | (bytes[i + 1] << 8);
+      text += alphabet[(v >> 18) & 63];
+      text += alphabet[(v >> 12) & 63];
+      text += alphabet[(v >> 6) & 63];
+      text += '=';
+    }
+    value = text;
+  } else if (value.is_structured()) {
+    for (auto& element : value) binary_to_base64(element);
+  }
+}
+
+std::string json_text_of(nlohmann::ordered_json value) {
+  binary_to_base64(value);
+  return value.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
 constexpr char nil = static_cast<char>(0xc0);
 constexpr char empty_map = static_cast<char>(0x80);
 
@@ -145,21 +179,57 @@ Result<std::size_t> parse_messagepack_messages(std::string_view input, std::vect
   return consumed;
 }
 
+Result<CompletionContent> read_messagepack_completion(std::string_view record) {
+  // ordered_json: a result's map keys keep the client's order.
+  auto array = nlohmann::ordered_json::from_msgpack(record, /*strict=*/true, /*allow_exceptions=*/false);
+  if (!array.is_array() || array.size() < 4 || !array[3].is_number_integer())
+    return bad("Invalid payload for a completion message.");
+  CompletionContent content;
+  switch (array[3].get<std::int64_t>()) {
+    case 1:  // error
+      if (array.size() < 5 || !array[4].is_string()) return bad("error: expected a string");
+      content.error = array[4].get<std::string>();
+      break;
+    case 2:  // void
+      break;
+    case 3:  // a result
+      if (array.size() < 5) return bad("Invalid payload for a completion message: the result is missing.");
+      content.result_json = json_text_of(std::move(array[4]));
+      break;
+    default:
+      return bad("Invalid invocation result kind.");
+  }
+  return content;
+}
+
+std::optional<std::string> messagepack_invocation_arguments_json(std::string_view record) {
+  auto array = nlohmann::ordered_json::from_msgpack(record, /*strict=*/true, /*allow_exceptions=*/false);
+  if (!array.is_array() || array.size() < 5 || array[0] != 1 || !array[4].is_array()) return std::nullopt;
+  return json_text_of(std::move(array[4]));
+}
+
 std::string messagepack_from_json(std::string_view json_text) {
   if (!json_depth_within(json_text)) return std::string(1, nil);
-  json value = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  // ordered_json: maps keep the sender's key order (json's sorted map would re-sort them).
+  auto value = nlohmann::ordered_json::parse(json_text, nullptr, /*allow_exceptions=*/false);
   if (value.is_discarded()) return std::string(1, nil);
-  std::vector<std::uint8_t> bytes = json::to_msgpack(value);
+  std::vector<std::uint8_t> bytes = nlohmann::ordered_json::to_msgpack(value);
   return std::string(bytes.begin(), bytes.end());
 }
 
 std::string encode_messagepack_invocation(std::string_view target, std::string_view arguments_msgpack) {
+  return encode_messagepack_invocation(target, arguments_msgpack, {});
+}
+
+std::string encode_messagepack_invocation(std::string_view target, std::string_view arguments_msgpack,
+                                          std::string_view invocation_id) {
   std::string body;
-  body.reserve(target.size() + arguments_msgpack.size() + 8);
-  write_array_header(body, 6);  // [1, {}, nil, target, arguments, []]: ASP.NET's 6-element form
+  body.reserve(target.size() + arguments_msgpack.size() + invocation_id.size() + 12);
+  write_array_header(body, 6);  // [1, {}, id|nil, target, arguments, []]: ASP.NET's 6-element form
   body += '\x01';
   body += empty_map;
-  body += nil;
+  if (invocation_id.empty()) body += nil;
+  else write_str(body, invocation_id);
   write_str(body, target);
   body += arguments_msgpack;
   body += static_cast<char>(0x90);

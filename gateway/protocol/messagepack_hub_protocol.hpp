@@ -4,6 +4,7 @@
 // Invocation, 3-element Close). Values go through nlohmann/json's MessagePack support; containers are
 // depth-checked first, so hostile nesting can't exhaust the stack. Pure.
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,14 @@ std::string messagepack_from_json(std::string_view json_text);
 
 // Framed records, ready to send. `arguments_msgpack`/`result_msgpack` are MessagePack-encoded values.
 std::string encode_messagepack_invocation(std::string_view target, std::string_view arguments_msgpack);
+// The result or error of a Completion record (as parse_messagepack_messages accepted it).
+Result<CompletionContent> read_messagepack_completion(std::string_view record);
+// The arguments of an Invocation record as JSON text (bin as base64, maps in their order); nullopt when
+// the record is not an Invocation.
+std::optional<std::string> messagepack_invocation_arguments_json(std::string_view record);
+// An Invocation that expects the client's Completion (client results).
+std::string encode_messagepack_invocation(std::string_view target, std::string_view arguments_msgpack,
+                                          std::string_view invocation_id);
 std::string encode_messagepack_completion_result(std::string_view invocation_id, std::string_view result_msgpack);
 std::string encode_messagepack_completion_void(std::string_view invocation_id);
 std::string encode_messagepack_completion_error(std::string_view invocation_id, std::string_view error);

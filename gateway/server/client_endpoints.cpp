@@ -263,7 +263,7 @@ void handle_negotiate(const Request& request, NegotiateServices services, std::f
   auto token = verify_client_token(request, bearer_token(request, hub.params, false), hub.hub, context);
   if (!token) {
     log_unauthorized(log_events::negotiate_unauthorized, request, hub.hub, token.error(), context);
-    return respond(unauthorized(request, token.error().message));
+    return respond(client_unauthorized(request, token.error().message));
   }
   if (services.authenticated) services.authenticated();
 
@@ -327,7 +327,7 @@ ClientRequest read_client_request(const Request& request, GatewayContext& contex
   auto token = verify_client_token(request, bearer_token(request, hub.params, is_query_token_allowed), hub.hub, context);
   if (!token) {
     log_unauthorized(log_events::connect_unauthorized, request, hub.hub, token.error(), context);
-    return refuse(unauthorized(request, token.error().message));
+    return refuse(client_unauthorized(request, token.error().message));
   }
   out.claims = std::move(token->claims);
   auto id = query_value(hub.params, "id").value_or("");

@@ -3,6 +3,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/http/field.hpp>
 
+#include "connection/connection.hpp"
+#include "http/rest_input.hpp"
 #include "protocol/json_hub_protocol.hpp"
 #include "server/handoff.hpp"
 #include "transport/long_polling_transport.hpp"
@@ -17,6 +19,25 @@ constexpr std::string_view json_type = "application/json; charset=utf-8";
 FollowUpAnswer json_error_answer(std::uint16_t status, std::string_view code, std::string_view message) {
   return {status, std::string(json_type),
           R"({"code":)" + protocol::json_quote(code) + R"(,"message":)" + protocol::json_quote(message) + "}"};
+}
+
+// A REST :invoke's answer (docs/rest-api.md "Client results"): the client's result, or why there is none.
+FollowUpAnswer client_result_answer(connection::ClientResult result) {
+  using connection::ClientResultKind;
+  switch (result.kind) {
+    case ClientResultKind::result:
+      return {200, std::string(json_type), R"({"result":)" + result.text + "}"};
+    case ClientResultKind::error:
+      return json_error_answer(500, "Error.Invocation.ClientError", result.text);
+    case ClientResultKind::timeout:
+      return json_error_answer(500, "Error.Invocation.Timeout", "The client did not complete the invocation in time.");
+    case ClientResultKind::closed:
+      return json_error_answer(500, "Error.Connection.Closed", "The connection ended before the client completed the invocation.");
+    case ClientResultKind::unavailable:
+      if (result.text.find("Too many") == 0) return json_error_answer(429, "Error.Invocation.TooMany", result.text);
+      return json_error_answer(404, "Error.Connection.NotExisted", "The connection does not exist.");
+  }
+  return json_error_answer(500, "Error.Invocation.Failed", "The invocation failed.");
 }
 
 }  // namespace
@@ -35,10 +56,19 @@ void run_follow_up(const DirectoryEntry& entry, backplane::FollowUp request, Ans
   if (request.kind == RelayKind::stop && entry.kind != TransportKind::long_polling)
     return answer(json_error_answer(400, "WrongTransport", "Cannot terminate this connection using the DELETE endpoint."));
 
-  boost::asio::post(entry.executor, [weak = entry.transport, kind = entry.kind, request = std::move(request),
-                                     answer = std::move(answer)]() mutable {
+  boost::asio::post(entry.executor, [weak = entry.transport, weak_connection = entry.connection, kind = entry.kind,
+                                     request = std::move(request), answer = std::move(answer)]() mutable {
     auto transport = weak.lock();
     switch (request.kind) {
+      case RelayKind::invoke: {
+        auto connection = weak_connection.lock();
+        auto payload = http::parse_rest_send_body(request.body);  // checked where it arrived; read again here
+        if (!connection || !payload) return answer(client_result_answer({connection::ClientResultKind::unavailable, {}}));
+        return connection->invoke_client(payload->target, payload->arguments_json, request.answer_within,
+                                         [answer = std::move(answer)](connection::ClientResult result) {
+                                           answer(client_result_answer(std::move(result)));
+                                         });
+      }
       case RelayKind::send: {
         bool received = false;
         if (kind == TransportKind::long_polling) {
@@ -64,6 +94,15 @@ void run_follow_up(const DirectoryEntry& entry, backplane::FollowUp request, Ans
         if (auto lp = std::dynamic_pointer_cast<transport::LongPollingTransport>(transport)) lp->stop();
         return answer({202, {}, {}});
     }
+  });
+}
+
+void run_follow_up_anywhere(ConnectionDirectory& directory, backplane::Backplane& backplane, backplane::FollowUp request,
+                            boost::asio::any_io_executor reply_on, backplane::Backplane::RelayDone done) {
+  auto found = directory.find(request.connection_id, unix_now_ms());
+  if (found.presence != Presence::live) return backplane.relay(std::move(request), std::move(reply_on), std::move(done));
+  run_follow_up(found.entry, std::move(request), [reply_on, done = std::move(done)](FollowUpAnswer answer) mutable {
+    boost::asio::post(reply_on, [done = std::move(done), answer = std::move(answer)]() mutable { done(std::move(answer)); });
   });
 }
 

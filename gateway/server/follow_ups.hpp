@@ -17,6 +17,11 @@ using AnswerFollowUp = std::function<void(FollowUpAnswer)>;
 // Runs `request` on the connection's thread; `answer` is called there, once.
 void run_follow_up(const DirectoryEntry& entry, backplane::FollowUp request, AnswerFollowUp answer);
 
+// Runs `request` on this gateway when it holds the connection, else on the gateway of the fleet that
+// does (404 when none does); `done` gets the answer on `reply_on`. The REST API's :invoke comes here.
+void run_follow_up_anywhere(ConnectionDirectory& directory, backplane::Backplane& backplane, backplane::FollowUp request,
+                            boost::asio::any_io_executor reply_on, backplane::Backplane::RelayDone done);
+
 // A request another gateway relayed here: runs it if this gateway holds the connection, else 404.
 void serve_relayed_follow_up(ConnectionDirectory& directory, backplane::FollowUp request, AnswerFollowUp answer);
 

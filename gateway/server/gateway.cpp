@@ -63,13 +63,19 @@ struct Gateway::State {
                                                       *backplane, admission);
     // Follow-ups other gateways relay here run as if they had come here (server/follow_ups.hpp).
     backplane->serve_relayed([this](backplane::FollowUp request, std::function<void(backplane::FollowUpAnswer)> answer) {
+      if (request.kind == backplane::RelayKind::invoke) request.answer_within = config.connection.client_invoke_timeout;
       serve_relayed_follow_up(directory, std::move(request), std::move(answer));
     });
     context = std::make_unique<GatewayContext>(
         GatewayContext{config, keys, directory, *backplane, is_ready, is_draining, admission});
     auth::JwtLimits token_limits;
     token_limits.max_lifetime = std::chrono::duration_cast<std::chrono::seconds>(c.limits.max_token_lifetime);
-    rest = std::make_unique<http::RestContext>(http::RestContext{keys, *backplane, token_limits, c.server.public_host});
+    rest = std::make_unique<http::RestContext>(http::RestContext{
+        keys, *backplane, token_limits, c.server.public_host,
+        [this](backplane::FollowUp request, asio::any_io_executor reply_on, backplane::Backplane::RelayDone done) {
+          run_follow_up_anywhere(directory, *backplane, std::move(request), std::move(reply_on), std::move(done));
+        },
+        c.connection.client_invoke_timeout});
     session_settings.request_timeout = c.server.request_timeout;
     session_settings.header_timeout = c.server.header_timeout;
     session_settings.min_body_rate = c.server.min_body_rate;

@@ -43,7 +43,9 @@
 
 namespace switchboard {
 
-using Json = nlohmann::json;
+// ordered_json: objects keep their keys in the order written, so a payload reaches clients as your
+// code (or the client) wrote it. A nlohmann::json value converts to it implicitly.
+using Json = nlohmann::ordered_json;
 
 // One upstream event, read from the request's X-ASRS-* headers and body.
 struct Context {
@@ -222,6 +224,11 @@ class RestClient {
   void send_to_user(std::string_view hub, std::string_view user_id, std::string_view target, Json arguments);
   void send_to_group(std::string_view hub, std::string_view group, std::string_view target, Json arguments,
                      const std::vector<std::string>& excluded_connection_ids = {});
+
+  // Client results: calls `target` on one client and returns what its handler returned (null for
+  // none). Blocks until the client answers; throws std::runtime_error when it fails, times out
+  // (--client-invoke-timeout) or leaves, with the gateway's status and error code in the message.
+  Json invoke(std::string_view hub, std::string_view connection_id, std::string_view target, Json arguments);
 
   void add_to_group(std::string_view hub, std::string_view group, std::string_view connection_id);
   void remove_from_group(std::string_view hub, std::string_view group, std::string_view connection_id);

@@ -210,6 +210,12 @@ int main(int argc, char** argv) {
     }
   });
   on("fail", [](const Context&, Reply& reply) { reply.error("boom"); });
+  // ordered(): a result and a send back to the caller whose keys are not in sorted order, as written
+  // here: the key-order test checks that they reach the client in this order.
+  on("ordered", [](const Context& ctx, Reply& reply) {
+    const Json value = Json::parse(R"({"zeta":1,"alpha":{"y":2,"b":[3,{"k":"v","c":null}]},"mid":"m"})");
+    reply.send_to_connection(ctx.connection_id, "ordered", Json::array({value})).result(value);
+  });
   // delay(ms, x): answers x after ms (at most 2 s), so that calls overlap (connection pooling tests).
   on("delay", [](const Context& ctx, Reply& reply) {
     const Json& ms = arg(ctx, 0);

@@ -85,7 +85,7 @@ TEST_CASE("close_connection carries allowReconnect always and the reason when th
   CHECK(Reply().close_connection("c1").to_json() ==
         Json::parse(R"({"actions":[{"action":"close","connectionId":"c1","allowReconnect":false}]})"));
   CHECK(Reply().close_connection("c1", "bye", true).to_json() ==
-        Json::parse(R"({"actions":[{"action":"close","connectionId":"c1","reason":"bye","allowReconnect":true}]})"));
+        Json::parse(R"({"actions":[{"action":"close","connectionId":"c1","allowReconnect":true,"reason":"bye"}]})"));
 }
 
 TEST_CASE("actions keep the order they were added in, next to the result") {

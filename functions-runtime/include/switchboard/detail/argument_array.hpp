@@ -8,6 +8,6 @@ namespace switchboard::detail {
 
 // An array stays as it is; null (what `{}` converts to) means no arguments; any other value is the
 // single argument.
-nlohmann::json to_argument_array(nlohmann::json arguments);
+nlohmann::ordered_json to_argument_array(nlohmann::ordered_json arguments);
 
 }  // namespace switchboard::detail

@@ -153,3 +153,30 @@ TEST_CASE("Ack and Sequence round-trip through both protocols with their ids who
   CHECK(encode_sequence(HubProtocolKind::messagepack, 7) ==
         bytes({0x0b, 0x92, 0x09, 0xcf, 0, 0, 0, 0, 0, 0, 0, 7}));
 }
+
+TEST_CASE("client results: an Invocation with an id, and the Completion's result as the client wrote it") {
+  using sb::protocol::HubProtocolKind;
+  CHECK(sb::protocol::encode_client_invocation(HubProtocolKind::json, "7", "ask", R"([1,{"b":1,"a":2}])") ==
+        std::string(R"({"type":1,"invocationId":"7","target":"ask","arguments":[1,{"b":1,"a":2}]})") + '\x1e');
+  auto result = sb::protocol::read_completion(HubProtocolKind::json, R"({"type":3,"invocationId":"7","result":{"b":1,"a":[2]}})");
+  REQUIRE(result);
+  CHECK(*result->result_json == R"({"b":1,"a":[2]})");
+  CHECK(!result->error);
+  auto error = sb::protocol::read_completion(HubProtocolKind::json, R"({"type":3,"invocationId":"7","error":"nope"})");
+  REQUIRE(error);
+  CHECK(*error->error == "nope");
+  auto none = sb::protocol::read_completion(HubProtocolKind::json, R"({"type":3,"invocationId":"7"})");
+  REQUIRE(none);
+  CHECK((!none->error && !none->result_json));
+  CHECK(!sb::protocol::read_completion(HubProtocolKind::json, R"({"type":3,"invocationId":"7","error":"x","result":1})"));
+
+  // MessagePack: [3, {}, "7", 3, {"b":1,"a":bin(1,2)}] becomes JSON with the keys in order, bin as base64.
+  const std::string record("\x95\x03\x80\xa1" "7" "\x03\x82\xa1" "b" "\x01\xa1" "a" "\xc4\x02\x01\x02", 16);
+  auto packed = sb::protocol::read_completion(HubProtocolKind::messagepack, record);
+  REQUIRE(packed);
+  CHECK(*packed->result_json == R"({"b":1,"a":"AQI="})");
+  const std::string failed("\x95\x03\x80\xa1" "7" "\x01\xa2" "no", 9);
+  auto packed_error = sb::protocol::read_completion(HubProtocolKind::messagepack, failed);
+  REQUIRE(packed_error);
+  CHECK(*packed_error->error == "no");
+}
