@@ -377,7 +377,11 @@ void RestRequest::presence(hub::QueryKind kind, Scope scope, std::string id, std
   query.page_limit = page_size == 0 ? 0 : page_size + 1;
   query.wants_distinct_users = wants_count && kind == hub::QueryKind::list_users;
   // nextLink repeats this request with the token replaced and `top` reduced by what this page holds.
-  std::string next_base = call_.raw_path + query_without(call_.raw_query, {"continuationToken", "top"});
+  // Absolute, as Azure's GroupMemberPagedValues says.
+  std::string origin = context_.public_origin;
+  if (origin.empty())
+    origin = std::string(context_.is_tls_listener ? "https://" : "http://") + std::string(request_[beast_http::field::host]);
+  std::string next_base = origin + call_.raw_path + query_without(call_.raw_query, {"continuationToken", "top"});
   publish(std::move(query), [reply = reply_, kind, page_size, top, wants_count,
                              next_base = std::move(next_base)](hub::ActionOutcome outcome) {
     const bool has_more = outcome.page.size() > page_size;

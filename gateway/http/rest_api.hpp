@@ -18,6 +18,10 @@ struct RestContext {
   // :invoke (client results): runs a follow-up wherever the connection is (server/follow_ups.hpp).
   std::function<void(backplane::FollowUp, boost::asio::any_io_executor, backplane::Backplane::RelayDone)> reach_connection;
   std::chrono::milliseconds client_invoke_timeout{30'000};
+  // Where the gateway is, for absolute links (presence nextLink): --public-endpoint's scheme, host and
+  // port; empty: this listener's scheme and the request's Host header.
+  std::string public_origin;
+  bool is_tls_listener = false;
 };
 
 using Respond = std::function<void(Response)>;

@@ -31,6 +31,19 @@
 namespace sb::server {
 
 namespace asio = boost::asio;
+
+namespace {
+
+// --public-endpoint as an origin (scheme://host[:port], the port only when it is not the scheme's
+// default); empty without it.
+std::string public_origin(const config::ServerConfig& server) {
+  if (server.public_host.empty()) return {};
+  const bool is_default_port = server.public_port == 0 || (server.public_scheme == "https" && server.public_port == 443) ||
+                               (server.public_scheme == "http" && server.public_port == 80);
+  return server.public_scheme + "://" + server.public_host + (is_default_port ? "" : ":" + std::to_string(server.public_port));
+}
+
+}  // namespace
 using tcp = asio::ip::tcp;
 using WorkGuard = asio::executor_work_guard<asio::io_context::executor_type>;
 
@@ -75,7 +88,8 @@ struct Gateway::State {
         [this](backplane::FollowUp request, asio::any_io_executor reply_on, backplane::Backplane::RelayDone done) {
           run_follow_up_anywhere(directory, *backplane, std::move(request), std::move(reply_on), std::move(done));
         },
-        c.connection.client_invoke_timeout});
+        c.connection.client_invoke_timeout,
+        public_origin(c.server), !c.server.tls_cert_file.empty()});
     session_settings.request_timeout = c.server.request_timeout;
     session_settings.header_timeout = c.server.header_timeout;
     session_settings.min_body_rate = c.server.min_body_rate;
