@@ -57,6 +57,11 @@ class Backplane {
   // Called on the connection's thread; the fleet's state records it. Nothing to do in-process.
   virtual void connection_opened(const connection::ConnectionIdentity&) {}
   virtual void connection_closed(const connection::ConnectionIdentity&) {}
+  // A filtered :execute made one of this gateway's connections join or leave a group (the fleet's
+  // state cannot work that out from the action). Called on the connection's thread.
+  virtual void connection_group_changed(const connection::ConnectionIdentity&, const std::string& group, bool joined) {
+    (void)group, (void)joined;
+  }
 
   // False while this gateway cannot reach the rest of the fleet (Redis down): it still serves its own
   // connections, and /health/ready says "degraded". Any thread.

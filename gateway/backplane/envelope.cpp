@@ -10,19 +10,13 @@ namespace {
 
 constexpr std::uint8_t format_version = 1;
 enum class EnvelopeKind : std::uint8_t { action = 1, heartbeat = 2 };
-enum class ActionKind : std::uint8_t { send = 1, membership = 2, remove_from_all_groups = 3, close = 4 };
+enum class ActionKind : std::uint8_t { send = 1, membership = 2, remove_from_all_groups = 3, close = 4, execute = 5 };
 enum class MessageForm : std::uint8_t { invocation = 1, frames = 2 };
 
 using wire::Reader;
 using wire::Writer;
 
-void write_action(Writer& w, const hub::SendAction& a) {
-  w.byte(static_cast<std::uint8_t>(ActionKind::send));
-  w.text(a.hub_key);
-  w.byte(static_cast<std::uint8_t>(a.scope));
-  w.text(a.id);
-  w.texts(a.excluded);
-  const auto& m = *a.message;
+void write_message(Writer& w, const protocol::EncodedMessage& m) {
   if (m.is_preframed()) {
     w.byte(static_cast<std::uint8_t>(MessageForm::frames));
     const auto& json = m.for_protocol(protocol::HubProtocolKind::json);
@@ -32,6 +26,35 @@ void write_action(Writer& w, const hub::SendAction& a) {
     w.byte(static_cast<std::uint8_t>(MessageForm::invocation));
     w.text(m.target());
     w.text(m.arguments_json());
+  }
+}
+
+void write_action(Writer& w, const hub::SendAction& a) {
+  w.byte(static_cast<std::uint8_t>(ActionKind::send));
+  w.text(a.hub_key);
+  w.byte(static_cast<std::uint8_t>(a.scope));
+  w.text(a.id);
+  w.texts(a.excluded);
+  write_message(w, *a.message);
+}
+
+// The filter travels as its text and is parsed again where it runs.
+void write_action(Writer& w, const hub::ExecuteAction& a) {
+  w.byte(static_cast<std::uint8_t>(ActionKind::execute));
+  w.text(a.hub_key);
+  w.text(a.filter ? std::string_view(a.filter->text()) : std::string_view());
+  w.u64(a.commands.size());
+  for (const auto& command : a.commands) {
+    w.byte(static_cast<std::uint8_t>(command.kind));
+    switch (command.kind) {
+      case hub::CommandKind::send: write_message(w, *command.message); break;
+      case hub::CommandKind::join_group:
+      case hub::CommandKind::leave_group: w.text(command.group); break;
+      case hub::CommandKind::close:
+        w.text(command.reason);
+        w.byte(command.allow_reconnect ? 1 : 0);
+        break;
+    }
   }
 }
 
@@ -70,8 +93,64 @@ void write_action(Writer&, const hub::QueryAction&) {
 constexpr auto first_scope = static_cast<std::uint8_t>(hub::Scope::all);
 constexpr auto last_scope = static_cast<std::uint8_t>(hub::Scope::group);
 
+Result<protocol::SharedEncodedMessage> read_message(Reader& r, const char* field) {
+  auto form = r.choice<MessageForm>(field, 1, 2);
+  auto first = r.text(field);
+  auto second = r.text(field);
+  if (!r.ok()) return r.error();
+  if (form == MessageForm::invocation) {
+    if (first.empty()) return make_error("invalid_envelope", std::string(field) + ": empty target");
+    return protocol::SharedEncodedMessage(std::make_shared<const protocol::EncodedMessage>(std::move(first), std::move(second)));
+  }
+  if (first.empty() && second.empty()) return make_error("invalid_envelope", std::string(field) + ": no frame");
+  return protocol::EncodedMessage::from_frames(first.empty() ? nullptr : make_frame(std::move(first)),
+                                               second.empty() ? nullptr : make_frame(std::move(second)));
+}
+
+// At most this many commands in one :execute (the REST API's own bound).
+constexpr std::uint64_t max_execute_commands = 100;
+
+Result<hub::Action> read_execute(Reader& r) {
+  hub::ExecuteAction a;
+  a.hub_key = r.text("execute.hub");
+  auto filter_text = r.text("execute.filter");
+  auto count = r.u64("execute.commands");
+  if (!r.ok()) return r.error();
+  if (count > max_execute_commands) return make_error("invalid_envelope", "execute.commands: more than 100");
+  if (!filter_text.empty()) {
+    auto filter = filter::ODataFilter::parse(filter_text);
+    if (!filter) return make_error("invalid_envelope", "execute.filter: " + filter.error().message);
+    a.filter = std::make_shared<const filter::ODataFilter>(std::move(*filter));
+  }
+  for (std::uint64_t i = 0; i < count; ++i) {
+    hub::ExecuteCommand command;
+    command.kind = r.choice<hub::CommandKind>("execute.command", 0, 3);
+    if (!r.ok()) return r.error();
+    switch (command.kind) {
+      case hub::CommandKind::send: {
+        auto message = read_message(r, "execute.message");
+        if (!message) return message.error();
+        command.message = std::move(*message);
+        break;
+      }
+      case hub::CommandKind::join_group:
+      case hub::CommandKind::leave_group:
+        command.group = r.text("execute.group");
+        if (r.ok() && command.group.empty()) return make_error("invalid_envelope", "execute.group: empty");
+        break;
+      case hub::CommandKind::close:
+        command.reason = r.text("execute.reason");
+        command.allow_reconnect = r.boolean("execute.allow_reconnect");
+        break;
+    }
+    if (!r.ok()) return r.error();
+    a.commands.push_back(std::move(command));
+  }
+  return hub::Action(std::move(a));
+}
+
 Result<hub::Action> read_action(Reader& r) {
-  auto kind = r.choice<ActionKind>("action", 1, 4);
+  auto kind = r.choice<ActionKind>("action", 1, 5);
   if (!r.ok()) return r.error();
   switch (kind) {
     case ActionKind::send: {
@@ -80,20 +159,14 @@ Result<hub::Action> read_action(Reader& r) {
       a.scope = r.choice<hub::Scope>("send.scope", first_scope, last_scope);
       a.id = r.text("send.id");
       a.excluded = r.texts("send.excluded");
-      auto form = r.choice<MessageForm>("send.form", 1, 2);
-      auto first = r.text("send.message");
-      auto second = r.text("send.message");
       if (!r.ok()) return r.error();
-      if (form == MessageForm::invocation) {
-        if (first.empty()) return make_error("invalid_envelope", "send.message: empty target");
-        a.message = std::make_shared<const protocol::EncodedMessage>(std::move(first), std::move(second));
-      } else {
-        if (first.empty() && second.empty()) return make_error("invalid_envelope", "send.message: no frame");
-        a.message = protocol::EncodedMessage::from_frames(first.empty() ? nullptr : make_frame(std::move(first)),
-                                                          second.empty() ? nullptr : make_frame(std::move(second)));
-      }
+      auto message = read_message(r, "send.message");
+      if (!message) return message.error();
+      a.message = std::move(*message);
       return hub::Action(std::move(a));
     }
+    case ActionKind::execute:
+      return read_execute(r);
     case ActionKind::membership: {
       hub::MembershipAction a;
       a.hub_key = r.text("membership.hub");

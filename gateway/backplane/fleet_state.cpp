@@ -88,6 +88,14 @@ void FleetState::connection_closed(const std::string& connection_id) {
   queue_->submit(std::move(command), /*may_drop=*/false);
 }
 
+void FleetState::connection_group_changed(const std::string& connection_id, const std::string& hub_key,
+                                          const std::string& group, bool joined) {
+  RedisCommand command;
+  command.argv = scripts::connection_group(keys_, connection_id, hub_key, group, joined);
+  command.is_state_write = true;
+  queue_->submit(std::move(command), /*may_drop=*/false);
+}
+
 std::vector<std::string> FleetState::publish_command(const hub::SharedAction& action, FanoutAppend append) const {
   if (const auto* m = std::get_if<hub::MembershipAction>(action.get())) {
     std::int64_t ttl_ms = m->ttl ? m->ttl->count() * 1000 : default_user_membership_ms;

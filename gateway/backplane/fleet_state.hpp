@@ -34,6 +34,9 @@ class FleetState : public std::enable_shared_from_this<FleetState> {
   // knows (set through any gateway, maybe before this one started) apply to it here too.
   void connection_opened(const connection::ConnectionIdentity& identity);
   void connection_closed(const std::string& connection_id);
+  // A filtered :execute changed one of this gateway's connections' groups (HubRegistry::GroupListener).
+  void connection_group_changed(const std::string& connection_id, const std::string& hub_key, const std::string& group,
+                                bool joined);
 
   // The command that publishes `action` to the fleet: `append` alone, or, for an action that changes
   // memberships, a script that changes them in Redis and appends it in the same step.

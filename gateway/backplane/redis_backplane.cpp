@@ -200,6 +200,12 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
     fleet_->connection_closed(connection_id);
   }
 
+  void connection_group_changed(const std::string& connection_id, const std::string& hub_key, const std::string& group,
+                                bool joined) {
+    if (state_ == State::down) return;  // the resync after reconnecting writes every group
+    fleet_->connection_group_changed(connection_id, hub_key, group, joined);
+  }
+
   void claim_connection(const std::string& connection_id, std::chrono::milliseconds ttl, asio::any_io_executor reply_on,
                         ClaimDone done) {
     relay_->claim(connection_id, ttl, state_ == State::up && !is_stopping_, std::move(reply_on), std::move(done));
@@ -673,6 +679,13 @@ void RedisBackplane::connection_opened(const connection::ConnectionIdentity& ide
 
 void RedisBackplane::connection_closed(const connection::ConnectionIdentity& identity) {
   asio::post(core_->io_, [core = core_, id = identity.connection_id] { core->connection_closed(id); });
+}
+
+void RedisBackplane::connection_group_changed(const connection::ConnectionIdentity& identity, const std::string& group,
+                                              bool joined) {
+  asio::post(core_->io_, [core = core_, id = identity.connection_id, hub_key = identity.hub_key, group, joined] {
+    core->connection_group_changed(id, hub_key, group, joined);
+  });
 }
 
 void RedisBackplane::claim_connection(const std::string& connection_id, std::chrono::milliseconds ttl,

@@ -48,6 +48,8 @@ class RedisBackplane : public Backplane {
   void publish(hub::SharedAction action, boost::asio::any_io_executor reply_on, Done done) override;
   void connection_opened(const connection::ConnectionIdentity& identity) override;
   void connection_closed(const connection::ConnectionIdentity& identity) override;
+  void connection_group_changed(const connection::ConnectionIdentity& identity, const std::string& group,
+                                bool joined) override;
   bool is_degraded() const override;
   void claim_connection(const std::string& connection_id, std::chrono::milliseconds ttl,
                         boost::asio::any_io_executor reply_on, ClaimDone done) override;

@@ -138,6 +138,20 @@ return 0
 // the user's connections, the group. Then the fan-out's.
 // ARGV: hub, op (add|remove), subject (connection|user), id, group, ttl ms (user add), then the
 // fan-out's command, run last.
+// KEYS: the connection, its groups, the group. ARGV: hub, connection, group, join|leave.
+EvalCommand connection_group(const RedisKeys& keys, std::string_view connection_id, std::string_view hub_key,
+                             std::string_view group, bool joined) {
+  static const std::string script = with_prelude(R"lua(
+local h, c, g, op = ARGV[A + 1], ARGV[A + 2], ARGV[A + 3], ARGV[A + 4]
+if redis.call('HGET', KEYS[1], 'hub') ~= h then return 0 end
+if op == 'join' then join(KEYS[3], KEYS[2], c, g) else leave(KEYS[3], KEYS[2], c, g) end
+return 1
+)lua");
+  return eval(script, keys,
+              {keys.connection(connection_id), keys.connection_groups(connection_id), keys.group(hub_key, group)},
+              {std::string(hub_key), std::string(connection_id), std::string(group), joined ? "join" : "leave"});
+}
+
 EvalCommand membership(const RedisKeys& keys, const hub::MembershipAction& action, std::int64_t ttl_ms,
                        FanoutAppend append) {
   static const std::string script = with_prelude(R"lua(

@@ -30,6 +30,10 @@ EvalCommand register_connection(const RedisKeys& keys, std::string_view gateway,
                                 const std::vector<std::string>& groups);
 // Removes a connection from every membership. Reply: 1 if it was registered, else 0.
 EvalCommand unregister_connection(const RedisKeys& keys, std::string_view connection_id);
+// Records that a registered connection joined or left `group` (a filtered :execute did it on the
+// connection's own gateway). Reply: 1 if the connection is registered in that hub, else 0.
+EvalCommand connection_group(const RedisKeys& keys, std::string_view connection_id, std::string_view hub_key,
+                             std::string_view group, bool joined);
 // Applies a membership change (`ttl_ms`: how long a user's membership lasts) and appends the action.
 // Reply: the connections matched.
 EvalCommand membership(const RedisKeys& keys, const hub::MembershipAction& action, std::int64_t ttl_ms,

@@ -112,6 +112,7 @@ class RestRequest {
   void send_preframed(Scope scope, std::string id);
   void invoke(std::string connection_id);
   void generate_token();
+  void execute();
   void access_key();
   void publish_send(Scope scope, std::string id, protocol::SharedEncodedMessage message);
   void publish(hub::Action action, std::function<void(hub::ActionOutcome)> then);
@@ -242,6 +243,27 @@ void RestRequest::invoke(std::string connection_id) {
     response.prepare_payload();
     reply(std::move(response));
   });
+}
+
+// 2023-07+: commands run on every connection of the hub that `filter` selects (docs/rest-api.md
+// "Commands"), on every gateway of the fleet.
+void RestRequest::execute() {
+  std::string_view content_type = request_[beast_http::field::content_type];
+  auto media = content_type.substr(0, content_type.find(';'));
+  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+  if (!media.empty() && !iequals(media, "application/json") && !iequals(media, "text/json"))
+    return error(415, "UnsupportedMediaType", "Send a JSON array of commands.");
+  hub::ExecuteAction action;
+  action.hub_key = call_.hub_key;
+  if (auto text = query_value(call_.query, "filter"); text && !text->empty()) {
+    auto filter = filter::ODataFilter::parse(*text);
+    if (!filter) return error(400, filter.error().code, filter.error().message);
+    action.filter = std::make_shared<const filter::ODataFilter>(std::move(*filter));
+  }
+  auto commands = parse_execute_body(request_.body());
+  if (!commands) return error(400, commands.error().code, commands.error().message);
+  action.commands = std::move(*commands);
+  publish(std::move(action), answer_with(202));
 }
 
 // 2023-07+: a client access token for this hub, as negotiate would give (Azure's :generateToken), for
@@ -480,6 +502,7 @@ void RestRequest::route(const std::vector<std::string>& segments) {
     case Op::send_to_connection: return send(Scope::connection, std::move(r.connection_id));
     case Op::invoke_connection: return invoke(std::move(r.connection_id));
     case Op::generate_token: return generate_token();
+    case Op::execute: return execute();
     case Op::connection_exists:
       return exists(K::connection_exists, std::move(r.connection_id), {}, "Warning.Connection.NotExisted");
     case Op::close_connection: return close(Scope::connection, std::move(r.connection_id), 200);

@@ -4,6 +4,7 @@
 
 #include "common/ascii.hpp"
 #include "hub/hub_name.hpp"
+#include "hub/message_encoding.hpp"
 #include "hub/upstream_reply.hpp"
 #include "protocol/nesting.hpp"
 #include "protocol/raw_json.hpp"
@@ -92,6 +93,83 @@ Result<RestSendBody> parse_rest_send_body(std::string_view body) {
     out.arguments_json.assign(*raw_arguments);
   }
   return out;
+}
+
+namespace {
+
+// A string member (keys case-insensitive), or nullopt when absent or null; an error when not a string.
+Result<std::optional<std::string>> string_member(std::string_view object, std::string_view key, const std::string& where) {
+  auto raw = protocol::raw_member(object, key, /*ignore_case=*/true);
+  if (!raw || *raw == "null") return std::optional<std::string>();
+  auto value = nlohmann::json::parse(*raw, nullptr, /*allow_exceptions=*/false);
+  if (!value.is_string()) return invalid_body(where + "." + std::string(key) + ": expected a string.");
+  return std::optional<std::string>(value.get<std::string>());
+}
+
+Result<hub::ExecuteCommand> parse_command(std::string_view text, const std::string& where) {
+  if (text.empty() || text.front() != '{') return invalid_body(where + ": expected an object.");
+  auto type = string_member(text, "type", where);
+  if (!type) return type.error();
+  if (!*type) return invalid_body(where + ".type: required (SendMessage, JoinGroup, LeaveGroup or CloseConnection).");
+  hub::ExecuteCommand command;
+  const std::string& name = **type;
+  if (iequals(name, "SendMessage")) {
+    auto payload = parse_rest_send_body(text);
+    if (!payload) return invalid_body(where + ": " + payload.error().message);
+    command.kind = hub::CommandKind::send;
+    command.message = hub::encode_invocation(payload->target, payload->arguments_json);
+  } else if (iequals(name, "JoinGroup") || iequals(name, "LeaveGroup")) {
+    command.kind = iequals(name, "JoinGroup") ? hub::CommandKind::join_group : hub::CommandKind::leave_group;
+    auto group = string_member(text, "group", where);
+    if (!group) return group.error();
+    auto group_name = string_member(text, "groupName", where);  // the name reply actions use
+    if (!group_name) return group_name.error();
+    std::optional<std::string> chosen = *group ? std::move(*group) : std::move(*group_name);
+    if (!chosen || chosen->empty() || chosen->size() > 1024)
+      return invalid_body(where + ".group: expected a group name of 1 to 1024 characters.");
+    command.group = std::move(*chosen);
+  } else if (iequals(name, "CloseConnection")) {
+    command.kind = hub::CommandKind::close;
+    auto reason = string_member(text, "reason", where);
+    if (!reason) return reason.error();
+    command.reason = reason->value_or("");
+    if (auto allow = protocol::raw_member(text, "allowReconnect", /*ignore_case=*/true); allow && *allow != "null") {
+      if (*allow != "true" && *allow != "false") return invalid_body(where + ".allowReconnect: expected true or false.");
+      command.allow_reconnect = *allow == "true";
+    }
+  } else {
+    return invalid_body(where + ".type: '" + name + "' is not SendMessage, JoinGroup, LeaveGroup or CloseConnection.");
+  }
+  return command;
+}
+
+}  // namespace
+
+Result<std::vector<hub::ExecuteCommand>> parse_execute_body(std::string_view body) {
+  if (body.empty()) return invalid_body("Commands in request body are required.");
+  if (!protocol::json_depth_within(body)) return invalid_body("The body nests deeper than 128 levels.");
+  auto document = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (document.is_discarded()) return invalid_body("The body is not valid JSON.");
+  std::string_view list = body;
+  if (document.is_object()) {
+    auto commands = protocol::raw_member(body, "commands", /*ignore_case=*/true);
+    if (!commands) return invalid_body("Expected an array of commands, or {\"commands\": [...]}.");
+    list = *commands;
+  } else if (!document.is_array()) {
+    return invalid_body("Expected an array of commands, or {\"commands\": [...]}.");
+  }
+  auto items = protocol::raw_array_elements(list);
+  if (!items) return invalid_body("commands: expected an array.");
+  if (items->empty() || items->size() > max_execute_commands)
+    return invalid_body("commands: expected 1 to " + std::to_string(max_execute_commands) + " commands.");
+  std::vector<hub::ExecuteCommand> commands;
+  commands.reserve(items->size());
+  for (std::size_t i = 0; i < items->size(); ++i) {
+    auto command = parse_command((*items)[i], "commands[" + std::to_string(i) + "]");
+    if (!command) return command.error();
+    commands.push_back(std::move(*command));
+  }
+  return commands;
 }
 
 }  // namespace sb::http

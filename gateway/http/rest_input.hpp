@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/result.hpp"
+#include "hub/action.hpp"
 #include "http/url_query.hpp"
 
 namespace sb::http {
@@ -36,5 +37,12 @@ struct RestSendBody {
 
 // {"target": "...", "arguments": [...]}, keys case-insensitive (the SDK sends Target/Arguments).
 Result<RestSendBody> parse_rest_send_body(std::string_view body);
+
+// :execute's body (Azure 2023-07+, docs/rest-api.md "Commands"): an array of commands, or an object
+// {"commands": [...]}. Each is {"type": "SendMessage", "target", "arguments"}, {"type": "JoinGroup" or
+// "LeaveGroup", "group"} or {"type": "CloseConnection", "reason"?, "allowReconnect"?}; keys and type
+// names case-insensitive. 1 to max_execute_commands commands; a send's arguments are kept as written.
+inline constexpr std::size_t max_execute_commands = 100;
+Result<std::vector<hub::ExecuteCommand>> parse_execute_body(std::string_view body);
 
 }  // namespace sb::http

@@ -28,6 +28,8 @@ const std::vector<Row>& rows() {
       {{}, any, Op::method_not_allowed},
       {{":send"}, post, Op::send_to_all},
       {{":send"}, any, Op::method_not_allowed},
+      {{":execute"}, post, Op::execute},
+      {{":execute"}, any, Op::method_not_allowed},
       {{":generateToken"}, post, Op::generate_token},
       {{":generateToken"}, any, Op::method_not_allowed},
       {{":closeConnections"}, post, Op::close_all},

@@ -15,7 +15,7 @@ namespace sb::http {
 enum class RestOperation {
   send_to_all, close_all, list_connections, list_users,
   send_to_connection, connection_exists, close_connection, remove_connection_from_all_groups, connection_membership,
-  invoke_connection, generate_token,
+  invoke_connection, generate_token, execute,
   send_to_group, group_exists, list_group_connections, list_group_users, close_group,
   send_to_user, user_exists, list_user_connections, close_user, remove_user_from_all_groups, user_membership,
   method_not_allowed,  // a path the API has, with a method it doesn't take there: 405

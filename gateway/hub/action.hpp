@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "filter/odata_filter.hpp"
 #include "protocol/encoded_message.hpp"
 
 namespace sb::hub {
@@ -51,6 +52,23 @@ struct CloseAction {
   bool allow_reconnect = false;
 };
 
+// REST :execute (Azure 2023-07+, docs/rest-api.md "Commands"): commands run in order on every
+// connection of the hub that the filter selects, each connection in turn. The filter sees a
+// connection as it was before the commands ran.
+enum class CommandKind { send, join_group, leave_group, close };
+struct ExecuteCommand {
+  CommandKind kind = CommandKind::send;
+  protocol::SharedEncodedMessage message;  // send
+  std::string group;                       // join_group, leave_group
+  std::string reason;                      // close
+  bool allow_reconnect = false;            // close
+};
+struct ExecuteAction {
+  std::string hub_key;
+  std::shared_ptr<const filter::ODataFilter> filter;  // null: every connection of the hub
+  std::vector<ExecuteCommand> commands;
+};
+
 // Existence questions (Azure's GET/HEAD checks) and presence listings (a Switchboard extension,
 // PROTOCOL.md part 3 §3.7). A listing walks one scope: the hub (Scope::all), a group (`group`) or a
 // user's connections (Scope::user, `id`).
@@ -68,7 +86,7 @@ struct QueryAction {
   bool wants_distinct_users = false;  // list_users: also return distinct_user_keys, to count users once
 };
 
-using Action = std::variant<SendAction, MembershipAction, RemoveFromAllGroupsAction, CloseAction, QueryAction>;
+using Action = std::variant<SendAction, MembershipAction, RemoveFromAllGroupsAction, CloseAction, QueryAction, ExecuteAction>;
 using SharedAction = std::shared_ptr<const Action>;
 
 // One row of a presence listing: a connection (id = connection id, with its user) or a user

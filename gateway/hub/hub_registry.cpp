@@ -223,7 +223,50 @@ void HubRegistry::run_for(const Action& action, Connection& c) {
   } else if (const auto* close = std::get_if<CloseAction>(&action)) {
     if (close->hub_key == identity.hub_key && in_scope(close->scope, close->id) && !excluded(close->excluded))
       c.close({"closed_by_api", close->reason, close->allow_reconnect});
+  } else if (const auto* execute = std::get_if<ExecuteAction>(&action)) {
+    if (execute->hub_key == identity.hub_key) execute_on(hubs_[identity.hub_key], c, *execute);
   }
+}
+
+bool HubRegistry::execute_on(HubIndex& hub, Connection& c, const ExecuteAction& a) {
+  const auto& identity = c.identity();
+  if (a.filter) {
+    filter::FilterSubject subject{identity.connection_id, identity.user_id, !identity.user_id.empty(),
+                                  [&c](std::string_view group) { return c.groups().count(std::string(group)) > 0; }};
+    if (!a.filter->matches(subject)) return false;
+  }
+  for (const auto& command : a.commands) {
+    switch (command.kind) {
+      case CommandKind::send:
+        c.send_message(*command.message);
+        break;
+      case CommandKind::join_group:
+        if (c.groups().count(command.group) > 0) break;
+        join(hub, c, command.group);
+        if (group_listener_) group_listener_(c, command.group, true);
+        break;
+      case CommandKind::leave_group:
+        if (c.groups().count(command.group) == 0) break;
+        leave(hub, c, command.group);
+        if (group_listener_) group_listener_(c, command.group, false);
+        break;
+      case CommandKind::close:
+        c.close({"closed_by_api", command.reason, command.allow_reconnect});
+        break;
+    }
+  }
+  return true;
+}
+
+ActionOutcome HubRegistry::run(const ExecuteAction& a, Clock::time_point) {
+  ActionOutcome outcome;
+  auto* hub = find_hub(a.hub_key);
+  if (!hub) return outcome;
+  // Copied: the commands change the hub's group sets while this walks its connections.
+  std::vector<Connection*> targets(hub->connections.begin(), hub->connections.end());
+  for (auto* c : targets)
+    if (execute_on(*hub, *c, a)) ++outcome.matched;
+  return outcome;
 }
 
 ActionOutcome HubRegistry::run(const SendAction& a, Clock::time_point) {

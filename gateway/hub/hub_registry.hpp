@@ -7,6 +7,7 @@
 // No connection is added or removed while an action walks a set: a connection that must end during a
 // send or a close posts its end (Connection::finish_soon). Debug builds assert it.
 #include <chrono>
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -30,6 +31,10 @@ class HubRegistry {
   // The same, for an action of the fan-out: recorded first while a connection is arriving.
   ActionOutcome execute(const SharedAction& action, const ActionOrigin& origin, Clock::time_point now);
 
+  // Told of each group a connection joins or leaves by a filtered :execute, which the fleet's shared
+  // state (Redis) cannot work out from the action itself. Other membership changes are not reported.
+  using GroupListener = std::function<void(const connection::Connection&, const std::string& group, bool joined)>;
+  void set_group_listener(GroupListener listener) { group_listener_ = std::move(listener); }
   // Connections arriving from another gateway (arrival_log.hpp).
   ArrivalLog& arrivals() { return arrivals_; }
   // An arrived connection, just added, runs on itself alone the recorded actions its old gateway had
@@ -101,6 +106,9 @@ class HubRegistry {
   ActionOutcome run(const RemoveFromAllGroupsAction& a, Clock::time_point now);
   ActionOutcome run(const CloseAction& a, Clock::time_point now);
   ActionOutcome run(const QueryAction& a, Clock::time_point now);
+  ActionOutcome run(const ExecuteAction& a, Clock::time_point now);
+  // An :execute's commands on one connection, when its filter selects it; true when it did.
+  bool execute_on(HubIndex& hub, connection::Connection& c, const ExecuteAction& a);
   // Presence listings: one pass over the scope's members on this shard, copying at most
   // `page_limit` ids (PROTOCOL.md part 3 §3.7; docs/rest-api.md "Presence").
   ActionOutcome list(const HubIndex& hub, const QueryAction& a) const;
@@ -129,6 +137,7 @@ class HubRegistry {
   std::unordered_map<std::string, HubIndex> hubs_;
   std::unordered_map<std::string, connection::Connection*> by_id_;  // connection ids are unique across hubs
   ArrivalLog arrivals_;
+  GroupListener group_listener_;
   LogPosition last_position_;
   std::uint64_t last_unlogged_sequence_ = 0;
   mutable int walks_ = 0;

@@ -47,7 +47,11 @@ HubDispatcher::HubDispatcher(boost::asio::any_io_executor executor, const config
       registry_(registry),
       upstream_(upstream),
       backplane_(backplane),
-      admission_(admission) {}
+      admission_(admission) {
+  registry_.set_group_listener([&backplane](const connection::Connection& c, const std::string& group, bool joined) {
+    backplane.connection_group_changed(c.identity(), group, joined);
+  });
+}
 
 void HubDispatcher::on_open(connection::Connection& connection) {
   ++live_connections_;

@@ -2,7 +2,8 @@
 // the JSON send body. The first byte picks which. Properties: never crashes; a parsed target's hub and
 // segments never hold a NUL the input did not hold literally, and no raw segment after /hubs/ is "." or ".."; a
 // resolved hub is non-empty; a parsed body has a non-empty target and arguments that parse back as a
-// JSON array (the gateway forwards that text to every client verbatim).
+// JSON array (the gateway forwards that text to every client verbatim). With the second bit, the body
+// of :execute: 1 to 100 commands, each send with arguments that parse as an array, each group named.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -19,6 +20,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   std::string_view input(reinterpret_cast<const char*>(data) + 1, size - 1);
   const bool has_literal_nul = input.find('\0') != std::string_view::npos;
+
+  if (data[0] & 2) {
+    auto commands = parse_execute_body(input);
+    if (!commands) {
+      if (commands.error().code != "InvalidBody" || commands.error().message.empty()) std::abort();
+      return 0;
+    }
+    if (commands->empty() || commands->size() > max_execute_commands) std::abort();
+    for (const auto& command : *commands) {
+      if (command.kind == sb::hub::CommandKind::send) {
+        auto arguments = nlohmann::json::parse(command.message->arguments_json(), nullptr, /*allow_exceptions=*/false);
+        if (!arguments.is_array() || command.message->target().empty()) std::abort();
+      } else if (command.kind != sb::hub::CommandKind::close && command.group.empty()) {
+        std::abort();
+      }
+    }
+    return 0;
+  }
 
   if (data[0] & 1) {
     auto body = parse_rest_send_body(input);

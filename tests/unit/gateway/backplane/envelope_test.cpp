@@ -149,3 +149,47 @@ TEST_CASE("an envelope's stamp reads its publisher and number without the action
   CHECK(decode_envelope_stamp(encode_envelope(HeartbeatEnvelope{"", 7})).error().message == "publisher: empty");
   CHECK(decode_envelope_stamp("").error().code == "invalid_envelope");
 }
+
+TEST_CASE("an :execute keeps its filter (as text, parsed again) and its commands in order") {
+  auto filter = sb::filter::ODataFilter::parse("userId eq 'a' or 'g' in groups");
+  REQUIRE(filter);
+  hub::ExecuteAction execute;
+  execute.hub_key = "chat";
+  execute.filter = std::make_shared<const sb::filter::ODataFilter>(std::move(*filter));
+  execute.commands = {
+      {hub::CommandKind::join_group, nullptr, "room", "", false},
+      {hub::CommandKind::send, std::make_shared<const EncodedMessage>("note", R"([{"b":1,"a":2}])"), "", "", false},
+      {hub::CommandKind::leave_group, nullptr, "lobby", "", false},
+      {hub::CommandKind::close, nullptr, "", "bye", true},
+  };
+  auto envelope = round_trip(ActionEnvelope{"gw", 7, std::make_shared<const hub::Action>(execute)});
+  const auto& got = std::get<hub::ExecuteAction>(action_of(envelope));
+  CHECK(got.hub_key == "chat");
+  REQUIRE(got.filter);
+  CHECK(got.filter->text() == "userId eq 'a' or 'g' in groups");
+  REQUIRE(got.commands.size() == 4);
+  CHECK(got.commands[0].kind == hub::CommandKind::join_group);
+  CHECK(got.commands[0].group == "room");
+  CHECK(got.commands[1].kind == hub::CommandKind::send);
+  CHECK(got.commands[1].message->arguments_json() == R"([{"b":1,"a":2}])");
+  CHECK(got.commands[2].group == "lobby");
+  CHECK(got.commands[3].reason == "bye");
+  CHECK(got.commands[3].allow_reconnect);
+
+  hub::ExecuteAction everyone{"chat", nullptr, {{hub::CommandKind::close, nullptr, "", "", false}}};
+  auto unfiltered = round_trip(ActionEnvelope{"gw", 8, std::make_shared<const hub::Action>(everyone)});
+  CHECK_FALSE(std::get<hub::ExecuteAction>(action_of(unfiltered)).filter);
+}
+
+TEST_CASE("an :execute from Redis with a filter that does not parse is refused") {
+  hub::ExecuteAction execute{"chat", nullptr, {{hub::CommandKind::close, nullptr, "", "", false}}};
+  auto bytes = encode_envelope(ActionEnvelope{"gw", 9, std::make_shared<const hub::Action>(execute)});
+  // The filter is written as an empty text right after the hub: put a broken one in its place.
+  const std::string empty_filter("\x00\x00\x00\x00", 4);
+  auto at = bytes.find(std::string("chat") + empty_filter);
+  REQUIRE(at != std::string::npos);
+  bytes.replace(at + 4, 4, std::string("\x03\x00\x00\x00", 4) + "(((");
+  auto decoded = decode_envelope(bytes);
+  REQUIRE_FALSE(decoded.ok());
+  CHECK(decoded.error().message.find("execute.filter") == 0);
+}

@@ -67,3 +67,37 @@ TEST_CASE("refuses send bodies that are not {target, arguments}") {
   auto deep = parse_rest_send_body(R"({"target":"t","arguments":)" + std::string(10'000, '[') + "}");
   CHECK(deep.error().message == "The body nests deeper than 128 levels.");
 }
+
+TEST_CASE(":execute bodies: an array or {commands}, each command checked, arguments kept as written") {
+  auto commands = parse_execute_body(R"([{"type":"JoinGroup","group":"g"},
+    {"Type":"sendmessage","Target":"t","Arguments":[{"b":1, "a":2}]},
+    {"type":"LeaveGroup","groupName":"h"},{"type":"CloseConnection","reason":"r","allowReconnect":true}])");
+  REQUIRE(commands.ok());
+  REQUIRE(commands->size() == 4);
+  CHECK((*commands)[0].kind == sb::hub::CommandKind::join_group);
+  CHECK((*commands)[0].group == "g");
+  CHECK((*commands)[1].message->arguments_json() == R"([{"b":1, "a":2}])");
+  CHECK((*commands)[2].kind == sb::hub::CommandKind::leave_group);
+  CHECK((*commands)[2].group == "h");
+  CHECK((*commands)[3].reason == "r");
+  CHECK((*commands)[3].allow_reconnect);
+  auto wrapped = parse_execute_body(R"({"commands":[{"type":"CloseConnection"}]})");
+  REQUIRE(wrapped.ok());
+  CHECK((*wrapped)[0].reason.empty());
+}
+
+TEST_CASE(":execute bodies that are refused, with the command named") {
+  for (const char* body : {"", "{}", "[]", "1", R"([1])", R"([{"group":"g"}])", R"([{"type":"Dance"}])",
+                           R"([{"type":"JoinGroup"}])", R"([{"type":"JoinGroup","group":""}])", R"([{"type":"JoinGroup","group":3}])",
+                           R"([{"type":"SendMessage"}])", R"([{"type":"SendMessage","target":"t","arguments":{}}])",
+                           R"([{"type":"CloseConnection","allowReconnect":"yes"}])", R"({"commands":{}})"}) {
+    CAPTURE(body);
+    auto parsed = parse_execute_body(body);
+    REQUIRE_FALSE(parsed.ok());
+    CHECK(parsed.error().code == "InvalidBody");
+  }
+  CHECK(parse_execute_body(R"([{"type":"SendMessage","target":"t"},{"type":"Dance"}])").error().message.find("commands[1]") == 0);
+  std::string many = "[";
+  for (int i = 0; i < 101; ++i) many += std::string(i ? "," : "") + R"({"type":"CloseConnection"})";
+  CHECK_FALSE(parse_execute_body(many + "]").ok());
+}
