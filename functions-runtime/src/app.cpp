@@ -218,6 +218,11 @@ App& App::on_message(std::string hub, std::string target, Handler handler) {
   return *this;
 }
 
+App& App::on_stream(std::string hub, std::string target, Handler handler) {
+  impl_->dispatcher.add(detail::UpstreamEvent::stream, std::move(hub), std::move(target), std::move(handler));
+  return *this;
+}
+
 httplib::Server& App::server() { return impl_->server; }
 
 bool App::listen(const std::string& host, int port) {

@@ -183,6 +183,20 @@ Json RestClient::invoke(std::string_view hub, std::string_view connection_id, st
   return std::move(document["result"]);
 }
 
+void RestClient::send_stream_item(std::string_view hub, std::string_view connection_id, std::string_view stream_id,
+                                  Json item, bool completed) {
+  QueryParameters query;
+  if (completed) query.emplace_back("completed", "true");
+  impl_->call("POST", impl_->hub_path(hub) + "/connections/" + segment(connection_id) + "/streams/" + segment(stream_id) + "/:send",
+              query, &item, NotFound::is_error);
+}
+
+void RestClient::complete_stream(std::string_view hub, std::string_view connection_id, std::string_view stream_id,
+                                 std::string_view error) {
+  impl_->call("POST", impl_->hub_path(hub) + "/connections/" + segment(connection_id) + "/streams/" + segment(stream_id) + "/:complete",
+              with_reason(error), nullptr, NotFound::is_error);
+}
+
 void RestClient::send_to_user(std::string_view hub, std::string_view user_id, std::string_view target,
                               Json arguments) {
   const Json body = send_body(target, std::move(arguments));

@@ -24,14 +24,15 @@ void binary_to_base64(Json& value) {
   }
 }
 
-// [1, headers, invocationId|nil, target, arguments(, streamIds)] -> {"type":1, "invocationId"?, "target", "arguments"}
+// [1 or 4, headers, invocationId|nil, target, arguments(, streamIds)] ->
+// {"type":1 or 4, "invocationId"?, "target", "arguments"}
 Json invocation_from_messagepack(const std::string& body) {
   Json array = Json::from_msgpack(body, /*strict=*/true, /*allow_exceptions=*/false);
-  if (array.is_discarded() || !array.is_array() || array.size() < 5 || array[0] != 1 || !array[3].is_string() ||
-      !array[4].is_array()) {
+  if (array.is_discarded() || !array.is_array() || array.size() < 5 || (array[0] != 1 && array[0] != 4) ||
+      !array[3].is_string() || !array[4].is_array()) {
     return Json(Json::value_t::discarded);
   }
-  Json invocation = {{"type", 1}, {"target", array[3]}, {"arguments", array[4]}};
+  Json invocation = {{"type", array[0]}, {"target", array[3]}, {"arguments", array[4]}};
   if (array[2].is_string() && !array[2].get_ref<const std::string&>().empty()) invocation["invocationId"] = array[2];
   binary_to_base64(invocation["arguments"]);
   return invocation;
@@ -39,6 +40,7 @@ Json invocation_from_messagepack(const std::string& body) {
 
 // Serverless protocol message types (docs/upstream.md, Request).
 constexpr int kInvocation = 1;
+constexpr int kStreamInvocation = 4;
 constexpr int kOpenConnection = 10;
 constexpr int kCloseConnection = 11;
 
@@ -68,7 +70,10 @@ std::optional<int> message_type(const Json& body) {
 
 // Fills the message fields of `context` from a JSON Invocation; returns the problem, or "" when fine.
 std::string read_invocation(const Json& body, Context& context) {
-  if (message_type(body) != kInvocation) return "the body must be a JSON Invocation ({\"type\":1,...})";
+  const auto type = message_type(body);
+  if (type != kInvocation && type != kStreamInvocation)
+    return "the body must be a JSON Invocation ({\"type\":1,...}) or StreamInvocation ({\"type\":4,...})";
+  context.is_stream = type == kStreamInvocation;
 
   const auto target = body.find("target");
   if (target == body.end() || !target->is_string() || target->get_ref<const std::string&>().empty()) {
@@ -110,7 +115,8 @@ UpstreamDispatcher::UpstreamDispatcher(AppOptions options)
     : options_(std::move(options)), idempotency_(std::make_shared<IdempotencyCache>()) {}
 
 void UpstreamDispatcher::add(UpstreamEvent event, std::string hub, std::string target, Handler handler) {
-  Route route{event, to_ascii_lower(hub), event == UpstreamEvent::message ? to_ascii_lower(target) : "*",
+  const bool has_target = event == UpstreamEvent::message || event == UpstreamEvent::stream;
+  Route route{event, to_ascii_lower(hub), has_target ? to_ascii_lower(target) : "*",
               std::move(handler)};
   for (Route& existing : routes_) {
     if (existing.event == route.event && existing.hub == route.hub && existing.target == route.target) {
@@ -213,7 +219,10 @@ UpstreamResponse UpstreamDispatcher::dispatch(const UpstreamRequest& request) co
                           "no handler for category '" + context.category + "' event '" + context.event + "'");
     }
     const Handler* handler = find_handler(*event, context.hub, context.event);
-    if (handler == nullptr) {
+    // A stream handler alone makes the target known; which one runs is decided by the body below.
+    const Handler* stream_handler =
+        *event == UpstreamEvent::message ? find_handler(UpstreamEvent::stream, context.hub, context.event) : nullptr;
+    if (handler == nullptr && stream_handler == nullptr) {
       // Nothing to do when a connection comes or goes is a fine answer; an unknown method is not.
       if (*event != UpstreamEvent::message) return UpstreamResponse{};
       // The envelope's error is what the caller's invoke() rejects with (docs/upstream.md, Failures);
@@ -242,8 +251,19 @@ UpstreamResponse UpstreamDispatcher::dispatch(const UpstreamRequest& request) co
           problem = "the X-ASRS-Event header does not match the invocation's target";
         }
         break;
+      case UpstreamEvent::stream: break;  // never routed by category
     }
     if (!problem.empty()) return error_answer(400, "InvalidBody", problem);
+    // A stream call runs the stream handler; a target that does not stream answers as ASP.NET does, and
+    // so does a plain invoke() of a target that only streams.
+    if (*event == UpstreamEvent::message) {
+      handler = context.is_stream ? stream_handler : handler;
+      if (handler == nullptr) {
+        return json_answer(200, Json{{"error", context.is_stream
+            ? "The client attempted to invoke the non-streaming '" + context.target + "' method with a streaming invocation."
+            : "The client attempted to invoke the streaming '" + context.target + "' method with a non-streaming invocation."}});
+      }
+    }
 
     if (const std::string* user_id = find_header(request.headers, "X-ASRS-User-Id")) context.user_id = *user_id;
     if (const std::string* claims = find_header(request.headers, "X-ASRS-User-Claims")) {
@@ -304,7 +324,8 @@ UpstreamResponse UpstreamDispatcher::run_handler(const Handler& handler, const C
     switch (event) {
       // Azure Functions' answers: the caller of invoke() gets the error as
       // its completion, a failed `connected` refuses the connection, `disconnected` can't be refused.
-      case UpstreamEvent::message: answer = json_answer(200, Json{{"error", client_error}}); break;
+      case UpstreamEvent::message:
+      case UpstreamEvent::stream: answer = json_answer(200, Json{{"error", client_error}}); break;
       case UpstreamEvent::connected: answer = json_answer(403, Json{{"error", client_error}}); break;
       case UpstreamEvent::disconnected: break;
     }

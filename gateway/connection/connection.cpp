@@ -252,10 +252,20 @@ void Connection::on_message(protocol::InboundMessage&& message, std::uint64_t in
       enqueue_event({UpstreamEventKind::message, std::move(message), {}, inbound_id});
       return;
     case MessageType::stream_invocation:
+      // A server-to-client stream (docs/upstream.md "Streams"): the function hears of it as a message
+      // event and streams its items through the REST API (or its reply) under this invocation id.
       metrics().messages_received.inc();
-      context_.observer.answer(*this, make_frame(protocol::encode_completion_error(
-          protocol_, *message.invocation_id,
-          "The client attempted to invoke the non-streaming '" + message.target + "' method with a streaming invocation.")));
+      if (message.has_stream_ids) {
+        context_.observer.answer(*this, make_frame(protocol::encode_completion_error(
+            protocol_, *message.invocation_id, "Client streaming is not supported in serverless mode.")));
+        return;
+      }
+      if (pending_message_events_ >= context_.config.max_pending_invocations) {
+        close({"too_many_pending_invocations", "Too many invocations are waiting for the upstream.", true});
+        return;
+      }
+      ++pending_message_events_;
+      enqueue_event({UpstreamEventKind::message, std::move(message), {}, inbound_id});
       return;
     case MessageType::ping:
       is_client_timeout_armed_ = true;

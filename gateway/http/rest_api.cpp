@@ -113,6 +113,7 @@ class RestRequest {
   void invoke(std::string connection_id);
   void generate_token();
   void execute();
+  void stream(std::string connection_id, std::string stream_id, bool is_complete);
   void access_key();
   void publish_send(Scope scope, std::string id, protocol::SharedEncodedMessage message);
   void publish(hub::Action action, std::function<void(hub::ActionOutcome)> then);
@@ -264,6 +265,49 @@ void RestRequest::execute() {
   if (!commands) return error(400, commands.error().code, commands.error().message);
   action.commands = std::move(*commands);
   publish(std::move(action), answer_with(202));
+}
+
+// 2024-12-01 server-to-client streams (docs/upstream.md "Streams"): the function answers a client's
+// connection.stream(...) by sending its items here, then completing it. Each becomes a frame for that
+// one connection, sent like any send (so in order, through the fleet): a StreamItem, and a Completion
+// with ?completed=true on :send or on :complete (an error with ?reason= there).
+void RestRequest::stream(std::string connection_id, std::string stream_id, bool is_complete) {
+  auto publish_frames = [&](std::string json, std::string messagepack, std::function<void(hub::ActionOutcome)> then) {
+    hub::SendAction send;
+    send.hub_key = call_.hub_key;
+    send.scope = Scope::connection;
+    send.id = connection_id;
+    send.message = protocol::EncodedMessage::from_frames(make_frame(std::move(json)), make_frame(std::move(messagepack)));
+    publish(std::move(send), std::move(then));
+  };
+  auto completion = [&](const std::string& reason) {
+    if (reason.empty())
+      return std::pair{protocol::encode_completion_void(protocol::HubProtocolKind::json, stream_id),
+                       protocol::encode_completion_void(protocol::HubProtocolKind::messagepack, stream_id)};
+    return std::pair{protocol::encode_completion_error(protocol::HubProtocolKind::json, stream_id, reason),
+                     protocol::encode_completion_error(protocol::HubProtocolKind::messagepack, stream_id, reason)};
+  };
+  if (is_complete) {
+    auto [json, messagepack] = completion(query_value(call_.query, "reason").value_or(""));
+    return publish_frames(std::move(json), std::move(messagepack), answer_with(202));
+  }
+  bool completes = false;
+  if (auto text = query_value(call_.query, "completed")) {
+    if (*text != "true" && *text != "false") return error(400, "InvalidQuery", "completed: expected true or false.");
+    completes = *text == "true";
+  }
+  // The body is the item, any JSON value, passed through as written.
+  const auto& body = request_.body();
+  if (body.empty()) return error(400, "InvalidBody", "The stream item is required.");
+  if (!protocol::json_depth_within(body)) return error(400, "InvalidBody", "The body nests deeper than 128 levels.");
+  if (nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false).is_discarded())
+    return error(400, "InvalidBody", "The stream item is not valid JSON.");
+  auto item_json = protocol::encode_stream_item(protocol::HubProtocolKind::json, stream_id, body);
+  auto item_messagepack = protocol::encode_stream_item(protocol::HubProtocolKind::messagepack, stream_id, body);
+  if (!completes) return publish_frames(std::move(item_json), std::move(item_messagepack), answer_with(202));
+  publish_frames(std::move(item_json), std::move(item_messagepack), nullptr);
+  auto [json, messagepack] = completion("");
+  publish_frames(std::move(json), std::move(messagepack), answer_with(202));
 }
 
 // 2023-07+: a client access token for this hub, as negotiate would give (Azure's :generateToken), for
@@ -503,6 +547,8 @@ void RestRequest::route(const std::vector<std::string>& segments) {
     case Op::invoke_connection: return invoke(std::move(r.connection_id));
     case Op::generate_token: return generate_token();
     case Op::execute: return execute();
+    case Op::stream_send: return stream(std::move(r.connection_id), std::move(r.stream_id), false);
+    case Op::stream_complete: return stream(std::move(r.connection_id), std::move(r.stream_id), true);
     case Op::connection_exists:
       return exists(K::connection_exists, std::move(r.connection_id), {}, "Warning.Connection.NotExisted");
     case Op::close_connection: return close(Scope::connection, std::move(r.connection_id), 200);

@@ -9,7 +9,7 @@ namespace {
 using boost::beast::http::verb;
 using Op = RestOperation;
 
-// One row: the path as segments ("{connection}", "{group}" and "{user}" stand for names), the methods
+// One row: the path as segments ("{connection}", "{group}", "{user}" and "{stream}" stand for names), the methods
 // it takes (none: any), and the operation. Rows are tried in order and the first whose path and method
 // match wins, so a row with no methods after the specific ones of its path answers 405; a path no row
 // has answers 404.
@@ -44,6 +44,10 @@ const std::vector<Row>& rows() {
       {{"connections", "{connection}", ":send"}, post, Op::send_to_connection},
       {{"connections", "{connection}", ":invoke"}, post, Op::invoke_connection},
       {{"connections", "{connection}", ":invoke"}, any, Op::method_not_allowed},
+      {{"connections", "{connection}", "streams", "{stream}", ":send"}, post, Op::stream_send},
+      {{"connections", "{connection}", "streams", "{stream}", ":send"}, any, Op::method_not_allowed},
+      {{"connections", "{connection}", "streams", "{stream}", ":complete"}, post, Op::stream_complete},
+      {{"connections", "{connection}", "streams", "{stream}", ":complete"}, any, Op::method_not_allowed},
       {{"connections", "{connection}", "groups"}, del, Op::remove_connection_from_all_groups},
       {{"connections", "{connection}", "groups", "{group}"}, put_or_delete, Op::connection_membership},
       {{"connections", "{connection}", "groups", "{group}"}, any, Op::method_not_allowed},
@@ -105,11 +109,12 @@ Result<RestRoute> resolve_rest_route(verb method, const std::vector<std::string>
       are_names_checked = true;
     }
     if (!row.methods.empty() && std::find(row.methods.begin(), row.methods.end(), method) == row.methods.end()) continue;
-    RestRoute route{row.operation, {}, {}, {}};
+    RestRoute route{row.operation, {}, {}, {}, {}};
     for (std::size_t i = 0; i < segments.size(); ++i) {
       if (row.path[i] == "{connection}") route.connection_id = segments[i];
       else if (row.path[i] == "{group}") route.group = segments[i];
       else if (row.path[i] == "{user}") route.user_id = segments[i];
+      else if (row.path[i] == "{stream}") route.stream_id = segments[i];
     }
     return route;
   }

@@ -15,7 +15,7 @@ namespace sb::http {
 enum class RestOperation {
   send_to_all, close_all, list_connections, list_users,
   send_to_connection, connection_exists, close_connection, remove_connection_from_all_groups, connection_membership,
-  invoke_connection, generate_token, execute,
+  invoke_connection, generate_token, execute, stream_send, stream_complete,
   send_to_group, group_exists, list_group_connections, list_group_users, close_group,
   send_to_user, user_exists, list_user_connections, close_user, remove_user_from_all_groups, user_membership,
   method_not_allowed,  // a path the API has, with a method it doesn't take there: 405
@@ -25,7 +25,7 @@ struct RestRoute {
   RestOperation operation{};
   // The names the path holds, whichever order it wrote them in (Azure takes both
   // groups/{g}/connections/{c} and connections/{c}/groups/{g}).
-  std::string connection_id, group, user_id;
+  std::string connection_id, group, user_id, stream_id;
 };
 
 // Errors: 400 InvalidName (a name of 0 or over 1024 characters, or all whitespace; checked first, so

@@ -32,6 +32,11 @@ std::string encode_client_invocation(HubProtocolKind kind, std::string_view invo
   return encode_messagepack_invocation(target, messagepack_from_json(arguments_json), invocation_id);
 }
 
+std::string encode_stream_item(HubProtocolKind kind, std::string_view invocation_id, std::string_view item_json) {
+  if (kind == HubProtocolKind::json) return encode_json_stream_item(invocation_id, item_json);
+  return encode_messagepack_stream_item(invocation_id, messagepack_from_json(item_json));
+}
+
 Result<CompletionContent> read_completion(HubProtocolKind kind, std::string_view record) {
   return kind == HubProtocolKind::json ? read_json_completion(record) : read_messagepack_completion(record);
 }

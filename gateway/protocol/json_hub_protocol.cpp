@@ -160,6 +160,11 @@ std::string encode_json_invocation(std::string_view target, std::string_view arg
   return out;
 }
 
+std::string encode_json_stream_item(std::string_view invocation_id, std::string_view item_json) {
+  return R"({"type":2,"invocationId":)" + json_quote(invocation_id) + R"(,"item":)" + std::string(item_json) + "}" +
+         record_separator;
+}
+
 std::string encode_json_completion_result(std::string_view invocation_id, std::string_view result_json) {
   return R"({"type":3,"invocationId":)" + json_quote(invocation_id) + R"(,"result":)" + std::string(result_json) +
          "}" + record_separator;

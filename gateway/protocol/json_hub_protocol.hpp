@@ -24,6 +24,8 @@ Result<std::size_t> parse_json_messages(std::string_view input, std::vector<Inbo
 
 // Encoders. `arguments_json` / `result_json` are JSON texts (an array / any value) produced elsewhere.
 std::string encode_json_invocation(std::string_view target, std::string_view arguments_json);
+// A StreamItem of a server-to-client stream; `item_json` a JSON text, copied as it is.
+std::string encode_json_stream_item(std::string_view invocation_id, std::string_view item_json);
 // The result or error of a Completion record (as parse_json_messages accepted it), the result's text
 // as the client wrote it.
 Result<CompletionContent> read_json_completion(std::string_view record);

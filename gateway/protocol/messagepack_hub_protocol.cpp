@@ -236,6 +236,16 @@ std::string encode_messagepack_invocation(std::string_view target, std::string_v
   return frame_with_varint(body);
 }
 
+std::string encode_messagepack_stream_item(std::string_view invocation_id, std::string_view item_msgpack) {
+  std::string body;
+  write_array_header(body, 4);  // [2, {}, invocationId, item]
+  body += '\x02';
+  body += empty_map;
+  write_str(body, invocation_id);
+  body += item_msgpack;
+  return frame_with_varint(body);
+}
+
 std::string encode_messagepack_completion_result(std::string_view invocation_id, std::string_view result_msgpack) {
   std::string body;
   write_array_header(body, 5);

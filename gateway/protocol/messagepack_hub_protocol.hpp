@@ -28,6 +28,8 @@ std::string messagepack_from_json(std::string_view json_text);
 
 // Framed records, ready to send. `arguments_msgpack`/`result_msgpack` are MessagePack-encoded values.
 std::string encode_messagepack_invocation(std::string_view target, std::string_view arguments_msgpack);
+// A StreamItem; `item_msgpack` one MessagePack value.
+std::string encode_messagepack_stream_item(std::string_view invocation_id, std::string_view item_msgpack);
 // The result or error of a Completion record (as parse_messagepack_messages accepted it).
 Result<CompletionContent> read_messagepack_completion(std::string_view record);
 // The arguments of an Invocation record as JSON text (bin as base64, maps in their order); nullopt when

@@ -222,9 +222,15 @@ void HubDispatcher::on_reply(const std::shared_ptr<connection::Connection>& conn
     return settled();
   }
 
-  // A send() gets no Completion; connected/disconnected have no caller.
+  // A send() gets no Completion; connected/disconnected have no caller. A stream stays open for the
+  // items the function sends through the REST API, unless the reply fails it or answers verbatim.
   Frame completion;
-  if (is_invoke) {
+  const bool is_stream = event.message.type == protocol::MessageType::stream_invocation;
+  if (is_stream) {
+    if (reply->kind == hub::ReplyKind::verbatim) completion = make_frame(std::move(reply->verbatim));
+    else if (reply->kind == hub::ReplyKind::envelope && reply->error)
+      completion = make_frame(protocol::encode_completion_error(kind, invocation_id, *reply->error));
+  } else if (is_invoke) {
     switch (reply->kind) {
       case hub::ReplyKind::empty: completion = make_frame(protocol::encode_completion_void(kind, invocation_id)); break;
       case hub::ReplyKind::verbatim: completion = make_frame(std::move(reply->verbatim)); break;

@@ -54,7 +54,8 @@ struct Context {
   std::string user_id;                             // X-ASRS-User-Id, empty when anonymous
   std::multimap<std::string, std::string> claims;  // X-ASRS-User-Claims ("type: value, type: value")
   std::multimap<std::string, std::string> query;   // X-ASRS-Client-Query, percent-decoded
-  std::optional<std::string> invocation_id;        // messages: set for invoke(), absent for send()
+  std::optional<std::string> invocation_id;        // messages: set for invoke(), absent for send(); streams: the stream's id
+  bool is_stream = false;                          // a client's connection.stream(...) (App::on_stream)
   std::string target;                              // messages: the method the client called
   Json arguments = Json::array();                  // messages: its arguments
   std::string error;                               // disconnected: why, empty on a clean close
@@ -152,6 +153,11 @@ class App {
   App& on_connected(std::string hub, Handler handler);
   App& on_disconnected(std::string hub, Handler handler);
   App& on_message(std::string hub, std::string target, Handler handler);  // target "*" = any method
+  // A client's connection.stream(target, ...) (docs/upstream.md "Streams"). The handler starts the
+  // stream; its items go to the client through RestClient::send_stream_item under ctx.invocation_id,
+  // and RestClient::complete_stream ends it. reply.error() ends it at once with that error. A stream
+  // call to a target that only on_message knows gets ASP.NET's "non-streaming method" error.
+  App& on_stream(std::string hub, std::string target, Handler handler);
 
   // Add your own routes (pages, /api/negotiate) before listening. With cors_origins the App owns the
   // server's pre- and post-routing handlers (preflights, then CORS headers on every response): don't
@@ -229,6 +235,14 @@ class RestClient {
   // none). Blocks until the client answers; throws std::runtime_error when it fails, times out
   // (--client-invoke-timeout) or leaves, with the gateway's status and error code in the message.
   Json invoke(std::string_view hub, std::string_view connection_id, std::string_view target, Json arguments);
+
+  // Server-to-client streams (App::on_stream): one item for the client's stream `stream_id` (the
+  // stream's ctx.invocation_id), in order; `completed` ends the stream after it. complete_stream ends
+  // it without an item, with `error` when not empty.
+  void send_stream_item(std::string_view hub, std::string_view connection_id, std::string_view stream_id, Json item,
+                        bool completed = false);
+  void complete_stream(std::string_view hub, std::string_view connection_id, std::string_view stream_id,
+                       std::string_view error = {});
 
   void add_to_group(std::string_view hub, std::string_view group, std::string_view connection_id);
   void remove_from_group(std::string_view hub, std::string_view group, std::string_view connection_id);

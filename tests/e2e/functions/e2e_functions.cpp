@@ -65,6 +65,8 @@ class EventLog {
         {"arguments", ctx.arguments.is_null() ? Json::array() : ctx.arguments},
         {"error", ctx.error},
         {"hasInvocationId", ctx.invocation_id.has_value()},
+        {"invocationId", ctx.invocation_id.value_or("")},
+        {"isStream", ctx.is_stream},
         {"eventId", ctx.header("X-Switchboard-Event-Id")},
         {"idempotencyKey", ctx.header("X-Switchboard-Idempotency-Key")},
     };
@@ -224,6 +226,14 @@ int main(int argc, char** argv) {
     reply.result(arg(ctx, 1));
   });
   on("throw", [](const Context&, Reply&) { throw std::runtime_error("thrown"); });
+
+  // Server-to-client streams: the test itself sends the items through the REST API under the
+  // stream's id (recorded, so the test can read it from /events); badStream refuses to start.
+  app.on_stream(kHub, "counter", [&log](const Context& ctx, Reply&) { log.record(ctx); });
+  app.on_stream(kHub, "badStream", [&log](const Context& ctx, Reply& reply) {
+    log.record(ctx);
+    reply.error("no stream for you");
+  });
 
   on("joinGroup", [](const Context& ctx, Reply& reply) {
     reply.add_to_group(string_arg(ctx, 0), ctx.connection_id).result(true);

@@ -448,3 +448,26 @@ TEST_CASE("a signed request served once is refused as a replay; one whose handle
   CHECK(calls == 2);
   CHECK(dispatcher.dispatch(connected()).status == 200);  // another event is not a replay
 }
+
+TEST_CASE("a StreamInvocation runs the stream handler, with the stream's id; the wrong kind of call is refused") {
+  UpstreamDispatcher dispatcher = dispatcher_with_keys({kAccessKey});
+  Context seen;
+  dispatcher.add(UpstreamEvent::stream, "chat", "counter", [&](const Context& ctx, Reply&) { seen = ctx; });
+  dispatcher.add(UpstreamEvent::message, "chat", "echo", [](const Context&, Reply& reply) { reply.result(1); });
+
+  auto started = dispatcher.dispatch(invocation("counter", R"({"type":4,"invocationId":"7","target":"counter","arguments":[3]})"));
+  CHECK(started.status == 200);
+  CHECK(started.body.empty());  // the stream stays open
+  CHECK(seen.is_stream);
+  CHECK(seen.invocation_id == "7");
+  CHECK(seen.arguments == Json::array({3}));
+
+  auto not_streaming = dispatcher.dispatch(invocation("echo", R"({"type":4,"invocationId":"8","target":"echo","arguments":[]})"));
+  CAPTURE(not_streaming.status);
+  CAPTURE(not_streaming.body);
+  CHECK(body_of(not_streaming)["error"] ==
+        "The client attempted to invoke the non-streaming 'echo' method with a streaming invocation.");
+  auto only_streams = dispatcher.dispatch(invocation("counter", R"({"type":1,"invocationId":"9","target":"counter","arguments":[]})"));
+  CHECK(body_of(only_streams)["error"] ==
+        "The client attempted to invoke the streaming 'counter' method with a non-streaming invocation.");
+}
