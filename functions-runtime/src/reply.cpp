@@ -99,6 +99,21 @@ Reply& Reply::close_connection(std::string connection_id, std::string reason, bo
   return *this;
 }
 
+Reply& Reply::stream_item(std::string connection_id, std::string stream_id, Json item, bool completed) {
+  Json action{{"action", "streamItem"}, {"connectionId", std::move(connection_id)}, {"streamId", std::move(stream_id)},
+              {"item", std::move(item)}};
+  if (completed) action["completed"] = true;
+  actions_.push_back(std::move(action));
+  return *this;
+}
+
+Reply& Reply::complete_stream(std::string connection_id, std::string stream_id, std::string error) {
+  Json action{{"action", "streamComplete"}, {"connectionId", std::move(connection_id)}, {"streamId", std::move(stream_id)}};
+  if (!error.empty()) action["error"] = std::move(error);
+  actions_.push_back(std::move(action));
+  return *this;
+}
+
 Reply& Reply::status(int http_status) {
   http_status_ = http_status;
   return *this;

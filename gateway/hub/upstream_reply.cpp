@@ -132,6 +132,52 @@ Result<Action> parse_group_action(const json& object, const std::string& where, 
   return bad(where + ".action: '" + verb + "' is not add, remove, removeAll or close");
 }
 
+// {"action":"streamItem","connectionId","streamId","item","completed"?} and {"action":"streamComplete",
+// "connectionId","streamId","error"?} (docs/upstream.md "Streams"): what the REST stream operations do,
+// from a reply. Each record is its own pre-framed send to the connection: an item, then a Completion.
+Result<bool> parse_stream_action(const json& object, std::string_view raw, const std::string& where,
+                                 const ReplyContext& context, std::vector<Action>& out) {
+  const bool is_item = iequals(object["action"].get_ref<const std::string&>(), "streamItem");
+  auto hub = action_hub(object, where, context);
+  if (!hub) return hub.error();
+  std::string connection_id, stream_id, error;
+  for (auto [key, target] : {std::pair{"connectionId", &connection_id}, {"streamId", &stream_id}, {"error", &error}}) {
+    auto present = optional_string(object, key, where, *target);
+    if (!present) return present.error();
+  }
+  if (connection_id.empty()) return bad(where + ".connectionId: required for a stream action");
+  if (stream_id.empty()) return bad(where + ".streamId: required for a stream action");
+  bool completes = !is_item;
+  if (auto it = object.find("completed"); is_item && it != object.end() && !it->is_null()) {
+    if (!it->is_boolean()) return bad(where + ".completed: expected true or false");
+    completes = it->get<bool>();
+  }
+  auto send_frames = [&](std::string json_frame, std::string messagepack_frame) {
+    SendAction send;
+    send.hub_key = *hub;
+    send.scope = Scope::connection;
+    send.id = connection_id;
+    send.message = protocol::EncodedMessage::from_frames(make_frame(std::move(json_frame)), make_frame(std::move(messagepack_frame)));
+    out.push_back(Action{std::move(send)});
+  };
+  using protocol::HubProtocolKind;
+  if (is_item) {
+    auto item = protocol::raw_member(raw, "item");
+    if (!item) return bad(where + ".item: required for streamItem");
+    send_frames(protocol::encode_stream_item(HubProtocolKind::json, stream_id, *item),
+                protocol::encode_stream_item(HubProtocolKind::messagepack, stream_id, *item));
+  }
+  if (completes) {
+    if (error.empty())
+      send_frames(protocol::encode_completion_void(HubProtocolKind::json, stream_id),
+                  protocol::encode_completion_void(HubProtocolKind::messagepack, stream_id));
+    else
+      send_frames(protocol::encode_completion_error(HubProtocolKind::json, stream_id, error),
+                  protocol::encode_completion_error(HubProtocolKind::messagepack, stream_id, error));
+  }
+  return true;
+}
+
 // The optional "actions" array of a reply object (`body` is its text), every item validated before any
 // is kept.
 Result<bool> parse_actions(const json& document, std::string_view body, const ReplyContext& context,
@@ -150,6 +196,14 @@ Result<bool> parse_actions(const json& document, std::string_view body, const Re
     const auto& item = (*actions)[i];
     std::string where = "actions[" + std::to_string(i) + "]";
     if (!item.is_object()) return bad(where + ": expected an object");
+    if (const auto verb = item.find("action"); verb != item.end() && verb->is_string() &&
+        (iequals(verb->get_ref<const std::string&>(), "streamItem") || iequals(verb->get_ref<const std::string&>(), "streamComplete"))) {
+      auto added = parse_stream_action(item, (*raw_items)[i], where, context, out);
+      if (!added) return added.error();
+      if (out.size() > context.max_actions)  // an item that completes is two sends
+        return bad("actions: more than " + std::to_string(context.max_actions) + " once stream actions are counted");
+      continue;
+    }
     Result<Action> action = item.contains("target") ? parse_message_action(item, (*raw_items)[i], where, context)
                             : item.contains("action")
                                 ? parse_group_action(item, where, context)

@@ -84,6 +84,16 @@ describe('server-to-client streams', { timeout: 180_000 }, () => {
     });
   }
 
+  for (const protocol of ['json', 'messagepack']) {
+    test(`${protocol}: a function's reply streams the items and ends the stream (stream actions)`, async () => {
+      const c = await clients.connect({ user: 'streamer', protocol });
+      const { items, error } = await withTimeout(collect(c, 'replyStream', 200).ended, 10_000, 'the replied stream');
+      assert.equal(error, undefined);
+      assertInOrder(items, 200);
+      assert.deepEqual(await withTimeout(collect(c, 'replyStream', 0).ended, 10_000, 'the empty replied stream'), { items: [] });
+    });
+  }
+
   test(':complete with a reason fails the stream with it; :complete alone ends it', async () => {
     const c = await clients.connect({ user: 'streamer' });
     const failing = collect(c, 'counter', 1);

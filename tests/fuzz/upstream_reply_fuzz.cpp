@@ -49,8 +49,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const auto& frame = *json_frame;
         std::vector<sb::protocol::InboundMessage> decoded;
         auto consumed = sb::protocol::parse_json_messages(frame, decoded, {frame.size()});
+        // One record: an Invocation, or a stream action's StreamItem or Completion.
+        using sb::protocol::MessageType;
         if (!consumed.ok() || *consumed != frame.size() || decoded.size() != 1 ||
-            decoded[0].type != sb::protocol::MessageType::invocation)
+            (decoded[0].type != MessageType::invocation && decoded[0].type != MessageType::stream_item &&
+             decoded[0].type != MessageType::completion))
           std::abort();
       }
       break;

@@ -87,6 +87,10 @@ class Reply {
   Reply& remove_user_from_group(std::string group, std::string user_id);
   Reply& remove_user_from_all_groups(std::string user_id);
   Reply& close_connection(std::string connection_id, std::string reason = {}, bool allow_reconnect = false);
+  // Server-to-client streams from the reply (docs/upstream.md "Streams"): an item for a client's stream
+  // (`completed` ends it after the item), or its end (with `error` when not empty).
+  Reply& stream_item(std::string connection_id, std::string stream_id, Json item, bool completed = false);
+  Reply& complete_stream(std::string connection_id, std::string stream_id, std::string error = {});
 
   Reply& status(int http_status);  // default 200; e.g. 403 refuses a `connected` event
   int http_status() const { return http_status_; }

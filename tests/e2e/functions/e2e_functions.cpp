@@ -230,6 +230,15 @@ int main(int argc, char** argv) {
   // Server-to-client streams: the test itself sends the items through the REST API under the
   // stream's id (recorded, so the test can read it from /events); badStream refuses to start.
   app.on_stream(kHub, "counter", [&log](const Context& ctx, Reply&) { log.record(ctx); });
+  // replyStream(n): the stream's n items and its end, all in the reply's actions.
+  app.on_stream(kHub, "replyStream", [&log](const Context& ctx, Reply& reply) {
+    log.record(ctx);
+    const Json& n = arg(ctx, 0);
+    const std::int64_t count = n.is_number_integer() ? std::clamp<std::int64_t>(n.get<std::int64_t>(), 0, 500) : 0;
+    for (std::int64_t i = 0; i < count; ++i)
+      reply.stream_item(ctx.connection_id, *ctx.invocation_id, Json{{"i", i}, {"z", "last"}, {"a", "first"}}, i == count - 1);
+    if (count == 0) reply.complete_stream(ctx.connection_id, *ctx.invocation_id);
+  });
   app.on_stream(kHub, "badStream", [&log](const Context& ctx, Reply& reply) {
     log.record(ctx);
     reply.error("no stream for you");

@@ -313,3 +313,26 @@ TEST_CASE("reads a refusal's reason from the error field or a plain-text body") 
   CHECK(refusal_reason("text/html", "<h1>no</h1>", "Unauthorized") == "Unauthorized");
   CHECK(refusal_reason("text/plain", std::string(1000, 'x'), "F").size() == 256);
 }
+
+TEST_CASE("stream actions become sends of a StreamItem and a Completion to the connection, item as written") {
+  auto reply = parse_ok(R"({"actions":[{"action":"streamItem","connectionId":"c1","streamId":"7","item":{"b":1, "a":2},"completed":true},
+                                       {"action":"streamComplete","connectionId":"c2","streamId":"8","error":"dry"}]})");
+  REQUIRE(reply.actions.size() == 3);
+  auto frame_of = [&](std::size_t i) {
+    const auto& send = std::get<SendAction>(reply.actions[i]);
+    CHECK(send.scope == Scope::connection);
+    return *send.message->for_protocol(sb::protocol::HubProtocolKind::json);
+  };
+  CHECK(frame_of(0) == std::string(R"({"type":2,"invocationId":"7","item":{"b":1, "a":2}})") + '\x1e');
+  CHECK(frame_of(1) == std::string(R"({"type":3,"invocationId":"7"})") + '\x1e');
+  CHECK(frame_of(2) == std::string(R"({"type":3,"invocationId":"8","error":"dry"})") + '\x1e');
+  CHECK(std::get<SendAction>(reply.actions[2]).id == "c2");
+}
+
+TEST_CASE("stream actions need a connection, a stream and (for an item) the item") {
+  CHECK(parse_error(R"({"actions":[{"action":"streamItem","streamId":"7","item":1}]})").message.find("connectionId") != std::string::npos);
+  CHECK(parse_error(R"({"actions":[{"action":"streamItem","connectionId":"c","item":1}]})").message.find("streamId") != std::string::npos);
+  CHECK(parse_error(R"({"actions":[{"action":"streamItem","connectionId":"c","streamId":"7"}]})").message.find("item") != std::string::npos);
+  CHECK(parse_error(R"({"actions":[{"action":"streamItem","connectionId":"c","streamId":"7","item":1,"completed":"yes"}]})")
+            .message.find("completed") != std::string::npos);
+}
