@@ -99,6 +99,17 @@ Reply& Reply::close_connection(std::string connection_id, std::string reason, bo
   return *this;
 }
 
+Reply& Reply::invoke_client(std::string connection_id, std::string target, Json arguments, std::string result_target,
+                            Json correlation) {
+  actions_.push_back(Json{{"action", "invoke"},
+                          {"connectionId", std::move(connection_id)},
+                          {"target", std::move(target)},
+                          {"arguments", detail::to_argument_array(std::move(arguments))},
+                          {"resultTarget", std::move(result_target)},
+                          {"correlationId", std::move(correlation)}});
+  return *this;
+}
+
 Reply& Reply::stream_item(std::string connection_id, std::string stream_id, Json item, bool completed) {
   Json action{{"action", "streamItem"}, {"connectionId", std::move(connection_id)}, {"streamId", std::move(stream_id)},
               {"item", std::move(item)}};

@@ -4,13 +4,16 @@
 
 #include "backplane/wire_codec.hpp"
 #include "protocol/encoded_message.hpp"
+#include "protocol/nesting.hpp"
+
+#include <nlohmann/json.hpp>
 
 namespace sb::backplane {
 namespace {
 
 constexpr std::uint8_t format_version = 1;
 enum class EnvelopeKind : std::uint8_t { action = 1, heartbeat = 2 };
-enum class ActionKind : std::uint8_t { send = 1, membership = 2, remove_from_all_groups = 3, close = 4, execute = 5 };
+enum class ActionKind : std::uint8_t { send = 1, membership = 2, remove_from_all_groups = 3, close = 4, execute = 5, invoke_client = 6 };
 enum class MessageForm : std::uint8_t { invocation = 1, frames = 2 };
 
 using wire::Reader;
@@ -36,6 +39,16 @@ void write_action(Writer& w, const hub::SendAction& a) {
   w.text(a.id);
   w.texts(a.excluded);
   write_message(w, *a.message);
+}
+
+void write_action(Writer& w, const hub::InvokeClientAction& a) {
+  w.byte(static_cast<std::uint8_t>(ActionKind::invoke_client));
+  w.text(a.hub_key);
+  w.text(a.connection_id);
+  w.text(a.target);
+  w.text(a.arguments_json);
+  w.text(a.result_target);
+  w.text(a.correlation_json);
 }
 
 // The filter travels as its text and is parsed again where it runs.
@@ -150,7 +163,7 @@ Result<hub::Action> read_execute(Reader& r) {
 }
 
 Result<hub::Action> read_action(Reader& r) {
-  auto kind = r.choice<ActionKind>("action", 1, 5);
+  auto kind = r.choice<ActionKind>("action", 1, 6);
   if (!r.ok()) return r.error();
   switch (kind) {
     case ActionKind::send: {
@@ -167,6 +180,24 @@ Result<hub::Action> read_action(Reader& r) {
     }
     case ActionKind::execute:
       return read_execute(r);
+    case ActionKind::invoke_client: {
+      hub::InvokeClientAction a;
+      a.hub_key = r.text("invoke.hub");
+      a.connection_id = r.text("invoke.connection");
+      a.target = r.text("invoke.target");
+      a.arguments_json = r.text("invoke.arguments");
+      a.result_target = r.text("invoke.result_target");
+      a.correlation_json = r.text("invoke.correlation");
+      if (!r.ok()) return r.error();
+      // Another gateway's text goes into a frame as it is: it must be what a reply could have held.
+      if (a.target.empty() || a.result_target.empty()) return make_error("invalid_envelope", "invoke.target: empty");
+      auto arguments = nlohmann::json::parse(a.arguments_json, nullptr, /*allow_exceptions=*/false);
+      auto correlation = nlohmann::json::parse(a.correlation_json, nullptr, /*allow_exceptions=*/false);
+      if (!protocol::json_depth_within(a.arguments_json) || !arguments.is_array() ||
+          !protocol::json_depth_within(a.correlation_json) || correlation.is_discarded())
+        return make_error("invalid_envelope", "invoke.arguments: not JSON");
+      return hub::Action(std::move(a));
+    }
     case ActionKind::membership: {
       hub::MembershipAction a;
       a.hub_key = r.text("membership.hub");

@@ -9,6 +9,7 @@
 #include "connection/message_buffer.hpp"
 #include "protocol/handshake.hpp"
 #include "protocol/hub_protocol.hpp"
+#include "protocol/json_hub_protocol.hpp"
 
 namespace sb::connection {
 namespace {
@@ -315,6 +316,32 @@ void Connection::invoke_client(std::string_view target, std::string_view argumen
     return done({ClientResultKind::unavailable, "Too many client results are awaited on this connection."});
   auto id = client_invocations_->add(std::chrono::steady_clock::now() + timeout, std::move(done));
   send_frame(make_frame(protocol::encode_client_invocation(protocol_, id, target, arguments_json)));
+}
+
+void Connection::invoke_client_for_upstream(std::string_view target, std::string_view arguments_json,
+                                            std::string result_target, std::string correlation_json) {
+  owner_thread_.check();
+  invoke_client(target, arguments_json, context_.config.client_invoke_timeout,
+                [self = shared_from_this(), result_target = std::move(result_target),
+                 correlation = std::move(correlation_json)](ClientResult result) {
+                  if (self->state_ != ConnectionState::open || !self->has_opened_) return;  // nobody left to tell
+                  std::string result_json = "null", error_json = "null";
+                  switch (result.kind) {
+                    case ClientResultKind::result: result_json = result.text; break;
+                    case ClientResultKind::error: error_json = protocol::json_quote(result.text); break;
+                    case ClientResultKind::timeout: error_json = protocol::json_quote("The client did not answer in time."); break;
+                    case ClientResultKind::closed: error_json = protocol::json_quote("The connection ended first."); break;
+                    case ClientResultKind::unavailable: error_json = protocol::json_quote(result.text); break;
+                  }
+                  // The event, as if the client had sent() it: in its protocol, without an invocation id.
+                  protocol::InboundMessage message;
+                  message.type = MessageType::invocation;
+                  message.target = result_target;
+                  message.raw = protocol::encode_unframed_invocation(self->protocol_, result_target,
+                                                                     "[" + correlation + "," + result_json + "," + error_json + "]");
+                  ++self->pending_message_events_;
+                  self->enqueue_event({UpstreamEventKind::message, std::move(message), {}, 0});
+                });
 }
 
 void ConnectionObserver::answer(Connection& connection, Frame frame) { connection.send_frame(std::move(frame)); }

@@ -96,6 +96,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // timeout, closed (the connection ended or moved first) or unavailable (not open, too many waiting).
   void invoke_client(std::string_view target, std::string_view arguments_json, std::chrono::milliseconds timeout,
                      ClientResultHandler done);
+  // The same, asked for by a function's reply: the outcome goes to the function as a message event
+  // `result_target` with arguments [correlation, result, error] (result null unless the client
+  // answered; error null when it did), in this connection's order of events.
+  void invoke_client_for_upstream(std::string_view target, std::string_view arguments_json, std::string result_target,
+                                  std::string correlation_json);
   // Sends a Close message (when the handshake is done), flushes, and closes. Idempotent.
   void close(const CloseRequest& request);
   // Drops client messages not yet delivered upstream: a function that refused `connected` must not see

@@ -69,6 +69,18 @@ struct ExecuteAction {
   std::vector<ExecuteCommand> commands;
 };
 
+// A client result asked for in a function's reply (docs/upstream.md "Client results from a reply"): the
+// connection's client is invoked, and its answer comes back to the function as a message event, as if
+// the client had called `result_target(correlation, result, error)`.
+struct InvokeClientAction {
+  std::string hub_key;
+  std::string connection_id;
+  std::string target;
+  std::string arguments_json;  // a JSON array text
+  std::string result_target;   // the event the function gets the answer as
+  std::string correlation_json;  // any JSON value the function chose, given back first
+};
+
 // Existence questions (Azure's GET/HEAD checks) and presence listings (a Switchboard extension,
 // PROTOCOL.md part 3 §3.7). A listing walks one scope: the hub (Scope::all), a group (`group`) or a
 // user's connections (Scope::user, `id`).
@@ -86,7 +98,8 @@ struct QueryAction {
   bool wants_distinct_users = false;  // list_users: also return distinct_user_keys, to count users once
 };
 
-using Action = std::variant<SendAction, MembershipAction, RemoveFromAllGroupsAction, CloseAction, QueryAction, ExecuteAction>;
+using Action = std::variant<SendAction, MembershipAction, RemoveFromAllGroupsAction, CloseAction, QueryAction, ExecuteAction,
+                            InvokeClientAction>;
 using SharedAction = std::shared_ptr<const Action>;
 
 // One row of a presence listing: a connection (id = connection id, with its user) or a user

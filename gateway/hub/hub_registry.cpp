@@ -223,6 +223,9 @@ void HubRegistry::run_for(const Action& action, Connection& c) {
   } else if (const auto* close = std::get_if<CloseAction>(&action)) {
     if (close->hub_key == identity.hub_key && in_scope(close->scope, close->id) && !excluded(close->excluded))
       c.close({"closed_by_api", close->reason, close->allow_reconnect});
+  } else if (const auto* invoke = std::get_if<InvokeClientAction>(&action)) {
+    if (invoke->hub_key == identity.hub_key && invoke->connection_id == identity.connection_id)
+      c.invoke_client_for_upstream(invoke->target, invoke->arguments_json, invoke->result_target, invoke->correlation_json);
   } else if (const auto* execute = std::get_if<ExecuteAction>(&action)) {
     if (execute->hub_key == identity.hub_key) execute_on(hubs_[identity.hub_key], c, *execute);
   }
@@ -256,6 +259,15 @@ bool HubRegistry::execute_on(HubIndex& hub, Connection& c, const ExecuteAction& 
     }
   }
   return true;
+}
+
+ActionOutcome HubRegistry::run(const InvokeClientAction& a, Clock::time_point) {
+  ActionOutcome outcome;
+  if (auto* c = find(a.hub_key, a.connection_id)) {
+    c->invoke_client_for_upstream(a.target, a.arguments_json, a.result_target, a.correlation_json);
+    outcome.matched = 1;
+  }
+  return outcome;
 }
 
 ActionOutcome HubRegistry::run(const ExecuteAction& a, Clock::time_point) {

@@ -107,6 +107,7 @@ class HubRegistry {
   ActionOutcome run(const CloseAction& a, Clock::time_point now);
   ActionOutcome run(const QueryAction& a, Clock::time_point now);
   ActionOutcome run(const ExecuteAction& a, Clock::time_point now);
+  ActionOutcome run(const InvokeClientAction& a, Clock::time_point now);
   // An :execute's commands on one connection, when its filter selects it; true when it did.
   bool execute_on(HubIndex& hub, connection::Connection& c, const ExecuteAction& a);
   // Presence listings: one pass over the scope's members on this shard, copying at most

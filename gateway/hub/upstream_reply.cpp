@@ -132,6 +132,32 @@ Result<Action> parse_group_action(const json& object, const std::string& where, 
   return bad(where + ".action: '" + verb + "' is not add, remove, removeAll or close");
 }
 
+// {"action":"invoke","connectionId","target","arguments"?,"resultTarget","correlationId"?}: a client
+// result for the function (docs/upstream.md "Client results from a reply").
+Result<Action> parse_invoke_action(const json& object, std::string_view raw, const std::string& where,
+                                   const ReplyContext& context) {
+  auto hub = action_hub(object, where, context);
+  if (!hub) return hub.error();
+  InvokeClientAction invoke;
+  invoke.hub_key = *hub;
+  for (auto [key, target] : {std::pair{"connectionId", &invoke.connection_id}, {"target", &invoke.target},
+                             {"resultTarget", &invoke.result_target}}) {
+    auto present = optional_string(object, key, where, *target);
+    if (!present) return present.error();
+    if (!*present) return bad(where + "." + key + ": required for invoke");
+  }
+  invoke.arguments_json = "[]";
+  if (auto it = object.find("arguments"); it != object.end() && !it->is_null()) {
+    if (!it->is_array()) return bad(where + ".arguments: expected an array");
+    auto raw_arguments = protocol::raw_member(raw, "arguments");
+    if (!raw_arguments) return bad(where + ".arguments: unreadable");
+    invoke.arguments_json.assign(*raw_arguments);
+  }
+  auto correlation = protocol::raw_member(raw, "correlationId");
+  invoke.correlation_json = correlation ? std::string(*correlation) : "null";
+  return Action{std::move(invoke)};
+}
+
 // {"action":"streamItem","connectionId","streamId","item","completed"?} and {"action":"streamComplete",
 // "connectionId","streamId","error"?} (docs/upstream.md "Streams"): what the REST stream operations do,
 // from a reply. Each record is its own pre-framed send to the connection: an item, then a Completion.
@@ -196,6 +222,13 @@ Result<bool> parse_actions(const json& document, std::string_view body, const Re
     const auto& item = (*actions)[i];
     std::string where = "actions[" + std::to_string(i) + "]";
     if (!item.is_object()) return bad(where + ": expected an object");
+    if (const auto verb = item.find("action"); verb != item.end() && verb->is_string() &&
+        iequals(verb->get_ref<const std::string&>(), "invoke")) {
+      auto invoke = parse_invoke_action(item, (*raw_items)[i], where, context);
+      if (!invoke) return invoke.error();
+      out.push_back(std::move(invoke).value());
+      continue;
+    }
     if (const auto verb = item.find("action"); verb != item.end() && verb->is_string() &&
         (iequals(verb->get_ref<const std::string&>(), "streamItem") || iequals(verb->get_ref<const std::string&>(), "streamComplete"))) {
       auto added = parse_stream_action(item, (*raw_items)[i], where, context, out);

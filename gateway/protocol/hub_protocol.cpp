@@ -2,6 +2,7 @@
 
 #include "protocol/json_hub_protocol.hpp"
 #include "protocol/messagepack_hub_protocol.hpp"
+#include "protocol/varint.hpp"
 
 namespace sb::protocol {
 
@@ -35,6 +36,17 @@ std::string encode_client_invocation(HubProtocolKind kind, std::string_view invo
 std::string encode_stream_item(HubProtocolKind kind, std::string_view invocation_id, std::string_view item_json) {
   if (kind == HubProtocolKind::json) return encode_json_stream_item(invocation_id, item_json);
   return encode_messagepack_stream_item(invocation_id, messagepack_from_json(item_json));
+}
+
+std::string encode_unframed_invocation(HubProtocolKind kind, std::string_view target, std::string_view arguments_json) {
+  if (kind == HubProtocolKind::json) {
+    auto record = encode_json_invocation(target, arguments_json);
+    record.pop_back();  // the record separator
+    return record;
+  }
+  auto framed = encode_messagepack_invocation(target, messagepack_from_json(arguments_json));
+  auto length = read_varint(framed);
+  return framed.substr(length.header_bytes);
 }
 
 Result<CompletionContent> read_completion(HubProtocolKind kind, std::string_view record) {

@@ -24,6 +24,8 @@ std::string encode_client_invocation(HubProtocolKind kind, std::string_view invo
                                      std::string_view arguments_json);
 // A StreamItem of a server-to-client stream (`item_json` a JSON text; MessagePack callers get it converted).
 std::string encode_stream_item(HubProtocolKind kind, std::string_view invocation_id, std::string_view item_json);
+// An Invocation record without its framing (what InboundMessage::raw holds), without an invocation id.
+std::string encode_unframed_invocation(HubProtocolKind kind, std::string_view target, std::string_view arguments_json);
 // What a client's Completion record (`InboundMessage::raw`) says.
 Result<CompletionContent> read_completion(HubProtocolKind kind, std::string_view record);
 std::string encode_close(HubProtocolKind kind, std::string_view error, bool allow_reconnect);

@@ -6,7 +6,7 @@
 
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack } from './lib/processes.mjs';
+import { functionEvents, startStack, until } from './lib/processes.mjs';
 import { CLIENT_VERSIONS, Clients, TRANSPORT_PROTOCOLS, withTimeout } from './lib/client.mjs';
 import { rest, seg } from './lib/rest.mjs';
 import { startFleet } from './lib/fleet.mjs';
@@ -127,6 +127,52 @@ describe('client results (:invoke)', { timeout: 120_000 }, () => {
     const bad = await rest(stack, 'POST', invokePath(c.connectionId), { json: { arguments: [] } });
     assert.equal(bad.status, 400, bad.text);
     assert.equal((await rest(stack, 'GET', invokePath(c.connectionId))).status, 405);
+  });
+});
+
+describe('client results from a function\'s reply (the invoke action)', { timeout: 120_000 }, () => {
+  let stack;
+  let clients;
+  before(async () => {
+    stack = await startStack({ gatewayArgs: TIMEOUT });
+    clients = new Clients(stack);
+  });
+  afterEach((t) => clients.cleanUp(t));
+  after(() => stack?.stop());
+
+  /** The `confirmed` events the function got for `connection`. */
+  async function confirmations(connection, count) {
+    return until(async () => {
+      const events = (await functionEvents(stack, connection.connectionId)).filter((e) => e.target === 'confirmed');
+      return events.length >= count && events;
+    }, { what: `${count} confirmed event(s)` });
+  }
+
+  for (const protocol of ['json', 'messagepack']) {
+    test(`${protocol}: the client's answer reaches the function as an event, with the correlation`, async () => {
+      const c = await clients.connect({ user: 'asked', protocol });
+      c.on('confirm', (question) => ({ yes: true, question }));
+      await c.invoke('askMe', 'really?');
+      const [event] = await confirmations(c, 1);
+      assert.deepEqual(event.arguments, [{ asked: 'really?' }, { yes: true, question: 'really?' }, null]);
+      assert.equal(event.hasInvocationId, false, 'delivered like a send()');
+    });
+  }
+
+  test('a client that throws, and one that never answers, give the function an error', async () => {
+    const c = await clients.connect({ user: 'asked' });
+    c.on('confirm', () => { throw new Error('no way'); });
+    await c.invoke('askMe', 'q1');
+    const [failed] = await confirmations(c, 1);
+    assert.equal(failed.arguments[1], null);
+    assert.match(failed.arguments[2], /no way/);
+
+    const d = await clients.connect({ user: 'asked' });
+    d.on('confirm', () => new Promise(() => {}));
+    await d.invoke('askMe', 'q2');
+    const [late] = await confirmations(d, 1);
+    assert.deepEqual(late.arguments.slice(0, 2), [{ asked: 'q2' }, null]);
+    assert.match(late.arguments[2], /did not answer in time/);
   });
 });
 

@@ -87,6 +87,11 @@ class Reply {
   Reply& remove_user_from_group(std::string group, std::string user_id);
   Reply& remove_user_from_all_groups(std::string user_id);
   Reply& close_connection(std::string connection_id, std::string reason = {}, bool allow_reconnect = false);
+  // A client result from the reply (docs/upstream.md "Client results from a reply"): calls `target` on
+  // the client; its answer comes back as a message event `result_target` with arguments
+  // [correlation, result, error] (handle it with on_message).
+  Reply& invoke_client(std::string connection_id, std::string target, Json arguments, std::string result_target,
+                       Json correlation = nullptr);
   // Server-to-client streams from the reply (docs/upstream.md "Streams"): an item for a client's stream
   // (`completed` ends it after the item), or its end (with `error` when not empty).
   Reply& stream_item(std::string connection_id, std::string stream_id, Json item, bool completed = false);

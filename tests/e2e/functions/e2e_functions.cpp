@@ -244,6 +244,13 @@ int main(int argc, char** argv) {
     reply.error("no stream for you");
   });
 
+  // askMe(question): the reply asks the caller's client `confirm(question)`; its answer comes back as
+  // the event `confirmed(correlation, result, error)`, recorded for the test to read.
+  on("askMe", [](const Context& ctx, Reply& reply) {
+    reply.invoke_client(ctx.connection_id, "confirm", Json::array({arg(ctx, 0)}), "confirmed", Json{{"asked", arg(ctx, 0)}});
+  });
+  on("confirmed", [](const Context&, Reply&) {});
+
   on("joinGroup", [](const Context& ctx, Reply& reply) {
     reply.add_to_group(string_arg(ctx, 0), ctx.connection_id).result(true);
   });

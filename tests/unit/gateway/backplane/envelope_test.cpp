@@ -193,3 +193,19 @@ TEST_CASE("an :execute from Redis with a filter that does not parse is refused")
   REQUIRE_FALSE(decoded.ok());
   CHECK(decoded.error().message.find("execute.filter") == 0);
 }
+
+TEST_CASE("an invoke action (a client result for the function) survives the trip; bad JSON in it is refused") {
+  hub::InvokeClientAction invoke{"chat", "c1", "confirm", R"(["sure?",{"b":1,"a":2}])", "confirmed", R"({"id":7})"};
+  auto envelope = round_trip(ActionEnvelope{"gw", 3, std::make_shared<const hub::Action>(invoke)});
+  const auto& got = std::get<hub::InvokeClientAction>(action_of(envelope));
+  CHECK(got.connection_id == "c1");
+  CHECK(got.target == "confirm");
+  CHECK(got.arguments_json == R"(["sure?",{"b":1,"a":2}])");
+  CHECK(got.result_target == "confirmed");
+  CHECK(got.correlation_json == R"({"id":7})");
+
+  hub::InvokeClientAction broken = invoke;
+  broken.arguments_json = "[1,";
+  auto refused = decode_envelope(encode_envelope(ActionEnvelope{"gw", 4, std::make_shared<const hub::Action>(broken)}));
+  CHECK_FALSE(refused.ok());
+}
