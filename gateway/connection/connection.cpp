@@ -238,27 +238,14 @@ void Connection::on_hub_data(std::string_view data) {
 void Connection::on_message(protocol::InboundMessage&& message, std::uint64_t inbound_id) {
   switch (message.type) {
     case MessageType::invocation:
+    case MessageType::stream_invocation:
+      // A StreamInvocation is a server-to-client stream (docs/upstream.md "Streams"): the function hears
+      // of it as a message event and streams its items through the REST API or its reply.
       metrics().messages_received.inc();
       if (message.has_stream_ids) {
         if (message.invocation_id)
           context_.observer.answer(*this, make_frame(protocol::encode_completion_error(
               protocol_, *message.invocation_id, "Client streaming is not supported in serverless mode.")));
-        return;
-      }
-      if (pending_message_events_ >= context_.config.max_pending_invocations) {
-        close({"too_many_pending_invocations", "Too many invocations are waiting for the upstream.", true});
-        return;
-      }
-      ++pending_message_events_;
-      enqueue_event({UpstreamEventKind::message, std::move(message), {}, inbound_id});
-      return;
-    case MessageType::stream_invocation:
-      // A server-to-client stream (docs/upstream.md "Streams"): the function hears of it as a message
-      // event and streams its items through the REST API (or its reply) under this invocation id.
-      metrics().messages_received.inc();
-      if (message.has_stream_ids) {
-        context_.observer.answer(*this, make_frame(protocol::encode_completion_error(
-            protocol_, *message.invocation_id, "Client streaming is not supported in serverless mode.")));
         return;
       }
       if (pending_message_events_ >= context_.config.max_pending_invocations) {
