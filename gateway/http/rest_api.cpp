@@ -270,7 +270,7 @@ void RestRequest::execute() {
 // 2024-12-01 server-to-client streams (docs/upstream.md "Streams"): the function answers a client's
 // connection.stream(...) by sending its items here, then completing it. Each becomes a frame for that
 // one connection, sent like any send (so in order, through the fleet): a StreamItem, and a Completion
-// with ?completed=true on :send or on :complete (an error with ?reason= there).
+// with ?completed=true on :send or on :complete (an error with ?error= or ?reason= there).
 void RestRequest::stream(std::string connection_id, std::string stream_id, bool is_complete) {
   auto publish_frames = [&](std::string json, std::string messagepack, std::function<void(hub::ActionOutcome)> then) {
     hub::SendAction send;
@@ -288,7 +288,10 @@ void RestRequest::stream(std::string connection_id, std::string stream_id, bool 
                      protocol::encode_completion_error(protocol::HubProtocolKind::messagepack, stream_id, reason)};
   };
   if (is_complete) {
-    auto [json, messagepack] = completion(query_value(call_.query, "reason").value_or(""));
+    // The swagger names it `reason`; the Management SDK sends `error`.
+    auto reason = query_value(call_.query, "error");
+    if (!reason) reason = query_value(call_.query, "reason");
+    auto [json, messagepack] = completion(reason.value_or(""));
     return publish_frames(std::move(json), std::move(messagepack), answer_with(202));
   }
   bool completes = false;

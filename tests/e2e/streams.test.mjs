@@ -106,6 +106,14 @@ describe('server-to-client streams', { timeout: 180_000 }, () => {
     assert.deepEqual(failed.items, ['one']);
     assert.match(String(failed.error), /ran dry/);
 
+    // The Management SDK's spelling: ?error=.
+    const sdkFailing = collect(c, 'counter', 2);
+    const sdkId = (await until(async () => (await functionEvents(stack, c.connectionId))
+      .filter((e) => e.isStream && e.target === 'counter' && e.invocationId !== failingId).pop(), { what: 'the second stream' })).invocationId;
+    res = await rest(stack, 'POST', `${streamPath(c.connectionId, sdkId, ':complete')}&error=${encodeURIComponent('An error occurred.')}`);
+    assert.equal(res.status, 202, res.text);
+    assert.match(String((await withTimeout(sdkFailing.ended, 10_000, 'the SDK-failed stream')).error), /An error occurred\./);
+
     const c2 = await clients.connect({ user: 'streamer' });
     const empty = collect(c2, 'counter', 0);
     const emptyId = await streamIdOf(stack, c2, 'counter');
