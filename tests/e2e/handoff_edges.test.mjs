@@ -307,7 +307,14 @@ describe('handoff edges: a stateful connection that cannot move ends once', { ti
       const finals = await Promise.allSettled(arrivals);
       const missing = members.filter((m, i) => finals[i].status !== 'fulfilled').map((m) => `${m.user} (${m.c.connectionId})`);
 
-      // What the function saw (A has exited: every `disconnected` it owed went out before it did).
+      // What the function saw. A has exited, so every `disconnected` it owed went out before it did; but
+      // an old connection that reached B and was never resumed there ends on B's clock (its window, or
+      // B's close), which the test does not otherwise wait for: wait for those, then count.
+      const fresh = members.filter((m) => !(m.c.connectionId === m.id && m.reconnectedIds.length === 0));
+      await until(async () => {
+        const seen = await functionEvents(fleet);
+        return fresh.every((m) => seen.some((e) => e.connectionId === m.id && e.event === 'disconnected'));
+      }, { timeoutMs: 10_000, what: 'a disconnected for the old id of every client that came back new' }).catch(() => {});
       const events = await functionEvents(fleet);
       const rows = [];
       const wrong = [];
