@@ -17,7 +17,8 @@ enum class ClientResultKind {
   error,        // the client completed it with an error: `text` is the client's error message
   timeout,      // no Completion within the timeout
   closed,       // the connection ended (or left this gateway) first
-  unavailable,  // not sent: the connection is not open, or too many are waiting
+  not_open,     // not sent: the connection is not open (or not here)
+  too_many,     // not sent: --max-client-invocations are waiting on this connection already
 };
 
 struct ClientResult {

@@ -297,10 +297,10 @@ void Connection::on_message(protocol::InboundMessage&& message, std::uint64_t in
 void Connection::invoke_client(std::string_view target, std::string_view arguments_json,
                                std::chrono::milliseconds timeout, ClientResultHandler done) {
   owner_thread_.check();
-  if (state_ != ConnectionState::open) return done({ClientResultKind::unavailable, "The connection is not open."});
+  if (state_ != ConnectionState::open) return done({ClientResultKind::not_open, "The connection is not open."});
   if (!client_invocations_) client_invocations_ = std::make_unique<ClientInvocations>();
   if (client_invocations_->size() >= context_.config.max_client_invocations)
-    return done({ClientResultKind::unavailable, "Too many client results are awaited on this connection."});
+    return done({ClientResultKind::too_many, "Too many client results are awaited on this connection."});
   auto id = client_invocations_->add(std::chrono::steady_clock::now() + timeout, std::move(done));
   send_frame(make_frame(protocol::encode_client_invocation(protocol_, id, target, arguments_json)));
 }
@@ -318,7 +318,8 @@ void Connection::invoke_client_for_upstream(std::string_view target, std::string
                     case ClientResultKind::error: error_json = protocol::json_quote(result.text); break;
                     case ClientResultKind::timeout: error_json = protocol::json_quote("The client did not answer in time."); break;
                     case ClientResultKind::closed: error_json = protocol::json_quote("The connection ended first."); break;
-                    case ClientResultKind::unavailable: error_json = protocol::json_quote(result.text); break;
+                    case ClientResultKind::not_open:
+                    case ClientResultKind::too_many: error_json = protocol::json_quote(result.text); break;
                   }
                   // The event, as if the client had sent() it: in its protocol, without an invocation id.
                   protocol::InboundMessage message;

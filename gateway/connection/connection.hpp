@@ -93,7 +93,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void send_frame(Frame frame, std::size_t records = 1);
   // Client results: sends the client an Invocation of `target` (arguments: a JSON array text) that asks
   // for its Completion. `done` gets the outcome on this thread, once: the client's result or error, or
-  // timeout, closed (the connection ended or moved first) or unavailable (not open, too many waiting).
+  // timeout, closed (the connection ended or moved first), not_open or too_many.
   void invoke_client(std::string_view target, std::string_view arguments_json, std::chrono::milliseconds timeout,
                      ClientResultHandler done);
   // The same, asked for by a function's reply: the outcome goes to the function as a message event

@@ -99,6 +99,17 @@ class RestRequest {
     reply_(json_error(request_, status, code, message));
   }
   void method_not_allowed() { error(405, "MethodNotAllowed", "That method is not allowed on this path."); }
+  // The request's media type, without parameters ("application/json; charset=utf-8" -> "application/json").
+  std::string_view media_type() const {
+    std::string_view content_type = request_[beast_http::field::content_type];
+    auto media = content_type.substr(0, content_type.find(';'));
+    while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+    return media;
+  }
+  // JSON, or no Content-Type at all (as the SDKs send some bodies).
+  bool is_json_or_absent(std::string_view media) const {
+    return media.empty() || iequals(media, "application/json") || iequals(media, "text/json");
+  }
   bool authorize(std::string_view raw_path);
   void route(const std::vector<std::string>& segments);
   // The operations resolve_rest_route names.
@@ -197,14 +208,12 @@ void RestRequest::publish(hub::Action action, std::function<void(hub::ActionOutc
 
 void RestRequest::send(Scope scope, std::string id) {
   if (scope != Scope::all && !is_valid_rest_name(id)) return error(400, "InvalidName", "The name must have 1 to 1024 characters, not all whitespace.");
-  std::string_view content_type = request_[beast_http::field::content_type];
-  auto media = content_type.substr(0, content_type.find(';'));
-  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+  const auto media = media_type();
   const auto& body = request_.body();
   if (body.empty()) return error(400, "InvalidBody", "Message in request body is required.");
   if (iequals(media, "application/octet-stream") || iequals(media, "application/x-msgpack"))
     return send_preframed(scope, std::move(id));
-  if (!media.empty() && !iequals(media, "application/json") && !iequals(media, "text/json"))
+  if (!is_json_or_absent(media))
     return error(415, "UnsupportedMediaType",
                  "Send JSON {\"target\", \"arguments\"} or the MessagePack map of framed payloads (application/octet-stream).");
   auto parsed = parse_rest_send_body(body);
@@ -215,11 +224,7 @@ void RestRequest::send(Scope scope, std::string id) {
 // 2024-12-01 client results: the client's Completion, held for until it arrives (docs/rest-api.md
 // "Client results"). The connection may be on any gateway of the fleet.
 void RestRequest::invoke(std::string connection_id) {
-  std::string_view content_type = request_[beast_http::field::content_type];
-  auto media = content_type.substr(0, content_type.find(';'));
-  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
-  if (!media.empty() && !iequals(media, "application/json") && !iequals(media, "text/json"))
-    return error(415, "UnsupportedMediaType", "Send JSON {\"target\", \"arguments\"}.");
+  if (!is_json_or_absent(media_type())) return error(415, "UnsupportedMediaType", "Send JSON {\"target\", \"arguments\"}.");
   auto parsed = parse_rest_send_body(request_.body());
   if (!parsed) return error(400, parsed.error().code, parsed.error().message);
   if (!context_.reach_connection) return error(501, "NotImplemented", "Client results are not available here.");
@@ -249,11 +254,7 @@ void RestRequest::invoke(std::string connection_id) {
 // 2023-07+: commands run on every connection of the hub that `filter` selects (docs/rest-api.md
 // "Commands"), on every gateway of the fleet.
 void RestRequest::execute() {
-  std::string_view content_type = request_[beast_http::field::content_type];
-  auto media = content_type.substr(0, content_type.find(';'));
-  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
-  if (!media.empty() && !iequals(media, "application/json") && !iequals(media, "text/json"))
-    return error(415, "UnsupportedMediaType", "Send a JSON array of commands.");
+  if (!is_json_or_absent(media_type())) return error(415, "UnsupportedMediaType", "Send a JSON array of commands.");
   hub::ExecuteAction action;
   action.hub_key = call_.hub_key;
   if (auto text = query_value(call_.query, "filter"); text && !text->empty()) {

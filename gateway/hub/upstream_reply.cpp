@@ -222,15 +222,16 @@ Result<bool> parse_actions(const json& document, std::string_view body, const Re
     const auto& item = (*actions)[i];
     std::string where = "actions[" + std::to_string(i) + "]";
     if (!item.is_object()) return bad(where + ": expected an object");
-    if (const auto verb = item.find("action"); verb != item.end() && verb->is_string() &&
-        iequals(verb->get_ref<const std::string&>(), "invoke")) {
+    // The actions that are neither a message nor a group action: an invoke, and the stream actions.
+    const auto verb = item.find("action");
+    const std::string_view verb_name = verb != item.end() && verb->is_string() ? verb->get_ref<const std::string&>() : "";
+    if (iequals(verb_name, "invoke")) {
       auto invoke = parse_invoke_action(item, (*raw_items)[i], where, context);
       if (!invoke) return invoke.error();
       out.push_back(std::move(invoke).value());
       continue;
     }
-    if (const auto verb = item.find("action"); verb != item.end() && verb->is_string() &&
-        (iequals(verb->get_ref<const std::string&>(), "streamItem") || iequals(verb->get_ref<const std::string&>(), "streamComplete"))) {
+    if (iequals(verb_name, "streamItem") || iequals(verb_name, "streamComplete")) {
       auto added = parse_stream_action(item, (*raw_items)[i], where, context, out);
       if (!added) return added.error();
       if (out.size() > context.max_actions)  // an item that completes is two sends

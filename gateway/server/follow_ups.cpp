@@ -33,8 +33,9 @@ FollowUpAnswer client_result_answer(connection::ClientResult result) {
       return json_error_answer(500, "Error.Invocation.Timeout", "The client did not complete the invocation in time.");
     case ClientResultKind::closed:
       return json_error_answer(500, "Error.Connection.Closed", "The connection ended before the client completed the invocation.");
-    case ClientResultKind::unavailable:
-      if (result.text.find("Too many") == 0) return json_error_answer(429, "Error.Invocation.TooMany", result.text);
+    case ClientResultKind::too_many:
+      return json_error_answer(429, "Error.Invocation.TooMany", result.text);
+    case ClientResultKind::not_open:
       return json_error_answer(404, "Error.Connection.NotExisted", "The connection does not exist.");
   }
   return json_error_answer(500, "Error.Invocation.Failed", "The invocation failed.");
@@ -63,7 +64,7 @@ void run_follow_up(const DirectoryEntry& entry, backplane::FollowUp request, Ans
       case RelayKind::invoke: {
         auto connection = weak_connection.lock();
         auto payload = http::parse_rest_send_body(request.body);  // checked where it arrived; read again here
-        if (!connection || !payload) return answer(client_result_answer({connection::ClientResultKind::unavailable, {}}));
+        if (!connection || !payload) return answer(client_result_answer({connection::ClientResultKind::not_open, {}}));
         return connection->invoke_client(payload->target, payload->arguments_json, request.answer_within,
                                          [answer = std::move(answer)](connection::ClientResult result) {
                                            answer(client_result_answer(std::move(result)));
