@@ -224,7 +224,9 @@ Result<bool> parse_actions(const json& document, std::string_view body, const Re
     if (!item.is_object()) return bad(where + ": expected an object");
     // The actions that are neither a message nor a group action: an invoke, and the stream actions.
     const auto verb = item.find("action");
-    const std::string_view verb_name = verb != item.end() && verb->is_string() ? verb->get_ref<const std::string&>() : "";
+    // A view of the string in `item` (a ?: with "" would make a temporary std::string to point into).
+    std::string_view verb_name;
+    if (verb != item.end() && verb->is_string()) verb_name = verb->get_ref<const std::string&>();
     if (iequals(verb_name, "invoke")) {
       auto invoke = parse_invoke_action(item, (*raw_items)[i], where, context);
       if (!invoke) return invoke.error();
