@@ -213,6 +213,11 @@ App& App::on_disconnected(std::string hub, Handler handler) {
   return *this;
 }
 
+App& App::on_refresh(std::string hub, Handler handler) {
+  impl_->dispatcher.add(detail::UpstreamEvent::refresh, std::move(hub), "*", std::move(handler));
+  return *this;
+}
+
 App& App::on_message(std::string hub, std::string target, Handler handler) {
   impl_->dispatcher.add(detail::UpstreamEvent::message, std::move(hub), std::move(target), std::move(handler));
   return *this;
@@ -220,6 +225,11 @@ App& App::on_message(std::string hub, std::string target, Handler handler) {
 
 App& App::on_stream(std::string hub, std::string target, Handler handler) {
   impl_->dispatcher.add(detail::UpstreamEvent::stream, std::move(hub), std::move(target), std::move(handler));
+  return *this;
+}
+
+App& App::on_upload(std::string hub, std::string target, Handler handler) {
+  impl_->dispatcher.add(detail::UpstreamEvent::upload, std::move(hub), std::move(target), std::move(handler));
   return *this;
 }
 

@@ -34,15 +34,19 @@ Json invocation_from_messagepack(const std::string& body) {
   }
   Json invocation = {{"type", array[0]}, {"target", array[3]}, {"arguments", array[4]}};
   if (array[2].is_string() && !array[2].get_ref<const std::string&>().empty()) invocation["invocationId"] = array[2];
+  if (array.size() > 5 && array[5].is_array()) invocation["streamIds"] = array[5];
   binary_to_base64(invocation["arguments"]);
   return invocation;
 }
 
 // Serverless protocol message types (docs/upstream.md, Request).
 constexpr int kInvocation = 1;
+constexpr int kStreamItem = 2;
+constexpr int kCompletion = 3;
 constexpr int kStreamInvocation = 4;
 constexpr int kOpenConnection = 10;
 constexpr int kCloseConnection = 11;
+constexpr int kRefresh = 12;
 
 std::string dump_json(const Json& value) {
   // replace: a handler's string with invalid UTF-8 must not turn into an exception here.
@@ -92,6 +96,94 @@ std::string read_invocation(const Json& body, Context& context) {
     if (!arguments->is_array()) return "arguments: expected an array";
     context.arguments = *arguments;
   }
+
+  const auto stream_ids = body.find("streamIds");
+  if (stream_ids != body.end() && !stream_ids->is_null()) {
+    if (!stream_ids->is_array()) return "streamIds: expected an array";
+    for (const auto& id : *stream_ids) {
+      if (!id.is_string()) return "streamIds: expected strings";
+      context.stream_ids.push_back(id.get<std::string>());
+    }
+  }
+  return {};
+}
+
+// The records of an upload part (docs/upstream.md "Upload streams"), framed as on the wire: JSON records
+// each ending with 0x1E, or MessagePack records each after a VarInt length.
+std::optional<std::vector<std::string>> split_records(const std::string& body, bool is_messagepack) {
+  std::vector<std::string> records;
+  std::size_t at = 0;
+  while (at < body.size()) {
+    if (!is_messagepack) {
+      const auto end = body.find('\x1e', at);
+      if (end == std::string::npos) return std::nullopt;
+      records.push_back(body.substr(at, end - at));
+      at = end + 1;
+      continue;
+    }
+    std::size_t length = 0;
+    int shift = 0;
+    for (;;) {
+      if (at >= body.size() || shift > 28) return std::nullopt;
+      const auto byte = static_cast<unsigned char>(body[at++]);
+      length |= static_cast<std::size_t>(byte & 0x7f) << shift;
+      shift += 7;
+      if ((byte & 0x80) == 0) break;
+    }
+    if (body.size() - at < length) return std::nullopt;
+    records.push_back(body.substr(at, length));
+    at += length;
+  }
+  return records;
+}
+
+// One StreamItem or Completion of an upload part as {"type","invocationId","item"|"error"}.
+Json upload_record(const std::string& record, bool is_messagepack) {
+  if (!is_messagepack) return Json::parse(record, nullptr, false);
+  // [2, headers, id, item] or [3, headers, id, 1 error | 2 void | 3 result, value?]
+  Json array = Json::from_msgpack(record, /*strict=*/true, /*allow_exceptions=*/false);
+  if (array.is_discarded() || !array.is_array() || array.size() < 4 || !array[0].is_number_integer())
+    return Json(Json::value_t::discarded);
+  Json out = {{"type", array[0]}, {"invocationId", array[2]}};
+  if (array[0] == kStreamItem) {
+    out["item"] = array[3];
+    binary_to_base64(out["item"]);
+  } else if (array[0] == kCompletion && array[3] == 1 && array.size() > 4) {
+    out["error"] = array[4];
+  }
+  return out;
+}
+
+// Fills context.upload from an upload part's body; returns the problem, or "" when fine.
+std::string read_upload(const std::string& body, bool is_messagepack, const std::string& stream_id,
+                        const std::string* sequence, Context& context) {
+  UploadChunk chunk;
+  chunk.stream_id = stream_id;
+  if (sequence != nullptr) {
+    if (sequence->empty() || sequence->size() > 19 || sequence->find_first_not_of("0123456789") != std::string::npos)
+      return "X-Switchboard-Stream-Sequence: expected a number";
+    chunk.first_sequence = std::stoull(*sequence);
+  }
+  const auto records = split_records(body, is_messagepack);
+  if (!records || records->empty()) return "the body must be framed StreamItem and Completion records";
+  for (std::size_t i = 0; i < records->size(); ++i) {
+    const Json record = upload_record((*records)[i], is_messagepack);
+    const auto type = message_type(record);
+    const auto id = record.is_object() ? record.find("invocationId") : record.end();
+    if (!type || id == record.end() || !id->is_string() || *id != stream_id)
+      return "each record must be a StreamItem or Completion of stream '" + stream_id + "'";
+    if (*type == kStreamItem) {
+      const auto item = record.find("item");
+      chunk.items.push_back(item == record.end() ? Json(nullptr) : *item);
+    } else if (*type == kCompletion && i + 1 == records->size()) {
+      chunk.is_complete = true;
+      const auto error = record.find("error");
+      if (error != record.end() && error->is_string()) chunk.error = error->get<std::string>();
+    } else {
+      return "each record must be a StreamItem, and only the last one a Completion";
+    }
+  }
+  context.upload = std::move(chunk);
   return {};
 }
 
@@ -105,6 +197,10 @@ std::string read_close(const Json& body, Context& context) {
   return {};
 }
 
+std::string read_refresh(const Json& body) {
+  return message_type(body) == kRefresh ? std::string{} : "the body must be {\"type\":12,...}";
+}
+
 std::string read_open(const Json& body) {
   return message_type(body) == kOpenConnection ? std::string{} : "the body must be {\"type\":10}";
 }
@@ -115,7 +211,7 @@ UpstreamDispatcher::UpstreamDispatcher(AppOptions options)
     : options_(std::move(options)), idempotency_(std::make_shared<IdempotencyCache>()) {}
 
 void UpstreamDispatcher::add(UpstreamEvent event, std::string hub, std::string target, Handler handler) {
-  const bool has_target = event == UpstreamEvent::message || event == UpstreamEvent::stream;
+  const bool has_target = event == UpstreamEvent::message || event == UpstreamEvent::stream || event == UpstreamEvent::upload;
   Route route{event, to_ascii_lower(hub), has_target ? to_ascii_lower(target) : "*",
               std::move(handler)};
   for (Route& existing : routes_) {
@@ -211,6 +307,7 @@ UpstreamResponse UpstreamDispatcher::dispatch(const UpstreamRequest& request) co
     if (equals_ignoring_ascii_case(context.category, "connections")) {
       if (equals_ignoring_ascii_case(context.event, "connected")) event = UpstreamEvent::connected;
       if (equals_ignoring_ascii_case(context.event, "disconnected")) event = UpstreamEvent::disconnected;
+      if (equals_ignoring_ascii_case(context.event, "refresh")) event = UpstreamEvent::refresh;
     } else if (equals_ignoring_ascii_case(context.category, "messages")) {
       event = UpstreamEvent::message;
     }
@@ -219,10 +316,12 @@ UpstreamResponse UpstreamDispatcher::dispatch(const UpstreamRequest& request) co
                           "no handler for category '" + context.category + "' event '" + context.event + "'");
     }
     const Handler* handler = find_handler(*event, context.hub, context.event);
-    // A stream handler alone makes the target known; which one runs is decided by the body below.
-    const Handler* stream_handler =
-        *event == UpstreamEvent::message ? find_handler(UpstreamEvent::stream, context.hub, context.event) : nullptr;
-    if (handler == nullptr && stream_handler == nullptr) {
+    // A stream or upload handler alone makes the target known; which one runs is decided by the body below.
+    const bool is_message = *event == UpstreamEvent::message;
+    const Handler* stream_handler = is_message ? find_handler(UpstreamEvent::stream, context.hub, context.event) : nullptr;
+    const Handler* upload_handler = is_message ? find_handler(UpstreamEvent::upload, context.hub, context.event) : nullptr;
+    const std::string* upload_stream = is_message ? find_header(request.headers, "X-Switchboard-Stream-Id") : nullptr;
+    if (handler == nullptr && stream_handler == nullptr && upload_handler == nullptr) {
       // Nothing to do when a connection comes or goes is a fine answer; an unknown method is not.
       if (*event != UpstreamEvent::message) return UpstreamResponse{};
       // The envelope's error is what the caller's invoke() rejects with (docs/upstream.md, Failures);
@@ -235,9 +334,22 @@ UpstreamResponse UpstreamDispatcher::dispatch(const UpstreamRequest& request) co
     }
 
     // 5. The body.
+    // A part of an upload: its records, for the upload handler.
+    if (upload_stream != nullptr) {
+      context.target = context.event;
+      std::string problem = read_upload(request.body, is_messagepack, *upload_stream,
+                                        find_header(request.headers, "X-Switchboard-Stream-Sequence"), context);
+      if (!problem.empty()) return error_answer(400, "InvalidBody", problem);
+      if (upload_handler == nullptr)
+        return json_answer(200, Json{{"error", "Client sent 1 stream(s), Hub method expects 0."}});
+      handler = upload_handler;
+      *event = UpstreamEvent::upload;
+    }
     // A MessagePack client's invocation arrives as its own MessagePack record; handlers see the same
     // JSON Context either way.
-    const Json body = is_messagepack ? invocation_from_messagepack(request.body) : Json::parse(request.body, nullptr, false);
+    const Json body = upload_stream != nullptr ? Json::object()
+                      : is_messagepack         ? invocation_from_messagepack(request.body)
+                                               : Json::parse(request.body, nullptr, false);
     if (body.is_discarded()) {
       return error_answer(400, "InvalidBody", is_messagepack ? "the body is not a MessagePack Invocation" : "the body is not JSON");
     }
@@ -245,15 +357,28 @@ UpstreamResponse UpstreamDispatcher::dispatch(const UpstreamRequest& request) co
     switch (*event) {
       case UpstreamEvent::connected: problem = read_open(body); break;
       case UpstreamEvent::disconnected: problem = read_close(body, context); break;
+      case UpstreamEvent::refresh: problem = read_refresh(body); break;
       case UpstreamEvent::message:
         problem = read_invocation(body, context);
         if (problem.empty() && !equals_ignoring_ascii_case(context.target, context.event)) {
           problem = "the X-ASRS-Event header does not match the invocation's target";
         }
         break;
-      case UpstreamEvent::stream: break;  // never routed by category
+      case UpstreamEvent::stream:  // never routed by category
+      case UpstreamEvent::upload: break;  // read above
     }
     if (!problem.empty()) return error_answer(400, "InvalidBody", problem);
+    // An invocation with upload streams runs the upload handler, and one without them never does; each
+    // mismatch answers as ASP.NET does when the client sends another number of streams than the method takes.
+    if (*event == UpstreamEvent::message && (!context.stream_ids.empty() || (upload_handler != nullptr &&
+                                                                              handler == nullptr && stream_handler == nullptr))) {
+      if (context.stream_ids.empty() || upload_handler == nullptr)
+        return json_answer(200, Json{{"error", "Client sent " + std::to_string(context.stream_ids.size()) +
+                                                   " stream(s), Hub method expects " +
+                                                   (upload_handler == nullptr ? "0" : "at least 1") + "."}});
+      handler = upload_handler;
+      *event = UpstreamEvent::upload;
+    }
     // A stream call runs the stream handler; a target that does not stream answers as ASP.NET does, and
     // so does a plain invoke() of a target that only streams.
     if (*event == UpstreamEvent::message) {
@@ -277,7 +402,7 @@ UpstreamResponse UpstreamDispatcher::dispatch(const UpstreamRequest& request) co
     // (or runs now), so the first reply is the answer (idempotency_cache.hpp). The key must name
     // this request's connection: one connection can't reach another's replies.
     const std::string* key = find_header(request.headers, "X-Switchboard-Idempotency-Key");
-    const bool is_keyed = key != nullptr && *event == UpstreamEvent::message &&
+    const bool is_keyed = key != nullptr && (*event == UpstreamEvent::message || *event == UpstreamEvent::upload) &&
                           key->size() > context.connection_id.size() + 1 &&
                           key->compare(0, context.connection_id.size(), context.connection_id) == 0 &&
                           (*key)[context.connection_id.size()] == ':';
@@ -316,7 +441,7 @@ UpstreamResponse UpstreamDispatcher::run_handler(const Handler& handler, const C
     // what() may name internals (a file, a query, another user's data), so by default the client gets
     // a fixed text and an id that finds the full line in this function's log (never show what() to a client).
     const std::string error_id = to_lower_hex(random_bytes(8));
-    const std::string generic = event == UpstreamEvent::message
+    const std::string generic = event == UpstreamEvent::message || event == UpstreamEvent::upload
                                     ? "An unexpected error occurred invoking '" + context.target + "' on the server."
                                     : "An unexpected error occurred connecting to hub '" + context.hub + "'.";
     const std::string client_error = options_.detailed_errors ? *failure : generic + " (error id " + error_id + ")";
@@ -325,9 +450,11 @@ UpstreamResponse UpstreamDispatcher::run_handler(const Handler& handler, const C
       // Azure Functions' answers: the caller of invoke() gets the error as
       // its completion, a failed `connected` refuses the connection, `disconnected` can't be refused.
       case UpstreamEvent::message:
-      case UpstreamEvent::stream: answer = json_answer(200, Json{{"error", client_error}}); break;
+      case UpstreamEvent::stream:
+      case UpstreamEvent::upload: answer = json_answer(200, Json{{"error", client_error}}); break;
       case UpstreamEvent::connected: answer = json_answer(403, Json{{"error", client_error}}); break;
-      case UpstreamEvent::disconnected: break;
+      case UpstreamEvent::disconnected:
+      case UpstreamEvent::refresh: break;
     }
     answer.log_line = "warn functions handler_failed hub=" + log_value(context.hub) +
                       " event=" + log_value(context.event) + " conn=" + log_value(context.connection_id) +

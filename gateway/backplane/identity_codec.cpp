@@ -12,7 +12,8 @@ std::string encode_identity(const connection::ConnectionIdentity& identity) {
                      {"hubKey", identity.hub_key},
                      {"userId", identity.user_id},
                      {"claims", claims},
-                     {"query", identity.client_query}};
+                     {"query", identity.client_query},
+                     {"tokenExpiresAt", identity.token_expires_at}};
   return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -33,6 +34,8 @@ Result<connection::ConnectionIdentity> decode_identity(std::string_view json) {
     for (const auto& pair : *claims)
       if (pair.is_array() && pair.size() == 2 && pair[0].is_string() && pair[1].is_string())
         identity.claims.emplace_back(pair[0].get<std::string>(), pair[1].get<std::string>());
+  if (auto expires = doc.find("tokenExpiresAt"); expires != doc.end() && expires->is_number_integer())
+    identity.token_expires_at = expires->get<std::int64_t>();
   if (identity.connection_id.empty())
     return make_error("invalid_identity", "connectionId: expected a non-empty string");
   if (identity.hub.empty()) return make_error("invalid_identity", "hub: expected a non-empty string");

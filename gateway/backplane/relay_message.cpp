@@ -7,12 +7,12 @@ namespace {
 
 // Wire form (all integers little-endian; str = u32 length, then that many bytes):
 //   u8 version (1), u8 type (1 request, 2 reply), then
-//   request: str from_gateway, u64 request_id, u8 kind (1..5), str connection_id, str body
+//   request: str from_gateway, u64 request_id, u8 kind (1..6), str connection_id, str body
 //   reply:   u64 request_id, u16 status (100..599), str content_type, str body
 constexpr std::uint8_t format_version = 1;
 enum class MessageType : std::uint8_t { request = 1, reply = 2 };
 constexpr auto first_kind = static_cast<std::uint8_t>(RelayKind::send);
-constexpr auto last_kind = static_cast<std::uint8_t>(RelayKind::invoke);
+constexpr auto last_kind = static_cast<std::uint8_t>(RelayKind::refresh);
 constexpr std::uint16_t min_status = 100;
 constexpr std::uint16_t max_status = 599;
 constexpr const char* error_code = "invalid_relay_message";

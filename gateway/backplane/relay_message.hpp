@@ -22,7 +22,8 @@ namespace sb::backplane {
 // PROTOCOL.md part 3 §3.8) and answers with its state (backplane/handoff_state.hpp).
 // `invoke`: a REST :invoke (client results); the body is the REST body {"target","arguments"}, the
 // answer the REST response.
-enum class RelayKind : std::uint8_t { send = 1, poll = 2, stop = 3, take = 4, invoke = 5 };
+// refresh: a client's fresh access token for its connection (POST /client/refresh).
+enum class RelayKind : std::uint8_t { send = 1, poll = 2, stop = 3, take = 4, invoke = 5, refresh = 6 };
 
 // A follow-up request for a connection held by another gateway, sent to that gateway's inbox.
 struct RelayRequest {

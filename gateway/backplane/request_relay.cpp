@@ -31,6 +31,7 @@ std::string_view kind_name(RelayKind kind) {
     case RelayKind::stop: return "stop";
     case RelayKind::take: return "take";
     case RelayKind::invoke: return "invoke";
+    case RelayKind::refresh: return "refresh";
   }
   return "send";
 }

@@ -256,6 +256,30 @@ const std::vector<Option>& options() {
                    c.connection.max_client_invocations = n;
                    return std::nullopt;
                  }});
+    t.push_back({"max-upload-streams", "N", std::to_string(d.connection.max_upload_streams),
+                 "client upload streams open at once per connection; an invocation opening more gets an error", false, ',',
+                 [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   std::uint64_t n = 0;
+                   if (auto e = parse_unsigned(v, 100'000, n)) return e;
+                   c.connection.max_upload_streams = n;
+                   return std::nullopt;
+                 }});
+    t.push_back({"close-on-token-expiry", "on|off", d.connection.close_on_token_expiry ? "on" : "off",
+                 "close a connection when its access token expires unless refreshed (POST /client/refresh)", false, ',',
+                 [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   if (v == "on" || v == "true") c.connection.close_on_token_expiry = true;
+                   else if (v == "off" || v == "false") c.connection.close_on_token_expiry = false;
+                   else return "expected on or off";
+                   return std::nullopt;
+                 }});
+    t.push_back({"refresh-event", "on|off", d.connection.send_refresh_event ? "on" : "off",
+                 "send the function a `refresh` event when a client refreshes its access token", false, ',',
+                 [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   if (v == "on" || v == "true") c.connection.send_refresh_event = true;
+                   else if (v == "off" || v == "false") c.connection.send_refresh_event = false;
+                   else return "expected on or off";
+                   return std::nullopt;
+                 }});
     t.push_back({"stateful-reconnect", "on|off", d.connection.allow_stateful_reconnect ? "on" : "off",
                  "grant stateful reconnect (withStatefulReconnect) to WebSocket clients that ask", false, ',',
                  [](Config& c, std::string_view v) -> std::optional<std::string> {

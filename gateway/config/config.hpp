@@ -52,6 +52,9 @@ struct ConnectionConfig {
   std::size_t max_pending_invocations = 1024;      // messages waiting for the upstream, per connection
   milliseconds client_invoke_timeout{30'000};      // REST :invoke waits this long for the client's Completion
   std::size_t max_client_invocations = 100;        // server-to-client invocations awaiting a result, per connection
+  std::size_t max_upload_streams = 100;            // client upload streams open at once, per connection
+  bool close_on_token_expiry = false;              // ASP.NET CloseOnAuthenticationExpiration
+  bool send_refresh_event = false;                 // tell the function of a token refresh (`refresh` event)
   bool allow_stateful_reconnect = true;            // grant useStatefulReconnect to clients that ask
   std::size_t stateful_reconnect_buffer_bytes = 100'000;  // ASP.NET StatefulReconnectBufferSize
   milliseconds stateful_reconnect_window{30'000};  // how long a dropped stateful connection waits to resume

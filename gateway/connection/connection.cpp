@@ -7,6 +7,7 @@
 #include "connection/connection_log.hpp"
 #include "connection/connection_set.hpp"
 #include "connection/message_buffer.hpp"
+#include "connection/upload_streams.hpp"
 #include "protocol/handshake.hpp"
 #include "protocol/hub_protocol.hpp"
 #include "protocol/json_hub_protocol.hpp"
@@ -131,6 +132,13 @@ void Connection::on_heartbeat(std::chrono::steady_clock::time_point now) {
   }
   if (state_ != ConnectionState::open) return;
   if (client_invocations_) client_invocations_->expire(now);
+  // ASP.NET's CloseOnAuthenticationExpiration: a Close with allowReconnect and no error, so the client
+  // comes back with a fresh token.
+  if (config.close_on_token_expiry && identity_.token_expires_at != 0 &&
+      std::chrono::system_clock::now() >= std::chrono::system_clock::time_point(std::chrono::seconds(identity_.token_expires_at))) {
+    close({"token_expired", "", true});
+    return;
+  }
   if (is_detached_) {
     if (now - detached_since_ >= config.stateful_reconnect_window)
       finish_soon("reconnect_window_expired", "The connection was not resumed within the reconnect window.");
@@ -242,18 +250,16 @@ void Connection::on_message(protocol::InboundMessage&& message, std::uint64_t in
       // A StreamInvocation is a server-to-client stream (docs/upstream.md "Streams"): the function hears
       // of it as a message event and streams its items through the REST API or its reply.
       metrics().messages_received.inc();
-      if (message.has_stream_ids) {
-        if (message.invocation_id)
-          context_.observer.answer(*this, make_frame(protocol::encode_completion_error(
-              protocol_, *message.invocation_id, "Client streaming is not supported in serverless mode.")));
-        return;
-      }
-      if (pending_message_events_ >= context_.config.max_pending_invocations) {
-        close({"too_many_pending_invocations", "Too many invocations are waiting for the upstream.", true});
-        return;
-      }
+      if (!message.stream_ids.empty()) return open_upload(std::move(message), inbound_id);
+      if (!has_room_for_message()) return;
       ++pending_message_events_;
       enqueue_event({UpstreamEventKind::message, std::move(message), {}, inbound_id});
+      return;
+    case MessageType::stream_item:
+      metrics().messages_received.inc();
+      // An item of a stream that is not open (never opened, or its invocation already answered) is
+      // dropped, as ASP.NET drops them.
+      if (uploads_ && uploads_->is_open(*message.invocation_id)) on_upload_record(std::move(message), inbound_id);
       return;
     case MessageType::ping:
       is_client_timeout_armed_ = true;
@@ -278,7 +284,9 @@ void Connection::on_message(protocol::InboundMessage&& message, std::uint64_t in
       }
       return;
     case MessageType::completion:
-      // A client result. A Completion nobody waits for (late, after a timeout) is dropped, as ASP.NET does.
+      // The end of an upload stream first (ASP.NET asks its stream tracker first too), else a client
+      // result. A Completion nobody waits for (late, after a timeout) is dropped, as ASP.NET does.
+      if (uploads_ && uploads_->is_open(*message.invocation_id)) return on_upload_record(std::move(message), inbound_id);
       if (client_invocations_) {
         auto content = protocol::read_completion(protocol_, message.raw);
         ClientResult result;
@@ -289,9 +297,82 @@ void Connection::on_message(protocol::InboundMessage&& message, std::uint64_t in
       }
       return;
     default:
-      // Stream items and cancels: nothing to do in serverless mode.
+      // Cancels (of server-to-client streams): not forwarded.
       return;
   }
+}
+
+bool Connection::refresh_token(auth::Claims claims, std::int64_t expires_at) {
+  owner_thread_.check();
+  if (state_ != ConnectionState::open) return false;
+  identity_.claims = std::move(claims);
+  identity_.token_expires_at = expires_at;
+  ++changes_;  // a checkpoint carries the identity
+  log::emit(log_events::token_refreshed, {{"conn", id()}, {"hub", identity_.hub}, {"expires_at", expires_at}});
+  if (context_.config.send_refresh_event && has_opened_) enqueue_event({UpstreamEventKind::refreshed, {}, {}});
+  return true;
+}
+
+bool Connection::has_room_for_message() {
+  if (pending_message_events_ < context_.config.max_pending_invocations) return true;
+  close({"too_many_pending_invocations", "Too many invocations are waiting for the upstream.", true});
+  return false;
+}
+
+void Connection::open_upload(protocol::InboundMessage&& message, std::uint64_t inbound_id) {
+  if (!uploads_) uploads_ = std::make_unique<UploadStreams>();
+  auto opened = uploads_->open(message.invocation_id, message.type == MessageType::stream_invocation, message.target,
+                               message.stream_ids, context_.config.max_upload_streams);
+  if (!opened) {
+    if (message.invocation_id)
+      context_.observer.answer(*this, make_frame(protocol::encode_completion_error(protocol_, *message.invocation_id,
+                                                                                   opened.error().message)));
+    return;
+  }
+  if (!has_room_for_message()) return;
+  ++pending_message_events_;
+  UpstreamEvent event{UpstreamEventKind::message, std::move(message), {}, inbound_id};
+  event.upload = std::move(*opened);
+  enqueue_event(std::move(event));
+}
+
+void Connection::on_upload_record(protocol::InboundMessage&& message, std::uint64_t inbound_id) {
+  const std::string& stream_id = *message.invocation_id;
+  const bool is_end = message.type == MessageType::completion;
+  // A burst of items waits as one event: appended to the queued event of the same stream, the function
+  // gets them in one request. Its inbound id stays its first record's (the batch settles together).
+  if (!pending_events_.empty()) {
+    auto& last = pending_events_.back();
+    if (last.upload && last.upload->stream_id == stream_id && !last.upload->completes_stream &&
+        last.message.raw.size() + message.raw.size() <= context_.config.max_message_bytes) {
+      auto step = is_end ? uploads_->complete(stream_id) : uploads_->item(stream_id);
+      last.upload->items += step.items;
+      last.upload->completes_stream = step.completes_stream;
+      last.upload->is_last = step.is_last;
+      protocol::append_framed_record(protocol_, last.message.raw, message.raw);
+      return;
+    }
+  }
+  if (!has_room_for_message()) return;
+  ++pending_message_events_;
+  UpstreamEvent event{UpstreamEventKind::message, {}, {}, inbound_id};
+  event.upload = is_end ? uploads_->complete(stream_id) : uploads_->item(stream_id);
+  event.message.type = message.type;
+  event.message.target = event.upload->target;
+  protocol::append_framed_record(protocol_, event.message.raw, message.raw);
+  enqueue_event(std::move(event));
+}
+
+void Connection::end_upload(std::uint64_t upload) {
+  owner_thread_.check();
+  if (!uploads_) return;
+  uploads_->end(upload);
+  // Its parts still queued go nowhere: the invocation is answered.
+  std::erase_if(pending_events_, [&](const UpstreamEvent& e) {
+    if (!e.upload || e.upload->upload != upload) return false;
+    --pending_message_events_;
+    return true;
+  });
 }
 
 void Connection::invoke_client(std::string_view target, std::string_view arguments_json,

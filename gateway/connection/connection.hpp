@@ -107,6 +107,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // the calls the client made meanwhile. `disconnected` still follows.
   void drop_pending_messages();
 
+  // A client upload's invocation was answered before its streams ended (docs/upstream.md "Upload
+  // streams"): its streams close, and their parts not yet delivered are dropped.
+  void end_upload(std::uint64_t upload);
+
+  // Token refresh (docs/upstream.md "Token refresh"): the client's fresh access token, already checked to
+  // be the same user's. Its claims and expiry replace the old ones; the function hears of it with
+  // --refresh-event. False when the connection is not open.
+  bool refresh_token(auth::Claims claims, std::int64_t expires_at);
+
   // Called by the heartbeat once per second.
   void on_heartbeat(std::chrono::steady_clock::time_point now);
 
@@ -121,7 +130,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // resume, without a Close, so that the client's stateful reconnect starts and reaches another gateway.
   void detach_for_handoff();
   // True when no upstream event is queued or in flight: a move now keeps the function's order.
-  bool is_settled() const { return !has_event_in_flight_ && pending_events_.empty(); }
+  // An open upload counts as unsettled too: the gateway it would move to doesn't know its streams.
+  bool is_settled() const { return !has_event_in_flight_ && pending_events_.empty() && (!uploads_ || uploads_->empty()); }
   // Leaves this gateway for another: returns what that one needs, and ends here without `disconnected`
   // (the connection lives on). Call only when can_resume() and is_settled().
   ConnectionTransfer hand_over();
@@ -154,6 +164,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_hub_data(std::string_view data);
   void on_message(protocol::InboundMessage&& message, std::uint64_t inbound_id);
   void fail_handshake(std::string_view error, std::string_view reason);
+  // false, after closing the connection, when --max-pending-invocations events wait already.
+  bool has_room_for_message();
+  void open_upload(protocol::InboundMessage&& message, std::uint64_t inbound_id);
+  void on_upload_record(protocol::InboundMessage&& message, std::uint64_t inbound_id);
   void enqueue_event(UpstreamEvent event);
   void deliver_next_event();
   void finish(std::string_view reason, std::string error);
@@ -184,6 +198,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   std::unique_ptr<MessageBuffer> reconnect_buffer_;  // only for stateful-reconnect connections
   std::unique_ptr<ClientInvocations> client_invocations_;  // only once the gateway asked it for a result
+  std::unique_ptr<UploadStreams> uploads_;                 // only once the client uploaded
   std::uint64_t transport_generation_ = 0;             // callbacks from older transports are ignored
   bool is_detached_ = false;                           // stateful: socket lost, waiting for a resume
   std::shared_ptr<Connection> kept_while_detached_;    // no transport owns it then: the window does

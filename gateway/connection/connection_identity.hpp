@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "auth/jwt.hpp"
+#include "connection/upload_streams.hpp"
 #include "protocol/hub_message.hpp"
 
 namespace sb::connection {
@@ -20,9 +21,11 @@ struct ConnectionIdentity {
   std::string client_query;  // "?…" as forwarded upstream (secrets removed), or empty
   bool allows_stateful_reconnect = false;  // negotiated with useStatefulReconnect and granted
   std::vector<std::string> initial_groups;  // joined when it opens (a blocking `connect` reply's groups)
+  std::int64_t token_expires_at = 0;        // unix seconds: its access token's exp (refresh moves it); 0: none
 };
 
-enum class UpstreamEventKind { connected, message, disconnected };
+// refreshed: the client presented a fresh access token (--refresh-event; docs/upstream.md "Token refresh").
+enum class UpstreamEventKind { connected, message, disconnected, refreshed };
 
 struct UpstreamEvent {
   UpstreamEventKind kind{};
@@ -31,6 +34,9 @@ struct UpstreamEvent {
   // Stateful reconnect: the client's sequence id of this message (0 otherwise). The same message
   // re-sent after a resume has the same id, on any gateway: the upstream's idempotency key.
   std::uint64_t inbound_id = 0;
+  // A part of a client upload: the invocation that opened streams, or a stream's items and end (its
+  // body then holds framed records). Absent for every other event.
+  std::optional<UploadStep> upload{};
 };
 
 }  // namespace sb::connection

@@ -31,8 +31,11 @@ inline constexpr Event handed_over{Level::info, "connection", "handed_over", "co
 inline constexpr Event arrived{Level::info, "connection", "arrived", "conn hub",
                                "A stateful-reconnect connection moved here from another gateway of the fleet."};
 inline constexpr Event closed{Level::debug, "connection", "closed", "conn hub reason", "A connection ended."};
+inline constexpr Event token_refreshed{Level::debug, "connection", "token_refreshed", "conn hub expires_at",
+                                       "A client refreshed its connection's access token (POST /client/refresh)."};
 
 inline constexpr const Event* all[] = {&open, &handshake_failed, &protocol_error, &closing,
-                                       &send_queue_full, &detached, &resumed, &handed_over, &arrived, &closed};
+                                       &send_queue_full, &detached, &resumed, &handed_over, &arrived, &closed,
+                                       &token_refreshed};
 
 }  // namespace sb::connection::log_events

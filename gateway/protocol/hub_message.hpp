@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace sb::protocol {
 
@@ -25,7 +27,7 @@ struct InboundMessage {
   MessageType type{};
   std::optional<std::string> invocation_id;  // absent for send() (non-blocking) invocations
   std::string target;                        // invocation, stream invocation
-  bool has_stream_ids = false;               // client upload streams: unsupported in serverless
+  std::vector<std::string> stream_ids;       // an invocation's client upload streams (streamIds)
   std::optional<std::string> error;          // close
   std::uint64_t sequence_id = 0;             // ack, sequence
   std::string raw;                           // the record without its framing (no 0x1E / VarInt)
@@ -37,5 +39,8 @@ struct CompletionContent {
   std::optional<std::string> error;
   std::optional<std::string> result_json;
 };
+
+// Appends `record` (unframed) to `out` framed as on the wire: JSON + 0x1E, or a VarInt length + MessagePack.
+void append_framed_record(HubProtocolKind kind, std::string& out, std::string_view record);
 
 }  // namespace sb::protocol

@@ -49,6 +49,16 @@ std::string encode_unframed_invocation(HubProtocolKind kind, std::string_view ta
   return framed.substr(length.header_bytes);
 }
 
+void append_framed_record(HubProtocolKind kind, std::string& out, std::string_view record) {
+  if (kind == HubProtocolKind::json) {
+    out.append(record);
+    out.push_back('\x1e');
+    return;
+  }
+  append_varint(out, record.size());
+  out.append(record);
+}
+
 Result<CompletionContent> read_completion(HubProtocolKind kind, std::string_view record) {
   return kind == HubProtocolKind::json ? read_json_completion(record) : read_messagepack_completion(record);
 }

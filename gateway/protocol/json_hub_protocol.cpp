@@ -59,7 +59,10 @@ Result<InboundMessage> parse_record(std::string_view record) {
       auto stream_ids = object.find("streamIds");
       if (stream_ids != object.end() && !stream_ids->is_null()) {
         if (!stream_ids->is_array()) return bad("streamIds: expected an array");
-        message.has_stream_ids = !stream_ids->empty();
+        for (const auto& stream_id : *stream_ids) {
+          if (!stream_id.is_string()) return bad("streamIds: expected strings");
+          message.stream_ids.push_back(stream_id.get<std::string>());
+        }
       }
       break;
     }

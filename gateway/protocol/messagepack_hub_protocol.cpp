@@ -123,7 +123,10 @@ Result<InboundMessage> parse_record(std::string_view record) {
       if (!array[4].is_array()) return bad("arguments: expected an array");
       if (array.size() > 5 && !array[5].is_null()) {
         if (!array[5].is_array()) return bad("streamIds: expected an array");
-        message.has_stream_ids = !array[5].empty();
+        for (const auto& id : array[5]) {
+          if (!id.is_string()) return bad("streamIds: expected strings");
+          message.stream_ids.push_back(id.get<std::string>());
+        }
       }
       break;
     }

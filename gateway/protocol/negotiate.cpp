@@ -21,6 +21,7 @@ std::string encode_negotiate_response(const NegotiateResponse& r) {
   if (r.long_polling) add(R"({"transport":"LongPolling","transferFormats":["Text","Binary"]})");
   out += ']';
   if (r.use_stateful_reconnect) out += R"(,"useStatefulReconnect":true)";
+  if (r.token_lifetime_seconds) out += R"(,"tokenLifetimeSeconds":)" + std::to_string(*r.token_lifetime_seconds);
   out += '}';
   return out;
 }

@@ -2,8 +2,11 @@
 
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
+#include <algorithm>
 #include <chrono>
 #include <memory>
+
+#include <nlohmann/json.hpp>
 
 #include "auth/audience.hpp"
 #include "auth/bearer.hpp"
@@ -16,7 +19,9 @@
 #include "hub/action.hpp"
 #include "hub/hub_name.hpp"
 #include "hub/upstream_reply.hpp"
+#include "protocol/json_hub_protocol.hpp"
 #include "protocol/negotiate.hpp"
+#include "server/follow_ups.hpp"
 #include "server/server_log.hpp"
 #include "upstream/connect_request.hpp"
 #include "upstream/reliable_upstream.hpp"
@@ -108,6 +113,7 @@ struct NegotiateDraft {
   std::vector<std::string> groups;
   int negotiate_version = 0;
   bool use_stateful_reconnect = false;
+  std::int64_t token_expires_at = 0;  // unix seconds: the access token's exp
 };
 
 // The parts of a request a deferred answer needs (status line, keep-alive, Origin for CORS).
@@ -162,6 +168,8 @@ Response finish_negotiate(const Request& request, GatewayContext& context, Negot
                                            std::to_string(auth::max_connection_token_bytes) + " bytes).");
   negotiate.connection_id = draft.negotiate_version >= 1 ? ticket.connection_id : negotiate.connection_token;
   negotiate.use_stateful_reconnect = draft.use_stateful_reconnect;
+  if (draft.token_expires_at > 0)
+    negotiate.token_lifetime_seconds = std::max<std::int64_t>(draft.token_expires_at - unix_now_ms() / 1000, 0);
   negotiate.server_sent_events = true;
   negotiate.long_polling = true;
   return json_response(request, 200, protocol::encode_negotiate_response(negotiate));
@@ -271,6 +279,7 @@ void handle_negotiate(const Request& request, NegotiateServices services, std::f
   draft.hub = hub.hub;
   draft.bound_user = auth::user_id_from_claims(token->claims);
   draft.user_id = draft.bound_user;
+  draft.token_expires_at = std::chrono::duration_cast<std::chrono::seconds>(token->expires_at.time_since_epoch()).count();
   if (auto v = query_value(hub.params, "negotiateVersion")) draft.negotiate_version = *v == "0" || v->empty() ? 0 : 1;
   if (context.admission.is_user_at_limit(draft.user_id))
     return respond(user_limit_refusal(request, context, draft.hub, draft.user_id));
@@ -309,6 +318,77 @@ void handle_negotiate(const Request& request, NegotiateServices services, std::f
                          });
 }
 
+namespace {
+
+// ASP.NET's refresh answers: {"error": code} (dotnet/aspnetcore#67226).
+Response refresh_error(const Request& request, unsigned status, std::string_view code) {
+  auto response = json_response(request, status, R"({"error":)" + protocol::json_quote(code) + "}");
+  if (status == 401) response.set(beast_http::field::www_authenticate, "Bearer");
+  return response;
+}
+
+// The claims and expiry a connection takes, for the relay to its gateway.
+std::string refresh_body(const auth::Claims& claims, std::int64_t expires_at) {
+  nlohmann::json pairs = nlohmann::json::array();
+  for (const auto& [type, value] : claims) pairs.push_back({type, value});
+  return nlohmann::json{{"claims", pairs}, {"expiresAt", expires_at}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+void handle_token_refresh(const Request& request, GatewayContext& context, boost::asio::any_io_executor executor,
+                          std::function<void(Response)> respond) {
+  auto answer = [&](Response response) {
+    add_cors(request, response);
+    respond(std::move(response));
+  };
+  if (request.method() != beast_http::verb::post) {
+    auto response = plain_refusal(request, 405, "Method Not Allowed");
+    response.set(beast_http::field::allow, "POST");
+    return answer(std::move(response));
+  }
+  auto hub = read_hub(request);
+  if (hub.refusal) return respond(std::move(*hub.refusal));
+  auto id = query_value(hub.params, "id").value_or("");
+  if (id.empty()) return answer(refresh_error(request, 400, "missing_connection_token"));
+  // Only the header: a token in a URL ends up in logs.
+  auto token = verify_client_token(request, bearer_token(request, hub.params, false), hub.hub, context);
+  if (!token) {
+    log_unauthorized(log_events::connect_unauthorized, request, hub.hub, token.error(), context);
+    return answer(refresh_error(request, 401, "invalid_token"));
+  }
+  auto ticket = auth::decode_connection_token(id, *context.keys);
+  if (!ticket || ticket->hub_key != hub::hub_key_of(hub.hub)) {
+    metrics().rejected_input.with("connection_token").inc();
+    return answer(refresh_error(request, 404, "connection_not_found"));
+  }
+  if (ticket->connection_id.empty()) return answer(refresh_error(request, 400, "unsupported_negotiate_version"));
+  // The same user or nothing: user routing and groups stay with the connection (as in ASP.NET).
+  auto user = auth::user_id_from_claims(token->claims);
+  if (user != ticket->bound_user) {
+    log::emit(log_events::token_refresh_refused,
+              {{"conn", ticket->connection_id}, {"hub", hub.hub}, {"user", user}, {"reason", "other_user"}});
+    return answer(refresh_error(request, 403, "permission_change_rejected"));
+  }
+  const auto expires_at = std::chrono::duration_cast<std::chrono::seconds>(token->expires_at.time_since_epoch()).count();
+  backplane::FollowUp follow_up;
+  follow_up.kind = backplane::RelayKind::refresh;
+  follow_up.connection_id = ticket->connection_id;
+  follow_up.body = refresh_body(token->claims, expires_at);
+  run_follow_up_anywhere(context.directory, context.backplane, std::move(follow_up), executor,
+                         [basis = std::make_shared<Request>(request), respond, connection_id = ticket->connection_id,
+                          hub = hub.hub, user](std::optional<backplane::FollowUpAnswer> outcome) {
+                           Response response = outcome && outcome->status == 200
+                                                   ? follow_up_response(*basis, *outcome)
+                                                   : refresh_error(*basis, 404, "connection_not_found");
+                           if (!outcome || outcome->status != 200)
+                             log::emit(log_events::token_refresh_refused,
+                                       {{"conn", connection_id}, {"hub", hub}, {"user", user}, {"reason", "not_found"}});
+                           add_cors(*basis, response);
+                           respond(std::move(response));
+                         });
+}
+
 const std::string& ClientRequest::connection_id() const {
   static const std::string none;
   return ticket ? ticket->connection_id : none;
@@ -330,6 +410,7 @@ ClientRequest read_client_request(const Request& request, GatewayContext& contex
     return refuse(client_unauthorized(request, token.error().message));
   }
   out.claims = std::move(token->claims);
+  out.token_expires_at = std::chrono::duration_cast<std::chrono::seconds>(token->expires_at.time_since_epoch()).count();
   auto id = query_value(hub.params, "id").value_or("");
   if (id.empty()) return out;
 
@@ -399,6 +480,7 @@ ConnectDecision open_connection(const Request& request, ClientRequest& client, G
   identity.hub = client.hub;
   identity.hub_key = hub::hub_key_of(client.hub);
   identity.claims = std::move(client.claims);
+  identity.token_expires_at = client.token_expires_at;
   // The client's query goes upstream without its secrets: the access token and the connection token.
   identity.client_query = query_without(split_target(request.target()).query, {"access_token", "id"});
   return decision;

@@ -29,6 +29,13 @@ struct NegotiateServices {
 // Never blocks. Refuses while draining (503), over --negotiate-rate or --max-connections-per-user (429).
 void handle_negotiate(const http::Request& request, NegotiateServices services, std::function<void(http::Response)> respond);
 
+// POST /client/refresh?hub=H&id=TOKEN with `Authorization: Bearer <fresh access token>` (ASP.NET Core's
+// authentication refresh, docs/upstream.md "Token refresh"): the connection, on this gateway or another
+// of the fleet, takes the new token's claims and expiry when it names the same user. Answers through
+// `respond` once, on `executor`: 200 {"tokenLifetimeSeconds"}, or {"error"} with 400, 401, 403, 404.
+void handle_token_refresh(const http::Request& request, GatewayContext& context, boost::asio::any_io_executor executor,
+                          std::function<void(http::Response)> respond);
+
 // A request on /client/: its hub, the connection its token names (id=), and the verified caller.
 struct ClientRequest {
   std::optional<http::Response> refusal;  // set: answer it (400 bad hub, 401 bad access token, 403 token
@@ -36,6 +43,7 @@ struct ClientRequest {
   std::string hub;
   std::optional<auth::ConnectionTicket> ticket;  // empty when the request has no id
   auth::Claims claims;
+  std::int64_t token_expires_at = 0;  // unix seconds: the access token's exp
 
   // The connection id the token names; empty without a token.
   const std::string& connection_id() const;

@@ -3,6 +3,11 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/http/field.hpp>
 
+#include <algorithm>
+#include <chrono>
+
+#include <nlohmann/json.hpp>
+
 #include "connection/connection.hpp"
 #include "http/rest_input.hpp"
 #include "protocol/json_hub_protocol.hpp"
@@ -88,6 +93,23 @@ void run_follow_up(const DirectoryEntry& entry, backplane::FollowUp request, Ans
           if (a.status == 200) a.content_type = "application/octet-stream";
           answer(std::move(a));
         });
+      }
+      case RelayKind::refresh: {
+        auto connection = weak_connection.lock();
+        auto doc = nlohmann::json::parse(request.body, nullptr, false);  // made by handle_token_refresh
+        if (!connection || !doc.is_object() || !doc["expiresAt"].is_number_integer() || !doc["claims"].is_array())
+          return answer(connection_not_found_answer());
+        auth::Claims claims;
+        for (const auto& pair : doc["claims"])
+          if (pair.is_array() && pair.size() == 2 && pair[0].is_string() && pair[1].is_string())
+            claims.emplace_back(pair[0].get<std::string>(), pair[1].get<std::string>());
+        const auto expires_at = doc["expiresAt"].get<std::int64_t>();
+        if (!connection->refresh_token(std::move(claims), expires_at)) return answer(connection_not_found_answer());
+        // ASP.NET: the lifetime left, in whole seconds, so the client schedules its next refresh.
+        const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+            std::chrono::system_clock::now().time_since_epoch()).count();
+        return answer({200, std::string(json_type),
+                       R"({"tokenLifetimeSeconds":)" + std::to_string(std::max<std::int64_t>(expires_at - now, 0)) + "}"});
       }
       case RelayKind::take:  // served by serve_handoff
         return answer(connection_not_found_answer());

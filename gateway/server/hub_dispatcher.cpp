@@ -20,9 +20,17 @@ std::string_view event_name(const connection::UpstreamEvent& event) {
   switch (event.kind) {
     case UpstreamEventKind::connected: return "connected";
     case UpstreamEventKind::disconnected: return "disconnected";
+    case UpstreamEventKind::refreshed: return "refresh";
     case UpstreamEventKind::message: return event.message.target;
   }
   return "";
+}
+
+// The invocation whose caller an event's reply may answer: a message's own id (absent for send()), or
+// for a part of an upload, the id of the invocation that opened it.
+std::optional<std::string> answered_invocation(const connection::UpstreamEvent& event) {
+  if (event.kind != UpstreamEventKind::message) return std::nullopt;
+  return event.upload ? event.upload->invocation_id : event.message.invocation_id;
 }
 
 // The Completion texts Azure sends when an invocation's upstream call fails (PROTOCOL.md part 2 §2.6).
@@ -104,9 +112,10 @@ void HubDispatcher::deliver(std::shared_ptr<connection::Connection> connection, 
   if (!request) {
     // No rule matches: like Azure, the event isn't sent. An invoke still gets its one Completion.
     metrics().upstream_requests.with("no_rule").inc();
-    if (event.kind == UpstreamEventKind::message && event.message.invocation_id)
+    if (event.upload) connection->end_upload(event.upload->upload);
+    if (auto invocation_id = answered_invocation(event))
       return run_reply(connection, {}, make_frame(protocol::encode_completion_error(kind,
-          *event.message.invocation_id, "No upstream is configured for '" + event.message.target + "'.")), std::move(done));
+          *invocation_id, "No upstream is configured for '" + event.message.target + "'.")), std::move(done));
     return done();
   }
   auto started = std::chrono::steady_clock::now();
@@ -181,8 +190,14 @@ void HubDispatcher::on_reply(const std::shared_ptr<connection::Connection>& conn
                              upstream::HttpResponse response, std::function<void()> settled) {
   const auto& identity = connection->identity();
   const auto kind = connection->protocol();
-  bool is_invoke = event.kind == UpstreamEventKind::message && event.message.invocation_id.has_value();
-  const std::string invocation_id = is_invoke ? *event.message.invocation_id : std::string();
+  const auto answered = answered_invocation(event);
+  const bool is_invoke = answered.has_value();
+  const std::string invocation_id = answered.value_or(std::string());
+  // An upload's invocation is answered by the reply to its last part; an earlier reply answers it only
+  // to end it (an error, a result, a verbatim reply), and a failure always ends it (docs/upstream.md).
+  const auto* upload = event.upload ? &*event.upload : nullptr;
+  const bool must_answer = !upload || upload->is_last;
+  if (upload && outcome != upstream::CallOutcome::ok) connection->end_upload(upload->upload);
 
   if (outcome != upstream::CallOutcome::ok) {
     metrics().upstream_requests.with(upstream::to_string(outcome)).inc();
@@ -196,6 +211,7 @@ void HubDispatcher::on_reply(const std::shared_ptr<connection::Connection>& conn
   bool is_success = response.status >= 200 && response.status < 300;
   metrics().upstream_requests.with(is_success ? "success" : "http_error").inc();
   if (!is_success) {
+    if (upload) connection->end_upload(upload->upload);
     log::emit(upstream::log_events::request_rejected,
               {{"conn", identity.connection_id}, {"hub", identity.hub}, {"event", event_name(event)}, {"status", response.status}});
     if (is_invoke) {
@@ -213,6 +229,7 @@ void HubDispatcher::on_reply(const std::shared_ptr<connection::Connection>& conn
   hub::ReplyContext context{identity.hub_key, connection->protocol(), 1000};
   auto reply = hub::parse_upstream_reply(response.content_type, response.body, context);
   if (!reply) {
+    if (upload) connection->end_upload(upload->upload);
     metrics().upstream_requests.with("invalid_reply").inc();
     log::emit(upstream::log_events::invalid_reply,
               {{"conn", identity.connection_id}, {"hub", identity.hub}, {"event", event_name(event)},
@@ -225,23 +242,29 @@ void HubDispatcher::on_reply(const std::shared_ptr<connection::Connection>& conn
   // A send() gets no Completion; connected/disconnected have no caller. A stream stays open for the
   // items the function sends through the REST API, unless the reply fails it or answers verbatim.
   Frame completion;
-  const bool is_stream = event.message.type == protocol::MessageType::stream_invocation;
+  const bool is_stream = upload ? upload->is_stream_invocation : event.message.type == protocol::MessageType::stream_invocation;
   if (is_stream) {
     if (reply->kind == hub::ReplyKind::verbatim) completion = make_frame(std::move(reply->verbatim));
     else if (reply->kind == hub::ReplyKind::envelope && reply->error)
       completion = make_frame(protocol::encode_completion_error(kind, invocation_id, *reply->error));
   } else if (is_invoke) {
     switch (reply->kind) {
-      case hub::ReplyKind::empty: completion = make_frame(protocol::encode_completion_void(kind, invocation_id)); break;
+      case hub::ReplyKind::empty:
+        if (must_answer) completion = make_frame(protocol::encode_completion_void(kind, invocation_id));
+        break;
       case hub::ReplyKind::verbatim: completion = make_frame(std::move(reply->verbatim)); break;
       case hub::ReplyKind::envelope:
         if (reply->error) completion = make_frame(protocol::encode_completion_error(kind, invocation_id, *reply->error));
         else if (reply->result_json)
           completion = make_frame(protocol::encode_completion_result(kind, invocation_id, *reply->result_json));
-        else completion = make_frame(protocol::encode_completion_void(kind, invocation_id));
+        else if (must_answer) completion = make_frame(protocol::encode_completion_void(kind, invocation_id));
         break;
     }
   }
+  // Answered early (or, for a send(), refused): the rest of the upload goes nowhere.
+  if (upload && !upload->is_last &&
+      (completion || (reply->kind == hub::ReplyKind::envelope && reply->error)))
+    connection->end_upload(upload->upload);
   run_reply(connection, std::move(reply->actions), std::move(completion), std::move(settled));
 }
 

@@ -25,7 +25,7 @@ http::Router make_routes(Shard& shard, GatewayContext& context, http::RestContex
   auto client = [client_transports](HttpSession& s) { client_transports.handle(s); };
 
   // Browsers ask before a cross-origin negotiate, connect or REST call.
-  for (const char* path : {"/client", "/client/", "/client/negotiate"}) router.add({verb::options}, path, Match::exact, preflight);
+  for (const char* path : {"/client", "/client/", "/client/negotiate", "/client/refresh"}) router.add({verb::options}, path, Match::exact, preflight);
   router.add({verb::options}, "/api/", Match::prefix, preflight);
 
   // May wait for the blocking `connect` function; the answer comes back on this thread.
@@ -34,6 +34,10 @@ http::Router make_routes(Shard& shard, GatewayContext& context, http::RestContex
     handle_negotiate(s.request(),
                      NegotiateServices{context, shard.reliable_upstream, s.executor(), [session] { session->authenticated(); }},
                      [session](Response response) { session->write(std::move(response)); });
+  });
+  router.add("/client/refresh", Match::exact, [&context](HttpSession& s) {
+    auto session = s.shared_from_this();
+    handle_token_refresh(s.request(), context, s.executor(), [session](Response response) { session->write(std::move(response)); });
   });
   router.add("/client", Match::exact, client);
   router.add("/client/", Match::exact, client);

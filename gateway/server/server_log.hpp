@@ -59,6 +59,10 @@ inline constexpr Event connection_token_expired{Level::info, "client", "connecti
 inline LogThrottle connection_token_mismatch_throttle{std::chrono::seconds(1)};
 inline constexpr Event connection_token_mismatch{Level::info, "client", "connection_token_mismatch", "conn hub user field",
                                                  "A connection token used with another hub's or user's access token; answered 403.", &connection_token_mismatch_throttle};
+inline LogThrottle token_refresh_refused_throttle{std::chrono::seconds(1)};
+inline constexpr Event token_refresh_refused{Level::info, "client", "token_refresh_refused", "conn hub user reason",
+                                             "A token refresh was refused (another user's token, an unknown connection); answered 403 or 404.",
+                                             &token_refresh_refused_throttle};
 inline constexpr Event admission_refused{Level::info, "client", "admission_refused", "reason hub user detail skipped_since_last",
                                          "A connection was refused (draining, rate, per-user limit, connect function); "
                                          "one line per reason every 10 s at most; at warn for connect_unavailable."};
@@ -80,7 +84,7 @@ inline constexpr const Event* all[] = {&started,          &stopped,          &sh
                                        &tls_reload_failed, &handler_exception, &accept_failed,
                                        &tls_resume_across_threads, &upgrade_refused, &negotiate_unauthorized,
                                        &connect_unauthorized, &connection_token_invalid,
-                                       &connection_token_expired, &connection_token_mismatch, &admission_refused,
+                                       &connection_token_expired, &connection_token_mismatch, &token_refresh_refused, &admission_refused,
                                        &handoff_refused, &handoff_invalid, &descriptor_limit};
 
 }  // namespace sb::server::log_events

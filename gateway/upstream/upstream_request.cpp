@@ -46,6 +46,7 @@ std::optional<UpstreamRequest> build_upstream_request(const std::vector<config::
   std::string_view category = event.kind == UpstreamEventKind::message ? "messages" : "connections";
   std::string_view name = event.kind == UpstreamEventKind::connected      ? std::string_view("connected")
                           : event.kind == UpstreamEventKind::disconnected ? std::string_view("disconnected")
+                          : event.kind == UpstreamEventKind::refreshed    ? std::string_view("refresh")
                                                                           : std::string_view(event.message.target);
   const config::UpstreamRule* rule = nullptr;
   for (const auto& r : rules)
@@ -73,6 +74,12 @@ std::optional<UpstreamRequest> build_upstream_request(const std::vector<config::
   // (functions-runtime keeps the first reply; docs/upstream.md "Idempotency").
   if (event.kind == UpstreamEventKind::message && event.inbound_id != 0)
     h.emplace_back("X-Switchboard-Idempotency-Key", identity.connection_id + ":" + std::to_string(event.inbound_id));
+  // A part of a client upload: which stream, and the number of the body's first item
+  // (docs/upstream.md "Upload streams").
+  if (event.upload && !event.upload->stream_id.empty()) {
+    h.emplace_back("X-Switchboard-Stream-Id", event.upload->stream_id);
+    h.emplace_back("X-Switchboard-Stream-Sequence", std::to_string(event.upload->first_sequence));
+  }
 
   switch (event.kind) {
     case UpstreamEventKind::connected:
@@ -84,8 +91,13 @@ std::optional<UpstreamRequest> build_upstream_request(const std::vector<config::
       // The emulator omits "error" on a clean close (BuildCloseConnectionPayload).
       request.body = event.error.empty() ? R"({"type":11})" : R"({"type":11,"error":)" + protocol::json_quote(event.error) + "}";
       break;
+    case UpstreamEventKind::refreshed:
+      // The new claims are in X-ASRS-User-Claims; the body says only what happened and until when.
+      request.content_type = "application/json";
+      request.body = R"({"type":12,"tokenExpiresAt":)" + std::to_string(identity.token_expires_at) + "}";
+      break;
     case UpstreamEventKind::message:
-      // The client's own Invocation record, unframed, in its protocol.
+      // The client's own Invocation record, unframed, in its protocol; an upload part's records framed.
       request.content_type = protocol::upstream_content_type(protocol);
       request.body = event.message.raw;
       break;

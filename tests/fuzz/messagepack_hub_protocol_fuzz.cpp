@@ -53,7 +53,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto reparsed = parse_messagepack_messages(framed, again, limits);
     if (!reparsed.ok() || *reparsed != framed.size() || again.size() != 1) std::abort();
     if (again[0].type != message.type || again[0].target != message.target ||
-        again[0].invocation_id != message.invocation_id || again[0].has_stream_ids != message.has_stream_ids ||
+        again[0].invocation_id != message.invocation_id || again[0].stream_ids != message.stream_ids ||
         again[0].raw != message.raw)
       std::abort();
 

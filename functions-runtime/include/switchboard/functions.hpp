@@ -28,6 +28,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -47,6 +48,16 @@ namespace switchboard {
 // code (or the client) wrote it. A nlohmann::json value converts to it implicitly.
 using Json = nlohmann::ordered_json;
 
+// A part of a client upload stream (App::on_upload; docs/upstream.md "Upload streams"): the items the
+// client sent on one stream since the last part, in order, and whether it ended the stream after them.
+struct UploadChunk {
+  std::string stream_id;             // one of the invocation's ctx.stream_ids
+  std::uint64_t first_sequence = 0;  // the number of items[0]: a stream's first item is 0, then 1, 2, ...
+  std::vector<Json> items;           // may be empty (a part that only ends the stream)
+  bool is_complete = false;          // the client ended the stream after these items
+  std::optional<std::string> error;  // ...with this error (the client's upload failed)
+};
+
 // One upstream event, read from the request's X-ASRS-* headers and body.
 struct Context {
   std::string hub, category, event;                // X-ASRS-Hub / -Category ("connections" | "messages") / -Event
@@ -58,6 +69,8 @@ struct Context {
   bool is_stream = false;                          // a client's connection.stream(...) (App::on_stream)
   std::string target;                              // messages: the method the client called
   Json arguments = Json::array();                  // messages: its arguments
+  std::vector<std::string> stream_ids;             // messages: the upload streams it opened (App::on_upload)
+  std::optional<UploadChunk> upload;               // App::on_upload: a part of one of them; absent for the invocation
   std::string error;                               // disconnected: why, empty on a clean close
   std::multimap<std::string, std::string> headers; // every request header, names as received
 
@@ -161,12 +174,23 @@ class App {
   // hub "*" = any hub; hubs and targets compare case-insensitively. The most specific handler wins.
   App& on_connected(std::string hub, Handler handler);
   App& on_disconnected(std::string hub, Handler handler);
+  // A client refreshed its connection's access token (docs/upstream.md "Token refresh"; only when the
+  // gateway runs with --refresh-event on): ctx.claims are the new token's. Actions run; it can't be refused.
+  App& on_refresh(std::string hub, Handler handler);
   App& on_message(std::string hub, std::string target, Handler handler);  // target "*" = any method
   // A client's connection.stream(target, ...) (docs/upstream.md "Streams"). The handler starts the
   // stream; its items go to the client through RestClient::send_stream_item under ctx.invocation_id,
   // and RestClient::complete_stream ends it. reply.error() ends it at once with that error. A stream
   // call to a target that only on_message knows gets ASP.NET's "non-streaming method" error.
   App& on_stream(std::string hub, std::string target, Handler handler);
+  // A client's invoke(target, ..., subject) or send(...) with upload streams (docs/upstream.md "Upload
+  // streams"). The handler runs for the invocation itself (ctx.stream_ids names its streams, ctx.upload
+  // is empty), then for each part of each stream in the order the client sent them (ctx.upload). The
+  // reply to the part that ends the last open stream answers the caller: result(), error() or nothing
+  // (a void result). An earlier result() or error() answers it at once, and the rest is not sent.
+  // Uploads to a target without this handler, and plain calls to one with only this, get ASP.NET's
+  // "Client sent N stream(s), Hub method expects M." error.
+  App& on_upload(std::string hub, std::string target, Handler handler);
 
   // Add your own routes (pages, /api/negotiate) before listening. With cors_origins the App owns the
   // server's pre- and post-routing handlers (preflights, then CORS headers on every response): don't

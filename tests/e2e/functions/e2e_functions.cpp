@@ -67,9 +67,16 @@ class EventLog {
         {"hasInvocationId", ctx.invocation_id.has_value()},
         {"invocationId", ctx.invocation_id.value_or("")},
         {"isStream", ctx.is_stream},
+        {"streamIds", ctx.stream_ids},
         {"eventId", ctx.header("X-Switchboard-Event-Id")},
         {"idempotencyKey", ctx.header("X-Switchboard-Idempotency-Key")},
+        {"claims", multimap_to_json(ctx.claims)},
     };
+    if (ctx.upload) {
+      entry["upload"] = {{"streamId", ctx.upload->stream_id}, {"firstSequence", ctx.upload->first_sequence},
+                         {"items", ctx.upload->items.size()}, {"isComplete", ctx.upload->is_complete},
+                         {"error", ctx.upload->error.value_or("")}};
+    }
     const std::lock_guard lock(mutex_);
     entry["index"] = events_.size();
     events_.push_back(std::move(entry));
@@ -198,6 +205,7 @@ int main(int argc, char** argv) {
     }
   });
   app.on_disconnected(kHub, [&log](const Context& ctx, Reply&) { log.record(ctx); });
+  app.on_refresh(kHub, [&log](const Context& ctx, Reply&) { log.record(ctx); });
 
   on("echo", [](const Context& ctx, Reply& reply) { reply.result(arg(ctx, 0)); });
   on("add", [](const Context& ctx, Reply& reply) {
@@ -242,6 +250,55 @@ int main(int argc, char** argv) {
   app.on_stream(kHub, "badStream", [&log](const Context& ctx, Reply& reply) {
     log.record(ctx);
     reply.error("no stream for you");
+  });
+
+  // Client upload streams. sumUpload(label, stream...) answers, once every stream ended,
+  // {"label", "streams": {id: {"items": [...], "gaps": n, "error": text}}, "parts": n}: every item in the
+  // order received, and how many parts did not start at the number after the last one (0 when none is
+  // lost, repeated or reordered). limitedUpload(stream) fails at the first part with an item above 5.
+  // Every part is recorded.
+  struct Upload {
+    Json label;
+    Json streams = Json::object();
+    std::map<std::string, std::uint64_t> next_sequence;
+    std::size_t open = 0, parts = 0;
+  };
+  auto uploads_mutex = std::make_shared<std::mutex>();
+  auto uploads = std::make_shared<std::map<std::string, std::shared_ptr<Upload>>>();  // connection + stream id
+  app.on_upload(kHub, "sumUpload", [&log, uploads_mutex, uploads](const Context& ctx, Reply& reply) {
+    log.record(ctx);
+    const std::lock_guard lock(*uploads_mutex);
+    if (!ctx.upload) {
+      auto upload = std::make_shared<Upload>();
+      upload->label = arg(ctx, 0);
+      upload->open = ctx.stream_ids.size();
+      for (const auto& id : ctx.stream_ids) {
+        upload->streams[id] = {{"items", Json::array()}, {"gaps", 0}, {"error", nullptr}};
+        (*uploads)[ctx.connection_id + "/" + id] = upload;
+      }
+      return;
+    }
+    const auto key = ctx.connection_id + "/" + ctx.upload->stream_id;
+    const auto found = uploads->find(key);
+    if (found == uploads->end()) throw std::runtime_error("a part of an unknown upload stream");
+    auto upload = found->second;
+    ++upload->parts;
+    auto& stream = upload->streams[ctx.upload->stream_id];
+    auto& next = upload->next_sequence[ctx.upload->stream_id];
+    if (ctx.upload->first_sequence != next) stream["gaps"] = stream["gaps"].get<int>() + 1;
+    next = ctx.upload->first_sequence + ctx.upload->items.size();
+    for (const auto& item : ctx.upload->items) stream["items"].push_back(item);
+    if (!ctx.upload->is_complete) return;
+    if (ctx.upload->error) stream["error"] = *ctx.upload->error;
+    uploads->erase(found);
+    if (--upload->open == 0)
+      reply.result({{"label", upload->label}, {"streams", upload->streams}, {"parts", upload->parts}});
+  });
+  app.on_upload(kHub, "limitedUpload", [&log](const Context& ctx, Reply& reply) {
+    log.record(ctx);
+    if (!ctx.upload) return;
+    for (const auto& item : ctx.upload->items)
+      if (item.is_number() && item.get<double>() > 5) return void(reply.error("item over the limit"));
   });
 
   // askMe(question): the reply asks the caller's client `confirm(question)`; its answer comes back as

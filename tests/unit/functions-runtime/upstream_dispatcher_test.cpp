@@ -471,3 +471,112 @@ TEST_CASE("a StreamInvocation runs the stream handler, with the stream's id; the
   CHECK(body_of(only_streams)["error"] ==
         "The client attempted to invoke the streaming 'counter' method with a non-streaming invocation.");
 }
+
+namespace {
+
+// A part of a client upload as the gateway sends it: framed records of stream `stream_id`.
+UpstreamRequest upload_part(std::string target, std::string stream_id, std::uint64_t sequence, std::string body,
+                            bool is_messagepack = false) {
+  UpstreamRequest request = invocation(std::move(target), std::move(body));
+  if (is_messagepack) set_header(request, "Content-Type", "application/x-msgpack");
+  set_header(request, "X-Switchboard-Stream-Id", std::move(stream_id));
+  set_header(request, "X-Switchboard-Stream-Sequence", std::to_string(sequence));
+  return request;
+}
+
+std::string msgpack_record(const Json& array) {
+  auto bytes = Json::to_msgpack(array);
+  std::string out;
+  for (std::size_t n = bytes.size(); ; n >>= 7) {  // VarInt length
+    out.push_back(static_cast<char>((n & 0x7f) | (n >= 0x80 ? 0x80 : 0)));
+    if (n < 0x80) break;
+  }
+  return out + std::string(bytes.begin(), bytes.end());
+}
+
+}  // namespace
+
+TEST_CASE("an upload runs the upload handler for its invocation and for each part, items in order") {
+  UpstreamDispatcher dispatcher = dispatcher_with_keys({kAccessKey});
+  std::vector<Context> seen;
+  dispatcher.add(UpstreamEvent::upload, "chat", "sum", [&](const Context& ctx, Reply& reply) {
+    seen.push_back(ctx);
+    if (ctx.upload && ctx.upload->is_complete) reply.result(42);
+  });
+  dispatcher.add(UpstreamEvent::message, "chat", "echo", [](const Context&, Reply& reply) { reply.result(1); });
+
+  auto opened = dispatcher.dispatch(invocation("sum", R"({"type":1,"invocationId":"3","target":"sum","arguments":["x"],"streamIds":["0"]})"));
+  CHECK(opened.status == 200);
+  CHECK(opened.body.empty());
+  auto items = dispatcher.dispatch(upload_part("sum", "0", 0,
+      "{\"type\":2,\"invocationId\":\"0\",\"item\":{\"z\":1,\"a\":2}}\x1e{\"type\":2,\"invocationId\":\"0\",\"item\":3}\x1e"));
+  CHECK(items.status == 200);
+  auto ended = dispatcher.dispatch(upload_part("sum", "0", 2, "{\"type\":3,\"invocationId\":\"0\",\"error\":\"gone\"}\x1e"));
+  CHECK(body_of(ended)["result"] == 42);
+
+  REQUIRE(seen.size() == 3);
+  CHECK(seen[0].stream_ids == std::vector<std::string>{"0"});
+  CHECK(seen[0].arguments == Json::array({"x"}));
+  CHECK_FALSE(seen[0].upload.has_value());
+  REQUIRE(seen[1].upload.has_value());
+  CHECK(seen[1].upload->stream_id == "0");
+  CHECK(seen[1].upload->first_sequence == 0);
+  REQUIRE(seen[1].upload->items.size() == 2);
+  CHECK(seen[1].upload->items[0].dump() == R"({"z":1,"a":2})");  // keys as the client wrote them
+  CHECK_FALSE(seen[1].upload->is_complete);
+  CHECK(seen[2].upload->first_sequence == 2);
+  CHECK(seen[2].upload->items.empty());
+  CHECK(seen[2].upload->is_complete);
+  CHECK(seen[2].upload->error == "gone");
+  CHECK(seen[2].target == "sum");
+
+  SUBCASE("MessagePack parts read the same") {
+    seen.clear();
+    auto part = dispatcher.dispatch(upload_part("sum", "5", 7,
+        msgpack_record(Json::array({2, Json::object(), "5", Json::array({1, "b"})})) +
+            msgpack_record(Json::array({3, Json::object(), "5", 2})), true));
+    CHECK(body_of(part)["result"] == 42);
+    REQUIRE(seen.size() == 1);
+    CHECK(seen[0].upload->first_sequence == 7);
+    CHECK(seen[0].upload->items == std::vector<Json>{Json::array({1, "b"})});
+    CHECK(seen[0].upload->is_complete);
+    CHECK_FALSE(seen[0].upload->error.has_value());
+  }
+  SUBCASE("a MessagePack invocation's streamIds are read") {
+    seen.clear();
+    UpstreamRequest request = invocation("sum", [] {
+      auto bytes = Json::to_msgpack(Json::array({1, Json::object(), "4", "sum", Json::array(), Json::array({"1", "2"})}));
+      return std::string(bytes.begin(), bytes.end());
+    }());
+    set_header(request, "Content-Type", "application/x-msgpack");
+    CHECK(dispatcher.dispatch(request).status == 200);
+    REQUIRE(seen.size() == 1);
+    CHECK(seen[0].stream_ids == std::vector<std::string>{"1", "2"});
+  }
+  SUBCASE("uploads to a method that takes none, and plain calls to one that takes one, are refused as ASP.NET does") {
+    auto to_echo = dispatcher.dispatch(invocation("echo", R"({"type":1,"invocationId":"3","target":"echo","arguments":[],"streamIds":["0","1"]})"));
+    CHECK(body_of(to_echo)["error"] == "Client sent 2 stream(s), Hub method expects 0.");
+    auto plain = dispatcher.dispatch(invocation("sum", R"({"type":1,"invocationId":"3","target":"sum","arguments":[]})"));
+    CHECK(body_of(plain)["error"] == "Client sent 0 stream(s), Hub method expects at least 1.");
+  }
+  SUBCASE("malformed parts get 400 and run nothing") {
+    seen.clear();
+    const std::string bad_bodies[] = {
+        "",                                                          // no record
+        "{\"type\":2,\"invocationId\":\"0\",\"item\":1}",            // not framed
+        "{\"type\":2,\"invocationId\":\"9\",\"item\":1}\x1e",        // another stream's item
+        "{\"type\":3,\"invocationId\":\"0\"}\x1e{\"type\":2,\"invocationId\":\"0\",\"item\":1}\x1e",  // item after the end
+        "{\"type\":1,\"target\":\"sum\",\"arguments\":[]}\x1e",      // not an upload record
+        "not json\x1e",
+    };
+    for (const auto& body : bad_bodies) {
+      CAPTURE(body);
+      CHECK(dispatcher.dispatch(upload_part("sum", "0", 0, body)).status == 400);
+    }
+    auto bad_sequence = upload_part("sum", "0", 0, "{\"type\":2,\"invocationId\":\"0\",\"item\":1}\x1e");
+    set_header(bad_sequence, "X-Switchboard-Stream-Sequence", "-1");
+    CHECK(dispatcher.dispatch(bad_sequence).status == 400);
+    CHECK(dispatcher.dispatch(upload_part("sum", "0", 0, "\x85\x01", true)).status == 400);  // truncated VarInt body
+    CHECK(seen.empty());
+  }
+}

@@ -41,7 +41,7 @@ struct UpstreamResponse {
   std::string log_line;      // when not empty, one line the caller writes to stderr
 };
 
-enum class UpstreamEvent { connected, disconnected, message, stream };
+enum class UpstreamEvent { connected, disconnected, refresh, message, stream, upload };
 
 class IdempotencyCache;
 

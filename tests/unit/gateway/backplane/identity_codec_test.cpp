@@ -15,6 +15,7 @@ ConnectionIdentity alice() {
   identity.user_id = "alice";
   identity.claims = {{"role", "admin"}, {"role", "user"}, {"name", "Alice \"A\" ✓"}};
   identity.client_query = "?room=1&x=%20";
+  identity.token_expires_at = 1'767'225'600;  // moves with a handoff: --close-on-token-expiry applies there too
   identity.initial_groups = {"not", "stored"};
   return identity;
 }
@@ -26,6 +27,7 @@ void check_same(const ConnectionIdentity& got, const ConnectionIdentity& want) {
   CHECK(got.user_id == want.user_id);
   CHECK(got.claims == want.claims);
   CHECK(got.client_query == want.client_query);
+  CHECK(got.token_expires_at == want.token_expires_at);
 }
 
 }  // namespace
@@ -45,7 +47,7 @@ TEST_CASE("writes the JSON every gateway of the fleet reads") {
   identity.hub_key = "chat";
   identity.claims = {{"sub", "bob"}};
   CHECK(encode_identity(identity) ==
-        R"({"claims":[["sub","bob"]],"connectionId":"c1","hub":"Chat","hubKey":"chat","query":"","userId":""})");
+        R"({"claims":[["sub","bob"]],"connectionId":"c1","hub":"Chat","hubKey":"chat","query":"","tokenExpiresAt":0,"userId":""})");
 }
 
 TEST_CASE("reads leniently: missing or mistyped fields are empty, malformed claims are skipped") {

@@ -87,17 +87,20 @@ TEST_CASE("reads an invocation with or without an invocationId") {
     REQUIRE(m.size() == 1);
     CHECK_FALSE(m[0].invocation_id.has_value());
   }
-  SUBCASE("stream ids are noticed") {
-    auto m = parse_ok(rs(R"({"type":1,"target":"t","arguments":[],"streamIds":["1"]})"));
+  SUBCASE("stream ids are read in order") {
+    auto m = parse_ok(rs(R"({"type":1,"target":"t","arguments":[],"streamIds":["1","0"]})"));
     REQUIRE(m.size() == 1);
-    CHECK(m[0].has_stream_ids);
+    CHECK(m[0].stream_ids == std::vector<std::string>{"1", "0"});
+  }
+  SUBCASE("a stream id that is not a string is refused") {
+    CHECK(parse_error(rs(R"({"type":1,"target":"t","arguments":[],"streamIds":[1]})")).message == "streamIds: expected strings");
   }
   SUBCASE("empty or null stream ids are not streams") {
     auto m = parse_ok(rs(R"({"type":1,"target":"t","arguments":[],"streamIds":[]})") +
                       rs(R"({"type":1,"target":"t","arguments":[],"streamIds":null})"));
     REQUIRE(m.size() == 2);
-    CHECK_FALSE(m[0].has_stream_ids);
-    CHECK_FALSE(m[1].has_stream_ids);
+    CHECK(m[0].stream_ids.empty());
+    CHECK(m[1].stream_ids.empty());
   }
 }
 

@@ -70,3 +70,12 @@ TEST_CASE("escapes ids and writes negotiate errors") {
   CHECK(json["connectionToken"] == "c\\d");
   CHECK(encode_negotiate_error("Hub \"x\" is invalid") == R"({"error":"Hub \"x\" is invalid"})");
 }
+
+TEST_CASE("writes tokenLifetimeSeconds only when the token has one (ASP.NET 11 authentication refresh)") {
+  NegotiateResponse r;
+  r.connection_id = "c";
+  r.connection_token = "t";
+  CHECK_FALSE(nlohmann::json::parse(encode_negotiate_response(r)).contains("tokenLifetimeSeconds"));
+  r.token_lifetime_seconds = 3599;
+  CHECK(nlohmann::json::parse(encode_negotiate_response(r))["tokenLifetimeSeconds"] == 3599);
+}
