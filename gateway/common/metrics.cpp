@@ -70,16 +70,48 @@ void Histogram::observe(std::chrono::nanoseconds elapsed) {
 
 void Histogram::render(std::string& out) const {
   header(out, name_, help_, "histogram");
+  render_samples(out, {});
+}
+
+void Histogram::render_samples(std::string& out, std::string_view labels) const {
+  const std::string prefix = labels.empty() ? std::string() : std::string(labels) + ",";
+  const std::string alone = labels.empty() ? std::string() : "{" + std::string(labels) + "}";
   std::uint64_t cumulative = 0;
   for (std::size_t i = 0; i <= bounds_.size(); ++i) {
     cumulative += buckets_[i].load(std::memory_order_relaxed);
     std::string le = i < bounds_.size() ? format_bound(bounds_[i]) : "+Inf";
-    out += name_ + "_bucket{le=\"" + le + "\"} " + std::to_string(cumulative) + "\n";
+    out += name_ + "_bucket{" + prefix + "le=\"" + le + "\"} " + std::to_string(cumulative) + "\n";
   }
   char sum[48];
   std::snprintf(sum, sizeof sum, "%.9f", static_cast<double>(sum_nanos_.load()) / 1e9);
-  out += name_ + "_sum " + sum + "\n";
-  sample_line(out, name_ + "_count", count_.load());
+  out += name_ + "_sum" + alone + " " + sum + "\n";
+  sample_line(out, name_ + "_count" + alone, count_.load());
+}
+
+HistogramFamily::HistogramFamily(std::string name, std::string help, std::string label,
+                                 std::vector<double> upper_bounds_seconds)
+    : name_(std::move(name)), help_(std::move(help)), label_(std::move(label)), bounds_(std::move(upper_bounds_seconds)) {}
+
+Histogram& HistogramFamily::with(std::string_view label_value) {
+  std::lock_guard lock(mutex_);
+  auto it = histograms_.find(label_value);
+  if (it == histograms_.end())
+    it = histograms_.emplace(std::string(label_value), std::make_unique<Histogram>(name_, help_, bounds_)).first;
+  return *it->second;  // stable: never removed
+}
+
+void HistogramFamily::render(std::string& out) const {
+  header(out, name_, help_, "histogram");
+  std::lock_guard lock(mutex_);
+  for (const auto& [value, histogram] : histograms_) {
+    std::string escaped;
+    for (char c : value) {
+      if (c == '\\' || c == '"') escaped += '\\';
+      if (c == '\n') { escaped += "\\n"; continue; }
+      escaped += c;
+    }
+    histogram->render_samples(out, label_ + "=\"" + escaped + "\"");
+  }
 }
 
 std::string Metrics::render() const {
@@ -96,6 +128,7 @@ std::string Metrics::render() const {
   header(out, "switchboard_connects_total", "Client connections accepted (handshake completed).", "counter");
   sample_line(out, "switchboard_connects_total", connects.value());
   disconnects.render(out);
+  disconnect_outcomes.render(out);
   header(out, "switchboard_messages_received_total", "Hub messages received from clients.", "counter");
   sample_line(out, "switchboard_messages_received_total", messages_received.value());
   header(out, "switchboard_messages_sent_total", "Hub messages queued to clients.", "counter");
@@ -103,6 +136,7 @@ std::string Metrics::render() const {
   rejected_input.render(out);
   upstream_requests.render(out);
   upstream_latency.render(out);
+  upstream_route_latency.render(out);
   header(out, "switchboard_upstream_retries_total", "Upstream requests sent again after a failure.", "counter");
   sample_line(out, "switchboard_upstream_retries_total", upstream_retries.value());
   header(out, "switchboard_upstream_circuit_opened_total", "Times a function's circuit opened.", "counter");

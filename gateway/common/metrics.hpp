@@ -51,6 +51,8 @@ class Histogram {
   Histogram(std::string name, std::string help, std::vector<double> upper_bounds_seconds);
   void observe(std::chrono::nanoseconds elapsed);
   void render(std::string& out) const;
+  // The bucket, sum and count lines alone, each with `labels` (`route="x"`) before `le`.
+  void render_samples(std::string& out, std::string_view labels) const;
 
  private:
   std::string name_, help_;
@@ -60,6 +62,21 @@ class Histogram {
   std::atomic<std::uint64_t> sum_nanos_{0};
 };
 
+// Histograms keyed by one label value (an upstream route). Values come from the configuration, never
+// from clients, so the family stays small.
+class HistogramFamily {
+ public:
+  HistogramFamily(std::string name, std::string help, std::string label, std::vector<double> upper_bounds_seconds);
+  Histogram& with(std::string_view label_value);
+  void render(std::string& out) const;
+
+ private:
+  std::string name_, help_, label_;
+  std::vector<double> bounds_;
+  mutable std::mutex mutex_;
+  std::map<std::string, std::unique_ptr<Histogram>, std::less<>> histograms_;
+};
+
 // Every metric the gateway exposes, in one place so operators can read the whole list.
 struct Metrics {
   Gauge connections_open;
@@ -67,12 +84,17 @@ struct Metrics {
   Gauge unauthenticated_bytes;      // request-header bytes held for sockets not yet authenticated
   Counter connects;
   CounterFamily disconnects{"switchboard_disconnects_total", "Connections ended, by reason.", "reason"};
+  CounterFamily disconnect_outcomes{"switchboard_disconnect_outcomes_total",
+                                    "Handshaken connections ended, clean (closed without an error) or error.", "outcome"};
   Counter messages_received;
   Counter messages_sent;
   CounterFamily rejected_input{"switchboard_rejected_input_total", "Client input refused, by reason.", "reason"};
   CounterFamily upstream_requests{"switchboard_upstream_requests_total", "Upstream calls, by outcome.", "outcome"};
   Histogram upstream_latency{"switchboard_upstream_request_duration_seconds", "Upstream call latency.",
                              {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}};
+  HistogramFamily upstream_route_latency{"switchboard_upstream_route_duration_seconds",
+                                        "Upstream call latency, by route (the --upstream rule's URL, without its query).",
+                                        "route", {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}};
   Counter upstream_retries;
   Counter upstream_circuit_opened;
   CounterFamily upstream_tls_handshakes{"switchboard_upstream_tls_handshakes_total",

@@ -108,6 +108,17 @@ Apply bytes_into(Field field) {
   return [field](Config& c, std::string_view v) { return parse_bytes(v, field(c)); };
 }
 
+// on|off (true|false too) into a bool.
+template <typename Field>
+Apply switch_into(Field field) {
+  return [field](Config& c, std::string_view v) -> std::optional<std::string> {
+    if (v == "on" || v == "true") field(c) = true;
+    else if (v == "off" || v == "false") field(c) = false;
+    else return "expected on or off";
+    return std::nullopt;
+  };
+}
+
 const std::vector<Option>& options() {
   static const std::vector<Option> table = [] {
     Config d;  // defaults, so --help always shows the real values
@@ -266,28 +277,13 @@ const std::vector<Option>& options() {
                  }});
     t.push_back({"close-on-token-expiry", "on|off", d.connection.close_on_token_expiry ? "on" : "off",
                  "close a connection when its access token expires unless refreshed (POST /client/refresh)", false, ',',
-                 [](Config& c, std::string_view v) -> std::optional<std::string> {
-                   if (v == "on" || v == "true") c.connection.close_on_token_expiry = true;
-                   else if (v == "off" || v == "false") c.connection.close_on_token_expiry = false;
-                   else return "expected on or off";
-                   return std::nullopt;
-                 }});
+                 switch_into([](Config& c) -> bool& { return c.connection.close_on_token_expiry; })});
     t.push_back({"refresh-event", "on|off", d.connection.send_refresh_event ? "on" : "off",
                  "send the function a `refresh` event when a client refreshes its access token", false, ',',
-                 [](Config& c, std::string_view v) -> std::optional<std::string> {
-                   if (v == "on" || v == "true") c.connection.send_refresh_event = true;
-                   else if (v == "off" || v == "false") c.connection.send_refresh_event = false;
-                   else return "expected on or off";
-                   return std::nullopt;
-                 }});
+                 switch_into([](Config& c) -> bool& { return c.connection.send_refresh_event; })});
     t.push_back({"stateful-reconnect", "on|off", d.connection.allow_stateful_reconnect ? "on" : "off",
                  "grant stateful reconnect (withStatefulReconnect) to WebSocket clients that ask", false, ',',
-                 [](Config& c, std::string_view v) -> std::optional<std::string> {
-                   if (v == "on" || v == "true") c.connection.allow_stateful_reconnect = true;
-                   else if (v == "off" || v == "false") c.connection.allow_stateful_reconnect = false;
-                   else return "expected on or off";
-                   return std::nullopt;
-                 }});
+                 switch_into([](Config& c) -> bool& { return c.connection.allow_stateful_reconnect; })});
     t.push_back({"stateful-reconnect-buffer-bytes", "SIZE", std::to_string(d.connection.stateful_reconnect_buffer_bytes),
                  "unacknowledged output kept per stateful connection; when full, sends wait for acks", false, ',',
                  bytes_into([](Config& c) -> std::size_t& { return c.connection.stateful_reconnect_buffer_bytes; })});
@@ -331,6 +327,14 @@ const std::vector<Option>& options() {
     t.push_back({"upstream-circuit-open", "DURATION", format_ms(d.upstream.circuit_open),
                  "how long an open circuit refuses invocations before one probe goes through", false, ',',
                  duration_into([](Config& c) -> milliseconds& { return c.upstream.circuit_open; })});
+    t.push_back({"upstream-down-target", "NAME", "(none)",
+                 "when a function's circuit opens and when it closes again, invoke NAME(\"down\") / NAME(\"up\") "
+                 "on the clients of the hubs it serves", false, ',',
+                 [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   if (v.empty() || v.size() > 128) return "expected a method name of 1 to 128 characters";
+                   c.upstream.down_target = std::string(v);
+                   return std::nullopt;
+                 }});
     t.push_back({"upstream-ca", "FILE", "(none: the system's trust store)",
                  "PEM CA certificates that https:// functions' certificates must chain to; when given, the only "
                  "ones trusted", false, ',',
@@ -421,22 +425,12 @@ const std::vector<Option>& options() {
     t.push_back({"fleet-log", "on|off", d.redis.fleet_log ? "on" : "off",
                  "with --redis: fan out through an ordered log kept in Redis (a Stream), so that stateful "
                  "connections resume on another gateway after a crash; off: Redis pub/sub, which keeps nothing",
-                 false, ',', [](Config& c, std::string_view v) -> std::optional<std::string> {
-                   if (v == "on" || v == "true") c.redis.fleet_log = true;
-                   else if (v == "off" || v == "false") c.redis.fleet_log = false;
-                   else return "expected on or off";
-                   return std::nullopt;
-                 }});
+                 false, ',', switch_into([](Config& c) -> bool& { return c.redis.fleet_log; })});
     t.push_back({"fleet-signing", "on|off", d.redis.fleet_signing ? "on" : "off",
                  "with --redis: sign what gateways leave in Redis for each other with a key derived from the "
                  "access keys, and drop what is not signed; off only where nothing else can write to Redis "
                  "(every gateway of a fleet must agree)",
-                 false, ',', [](Config& c, std::string_view v) -> std::optional<std::string> {
-                   if (v == "on" || v == "true") c.redis.fleet_signing = true;
-                   else if (v == "off" || v == "false") c.redis.fleet_signing = false;
-                   else return "expected on or off";
-                   return std::nullopt;
-                 }});
+                 false, ',', switch_into([](Config& c) -> bool& { return c.redis.fleet_signing; })});
     t.push_back({"fleet-log-retention", "DURATION", "the reconnect window + 10s",
                  "how long the fleet log keeps an entry: a crashed gateway's connection resumes only from a "
                  "checkpoint younger than this",

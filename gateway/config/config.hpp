@@ -72,6 +72,7 @@ struct UpstreamConfig {
   std::size_t retries = 3;                    // connected/disconnected: a short outage shouldn't lose them
   std::size_t circuit_failures = 5;           // failures in a row that open a function's circuit
   milliseconds circuit_open{5'000};           // how long invocations are refused before a probe
+  std::string down_target;                    // clients are invoked with "down"/"up" when a circuit opens/closes
   // https functions (docs/upstream.md "HTTPS functions"). Built into one TLS context at load time,
   // which every https rule then holds (UpstreamRule::tls).
   std::string ca_file;    // PEM CAs trusted for functions, and only they; empty: the system's store

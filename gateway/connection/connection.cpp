@@ -548,6 +548,7 @@ void Connection::finish(std::string_view reason, std::string error) {
   log::emit(log_events::closed, {{"conn", id()}, {"hub", identity_.hub}, {"reason", reason}});
   if (!has_opened_) return;  // never handshaken: upstream never heard of it
   metrics().connections_open.add(-1);
+  metrics().disconnect_outcomes.with(error.empty() ? "clean" : "error").inc();
   metrics().connection_duration.observe(std::chrono::steady_clock::now() - started_at_);
   context_.observer.on_closed(*this);
   enqueue_event({UpstreamEventKind::disconnected, {}, std::move(error)});

@@ -475,6 +475,13 @@ ActionOutcome HubRegistry::run(const QueryAction& a, Clock::time_point now) {
   return outcome;
 }
 
+std::vector<std::pair<std::string, std::string>> HubRegistry::hubs_with_connections() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [key, hub] : hubs_)
+    if (!hub.connections.empty()) out.emplace_back(key, (*hub.connections.begin())->identity().hub);
+  return out;
+}
+
 std::size_t HubRegistry::close_every_connection(const connection::CloseRequest& request) {
   Walk walk(*this);
   std::vector<Connection*> targets;

@@ -69,6 +69,8 @@ class HubRegistry {
   void expire_memberships(Clock::time_point now);
 
   std::size_t connection_count() const { return by_id_.size(); }
+  // The hubs with at least one connection on this shard, and one connection's hub name as its client wrote it.
+  std::vector<std::pair<std::string, std::string>> hubs_with_connections() const;
 
   // Closes every connection of this shard (all hubs) with `request`; returns how many. The Redis
   // backplane's answer to a gap in the fan-out: any of them may have missed a message.

@@ -348,7 +348,7 @@ void handle_token_refresh(const Request& request, GatewayContext& context, boost
     return answer(std::move(response));
   }
   auto hub = read_hub(request);
-  if (hub.refusal) return respond(std::move(*hub.refusal));
+  if (hub.refusal) return answer(std::move(*hub.refusal));
   auto id = query_value(hub.params, "id").value_or("");
   if (id.empty()) return answer(refresh_error(request, 400, "missing_connection_token"));
   // Only the header: a token in a URL ends up in logs.

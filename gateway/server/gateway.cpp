@@ -23,6 +23,7 @@
 #include "listener/socket_limits.hpp"
 #include "server/checkpoint_writer.hpp"
 #include "server/follow_ups.hpp"
+#include "server/function_state_notice.hpp"
 #include "server/gateway_context.hpp"
 #include "server/routes.hpp"
 #include "server/server_log.hpp"
@@ -74,6 +75,15 @@ struct Gateway::State {
     for (auto& s : shards)
       s->dispatcher = std::make_unique<HubDispatcher>(s->io.get_executor(), c, keys, s->registry, s->reliable_upstream,
                                                       *backplane, admission);
+    if (!c.upstream.down_target.empty()) {
+      std::vector<Shard*> all;
+      for (auto& s : shards) all.push_back(s.get());
+      function_state_notices = std::make_unique<FunctionStateNotices>(std::move(all), c.upstream.rules, c.upstream.down_target);
+      for (auto& s : shards)
+        s->reliable_upstream.set_circuit_listener([notices = function_state_notices.get()](const std::string& function, bool is_open) {
+          notices->on_circuit_change(function, is_open);
+        });
+    }
     // Follow-ups other gateways relay here run as if they had come here (server/follow_ups.hpp).
     backplane->serve_relayed([this](backplane::FollowUp request, std::function<void(backplane::FollowUpAnswer)> answer) {
       if (request.kind == backplane::RelayKind::invoke) request.answer_within = config.connection.client_invoke_timeout;
@@ -109,6 +119,8 @@ struct Gateway::State {
   // Set once the descriptor limit is known. Declared before the shards: the sessions and transports
   // their io_contexts still hold give their counts back to it as they are destroyed.
   std::unique_ptr<listener::SocketLimits> socket_limits;
+  // --upstream-down-target; before the shards, whose circuits call it until they are gone.
+  std::unique_ptr<FunctionStateNotices> function_state_notices;
   std::vector<std::unique_ptr<Shard>> shards;
   std::unique_ptr<backplane::Backplane> backplane;
   backplane::RedisBackplane* redis = nullptr;  // the backplane, when --redis is given

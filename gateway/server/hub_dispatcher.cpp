@@ -122,10 +122,13 @@ void HubDispatcher::deliver(std::shared_ptr<connection::Connection> connection, 
   auto event_ptr = std::make_shared<connection::UpstreamEvent>(std::move(event));
   auto delivery = event_ptr->kind == UpstreamEventKind::message ? upstream::Delivery::at_most_once
                                                                 : upstream::Delivery::at_least_once;
-  upstream_.send(std::move(*request), delivery, [this, connection, event_ptr, done = std::move(done), started](
+  auto* route_latency = &metrics().upstream_route_latency.with(request->route);
+  upstream_.send(std::move(*request), delivery, [this, connection, event_ptr, done = std::move(done), started, route_latency](
                                                     upstream::CallOutcome outcome, upstream::HttpResponse response,
                                                     std::size_t) mutable {
-    metrics().upstream_latency.observe(std::chrono::steady_clock::now() - started);
+    const auto elapsed = std::chrono::steady_clock::now() - started;
+    metrics().upstream_latency.observe(elapsed);
+    route_latency->observe(elapsed);
     on_reply(connection, *event_ptr, outcome, std::move(response), std::move(done));
   });
 }

@@ -102,16 +102,19 @@ void ReliableUpstream::on_result(std::shared_ptr<Attempt> attempt, CallOutcome o
   auto& circuit = circuit_for(attempt->request);
   auto now = std::chrono::steady_clock::now();
   if (is_failure(outcome, response.status)) {
+    const bool was_closed = circuit.state() == CircuitState::closed;
     if (circuit.on_failure(now)) {
       metrics().upstream_circuit_opened.inc();
       log::emit(log_events::circuit_opened, {{"function", function_of(attempt->request)}});
+      if (was_closed && circuit_listener_) circuit_listener_(function_of(attempt->request), true);
     }
   } else if (outcome == CallOutcome::tls_failed) {
     log::emit(log_events::tls_failed, {{"function", function_of(attempt->request)}, {"error", response.error_detail}});
   } else if (outcome == CallOutcome::ok) {
-    if (circuit.state() != CircuitState::closed)
-      log::emit(log_events::circuit_closed, {{"function", function_of(attempt->request)}});
+    const bool was_open = circuit.state() != CircuitState::closed;
+    if (was_open) log::emit(log_events::circuit_closed, {{"function", function_of(attempt->request)}});
     circuit.on_success();
+    if (was_open && circuit_listener_) circuit_listener_(function_of(attempt->request), false);
   }
 
   if (attempt->attempts < retry_.max_attempts && is_retryable(attempt->delivery, outcome, response.status)) {

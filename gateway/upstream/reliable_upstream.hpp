@@ -44,6 +44,11 @@ class ReliableUpstream {
 
   void send(UpstreamRequest request, Delivery delivery, Callback callback);
 
+  // Told when a function's circuit leaves the closed state (is_open true) and when it closes again:
+  // once per transition, with the function's scheme://authority. On this upstream's thread.
+  using CircuitListener = std::function<void(const std::string& function, bool is_open)>;
+  void set_circuit_listener(CircuitListener listener) { circuit_listener_ = std::move(listener); }
+
  private:
   struct Attempt;
   void start_attempt(std::shared_ptr<Attempt> attempt);
@@ -56,6 +61,7 @@ class ReliableUpstream {
   CircuitPolicy circuit_policy_;
   std::unordered_map<std::string, CircuitBreaker> circuits_;  // by scheme://authority of the URL
   std::minstd_rand jitter_;
+  CircuitListener circuit_listener_;
 };
 
 }  // namespace sb::upstream

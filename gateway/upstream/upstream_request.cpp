@@ -1,5 +1,7 @@
 #include "upstream/upstream_request.hpp"
 
+#include <algorithm>
+
 #include "auth/upstream_signature.hpp"
 #include "common/ids.hpp"
 #include "protocol/hub_protocol.hpp"
@@ -34,6 +36,17 @@ void finish_upstream_request(UpstreamRequest& request, std::string_view url, con
       "X-Switchboard-Signature",
       auth::request_signature(keys, seconds, "POST", request.url ? request.url->target() : "/",
                               auth::canonical_signed_headers(signed_headers), request.body));
+}
+
+std::string route_label(std::string_view url_template) {
+  auto text = url_template.substr(0, url_template.find_first_of("?#"));
+  const auto scheme_end = text.find("://");
+  if (scheme_end == std::string_view::npos) return std::string(text);
+  const auto authority_start = scheme_end + 3;
+  const auto authority_end = std::min(text.find('/', authority_start), text.size());
+  const auto at = text.substr(0, authority_end).rfind('@');
+  if (at == std::string_view::npos || at < authority_start) return std::string(text);
+  return std::string(text.substr(0, authority_start)) + std::string(text.substr(at + 1));
 }
 
 std::optional<UpstreamRequest> build_upstream_request(const std::vector<config::UpstreamRule>& rules,
@@ -104,6 +117,7 @@ std::optional<UpstreamRequest> build_upstream_request(const std::vector<config::
   }
   finish_upstream_request(request, rule->expand(identity.hub, category, name), keys, now);
   request.tls = rule->tls;
+  request.route = route_label(rule->url_template);
   return request;
 }
 

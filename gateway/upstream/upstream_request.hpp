@@ -28,7 +28,13 @@ struct UpstreamRequest {
   // https:// only: the rule's TLS client settings (UpstreamRule::tls); without them the client refuses
   // an https:// URL rather than calling it unverified.
   std::shared_ptr<const tls_client::ClientTlsContext> tls;
+  // The rule's URL template without user info, query or fragment (where secrets such as Azure
+  // Functions' ?code= live): the metrics' `route` label.
+  std::string route;
 };
+
+// `url_template` without user info, query and fragment: a label that names a route and no secret.
+std::string route_label(std::string_view url_template);
 
 // nullopt: no rule matches, the event is not sent (Azure and the emulator drop it too).
 std::optional<UpstreamRequest> build_upstream_request(const std::vector<config::UpstreamRule>& rules,

@@ -39,3 +39,18 @@ TEST_CASE("docs/configuration.md carries the metrics table that --help --format 
   // over the one in docs/configuration.md.
   CHECK(text.str().find(sb::metrics_markdown()) != std::string::npos);
 }
+
+TEST_CASE("a labelled histogram writes one series per label value, the label before le") {
+  sb::HistogramFamily family("x_seconds", "Latency.", "route", {0.01, 1});
+  family.with("http://a/up").observe(std::chrono::milliseconds(5));
+  family.with("http://a/up").observe(std::chrono::milliseconds(500));
+  family.with("http://b/\"q\"").observe(std::chrono::seconds(2));
+  std::string out;
+  family.render(out);
+  CHECK(out.find("# TYPE x_seconds histogram\n") == out.find("# TYPE"));
+  CHECK(out.find("x_seconds_bucket{route=\"http://a/up\",le=\"0.01\"} 1\n") != std::string::npos);
+  CHECK(out.find("x_seconds_bucket{route=\"http://a/up\",le=\"1\"} 2\n") != std::string::npos);
+  CHECK(out.find("x_seconds_count{route=\"http://a/up\"} 2\n") != std::string::npos);
+  CHECK(out.find("x_seconds_bucket{route=\"http://b/\\\"q\\\"\",le=\"+Inf\"} 1\n") != std::string::npos);
+  CHECK(out.find("x_seconds_sum{route=\"http://b/\\\"q\\\"\"} 2.000000000\n") != std::string::npos);
+}

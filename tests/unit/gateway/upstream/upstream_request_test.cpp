@@ -237,3 +237,11 @@ TEST_CASE("an https rule's TLS settings travel with each request made from it") 
   REQUIRE(plain.has_value());
   CHECK(plain->tls == nullptr);
 }
+
+TEST_CASE("a route label keeps the rule's scheme, host and path, and drops user info, query and fragment") {
+  CHECK(route_label("http://127.0.0.1:7071/upstream") == "http://127.0.0.1:7071/upstream");
+  CHECK(route_label("https://fn.azurewebsites.net/runtime/webhooks/signalr?code=SECRET") ==
+        "https://fn.azurewebsites.net/runtime/webhooks/signalr");
+  CHECK(route_label("https://user:p@ss@fn.example/{hub}/{event}#x") == "https://fn.example/{hub}/{event}");
+  CHECK(route_label("http://host/a@b") == "http://host/a@b");  // an @ in the path is not user info
+}
