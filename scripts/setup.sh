@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 
 # libmsgpack-cxx-dev is not here: it depends on libboost-dev (1.74), which conflicts with 1.81.
 APT_PACKAGES=(
+  prometheus  # promtool: tests/deploy checks deploy/prometheus; tests/e2e/dashboards runs a real Prometheus
   build-essential cmake ninja-build ccache pkg-config clang libclang-rt-14-dev
   libboost1.81-dev libssl-dev libcpp-httplib-dev nlohmann-json3-dev doctest-dev
   redis-server redis-sentinel chromium nodejs npm curl ca-certificates

@@ -114,6 +114,12 @@ void HistogramFamily::render(std::string& out) const {
   }
 }
 
+Metrics::Metrics() {
+  disconnect_outcomes.with("clean");
+  disconnect_outcomes.with("error");
+  upstream_requests.with("success");
+}
+
 std::string Metrics::render() const {
   std::string out;
   out.reserve(4096);

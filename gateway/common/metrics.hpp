@@ -79,6 +79,8 @@ class HistogramFamily {
 
 // Every metric the gateway exposes, in one place so operators can read the whole list.
 struct Metrics {
+  Metrics();  // creates the series of fixed label vocabularies at 0, so a first increase shows in rate()
+
   Gauge connections_open;
   Gauge open_sockets;               // every accepted socket until it closes (--max-connections counts these)
   Gauge unauthenticated_bytes;      // request-header bytes held for sockets not yet authenticated

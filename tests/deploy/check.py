@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Static checks of deploy/ against the gateway: see check.sh. Prints each problem; exits 1 if any."""
-import glob, os, re, subprocess, sys
+import glob, json, os, re, shutil, subprocess, sys
 
 import yaml
 
@@ -164,6 +164,47 @@ if os.path.isfile(balancer):
     checks = re.findall(r"^\s*option httpchk (?:GET )?(\S+)", open(balancer).read(), re.M)
     if not checks: problem("deploy/haproxy.cfg: no `option httpchk`")
     for path in checks: check_path("deploy/haproxy.cfg", "readiness", path)
+
+# ---- monitoring: deploy/prometheus (alert rules) and deploy/grafana (dashboards) ---------------------
+# Every metric they query is one the gateway serves (--help --format markdown lists them); promtool,
+# when installed (scripts/setup.sh installs Debian's prometheus), checks the rules and runs their unit
+# tests (tests/deploy/alerts_test.yaml).
+markdown = subprocess.run([os.path.join(bin_dir, "switchboard"), "--help", "--format", "markdown"], capture_output=True,
+                          text=True, check=True, timeout=10).stdout
+served = {}
+for name, kind in re.findall(r"^\| `(switchboard_[a-z0-9_]+)` \| (\w+) \|", markdown, re.M): served[name] = kind
+if not served: problem("switchboard --help --format markdown lists no metric")
+def check_metrics(where, expr):
+    for name in set(re.findall(r"\b(switchboard_[a-z0-9_]+)", expr)):
+        base = re.sub(r"_(bucket|sum|count)$", "", name)
+        if name in served or (base != name and served.get(base) == "histogram"): continue
+        problem(f"{where}: queries {name}, which the gateway does not serve")
+rules_files = sorted(glob.glob(os.path.join(repo, "deploy/prometheus/*.yaml")))
+alert_count = panel_count = 0
+for path in rules_files:
+    rel = os.path.relpath(path, repo)
+    for group in (yaml.safe_load(open(path)) or {}).get("groups", []):
+        for rule in group.get("rules", []):
+            alert_count += 1
+            check_metrics(f"{rel} {rule.get('alert') or rule.get('record')}", str(rule.get("expr", "")))
+def walk_panels(panels):
+    for panel in panels or []:
+        yield panel
+        yield from walk_panels(panel.get("panels"))
+for path in sorted(glob.glob(os.path.join(repo, "deploy/grafana/*.json"))):
+    rel = os.path.relpath(path, repo)
+    dashboard = json.load(open(path))
+    for panel in walk_panels(dashboard.get("panels")):
+        for target in panel.get("targets", []):
+            panel_count += 1
+            check_metrics(f"{rel} panel {panel.get('title')!r}", target.get("expr", ""))
+promtool = shutil.which("promtool")
+if promtool and rules_files:
+    for args in (["check", "rules", *rules_files], ["test", "rules", os.path.join(repo, "tests/deploy/alerts_test.yaml")]):
+        run = subprocess.run([promtool, *args], capture_output=True, text=True, timeout=60, cwd=repo)
+        if run.returncode != 0: problem(f"promtool {' '.join(args[:2])}:\n{run.stdout}{run.stderr}")
+print(f"deploy: {alert_count} alert rules and {panel_count} dashboard queries checked against {len(served)} metrics"
+      f"{'' if promtool else ' (no promtool: rules not evaluated)'}")
 
 for p in problems: print("deploy: " + p)
 print(f"deploy: {len(docs)} YAML files, {len(problems)} problems "

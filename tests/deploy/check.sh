@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Static checks of the deploy recipes (deploy/kubernetes, deploy/compose.yaml) against the gateway, so they
+# Static checks of the deploy recipes (deploy/kubernetes, deploy/compose.yaml, monitoring) against the gateway, so they
 # fail when the recipes drift from the code. No Docker, no cluster, no network; a few seconds.
 #
 #   tests/deploy/check.sh [BIN_DIR]    (default build/bin; e.g. `tests/deploy/check.sh build`)
@@ -14,7 +14,10 @@
 #    --help default) + 5 s, and Compose's stop_grace_period exceeds --shutdown-timeout + 5 s;
 # 5. the Kubernetes gateways take the access key and the Redis URL (it may hold a password) from a
 #    Secret, never from a ConfigMap or a literal; Compose's build contexts, Dockerfiles and bind mounts
-#    exist (relative to deploy/).
+#    exist (relative to deploy/);
+# 6. every metric the alert rules (deploy/prometheus) and the Grafana dashboard (deploy/grafana) query is
+#    one the gateway serves; with promtool (Debian's prometheus), the rules pass `promtool check rules`
+#    and their unit tests (tests/deploy/alerts_test.yaml).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dir=${1:-build}
