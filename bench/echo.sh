@@ -28,7 +28,10 @@ start bench-echo-function taskset -c "$LOAD_CPU" "$FUNCTION" --listen 127.0.0.1:
 wait_http http://127.0.0.1:7071/stats
 # 64 upstream connections: cpp-httplib serves each open connection with a thread of its own, and a
 # thousand of them on one core cost the function more than the requests do.
-start_switchboard --upstream "hub=$HUB;category=messages;url=http://127.0.0.1:7071/upstream" --upstream-concurrency 64
+# EXTRA_GATEWAY_ARGS: more flags for the gateway (bench/tracing.sh adds --otlp-endpoint).
+read -r -a extra_gateway_args <<< "${EXTRA_GATEWAY_ARGS:-}"
+start_switchboard --upstream "hub=$HUB;category=messages;url=http://127.0.0.1:7071/upstream" --upstream-concurrency 64 \
+  "${extra_gateway_args[@]+"${extra_gateway_args[@]}"}"
 
 # echo_run TARGET RATE_PER_SENDER [SENDERS]: prints "completed_per_s p50_us p99_us gateway_cpu_s_per_invocation_us sent".
 # SENDERS (default: all $CONNECTIONS) of the connections send; the rest stay open and idle.

@@ -199,6 +199,10 @@ std::string Metrics::render() const {
           "Stateful connection checkpoints written to Redis (the fleet log).", checkpoints_written.value());
   counter("switchboard_checkpoint_resumes_total",
           "Connections of a dead gateway resumed here from their checkpoint.", checkpoint_resumes.value());
+  counter("switchboard_trace_spans_exported_total", "Spans sent to the OTLP collector (--otlp-endpoint).",
+          trace_spans_exported.value());
+  counter("switchboard_trace_spans_dropped_total",
+          "Spans dropped: the export queue was full, or the collector refused or timed out.", trace_spans_dropped.value());
   return out;
 }
 

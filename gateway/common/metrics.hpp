@@ -141,6 +141,9 @@ struct Metrics {
   // The fleet log (docs/scaling.md "Crashes").
   Counter checkpoints_written;   // stateful connection states written to Redis
   Counter checkpoint_resumes;    // connections of a dead gateway resumed here from their checkpoint
+  // Span export (--otlp-endpoint).
+  Counter trace_spans_exported;  // spans the collector took
+  Counter trace_spans_dropped;   // spans dropped: the queue was full, or the collector refused or timed out
   CounterFamily handoff_failures{"switchboard_handoff_failures_total",
                                  "Connections that could not move between gateways, by reason (each ended cleanly, once).",
                                  "reason"};

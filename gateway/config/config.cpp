@@ -525,6 +525,16 @@ const std::vector<Option>& options() {
     t.push_back({"max-token-lifetime", "DURATION", format_ms(d.limits.max_token_lifetime),
                  "client and REST tokens whose expiry is further away than this are refused (0: no limit)", false, ',',
                  duration_into([](Config& c) -> milliseconds& { return c.limits.max_token_lifetime; })});
+    t.push_back({"otlp-endpoint", "URL", "(none)",
+                 "export spans (REST calls, negotiates, upstream requests) in OTLP/HTTP JSON to this collector "
+                 "(http://host:port; /v1/traces is appended)", false, ',',
+                 [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   auto url = parse_url(v);
+                   if (!url || url->host.empty()) return "expected http://host[:port][/path]";
+                   if (url->scheme != "http") return "only http:// collectors (run one beside the gateway)";
+                   c.server.otlp_endpoint = url->to_string();
+                   return std::nullopt;
+                 }});
     t.push_back({"public-endpoint", "URL", "(none: the request's Host header)",
                  "the gateway's URL as clients and backends use it (http(s)://host[:port]): tokens' audience must name "
                  "its host", false, ',',

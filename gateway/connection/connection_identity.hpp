@@ -22,6 +22,7 @@ struct ConnectionIdentity {
   bool allows_stateful_reconnect = false;  // negotiated with useStatefulReconnect and granted
   std::vector<std::string> initial_groups;  // joined when it opens (a blocking `connect` reply's groups)
   std::int64_t token_expires_at = 0;        // unix seconds: its access token's exp (refresh moves it); 0: none
+  std::string trace_parent;                 // the connect request's valid traceparent: its events' parent; or empty
 };
 
 // refreshed: the client presented a fresh access token (--refresh-event; docs/upstream.md "Token refresh").
@@ -37,6 +38,8 @@ struct UpstreamEvent {
   // A part of a client upload: the invocation that opened streams, or a stream's items and end (its
   // body then holds framed records). Absent for every other event.
   std::optional<UploadStep> upload{};
+  // The traceparent sent with it (set when it is delivered): the upstream request's span.
+  std::string trace_parent{};
 };
 
 }  // namespace sb::connection

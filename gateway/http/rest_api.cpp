@@ -26,6 +26,8 @@
 #include "protocol/hub_protocol.hpp"
 #include "protocol/json_hub_protocol.hpp"
 #include "protocol/nesting.hpp"
+#include "tracing/otlp_exporter.hpp"
+#include "tracing/trace_context.hpp"
 
 namespace sb::http {
 namespace {
@@ -59,17 +61,45 @@ std::optional<std::size_t> parse_count(const std::string& text, std::size_t max)
   return value;
 }
 
+// The span of a request this gateway serves, under the caller's traceparent when it sent a valid one.
+// Its start is taken only while spans are exported.
+tracing::Span server_span(const Request& request, std::string_view kind) {
+  tracing::Span span;
+  auto parent = tracing::parse_traceparent(request["traceparent"]);
+  span.context = parent ? tracing::child_of(*parent) : tracing::new_trace();
+  if (parent) span.parent_span_id = parent->span_id;
+  if (!tracing::is_exporting()) return span;
+  span.start_unix_nanos = tracing::unix_nanos_now();
+  span.kind = tracing::SpanKind::server;
+  span.name = std::string(kind) + " " + std::string(request.method_string());
+  auto target = std::string_view(request.target());
+  span.attributes.emplace_back("url.path", std::string(target.substr(0, target.find('?'))));
+  return span;
+}
+
 // Answers a REST request, possibly later and from a backplane callback: counts every answer in
 // rest_requests (by status) and hands it to the session. Copyable into callbacks; keeps only the parts
 // of the request a deferred answer needs (status line, keep-alive), not its body.
 class RestReply {
  public:
-  RestReply(const Request& request, Respond respond) : basis_{request.method(), request.target(), request.version()}, respond_(std::move(respond)) {
+  RestReply(const Request& request, Respond respond)
+      : basis_{request.method(), request.target(), request.version()},
+        respond_(std::move(respond)),
+        // The caller's trace continues through this call: the answer names this call's span.
+        span_(server_span(request, "REST")) {
     basis_.keep_alive(request.keep_alive());
   }
   const Request& basis() const { return basis_; }
   void operator()(Response response) const {
     metrics().rest_requests.with(std::to_string(response.result_int())).inc();
+    response.set("traceparent", span_.context.header());
+    if (span_.start_unix_nanos != 0) {
+      auto span = span_;
+      span.end_unix_nanos = tracing::unix_nanos_now();
+      span.is_error = response.result_int() >= 500;
+      span.attributes.emplace_back("http.response.status_code", std::to_string(response.result_int()));
+      tracing::record(std::move(span));
+    }
     respond_(std::move(response));
   }
   // An answer with no body.
@@ -82,6 +112,7 @@ class RestReply {
  private:
   Request basis_;
   Respond respond_;
+  tracing::Span span_;  // start_unix_nanos 0: not exported
 };
 
 class RestRequest {

@@ -28,6 +28,7 @@ struct InboundMessage {
   std::optional<std::string> invocation_id;  // absent for send() (non-blocking) invocations
   std::string target;                        // invocation, stream invocation
   std::vector<std::string> stream_ids;       // an invocation's client upload streams (streamIds)
+  std::string trace_parent;                  // an invocation's headers.traceparent, as sent (unchecked)
   std::optional<std::string> error;          // close
   std::uint64_t sequence_id = 0;             // ack, sequence
   std::string raw;                           // the record without its framing (no 0x1E / VarInt)

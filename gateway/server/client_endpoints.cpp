@@ -23,6 +23,7 @@
 #include "protocol/negotiate.hpp"
 #include "server/follow_ups.hpp"
 #include "server/server_log.hpp"
+#include "tracing/trace_context.hpp"
 #include "upstream/connect_request.hpp"
 #include "upstream/reliable_upstream.hpp"
 #include "upstream/upstream_log.hpp"
@@ -306,6 +307,8 @@ void handle_negotiate(const Request& request, NegotiateServices services, std::f
   for (auto& [name, value] : hub.params)
     if (!iequals(name, "access_token")) caller.query.emplace_back(name, value);
   caller.client_query = query_without(split_target(request.target()).query, {"access_token"});
+  // The blocking `connect` call continues the negotiate's trace (the caller's traceparent, if any).
+  caller.trace_parent = tracing::continue_or_start(request["traceparent"]).header();
   auto call = upstream::build_connect_request(*rule, *context.keys, caller, std::chrono::system_clock::now());
   auto started = std::chrono::steady_clock::now();
   // The reply arrives on this thread (the upstream client is this shard's), so the session is answered
@@ -481,6 +484,9 @@ ConnectDecision open_connection(const Request& request, ClientRequest& client, G
   identity.hub_key = hub::hub_key_of(client.hub);
   identity.claims = std::move(client.claims);
   identity.token_expires_at = client.token_expires_at;
+  // A client that sends a trace context when it connects (Node clients' `headers` option) gets its
+  // events' upstream requests in that trace.
+  if (auto trace = tracing::parse_traceparent(request["traceparent"])) identity.trace_parent = trace->header();
   // The client's query goes upstream without its secrets: the access token and the connection token.
   identity.client_query = query_without(split_target(request.target()).query, {"access_token", "id"});
   return decision;

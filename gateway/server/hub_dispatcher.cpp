@@ -8,6 +8,8 @@
 #include "common/metrics.hpp"
 #include "hub/upstream_reply.hpp"
 #include "protocol/hub_protocol.hpp"
+#include "tracing/otlp_exporter.hpp"
+#include "tracing/trace_context.hpp"
 #include "upstream/upstream_log.hpp"
 #include "upstream/upstream_request.hpp"
 
@@ -31,6 +33,30 @@ std::string_view event_name(const connection::UpstreamEvent& event) {
 std::optional<std::string> answered_invocation(const connection::UpstreamEvent& event) {
   if (event.kind != UpstreamEventKind::message) return std::nullopt;
   return event.upload ? event.upload->invocation_id : event.message.invocation_id;
+}
+
+// The trace id of the traceparent an event went out with (log lines name it).
+std::string_view trace_id_of(const connection::UpstreamEvent& event) {
+  return event.trace_parent.size() >= 35 ? std::string_view(event.trace_parent).substr(3, 32) : std::string_view();
+}
+
+void record_upstream_span(const connection::Connection& connection, const connection::UpstreamEvent& event,
+                          const tracing::TraceContext& span, const std::string& parent_span, std::uint64_t started_unix,
+                          upstream::CallOutcome outcome, int status) {
+  tracing::Span s;
+  s.context = span;
+  s.parent_span_id = parent_span;
+  s.kind = tracing::SpanKind::client;
+  s.name = "upstream " + std::string(event_name(event));
+  s.start_unix_nanos = started_unix;
+  s.end_unix_nanos = tracing::unix_nanos_now();
+  s.is_error = outcome != upstream::CallOutcome::ok || status < 200 || status >= 300;
+  s.attributes = {{"switchboard.hub", connection.identity().hub},
+                  {"switchboard.connection_id", connection.id()},
+                  {"switchboard.event", std::string(event_name(event))},
+                  {"switchboard.outcome", std::string(upstream::to_string(outcome))},
+                  {"http.response.status_code", std::to_string(status)}};
+  tracing::record(std::move(s));
 }
 
 // The Completion texts Azure sends when an invocation's upstream call fails (PROTOCOL.md part 2 §2.6).
@@ -107,6 +133,12 @@ void HubDispatcher::deliver(std::shared_ptr<connection::Connection> connection, 
     };
   }
   const auto kind = connection->protocol();
+  // One span per upstream request: under the invocation's own trace context (its headers), else the
+  // connection's (its connect request), else a new trace. Sent as `traceparent`, logged, exported.
+  const auto& parent_header = !event.message.trace_parent.empty() ? event.message.trace_parent : connection->identity().trace_parent;
+  const auto parent = tracing::parse_traceparent(parent_header);
+  const auto span = parent ? tracing::child_of(*parent) : tracing::new_trace();
+  event.trace_parent = span.header();
   auto request = upstream::build_upstream_request(config_.upstream.rules, *keys_, connection->identity(), kind, event,
                                                   std::chrono::system_clock::now());
   if (!request) {
@@ -123,12 +155,15 @@ void HubDispatcher::deliver(std::shared_ptr<connection::Connection> connection, 
   auto delivery = event_ptr->kind == UpstreamEventKind::message ? upstream::Delivery::at_most_once
                                                                 : upstream::Delivery::at_least_once;
   auto* route_latency = &metrics().upstream_route_latency.with(request->route);
-  upstream_.send(std::move(*request), delivery, [this, connection, event_ptr, done = std::move(done), started, route_latency](
+  const auto started_unix = tracing::is_exporting() ? tracing::unix_nanos_now() : 0;
+  upstream_.send(std::move(*request), delivery, [this, connection, event_ptr, done = std::move(done), started, route_latency,
+                                                 started_unix, span, parent_span = parent ? parent->span_id : std::string()](
                                                     upstream::CallOutcome outcome, upstream::HttpResponse response,
                                                     std::size_t) mutable {
     const auto elapsed = std::chrono::steady_clock::now() - started;
     metrics().upstream_latency.observe(elapsed);
     route_latency->observe(elapsed);
+    if (started_unix != 0) record_upstream_span(*connection, *event_ptr, span, parent_span, started_unix, outcome, response.status);
     on_reply(connection, *event_ptr, outcome, std::move(response), std::move(done));
   });
 }
@@ -206,7 +241,7 @@ void HubDispatcher::on_reply(const std::shared_ptr<connection::Connection>& conn
     metrics().upstream_requests.with(upstream::to_string(outcome)).inc();
     log::emit(upstream::log_events::request_failed,
               {{"conn", identity.connection_id}, {"hub", identity.hub}, {"event", event_name(event)},
-               {"outcome", upstream::to_string(outcome)}, {"detail", response.error_detail}});
+               {"trace", trace_id_of(event)}, {"outcome", upstream::to_string(outcome)}, {"detail", response.error_detail}});
     if (is_invoke) return run_reply(connection, {}, make_frame(protocol::encode_completion_error(kind, invocation_id, failure_text(outcome))), std::move(settled));
     return settled();
   }
@@ -216,7 +251,8 @@ void HubDispatcher::on_reply(const std::shared_ptr<connection::Connection>& conn
   if (!is_success) {
     if (upload) connection->end_upload(upload->upload);
     log::emit(upstream::log_events::request_rejected,
-              {{"conn", identity.connection_id}, {"hub", identity.hub}, {"event", event_name(event)}, {"status", response.status}});
+              {{"conn", identity.connection_id}, {"hub", identity.hub}, {"event", event_name(event)},
+               {"trace", trace_id_of(event)}, {"status", response.status}});
     if (is_invoke) {
       return run_reply(connection, {}, make_frame(protocol::encode_completion_error(kind,
           invocation_id, "Invocation failed, status code " + std::to_string(response.status))), std::move(settled));
@@ -236,7 +272,7 @@ void HubDispatcher::on_reply(const std::shared_ptr<connection::Connection>& conn
     metrics().upstream_requests.with("invalid_reply").inc();
     log::emit(upstream::log_events::invalid_reply,
               {{"conn", identity.connection_id}, {"hub", identity.hub}, {"event", event_name(event)},
-               {"error", reply.error().message}, {"sample", log::sample(response.body)}});
+               {"trace", trace_id_of(event)}, {"error", reply.error().message}, {"sample", log::sample(response.body)}});
     if (is_invoke)
       return run_reply(connection, {}, make_frame(protocol::encode_completion_error(kind, invocation_id, "Invocation failed, invalid reply.")), std::move(settled));
     return settled();

@@ -4,6 +4,7 @@
 #include "connection/connection_log.hpp"
 #include "http/http_log.hpp"
 #include "server/server_log.hpp"
+#include "tracing/tracing_log.hpp"
 #include "upstream/upstream_log.hpp"
 
 namespace sb::server {
@@ -13,7 +14,8 @@ std::vector<const log::Event*> all_log_events() {
   for (auto table : {std::span<const log::Event* const>(log_events::all), std::span<const log::Event* const>(http::log_events::all),
                      std::span<const log::Event* const>(connection::log_events::all),
                      std::span<const log::Event* const>(upstream::log_events::all),
-                     std::span<const log::Event* const>(backplane::log_events::all)})
+                     std::span<const log::Event* const>(backplane::log_events::all),
+                     std::span<const log::Event* const>(tracing::log_events::all)})
     events.insert(events.end(), table.begin(), table.end());
   return events;
 }

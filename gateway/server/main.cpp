@@ -6,6 +6,7 @@
 #include "config/config.hpp"
 #include "server/gateway.hpp"
 #include "server/log_catalog.hpp"
+#include "tracing/otlp_exporter.hpp"
 
 extern char** environ;
 
@@ -36,6 +37,13 @@ int main(int argc, char** argv) {
   }
   sb::log::Level level;
   if (sb::log::parse_level(loaded.config.log_level, level)) sb::log::set_level(level);
-  sb::server::Gateway gateway(loaded.config);
-  return gateway.run();
+  if (!loaded.config.server.otlp_endpoint.empty())
+    sb::tracing::start_export(*sb::parse_url(loaded.config.server.otlp_endpoint));
+  int status = 0;
+  {
+    sb::server::Gateway gateway(loaded.config);
+    status = gateway.run();
+  }
+  sb::tracing::stop_export();  // the spans of the last requests
+  return status;
 }

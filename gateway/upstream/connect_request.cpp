@@ -58,6 +58,7 @@ UpstreamRequest build_connect_request(const config::UpstreamRule& rule, const au
   // Azure signs the connection id; there is none yet, so the empty string stands in (docs/upstream.md).
   h.emplace_back("X-ASRS-Signature", auth::upstream_signature(keys, ""));
   h.emplace_back("X-Switchboard-Event-Id", request.event_id);
+  if (!caller.trace_parent.empty()) h.emplace_back("traceparent", caller.trace_parent);
 
   nlohmann::json body = {
       {"type", "connect"}, {"claims", pairs_to_object(caller.claims)}, {"query", pairs_to_object(caller.query)}};

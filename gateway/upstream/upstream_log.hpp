@@ -12,13 +12,13 @@ using log::Level;
 using log::LogThrottle;
 
 inline LogThrottle request_failed_throttle{std::chrono::seconds(1)};
-inline constexpr Event request_failed{Level::warn, "upstream", "request_failed", "conn hub event outcome detail",
+inline constexpr Event request_failed{Level::warn, "upstream", "request_failed", "conn hub event trace outcome detail",
                                       "No reply: timeout, connect or network error, reply too large, overloaded.", &request_failed_throttle};
 inline LogThrottle request_rejected_throttle{std::chrono::seconds(1)};
-inline constexpr Event request_rejected{Level::warn, "upstream", "request_rejected", "conn hub event status",
+inline constexpr Event request_rejected{Level::warn, "upstream", "request_rejected", "conn hub event trace status",
                                         "The function answered with a status other than 2xx.", &request_rejected_throttle};
 inline LogThrottle invalid_reply_throttle{std::chrono::seconds(1)};
-inline constexpr Event invalid_reply{Level::warn, "upstream", "invalid_reply", "conn hub event error sample",
+inline constexpr Event invalid_reply{Level::warn, "upstream", "invalid_reply", "conn hub event trace error sample",
                                      "The function's reply body is not valid JSON actions or a valid result.", &invalid_reply_throttle};
 inline constexpr Event retrying{Level::info, "upstream", "retrying", "event_id attempt delay_ms outcome status",
                                 "An at-least-once event (connected, disconnected) is sent again after a failure."};

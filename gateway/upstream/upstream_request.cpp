@@ -72,7 +72,7 @@ std::optional<UpstreamRequest> build_upstream_request(const std::vector<config::
   UpstreamRequest request;
   request.event_id = random_id();
   auto& h = request.headers;
-  h.reserve(12);
+  h.reserve(16);
   h.emplace_back("X-ASRS-Connection-Id", identity.connection_id);
   h.emplace_back("X-ASRS-Hub", identity.hub);
   h.emplace_back("X-ASRS-Category", category);
@@ -87,6 +87,7 @@ std::optional<UpstreamRequest> build_upstream_request(const std::vector<config::
   // (functions-runtime keeps the first reply; docs/upstream.md "Idempotency").
   if (event.kind == UpstreamEventKind::message && event.inbound_id != 0)
     h.emplace_back("X-Switchboard-Idempotency-Key", identity.connection_id + ":" + std::to_string(event.inbound_id));
+  if (!event.trace_parent.empty()) h.emplace_back("traceparent", event.trace_parent);
   // A part of a client upload: which stream, and the number of the body's first item
   // (docs/upstream.md "Upload streams").
   if (event.upload && !event.upload->stream_id.empty()) {

@@ -72,6 +72,10 @@ struct Context {
   std::vector<std::string> stream_ids;             // messages: the upload streams it opened (App::on_upload)
   std::optional<UploadChunk> upload;               // App::on_upload: a part of one of them; absent for the invocation
   std::string error;                               // disconnected: why, empty on a clean close
+  // The W3C traceparent of this request (docs/operations.md "Tracing"): the gateway's span for it, in
+  // the trace of the client's or REST caller's own context when it sent one. Pass it on to what the
+  // handler calls. Empty when the request carried none (an older gateway, Azure).
+  std::string trace_parent;
   std::multimap<std::string, std::string> headers; // every request header, names as received
 
   std::string claim(std::string_view type) const;         // first value of a claim type, or ""

@@ -71,6 +71,7 @@ class EventLog {
         {"eventId", ctx.header("X-Switchboard-Event-Id")},
         {"idempotencyKey", ctx.header("X-Switchboard-Idempotency-Key")},
         {"claims", multimap_to_json(ctx.claims)},
+        {"traceParent", ctx.trace_parent},
     };
     if (ctx.upload) {
       entry["upload"] = {{"streamId", ctx.upload->stream_id}, {"firstSequence", ctx.upload->first_sequence},

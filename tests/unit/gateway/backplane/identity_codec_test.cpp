@@ -47,7 +47,7 @@ TEST_CASE("writes the JSON every gateway of the fleet reads") {
   identity.hub_key = "chat";
   identity.claims = {{"sub", "bob"}};
   CHECK(encode_identity(identity) ==
-        R"({"claims":[["sub","bob"]],"connectionId":"c1","hub":"Chat","hubKey":"chat","query":"","tokenExpiresAt":0,"userId":""})");
+        R"({"claims":[["sub","bob"]],"connectionId":"c1","hub":"Chat","hubKey":"chat","query":"","tokenExpiresAt":0,"traceParent":"","userId":""})");
 }
 
 TEST_CASE("reads leniently: missing or mistyped fields are empty, malformed claims are skipped") {

@@ -1,0 +1,120 @@
+// One trace id end to end (W3C traceparent; docs/operations.md "Tracing"): a REST caller's and a
+// client's trace context reach the function, come back on the answers, name the gateway's log lines,
+// and the gateway's spans reach an OTLP collector (a tiny one in the harness) in the same trace.
+
+import { after, afterEach, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { functionEvents, startStack, until } from './lib/processes.mjs';
+import { Clients, withTimeout } from './lib/client.mjs';
+import { rest } from './lib/rest.mjs';
+import { clientToken } from './lib/tokens.mjs';
+
+const hex = (n) => [...crypto.getRandomValues(new Uint8Array(n))].map((b) => b.toString(16).padStart(2, '0')).join('');
+function traceparent() {
+  const trace = hex(16);
+  const span = hex(8);
+  return { trace, span, header: `00-${trace}-${span}-01` };
+}
+const parse = (header) => /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/.exec(header ?? '')?.slice(1);
+
+/** An OTLP/HTTP JSON collector: keeps every span it is sent. */
+async function startCollector() {
+  const spans = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => { body += d; });
+    req.on('end', () => {
+      if (req.method === 'POST' && req.url === '/v1/traces') {
+        for (const r of JSON.parse(body).resourceSpans) for (const s of r.scopeSpans) spans.push(...s.spans);
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      } else {
+        res.writeHead(404).end();
+      }
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${server.address().port}`, spans, stop: () => new Promise((r) => server.close(r)) };
+}
+
+describe('trace context end to end', { timeout: 120_000 }, () => {
+  let collector;
+  let stack;
+  let clients;
+  before(async () => {
+    collector = await startCollector();
+    stack = await startStack({ gatewayArgs: ['--otlp-endpoint', collector.url, '--upstream-timeout', '300ms'] });
+    clients = new Clients(stack);
+  });
+  afterEach((t) => clients.cleanUp(t));
+  after(async () => {
+    await stack?.stop();
+    await collector?.stop();
+  });
+
+  test("a REST caller's traceparent: the answer names the gateway's span in that trace, and it is exported", async () => {
+    const caller = traceparent();
+    const res = await rest(stack, 'POST', '/api/v1/hubs/e2e', { json: { target: 'news', arguments: [1] }, headers: { traceparent: caller.header } });
+    assert.equal(res.status, 202, res.text);
+    const [trace, span] = parse(res.headers.get('traceparent'));
+    assert.equal(trace, caller.trace);
+    assert.notEqual(span, caller.span);
+    const exported = await until(() => collector.spans.find((s) => s.spanId === span), { what: 'the REST span at the collector' });
+    assert.equal(exported.traceId, caller.trace);
+    assert.equal(exported.parentSpanId, caller.span);
+    assert.equal(exported.name, 'REST POST');
+    assert.equal(exported.kind, 2);
+
+    // Without one, a new trace each time.
+    const a = parse((await rest(stack, 'POST', '/api/v1/hubs/e2e', { json: { target: 'news', arguments: [2] } })).headers.get('traceparent'));
+    const b = parse((await rest(stack, 'POST', '/api/v1/hubs/e2e', { json: { target: 'news', arguments: [3] } })).headers.get('traceparent'));
+    assert.ok(a && b && a[0] !== b[0]);
+  });
+
+  test("a client's traceparent at connect: its invocations reach the function in that trace, one span each", async () => {
+    const client = traceparent();
+    const c = await clients.connect({ user: 'traced', httpOptions: { headers: { traceparent: client.header } } });
+    assert.equal(await withTimeout(c.invoke('echo', 'one'), 10_000, 'echo'), 'one');
+    assert.equal(await withTimeout(c.invoke('echo', 'two'), 10_000, 'echo'), 'two');
+    const events = (await functionEvents(stack, c.connectionId)).filter((e) => e.target === 'echo');
+    assert.equal(events.length, 2);
+    const seen = events.map((e) => parse(e.traceParent));
+    for (const [trace, span] of seen) {
+      assert.equal(trace, client.trace);
+      const exported = await until(() => collector.spans.find((s) => s.spanId === span), { what: 'the upstream span' });
+      assert.equal(exported.traceId, client.trace);
+      assert.equal(exported.parentSpanId, client.span);
+      assert.equal(exported.name, 'upstream echo');
+      assert.equal(exported.kind, 3);
+      assert.ok(exported.attributes.some((a) => a.key === 'switchboard.connection_id' && a.value.stringValue === c.connectionId));
+    }
+    assert.notEqual(seen[0][1], seen[1][1]);  // a span per request
+    const connected = (await functionEvents(stack, c.connectionId)).find((e) => e.event === 'connected');
+    assert.equal(parse(connected.traceParent)[0], client.trace);
+  });
+
+  test('without a client trace, each invocation starts its own; a failing call logs its trace id', async () => {
+    const c = await clients.connect({ user: 'untraced' });
+    await withTimeout(c.invoke('echo', 1), 10_000, 'echo');
+    await withTimeout(c.invoke('echo', 2), 10_000, 'echo');
+    const traces = (await functionEvents(stack, c.connectionId)).filter((e) => e.target === 'echo').map((e) => parse(e.traceParent)[0]);
+    assert.equal(new Set(traces).size, 2);
+
+    // Past --upstream-timeout: the gateway's `upstream request_failed` line names the trace the function saw.
+    await assert.rejects(c.invoke('delay', 1000, 'late'), /Invocation failed/);
+    const delayed = await until(async () => (await functionEvents(stack, c.connectionId)).find((e) => e.target === 'delay'),
+      { what: 'the function to get the slow call' });
+    const [trace] = parse(delayed.traceParent);
+    await until(() => stack.gatewayLog().split('\n').some((l) => l.includes('request_failed') && l.includes(`trace=${trace}`)),
+      { what: 'the request_failed line with the trace id' });
+  });
+
+  test('a negotiate answers with its span in the caller\'s trace', async () => {
+    const caller = traceparent();
+    const token = clientToken(stack.gatewayUrl, stack.key, { user: 'n' });
+    const res = await fetch(`${stack.gatewayUrl}/client/negotiate?hub=e2e&negotiateVersion=1`,
+      { method: 'POST', headers: { authorization: `Bearer ${token}`, traceparent: caller.header } });
+    assert.equal(res.status, 200);
+    assert.equal(parse(res.headers.get('traceparent'))[0], caller.trace);
+  });
+});
