@@ -13,7 +13,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
-#include <nlohmann/json.hpp>
 
 #include "common/log.hpp"
 #include "common/metrics.hpp"
@@ -123,8 +122,45 @@ std::unique_ptr<Exporter>& exporter() {
   return instance;
 }
 
-nlohmann::json string_attribute(const std::string& key, const std::string& value) {
-  return {{"key", key}, {"value", {{"stringValue", value}}}};
+// The length of the valid UTF-8 sequence at the start of `text`, or 0.
+std::size_t utf8_sequence(std::string_view text) {
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+  const unsigned char lead = byte(0);
+  std::size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xe ? 3 : (lead >> 3) == 0x1e ? 4 : 0;
+  if (length == 0 || length > text.size()) return 0;
+  for (std::size_t i = 1; i < length; ++i)
+    if ((byte(i) & 0xc0) != 0x80) return 0;
+  if (length == 2 && lead < 0xc2) return 0;                             // overlong
+  if (length == 3 && lead == 0xe0 && byte(1) < 0xa0) return 0;          // overlong
+  if (length == 3 && lead == 0xed && byte(1) >= 0xa0) return 0;         // a surrogate
+  if (length == 4 && (lead > 0xf4 || (lead == 0xf0 && byte(1) < 0x90) || (lead == 0xf4 && byte(1) >= 0x90))) return 0;
+  return length;
+}
+
+// A JSON string of `text`; invalid UTF-8 (a client's method name may hold any bytes) becomes U+FFFD.
+void append_json_string(std::string& out, std::string_view text) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out += '"';
+  while (!text.empty()) {
+    const auto c = static_cast<unsigned char>(text.front());
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+      text.remove_prefix(1);
+    } else if (c < 0x20) {
+      out += "\\u00";
+      out += hex[c >> 4];
+      out += hex[c & 0xf];
+      text.remove_prefix(1);
+    } else if (auto length = utf8_sequence(text)) {
+      out.append(text.substr(0, length));
+      text.remove_prefix(length);
+    } else {
+      out += "\xEF\xBF\xBD";
+      text.remove_prefix(1);
+    }
+  }
+  out += '"';
 }
 
 }  // namespace
@@ -153,27 +189,37 @@ void stop_export() {
 }
 
 std::string encode_otlp_json(const std::vector<Span>& spans) {
-  nlohmann::json out_spans = nlohmann::json::array();
+  // Written by hand, not through a JSON tree: on a busy gateway this runs for every span.
+  std::string out;
+  out.reserve(128 + spans.size() * 512);
+  out += R"({"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"switchboard"}}]},)"
+         R"("scopeSpans":[{"scope":{"name":"switchboard"},"spans":[)";
+  bool first = true;
   for (const auto& span : spans) {
-    nlohmann::json attributes = nlohmann::json::array();
-    for (const auto& [key, value] : span.attributes) attributes.push_back(string_attribute(key, value));
-    nlohmann::json s{{"traceId", span.context.trace_id},
-                     {"spanId", span.context.span_id},
-                     {"name", span.name},
-                     {"kind", static_cast<int>(span.kind)},
-                     // Nanoseconds as decimal strings: OTLP/JSON's encoding of a 64-bit integer.
-                     {"startTimeUnixNano", std::to_string(span.start_unix_nanos)},
-                     {"endTimeUnixNano", std::to_string(span.end_unix_nanos)},
-                     {"attributes", attributes},
-                     {"status", {{"code", span.is_error ? 2 : 1}}}};
-    if (!span.parent_span_id.empty()) s["parentSpanId"] = span.parent_span_id;
-    out_spans.push_back(std::move(s));
+    if (!first) out += ',';
+    first = false;
+    out += R"({"traceId":")" + span.context.trace_id + R"(","spanId":")" + span.context.span_id + '"';
+    if (!span.parent_span_id.empty()) out += R"(,"parentSpanId":")" + span.parent_span_id + '"';
+    out += R"(,"name":)";
+    append_json_string(out, span.name);
+    out += R"(,"kind":)" + std::to_string(static_cast<int>(span.kind));
+    // Nanoseconds as decimal strings: OTLP/JSON's encoding of a 64-bit integer.
+    out += R"(,"startTimeUnixNano":")" + std::to_string(span.start_unix_nanos) + R"(","endTimeUnixNano":")" +
+           std::to_string(span.end_unix_nanos) + R"(","attributes":[)";
+    for (std::size_t i = 0; i < span.attributes.size(); ++i) {
+      if (i) out += ',';
+      out += R"({"key":)";
+      append_json_string(out, span.attributes[i].first);
+      out += R"(,"value":{"stringValue":)";
+      append_json_string(out, span.attributes[i].second);
+      out += "}}";
+    }
+    out += R"(],"status":{"code":)";
+    out += span.is_error ? '2' : '1';
+    out += "}}";
   }
-  nlohmann::json body{
-      {"resourceSpans",
-       {{{"resource", {{"attributes", {string_attribute("service.name", "switchboard")}}}},
-         {"scopeSpans", {{{"scope", {{"name", "switchboard"}}}, {"spans", out_spans}}}}}}}};
-  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  out += "]}]}]}";
+  return out;
 }
 
 }  // namespace sb::tracing

@@ -77,3 +77,16 @@ TEST_CASE("spans are encoded as OTLP/HTTP JSON") {
   span.parent_span_id.clear();
   CHECK_FALSE(nlohmann::json::parse(encode_otlp_json({span}))["resourceSpans"][0]["scopeSpans"][0]["spans"][0].contains("parentSpanId"));
 }
+
+TEST_CASE("span names and attributes are JSON-escaped, invalid UTF-8 replaced") {
+  Span span;
+  span.context = new_trace();
+  span.name = std::string("upstream \"say\"\\\n\xff\xc3\xa9", 19);
+  span.attributes = {{"k", std::string("a\x01\xe2\x82", 4)}};
+  auto body = nlohmann::json::parse(encode_otlp_json({span, span}));  // valid JSON, two spans
+  const auto& spans = body["resourceSpans"][0]["scopeSpans"][0]["spans"];
+  REQUIRE(spans.size() == 2);
+  CHECK(spans[0]["name"] == "upstream \"say\"\\\n\xEF\xBF\xBD\xc3\xa9");
+  CHECK(spans[0]["attributes"][0]["value"]["stringValue"] == "a\x01\xEF\xBF\xBD\xEF\xBF\xBD");
+  CHECK(nlohmann::json::parse(encode_otlp_json({}))["resourceSpans"][0]["scopeSpans"][0]["spans"].empty());
+}
