@@ -74,6 +74,8 @@ describe('function state notices and lifecycle metrics', { timeout: 120_000 }, (
     const clean = 'switchboard_disconnect_outcomes_total{outcome="clean"}';
     const error = 'switchboard_disconnect_outcomes_total{outcome="error"}';
     const route = `switchboard_upstream_route_duration_seconds_count{route="${proxy.url}/upstream"}`;
+    // The last test's clients have ended here too (counted once the gateway finished them).
+    await until(async () => (await metric(stack, 'switchboard_connections')) === 0, { what: 'no connection left open' });
     const before = { clean: await metric(stack, clean), error: await metric(stack, error), route: await metric(stack, route) };
 
     const leaving = await clients.connect({ user: 'leaving' });
