@@ -2,7 +2,9 @@
 // A connection's identity as the fleet stores it in Redis (the `identity` field of P:conn:{connection},
 // redis_keys.hpp), so that whichever gateway reaps a dead one can send `disconnected` upstream for each
 // of its connections with the hub, user, claims and query it had:
-//   {"connectionId", "hub", "hubKey", "userId", "claims": [[type, value]…], "query"}
+//   {"connectionId", "hub", "hubKey", "userId", "claims": [[type, value]…], "query", "tokenExpiresAt",
+//    "traceParent"}
+// A token refresh relayed to another gateway travels in the same form (server/follow_ups.cpp).
 // Any gateway of the fleet may have written it, so it is read as untrusted. Pure: decoding returns an
 // error, never throws.
 #include <string>

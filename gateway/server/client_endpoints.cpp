@@ -6,11 +6,10 @@
 #include <chrono>
 #include <memory>
 
-#include <nlohmann/json.hpp>
-
 #include "auth/audience.hpp"
 #include "auth/bearer.hpp"
 #include "auth/connection_token.hpp"
+#include "backplane/identity_codec.hpp"
 #include "common/ascii.hpp"
 #include "common/ids.hpp"
 #include "common/log.hpp"
@@ -72,6 +71,10 @@ std::string bearer_token(const Request& request, const QueryParams& params, bool
   if (auto token = auth::bearer_token(header); !token.empty()) return std::string(token);
   if (!query_allowed) return {};
   return query_value(params, "access_token").value_or("");
+}
+
+std::int64_t unix_seconds(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
 
 // The host a client token's audience must name: --public-endpoint's, or the request's Host header.
@@ -280,7 +283,7 @@ void handle_negotiate(const Request& request, NegotiateServices services, std::f
   draft.hub = hub.hub;
   draft.bound_user = auth::user_id_from_claims(token->claims);
   draft.user_id = draft.bound_user;
-  draft.token_expires_at = std::chrono::duration_cast<std::chrono::seconds>(token->expires_at.time_since_epoch()).count();
+  draft.token_expires_at = unix_seconds(token->expires_at);
   if (auto v = query_value(hub.params, "negotiateVersion")) draft.negotiate_version = *v == "0" || v->empty() ? 0 : 1;
   if (context.admission.is_user_at_limit(draft.user_id))
     return respond(user_limit_refusal(request, context, draft.hub, draft.user_id));
@@ -330,13 +333,6 @@ Response refresh_error(const Request& request, unsigned status, std::string_view
   return response;
 }
 
-// The claims and expiry a connection takes, for the relay to its gateway.
-std::string refresh_body(const auth::Claims& claims, std::int64_t expires_at) {
-  nlohmann::json pairs = nlohmann::json::array();
-  for (const auto& [type, value] : claims) pairs.push_back({type, value});
-  return nlohmann::json{{"claims", pairs}, {"expiresAt", expires_at}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
 }  // namespace
 
 void handle_token_refresh(const Request& request, GatewayContext& context, boost::asio::any_io_executor executor,
@@ -373,11 +369,16 @@ void handle_token_refresh(const Request& request, GatewayContext& context, boost
               {{"conn", ticket->connection_id}, {"hub", hub.hub}, {"user", user}, {"reason", "other_user"}});
     return answer(refresh_error(request, 403, "permission_change_rejected"));
   }
-  const auto expires_at = std::chrono::duration_cast<std::chrono::seconds>(token->expires_at.time_since_epoch()).count();
+  // The claims and expiry the connection takes, in the identity codec's form, for the relay to its gateway.
+  connection::ConnectionIdentity refreshed;
+  refreshed.connection_id = ticket->connection_id;
+  refreshed.hub = hub.hub;
+  refreshed.claims = std::move(token->claims);
+  refreshed.token_expires_at = unix_seconds(token->expires_at);
   backplane::FollowUp follow_up;
   follow_up.kind = backplane::RelayKind::refresh;
   follow_up.connection_id = ticket->connection_id;
-  follow_up.body = refresh_body(token->claims, expires_at);
+  follow_up.body = backplane::encode_identity(refreshed);
   run_follow_up_anywhere(context.directory, context.backplane, std::move(follow_up), executor,
                          [basis = std::make_shared<Request>(request), respond, connection_id = ticket->connection_id,
                           hub = hub.hub, user](std::optional<backplane::FollowUpAnswer> outcome) {
@@ -413,7 +414,7 @@ ClientRequest read_client_request(const Request& request, GatewayContext& contex
     return refuse(client_unauthorized(request, token.error().message));
   }
   out.claims = std::move(token->claims);
-  out.token_expires_at = std::chrono::duration_cast<std::chrono::seconds>(token->expires_at.time_since_epoch()).count();
+  out.token_expires_at = unix_seconds(token->expires_at);
   auto id = query_value(hub.params, "id").value_or("");
   if (id.empty()) return out;
 

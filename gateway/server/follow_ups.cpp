@@ -6,8 +6,7 @@
 #include <algorithm>
 #include <chrono>
 
-#include <nlohmann/json.hpp>
-
+#include "backplane/identity_codec.hpp"
 #include "connection/connection.hpp"
 #include "http/rest_input.hpp"
 #include "protocol/json_hub_protocol.hpp"
@@ -96,15 +95,10 @@ void run_follow_up(const DirectoryEntry& entry, backplane::FollowUp request, Ans
       }
       case RelayKind::refresh: {
         auto connection = weak_connection.lock();
-        auto doc = nlohmann::json::parse(request.body, nullptr, false);  // made by handle_token_refresh
-        if (!connection || !doc.is_object() || !doc["expiresAt"].is_number_integer() || !doc["claims"].is_array())
-          return answer(connection_not_found_answer());
-        auth::Claims claims;
-        for (const auto& pair : doc["claims"])
-          if (pair.is_array() && pair.size() == 2 && pair[0].is_string() && pair[1].is_string())
-            claims.emplace_back(pair[0].get<std::string>(), pair[1].get<std::string>());
-        const auto expires_at = doc["expiresAt"].get<std::int64_t>();
-        if (!connection->refresh_token(std::move(claims), expires_at)) return answer(connection_not_found_answer());
+        auto refreshed = backplane::decode_identity(request.body);  // made by handle_token_refresh
+        if (!connection || !refreshed) return answer(connection_not_found_answer());
+        const auto expires_at = refreshed->token_expires_at;
+        if (!connection->refresh_token(std::move(refreshed->claims), expires_at)) return answer(connection_not_found_answer());
         // ASP.NET: the lifetime left, in whole seconds, so the client schedules its next refresh.
         const auto now = std::chrono::duration_cast<std::chrono::seconds>(
             std::chrono::system_clock::now().time_since_epoch()).count();
