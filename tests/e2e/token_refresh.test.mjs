@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { functionEvents, startStack, until } from './lib/processes.mjs';
 import { Clients, clientModules, withTimeout } from './lib/client.mjs';
 import { clientToken } from './lib/tokens.mjs';
-import { startFleet } from './lib/fleet.mjs';
+import { metric, startFleet } from './lib/fleet.mjs';
 
 const ARGS = ['--refresh-event', 'on', '--close-on-token-expiry', 'on'];
 
@@ -109,8 +109,10 @@ describe('token refresh', { timeout: 120_000 }, () => {
     res = await refresh(stack, connectionToken, fresh, { method: 'GET' });
     assert.equal(res.status, 405);
     assert.equal(await withTimeout(c.invoke('echo', 'fine'), 10_000, 'echo'), 'fine');
-    // A connection that ended: 404.
+    // A connection that ended: 404. The client's stop() resolves when its socket closes, which can be
+    // before the gateway has finished the connection: wait for that first.
     await c.stop();
+    await until(async () => (await metric(stack, 'switchboard_connections')) === 0, { what: 'the gateway to end the connection' });
     res = await refresh(stack, connectionToken, fresh);
     assert.equal(res.status, 404, res.text);
     assert.deepEqual(res.json, { error: 'connection_not_found' });
