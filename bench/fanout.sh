@@ -21,6 +21,9 @@ if [[ ${1:-} == --quick ]]; then shift; group_sizes=(100 1000); REPEATS=1; DELIV
 systems=("$@"); ((${#systems[@]})) || systems=(switchboard pushpin nchan)
 PUBLISH=${PUBLISH:-$REPO/build/bin/bench-publish}; PUBLISHERS=${PUBLISHERS:-4}
 
+# EXTRA_GATEWAY_ARGS: more flags for Switchboard (bench/console.sh adds --admin-key).
+read -r -a extra_gateway_args <<< "${EXTRA_GATEWAY_ARGS:-}"
+
 build_release
 raise_fd_limit
 report_load
@@ -55,7 +58,7 @@ measure() {
 for system in "${systems[@]}"; do
   for subscribers in "${group_sizes[@]}"; do
     case $system in
-      switchboard) start_switchboard --max-send-queue-bytes 16MiB ;;
+      switchboard) start_switchboard --max-send-queue-bytes 16MiB "${extra_gateway_args[@]+"${extra_gateway_args[@]}"}" ;;
       pushpin) start_pushpin ;;
       nchan) start_nchan ;;
     esac

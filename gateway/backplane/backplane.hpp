@@ -125,6 +125,27 @@ class Backplane {
     boost::asio::post(reply_on, [done = std::move(done)] { done({}); });
   }
 
+  // --- The operator console (console/). Nothing of it in-process: there the console shows itself. ----
+
+  // Keeps this gateway's latest figures (one JSON sample a second, console/stats_sampler.hpp) where the
+  // rest of the fleet reads them, with the 15 minutes before. Any thread.
+  virtual void publish_console_sample(std::string sample_json) { (void)sample_json; }
+  // Every live gateway's samples, oldest first (`latest_only`: the last one of each): gateway id ->
+  // samples. nullopt when there is no fleet, or Redis can't be reached.
+  using ConsoleSamples = std::vector<std::pair<std::string, std::vector<std::string>>>;
+  using ConsoleSamplesDone = std::function<void(std::optional<ConsoleSamples>)>;
+  virtual void read_console_samples(bool latest_only, boost::asio::any_io_executor reply_on, ConsoleSamplesDone done) {
+    (void)latest_only;
+    boost::asio::post(reply_on, [done = std::move(done)] { done(std::nullopt); });
+  }
+  // Runs a console request (RelayKind::console) on the gateway `gateway_id` and brings back its answer;
+  // nullopt when that gateway does not listen.
+  virtual void relay_to_gateway(const std::string& gateway_id, FollowUp request, boost::asio::any_io_executor reply_on,
+                                RelayDone done) {
+    (void)gateway_id, (void)request;
+    boost::asio::post(reply_on, [done = std::move(done)] { done(std::nullopt); });
+  }
+
   // Where requests relayed to this gateway run (server/ sets it once, before start): `answer` may be
   // called on any thread, once.
   using RelayHandler = std::function<void(FollowUp request, std::function<void(FollowUpAnswer)> answer)>;

@@ -215,6 +215,54 @@ class RedisBackplane::Core : public std::enable_shared_from_this<Core> {
     relay_->relay(std::move(request), state_ == State::up && !is_stopping_, std::move(reply_on), std::move(done));
   }
 
+  void relay_to_gateway(const std::string& gateway, FollowUp request, asio::any_io_executor reply_on, RelayDone done) {
+    relay_->relay_to_gateway(gateway, std::move(request), state_ == State::up && !is_stopping_, std::move(reply_on),
+                             std::move(done));
+  }
+
+  static constexpr std::size_t console_samples_kept = 900;  // 15 minutes, one a second
+
+  // --- The operator console's figures --------------------------------------------------------------
+
+  void publish_console_sample(std::string sample) {
+    if (state_ != State::up || is_stopping_) return;  // a second's figures: not worth queueing
+    const auto key = keys_.console_samples(gateway_id_);
+    RedisCommand push;
+    push.argv = {"RPUSH", key, signature_->sign(sample)};
+    queue_->submit(std::move(push), /*may_drop=*/true);
+    RedisCommand trim;
+    trim.argv = {"LTRIM", key, "-" + std::to_string(console_samples_kept), "-1"};
+    queue_->submit(std::move(trim), /*may_drop=*/true);
+    RedisCommand expire;  // a gateway that is gone stops showing once its lease would have
+    expire.argv = {"PEXPIRE", key, std::to_string(std::max<long long>(config_.lease.count(), 1000))};
+    queue_->submit(std::move(expire), /*may_drop=*/true);
+  }
+
+  void read_console_samples(bool latest_only, asio::any_io_executor reply_on, ConsoleSamplesDone done) {
+    auto answer = [reply_on, done = std::move(done)](std::optional<ConsoleSamples> samples) mutable {
+      asio::post(reply_on, [done = std::move(done), samples = std::move(samples)]() mutable { done(std::move(samples)); });
+    };
+    if (state_ != State::up || is_stopping_) return answer(std::nullopt);
+    RedisCommand command;
+    command.argv = scripts::read_console_samples(keys_, latest_only);
+    command.on_reply = [weak = weak_from_this(), answer = std::move(answer)](const redis::Reply* reply) mutable {
+      auto self = weak.lock();
+      if (!self || !reply || reply->type != redis::Reply::Type::array) return answer(std::nullopt);
+      // id, [samples], id, [samples]...; a sample without the fleet's signature is dropped.
+      ConsoleSamples samples;
+      for (std::size_t i = 0; i + 1 < reply->size(); i += 2) {
+        const redis::Reply* list = reply->element(i + 1);
+        if (list->type != redis::Reply::Type::array) continue;
+        std::vector<std::string> opened;
+        for (std::size_t j = 0; j < list->size(); ++j)
+          if (auto payload = self->signature_->open(reply_text(list->element(j)))) opened.emplace_back(*payload);
+        samples.emplace_back(std::string(reply_text(reply->element(i))), std::move(opened));
+      }
+      answer(std::move(samples));
+    };
+    queue_->submit(std::move(command), /*may_drop=*/true);
+  }
+
   void serve_relayed(RelayHandler handler) {
     relay_->set_handler([weak = weak_from_this(), handler = std::move(handler)](
                             FollowUp request, std::function<void(FollowUpAnswer)> answer) mutable {
@@ -698,6 +746,24 @@ void RedisBackplane::claim_connection(const std::string& connection_id, std::chr
 void RedisBackplane::relay(FollowUp request, asio::any_io_executor reply_on, RelayDone done) {
   asio::post(core_->io_, [core = core_, request = std::move(request), reply_on = std::move(reply_on), done = std::move(done)]() mutable {
     core->relay(std::move(request), std::move(reply_on), std::move(done));
+  });
+}
+
+void RedisBackplane::publish_console_sample(std::string sample_json) {
+  asio::post(core_->io_, [core = core_, sample = std::move(sample_json)]() mutable { core->publish_console_sample(std::move(sample)); });
+}
+
+void RedisBackplane::read_console_samples(bool latest_only, asio::any_io_executor reply_on, ConsoleSamplesDone done) {
+  asio::post(core_->io_, [core = core_, latest_only, reply_on = std::move(reply_on), done = std::move(done)]() mutable {
+    core->read_console_samples(latest_only, std::move(reply_on), std::move(done));
+  });
+}
+
+void RedisBackplane::relay_to_gateway(const std::string& gateway_id, FollowUp request, asio::any_io_executor reply_on,
+                                      RelayDone done) {
+  asio::post(core_->io_, [core = core_, gateway_id, request = std::move(request), reply_on = std::move(reply_on),
+                          done = std::move(done)]() mutable {
+    core->relay_to_gateway(gateway_id, std::move(request), std::move(reply_on), std::move(done));
   });
 }
 

@@ -55,6 +55,10 @@ class RedisBackplane : public Backplane {
                         boost::asio::any_io_executor reply_on, ClaimDone done) override;
   void relay(FollowUp request, boost::asio::any_io_executor reply_on, RelayDone done) override;
   void serve_relayed(RelayHandler handler) override;
+  void publish_console_sample(std::string sample_json) override;
+  void read_console_samples(bool latest_only, boost::asio::any_io_executor reply_on, ConsoleSamplesDone done) override;
+  void relay_to_gateway(const std::string& gateway_id, FollowUp request, boost::asio::any_io_executor reply_on,
+                        RelayDone done) override;
   bool has_ordered_log() const override;
   std::string gateway_id() const override;
   std::uint64_t resyncs() const override;

@@ -20,6 +20,7 @@
 //   P:hub:{hub}:user:{user}         zset (lexicographic): the user's connection ids
 //   P:hub:{hub}:group:{group}       zset (lexicographic): the group's connection ids
 //   P:hub:{hub}:usergroups:{user}   zset: group -> membership expiry (ms), for the user's future connections
+//   P:console:{gateway}             list: the gateway's last 15 minutes of console samples, one a second
 // The Lua scripts (redis_scripts.cpp) get their keys from here too: in KEYS, or as name_parts().
 #include <string>
 #include <string_view>
@@ -43,6 +44,8 @@ class RedisKeys {
   std::string claim(std::string_view connection_id) const { return join(claim_part, connection_id); }
   std::string inbox(std::string_view gateway) const { return join(inbox_part, gateway); }
   std::string inbox_prefix() const { return prefix_ + std::string(inbox_part); }
+  std::string console_samples(std::string_view gateway) const { return join(console_part, gateway); }
+  std::string console_samples_prefix() const { return prefix_ + std::string(console_part); }
   std::string hub_connections(std::string_view hub_key) const { return under_hub(hub_key, conns_part, ""); }
   std::string hub_users(std::string_view hub_key) const { return under_hub(hub_key, users_part, ""); }
   std::string user(std::string_view hub_key, std::string_view user_id) const {
@@ -80,6 +83,7 @@ class RedisKeys {
   static constexpr std::string_view checkpoints_part = ":checkpoints:";
   static constexpr std::string_view claim_part = ":claim:";
   static constexpr std::string_view inbox_part = ":inbox:";
+  static constexpr std::string_view console_part = ":console:";
   static constexpr std::string_view hub_part = ":hub:";
   static constexpr std::string_view conns_part = ":conns";
   static constexpr std::string_view users_part = ":users";

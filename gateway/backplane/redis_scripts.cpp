@@ -367,6 +367,18 @@ return redis.call('PUBLISH', ARGV[A + 2] .. owner, ARGV[A + 3])
               {std::string(gateway), keys.inbox_prefix(), std::string(message)});
 }
 
+EvalCommand read_console_samples(const RedisKeys& keys, bool latest_only) {
+  static const std::string script = with_prelude(R"lua(
+local out = {}
+for _, gw in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  out[#out + 1] = gw
+  out[#out + 1] = redis.call('LRANGE', ARGV[A + 1] .. gw, tonumber(ARGV[A + 2]), -1)
+end
+return out
+)lua");
+  return eval(script, keys, {keys.gateways()}, {keys.console_samples_prefix(), latest_only ? "-1" : "0"});
+}
+
 // KEYS: the connection, its claim, the old holder's connections, the new one's, the new one's inbox.
 // ARGV: the new holder, the connection, the answer.
 EvalCommand hand_over(const RedisKeys& keys, std::string_view gateway, std::string_view to_gateway,

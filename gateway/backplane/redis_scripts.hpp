@@ -62,6 +62,9 @@ EvalCommand leave(const RedisKeys& keys, std::string_view gateway);
 // already ours), 0 another gateway's.
 EvalCommand claim_connection(const RedisKeys& keys, std::string_view gateway, std::string_view connection_id,
                              std::chrono::milliseconds ttl);
+// Every gateway with a lease, and its console samples (the last one only when `latest_only`). Reply:
+// {gateway, {sample…}, gateway, {sample…}…}.
+EvalCommand read_console_samples(const RedisKeys& keys, bool latest_only);
 // Publishes `message` to the inbox of the gateway holding the connection (registered, or claimed while it
 // opens). Reply: the subscribers that got it (0: its gateway is gone), -1 when no other gateway holds it.
 EvalCommand relay_to_owner(const RedisKeys& keys, std::string_view gateway, std::string_view connection_id,

@@ -12,7 +12,7 @@ namespace {
 constexpr std::uint8_t format_version = 1;
 enum class MessageType : std::uint8_t { request = 1, reply = 2 };
 constexpr auto first_kind = static_cast<std::uint8_t>(RelayKind::send);
-constexpr auto last_kind = static_cast<std::uint8_t>(RelayKind::refresh);
+constexpr auto last_kind = static_cast<std::uint8_t>(RelayKind::console);
 constexpr std::uint16_t min_status = 100;
 constexpr std::uint16_t max_status = 599;
 constexpr const char* error_code = "invalid_relay_message";

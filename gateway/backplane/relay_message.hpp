@@ -23,7 +23,9 @@ namespace sb::backplane {
 // `invoke`: a REST :invoke (client results); the body is the REST body {"target","arguments"}, the
 // answer the REST response.
 // refresh: a client's fresh access token for its connection (POST /client/refresh).
-enum class RelayKind : std::uint8_t { send = 1, poll = 2, stop = 3, take = 4, invoke = 5, refresh = 6 };
+// console: an operator console's question or action for one gateway (not a connection's): connection_id
+// holds the console's API path and query, the body its JSON.
+enum class RelayKind : std::uint8_t { send = 1, poll = 2, stop = 3, take = 4, invoke = 5, refresh = 6, console = 7 };
 
 // A follow-up request for a connection held by another gateway, sent to that gateway's inbox.
 struct RelayRequest {

@@ -32,6 +32,7 @@ std::string_view kind_name(RelayKind kind) {
     case RelayKind::take: return "take";
     case RelayKind::invoke: return "invoke";
     case RelayKind::refresh: return "refresh";
+    case RelayKind::console: return "console";
   }
   return "send";
 }
@@ -81,6 +82,16 @@ void RequestRelay::claim(const std::string& connection_id, std::chrono::millisec
 }
 
 void RequestRelay::relay(FollowUp request, bool is_up, asio::any_io_executor reply_on, Backplane::RelayDone done) {
+  send(std::nullopt, std::move(request), is_up, std::move(reply_on), std::move(done));
+}
+
+void RequestRelay::relay_to_gateway(const std::string& gateway, FollowUp request, bool is_up,
+                                    asio::any_io_executor reply_on, Backplane::RelayDone done) {
+  send(gateway, std::move(request), is_up, std::move(reply_on), std::move(done));
+}
+
+void RequestRelay::send(std::optional<std::string> gateway, FollowUp request, bool is_up, asio::any_io_executor reply_on,
+                        Backplane::RelayDone done) {
   if (!is_up) return post_answer(reply_on, std::move(done), std::nullopt);
   if (waiting_.size() >= max_waiting) {
     metrics().relay_failures.with("too_many_waiting").inc();
@@ -100,7 +111,9 @@ void RequestRelay::relay(FollowUp request, bool is_up, asio::any_io_executor rep
   else if (kind != RelayKind::take) arm_timeout(id, kind == RelayKind::poll ? poll_answer_timeout : answer_timeout);
 
   RedisCommand command;
-  command.argv = scripts::relay_to_owner(keys_, gateway_id_, request.connection_id, message);
+  // To a named gateway: a plain PUBLISH, whose count of receivers says whether it still listens.
+  command.argv = gateway ? std::vector<std::string>{"PUBLISH", keys_.inbox(*gateway), std::move(message)}
+                         : scripts::relay_to_owner(keys_, gateway_id_, request.connection_id, message);
   command.on_reply = [weak = weak_from_this(), id, kind](const redis::Reply* reply) {
     auto self = weak.lock();
     if (!self) return;

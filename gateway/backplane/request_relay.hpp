@@ -16,6 +16,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -49,6 +50,9 @@ class RequestRelay : public std::enable_shared_from_this<RequestRelay> {
   void claim(const std::string& connection_id, std::chrono::milliseconds ttl, bool is_up,
              boost::asio::any_io_executor reply_on, Backplane::ClaimDone done);
   void relay(FollowUp request, bool is_up, boost::asio::any_io_executor reply_on, Backplane::RelayDone done);
+  // The same, to the gateway named `gateway` rather than a connection's holder (the operator console).
+  void relay_to_gateway(const std::string& gateway, FollowUp request, bool is_up, boost::asio::any_io_executor reply_on,
+                        Backplane::RelayDone done);
 
   // The link went down: the relays waiting for an answer get 503 (their answer would come on it).
   void on_link_down();
@@ -64,6 +68,8 @@ class RequestRelay : public std::enable_shared_from_this<RequestRelay> {
     std::unique_ptr<boost::asio::steady_timer> timer;
   };
 
+  void send(std::optional<std::string> gateway, FollowUp request, bool is_up, boost::asio::any_io_executor reply_on,
+            Backplane::RelayDone done);
   void on_inbox(const redis::Reply* reply);
   void serve(RelayRequest request);
   // Answers `request_id` with 503 unless an answer comes within `timeout`.

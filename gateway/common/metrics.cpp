@@ -51,6 +51,19 @@ void CounterFamily::render(std::string& out) const {
   }
 }
 
+std::vector<std::pair<std::string, std::uint64_t>> CounterFamily::values() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::pair<std::string, std::uint64_t>> out;
+  for (const auto& [value, counter] : counters_) out.emplace_back(value, counter->value());
+  return out;
+}
+
+std::vector<std::uint64_t> Histogram::bucket_counts() const {
+  std::vector<std::uint64_t> out(bounds_.size() + 1);
+  for (std::size_t i = 0; i <= bounds_.size(); ++i) out[i] = buckets_[i].load(std::memory_order_relaxed);
+  return out;
+}
+
 Histogram::Histogram(std::string name, std::string help, std::vector<double> upper_bounds_seconds)
     : name_(std::move(name)),
       help_(std::move(help)),
@@ -203,6 +216,12 @@ std::string Metrics::render() const {
           trace_spans_exported.value());
   counter("switchboard_trace_spans_dropped_total",
           "Spans dropped: the export queue was full, or the collector refused or timed out.", trace_spans_dropped.value());
+  header(out, "switchboard_console_viewers", "Operator console live-trace streams open.", "gauge");
+  sample_line(out, "switchboard_console_viewers", console_viewers.value());
+  counter("switchboard_console_viewers_dropped_total",
+          "Operator console live-trace streams ended because their viewer read too slowly.", console_viewers_dropped.value());
+  counter("switchboard_console_trace_skipped_total",
+          "Live-trace events a console stream skipped to stay within its byte budget.", console_trace_skipped.value());
   return out;
 }
 

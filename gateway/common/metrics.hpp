@@ -39,6 +39,8 @@ class CounterFamily {
   CounterFamily(std::string name, std::string help, std::string label);
   Counter& with(std::string_view label_value);
   void render(std::string& out) const;
+  // Every label value and its count now (the operator console's samples).
+  std::vector<std::pair<std::string, std::uint64_t>> values() const;
 
  private:
   std::string name_, help_, label_;
@@ -53,6 +55,9 @@ class Histogram {
   void render(std::string& out) const;
   // The bucket, sum and count lines alone, each with `labels` (`route="x"`) before `le`.
   void render_samples(std::string& out, std::string_view labels) const;
+  // The upper bounds (seconds), and each bucket's count now (not cumulative; the last is +Inf).
+  const std::vector<double>& bounds() const { return bounds_; }
+  std::vector<std::uint64_t> bucket_counts() const;
 
  private:
   std::string name_, help_;
@@ -144,6 +149,10 @@ struct Metrics {
   // Span export (--otlp-endpoint).
   Counter trace_spans_exported;  // spans the collector took
   Counter trace_spans_dropped;   // spans dropped: the queue was full, or the collector refused or timed out
+  // The operator console (--admin-key).
+  Gauge console_viewers;          // live-trace streams open
+  Counter console_viewers_dropped;  // live-trace streams ended because their viewer read too slowly
+  Counter console_trace_skipped;  // live-trace events a stream skipped to stay within its byte budget
   CounterFamily handoff_failures{"switchboard_handoff_failures_total",
                                  "Connections that could not move between gateways, by reason (each ended cleanly, once).",
                                  "reason"};

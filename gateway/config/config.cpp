@@ -525,6 +525,14 @@ const std::vector<Option>& options() {
     t.push_back({"max-token-lifetime", "DURATION", format_ms(d.limits.max_token_lifetime),
                  "client and REST tokens whose expiry is further away than this are refused (0: no limit)", false, ',',
                  duration_into([](Config& c) -> milliseconds& { return c.limits.max_token_lifetime; })});
+    t.push_back({"admin-key", "KEY", "(none: no console)",
+                 "serves the operator console at /admin/ on the listen address, to those who sign in with this key "
+                 "(at least 16 characters)", false, ',',
+                 [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   if (v.size() < 16) return "must be at least 16 characters";
+                   c.server.admin_key = std::string(v);
+                   return std::nullopt;
+                 }});
     t.push_back({"otlp-endpoint", "URL", "(none)",
                  "export spans (REST calls, negotiates, upstream requests) in OTLP/HTTP JSON to this collector "
                  "(http://host:port; /v1/traces is appended)", false, ',',
@@ -809,7 +817,8 @@ LoadResult load_config(int argc, const char* const* argv, const char* const* env
   // that gives either of them supplies both.
   // Values that hold a secret are not repeated in errors.
   auto is_secret_option = [](const std::string& name) {
-    return name == "access-key" || name == "connection-string" || name == "redis" || name == "redis-sentinel-password";
+    return name == "access-key" || name == "connection-string" || name == "redis" || name == "redis-sentinel-password" ||
+           name == "admin-key";
   };
   auto is_key_option = [](const std::string& name) { return name == "access-key" || name == "connection-string"; };
   const Collected* key_source = nullptr;

@@ -41,6 +41,7 @@ struct ServerConfig {
   std::string public_scheme;      // with public_host: "http" or "https", for the printed connection string
   std::uint16_t public_port = 0;  // with public_host: as written, else the scheme's default
   std::string otlp_endpoint;      // http://collector:4318: spans go there (OTLP/HTTP JSON); empty: none
+  std::string admin_key;          // the operator console's key (--admin-key); empty: no console
 };
 
 struct ConnectionConfig {

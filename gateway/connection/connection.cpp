@@ -8,6 +8,7 @@
 #include "connection/connection_set.hpp"
 #include "connection/message_buffer.hpp"
 #include "connection/upload_streams.hpp"
+#include "console/live_trace.hpp"
 #include "protocol/handshake.hpp"
 #include "protocol/hub_protocol.hpp"
 #include "protocol/json_hub_protocol.hpp"
@@ -210,6 +211,11 @@ void Connection::on_handshake_data(std::string_view data) {
   metrics().connections_open.add(1);
   log::emit(log_events::open, {{"conn", id()}, {"hub", identity_.hub}, {"user", identity_.user_id},
                                     {"stateful", reconnect_buffer_ ? 1 : 0}});
+  if (console::live_trace().is_watched())
+    console::live_trace().publish(console::TraceKind::connect, trace_subject(),
+                                  {{"transport", transport_->name()},
+                                   {"protocol", protocol_ == protocol::HubProtocolKind::json ? "json" : "messagepack"},
+                                   {"stateful", reconnect_buffer_ ? "true" : "false"}});
   context_.observer.on_open(*this);
   enqueue_event({UpstreamEventKind::connected, {}, {}});
   if (!rest.empty()) on_hub_data(rest);
@@ -460,6 +466,8 @@ ConnectionTransfer Connection::hand_over() {
   if (client_invocations_) client_invocations_->fail_all(ClientResultKind::closed);  // its Completion would come elsewhere
   metrics().connections_open.add(-1);
   log::emit(log_events::handed_over, {{"conn", id()}, {"hub", identity_.hub}});
+  if (console::live_trace().is_watched())
+    console::live_trace().publish(console::TraceKind::handoff, trace_subject(), {{"direction", "out"}});
   context_.observer.on_moved(*this);
   return transfer;
 }
@@ -499,6 +507,9 @@ std::shared_ptr<Connection> Connection::arrive(ConnectionTransfer transfer, Conn
   context.connections.add(*c);
   metrics().connections_open.add(1);
   log::emit(log_events::arrived, {{"conn", c->id()}, {"hub", c->identity_.hub}});
+  if (console::live_trace().is_watched())
+    console::live_trace().publish(console::TraceKind::handoff, c->trace_subject(),
+                                  {{"direction", "in"}, {"from_checkpoint", from_checkpoint ? "true" : "false"}});
   context.observer.on_arrived(*c);  // joins identity().initial_groups
   return c;
 }
@@ -547,6 +558,8 @@ void Connection::finish(std::string_view reason, std::string error) {
   metrics().disconnects.with(reason).inc();
   log::emit(log_events::closed, {{"conn", id()}, {"hub", identity_.hub}, {"reason", reason}});
   if (!has_opened_) return;  // never handshaken: upstream never heard of it
+  if (console::live_trace().is_watched())
+    console::live_trace().publish(console::TraceKind::disconnect, trace_subject(), {{"reason", reason}, {"error", error}});
   metrics().connections_open.add(-1);
   metrics().disconnect_outcomes.with(error.empty() ? "clean" : "error").inc();
   metrics().connection_duration.observe(std::chrono::steady_clock::now() - started_at_);

@@ -25,6 +25,7 @@
 #include "connection/client_invocations.hpp"
 #include "connection/connection_identity.hpp"
 #include "connection/connection_transfer.hpp"
+#include "console/live_trace.hpp"
 #include "config/config.hpp"
 #include "protocol/encoded_message.hpp"
 #include "protocol/hub_message.hpp"
@@ -85,6 +86,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // Group names this connection is in, maintained by the hub registry.
   std::unordered_set<std::string>& groups() { return groups_; }
+  const std::unordered_set<std::string>& groups() const { return groups_; }
+
+  // What the operator console shows of it: its transport's name (empty while detached), the bytes
+  // queued for its client, when it started here, and the upstream events not yet answered.
+  std::string_view transport_name() const { return transport_ ? transport_->name() : std::string_view(); }
+  std::size_t queued_bytes() const { return transport_ ? transport_->queued_bytes() : 0; }
+  std::chrono::steady_clock::time_point started_at() const { return started_at_; }
+  std::size_t unanswered_events() const { return pending_events_.size() + (has_event_in_flight_ ? 1 : 0); }
+  // Who it is, for the live trace (the views live as long as the connection's identity).
+  console::TraceSubject trace_subject() const {
+    return {identity_.hub, identity_.connection_id, identity_.user_id, {}};
+  }
 
   // Queues a message encoded for every protocol; picks this connection's encoding.
   void send_message(const protocol::EncodedMessage& message);

@@ -16,6 +16,7 @@
 #include "common/ascii.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
+#include "console/live_trace.hpp"
 #include "http/http_log.hpp"
 #include "http/rest_input.hpp"
 #include "http/rest_routes.hpp"
@@ -77,6 +78,14 @@ tracing::Span server_span(const Request& request, std::string_view kind) {
   return span;
 }
 
+// The hub a REST path names (/api/…/hubs/{hub}/…), or empty: what the live trace filters on.
+std::string_view path_hub(std::string_view path) {
+  auto at = path.find("/hubs/");
+  if (at == std::string_view::npos) return {};
+  auto hub = path.substr(at + 6);
+  return hub.substr(0, hub.find('/'));
+}
+
 // Answers a REST request, possibly later and from a backplane callback: counts every answer in
 // rest_requests (by status) and hands it to the session. Copyable into callbacks; keeps only the parts
 // of the request a deferred answer needs (status line, keep-alive), not its body.
@@ -88,11 +97,13 @@ class RestReply {
         // The caller's trace continues through this call: the answer names this call's span.
         span_(server_span(request, "REST")) {
     basis_.keep_alive(request.keep_alive());
+    if (console::live_trace().is_watched()) started_ = std::chrono::steady_clock::now();
   }
   const Request& basis() const { return basis_; }
   void operator()(Response response) const {
     metrics().rest_requests.with(std::to_string(response.result_int())).inc();
     response.set("traceparent", span_.context.header());
+    if (console::live_trace().is_watched()) trace(response.result_int());
     if (span_.start_unix_nanos != 0) {
       auto span = span_;
       span.end_unix_nanos = tracing::unix_nanos_now();
@@ -110,9 +121,23 @@ class RestReply {
   }
 
  private:
+  void trace(unsigned status) const {
+    auto target = std::string_view(basis_.target());
+    auto path = target.substr(0, target.find('?'));  // the query is the caller's business
+    auto trace_id = span_.context.trace_id;
+    const bool has_start = started_ != std::chrono::steady_clock::time_point{};
+    console::live_trace().publish(
+        console::TraceKind::rest, {path_hub(path), {}, {}, trace_id},
+        {{"method", std::string(basis_.method_string())},
+         {"path", path},
+         {"status", status},
+         {"latencyMs", has_start ? std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_).count() : 0.0}});
+  }
+
   Request basis_;
   Respond respond_;
   tracing::Span span_;  // start_unix_nanos 0: not exported
+  std::chrono::steady_clock::time_point started_{};  // set while the live trace is watched
 };
 
 class RestRequest {

@@ -482,6 +482,25 @@ std::vector<std::pair<std::string, std::string>> HubRegistry::hubs_with_connecti
   return out;
 }
 
+std::vector<HubRegistry::HubCounts> HubRegistry::hub_counts() const {
+  std::vector<HubCounts> out;
+  for (const auto& [key, hub] : hubs_) {
+    if (hub.connections.empty()) continue;
+    std::size_t groups = 0;
+    for (const auto& [name, members] : hub.groups) groups += members.empty() ? 0 : 1;
+    out.push_back({key, (*hub.connections.begin())->identity().hub, hub.connections.size(), hub.users.size(), groups});
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::size_t>> HubRegistry::group_sizes(const std::string& hub_key) const {
+  std::vector<std::pair<std::string, std::size_t>> out;
+  if (auto it = hubs_.find(hub_key); it != hubs_.end())
+    for (const auto& [name, members] : it->second.groups)
+      if (!members.empty()) out.emplace_back(name, members.size());
+  return out;
+}
+
 std::size_t HubRegistry::close_every_connection(const connection::CloseRequest& request) {
   Walk walk(*this);
   std::vector<Connection*> targets;

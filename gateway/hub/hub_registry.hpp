@@ -72,6 +72,36 @@ class HubRegistry {
   // The hubs with at least one connection on this shard, and one connection's hub name as its client wrote it.
   std::vector<std::pair<std::string, std::string>> hubs_with_connections() const;
 
+  // Read-only views for the operator console (console/registry_report.hpp): a hub's users and groups
+  // with their sizes, and the connections of a hub, or of one of its groups (empty: all of the hub).
+  struct HubCounts {
+    std::string hub_key, hub;
+    std::size_t connections = 0, users = 0, groups = 0;
+  };
+  std::vector<HubCounts> hub_counts() const;
+  template <typename F>
+  void for_each_user(const std::string& hub_key, F&& f) const {
+    if (auto it = hubs_.find(hub_key); it != hubs_.end())
+      for (const auto& [user, members] : it->second.users) f(user);
+  }
+  std::vector<std::pair<std::string, std::size_t>> group_sizes(const std::string& hub_key) const;
+  template <typename F>
+  void for_each_member(const std::string& hub_key, const std::string& group, F&& f) const {
+    auto it = hubs_.find(hub_key);
+    if (it == hubs_.end()) return;
+    const ConnectionPtrSet* set = &it->second.connections;
+    if (!group.empty()) {
+      auto g = it->second.groups.find(group);
+      if (g == it->second.groups.end()) return;
+      set = &g->second;
+    }
+    for (const connection::Connection* c : *set) f(*c);
+  }
+  const connection::Connection* find_connection(const std::string& hub_key, const std::string& connection_id) const {
+    auto it = by_id_.find(connection_id);
+    return it == by_id_.end() || it->second->identity().hub_key != hub_key ? nullptr : it->second;
+  }
+
   // Closes every connection of this shard (all hubs) with `request`; returns how many. The Redis
   // backplane's answer to a gap in the fan-out: any of them may have missed a message.
   std::size_t close_every_connection(const connection::CloseRequest& request);

@@ -105,7 +105,8 @@ void run_follow_up(const DirectoryEntry& entry, backplane::FollowUp request, Ans
         return answer({200, std::string(json_type),
                        R"({"tokenLifetimeSeconds":)" + std::to_string(std::max<std::int64_t>(expires_at - now, 0)) + "}"});
       }
-      case RelayKind::take:  // served by serve_handoff
+      case RelayKind::take:     // served by serve_handoff
+      case RelayKind::console:  // served by the gateway's console
         return answer(connection_not_found_answer());
       case RelayKind::stop:
         if (auto lp = std::dynamic_pointer_cast<transport::LongPollingTransport>(transport)) lp->stop();

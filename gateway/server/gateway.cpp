@@ -16,6 +16,9 @@
 #include "common/log_throttle.hpp"
 #include "common/metrics.hpp"
 #include "config/connection_string.hpp"
+#include "console/console_routes.hpp"
+#include "console/live_trace.hpp"
+#include "console/stats_sampler.hpp"
 #include "http/http_session.hpp"
 #include "http/rest_api.hpp"
 #include "http/tls_certificates.hpp"
@@ -49,8 +52,9 @@ using tcp = asio::ip::tcp;
 using WorkGuard = asio::executor_work_guard<asio::io_context::executor_type>;
 
 struct Gateway::State {
-  explicit State(const config::Config& c)
+  State(const config::Config& c, std::string version_text)
       : config(c),
+        version(std::move(version_text)),
         keys(std::make_shared<const auth::KeyRing>(auth::KeyRing{c.access_keys})),
         admission(c.limits, c.connection.negotiate_timeout) {
     for (unsigned i = 0; i < c.server.threads; ++i) shards.push_back(std::make_unique<Shard>(c, c.server.threads));
@@ -84,8 +88,10 @@ struct Gateway::State {
           notices->on_circuit_change(function, is_open);
         });
     }
+    if (!c.server.admin_key.empty()) start_console();
     // Follow-ups other gateways relay here run as if they had come here (server/follow_ups.hpp).
     backplane->serve_relayed([this](backplane::FollowUp request, std::function<void(backplane::FollowUpAnswer)> answer) {
+      if (request.kind == backplane::RelayKind::console) return serve_relayed_console(std::move(request), std::move(answer));
       if (request.kind == backplane::RelayKind::invoke) request.answer_within = config.connection.client_invoke_timeout;
       serve_relayed_follow_up(directory, std::move(request), std::move(answer));
     });
@@ -107,12 +113,59 @@ struct Gateway::State {
     session_settings.max_url_bytes = c.server.max_url_bytes;
     session_settings.max_query_parameters = c.server.max_query_parameters;
     session_settings.is_draining = &is_draining;
-    for (auto& s : shards) s->routes = make_routes(*s, *context, *rest);
+    for (auto& s : shards) {
+      s->routes = make_routes(*s, *context, *rest);
+      if (console_api)
+        console::add_console_routes(s->routes, {std::make_shared<const console::AdminAuth>(c.server.admin_key), console_api,
+                                                !c.server.tls_cert_file.empty()});
+    }
+  }
+
+  // The operator console (--admin-key): its samples, and its API over every shard's registry.
+  void start_console() {
+    auto id = backplane->gateway_id();
+    if (id.empty()) id = "local";  // no fleet: this gateway is the only one
+    console::live_trace().set_gateway_id(id);
+    const auto started_at = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch()).count();
+    stats_sampler = std::make_unique<console::StatsSampler>(
+        main_io().get_executor(), console::StatsSampler::Identity{id, version, started_at},
+        [this] { return is_draining.load(); },
+        [this](std::string sample) { backplane->publish_console_sample(std::move(sample)); });
+    console::ConsoleServices services;
+    for (auto& s : shards) services.shards.push_back({s->io.get_executor(), &s->registry});
+    services.backplane = backplane.get();
+    services.sampler = stats_sampler.get();
+    services.gateway_id = id;
+    services.drain = [this] {
+      asio::post(main_io(), [this] {
+        if (!is_draining.load()) begin_shutdown();  // a second click must not hurry it (a second SIGTERM does)
+      });
+    };
+    services.redis_state = [this] { return !redis ? "off" : redis->is_degraded() ? "degraded" : "ready"; };
+    console_api = std::make_shared<console::ConsoleApi>(std::move(services));
+  }
+
+  // A console question another gateway's console relayed here ("GET hubs?hub=x", body).
+  void serve_relayed_console(backplane::FollowUp request, std::function<void(backplane::FollowUpAnswer)> answer) {
+    if (!console_api)
+      return answer({404, "application/json", R"({"code":"console_off","message":"That gateway has no --admin-key."})"});
+    std::string_view line = request.connection_id;
+    const bool is_post = line.substr(0, 5) == "POST ";
+    line.remove_prefix(std::min(line.size(), line.find(' ') == std::string_view::npos ? line.size() : line.find(' ') + 1));
+    auto question = line.find('?');
+    auto route = std::string(line.substr(0, question));
+    auto query = question == std::string_view::npos ? std::string() : std::string(line.substr(question + 1));
+    console_api->answer(is_post, route, query, std::move(request.body), /*relayed=*/true, main_io().get_executor(),
+                        [answer = std::move(answer)](console::ApiAnswer a) {
+                          answer({static_cast<std::uint16_t>(a.status), "application/json", std::move(a.body)});
+                        });
   }
 
   asio::io_context& main_io() { return shards[0]->io; }
 
   const config::Config& config;
+  std::string version;
   std::shared_ptr<const auth::KeyRing> keys;
   Admission admission;
   ConnectionDirectory directory;
@@ -129,6 +182,9 @@ struct Gateway::State {
   std::atomic<bool> is_draining{false};
   std::unique_ptr<GatewayContext> context;
   std::unique_ptr<http::RestContext> rest;
+  // The console, with --admin-key: after the shards, whose io_contexts its timer and API use.
+  std::unique_ptr<console::StatsSampler> stats_sampler;
+  std::shared_ptr<console::ConsoleApi> console_api;
   http::HttpSessionSettings session_settings;
   std::unique_ptr<http::TlsCertificates> tls;  // --tls-cert: the listener speaks TLS only
   std::unique_ptr<tcp::acceptor> acceptor;
@@ -283,7 +339,8 @@ struct Gateway::State {
   }
 };
 
-Gateway::Gateway(const config::Config& config) : state_(std::make_unique<State>(config)) {
+Gateway::Gateway(const config::Config& config, std::string version)
+    : state_(std::make_unique<State>(config, std::move(version))) {
   http::set_allowed_origins(config.server.cors_origins);  // before any thread serves
 }
 Gateway::~Gateway() = default;
@@ -376,6 +433,7 @@ int Gateway::run() {
   s.session_settings.limits = s.socket_limits.get();
   s.do_accept();
   s.is_ready = true;
+  if (s.stats_sampler) s.stats_sampler->start();
 
   std::string host = server.listen_host;
   // The connection string names an address clients can use: --public-endpoint's, else the listen

@@ -12,7 +12,8 @@ namespace sb::server {
 
 class Gateway {
  public:
-  explicit Gateway(const config::Config& config);
+  // `version`: what the operator console shows.
+  explicit Gateway(const config::Config& config, std::string version = {});
   ~Gateway();
   Gateway(const Gateway&) = delete;
   Gateway& operator=(const Gateway&) = delete;

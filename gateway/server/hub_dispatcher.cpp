@@ -6,6 +6,7 @@
 
 #include "common/log.hpp"
 #include "common/metrics.hpp"
+#include "console/live_trace.hpp"
 #include "hub/upstream_reply.hpp"
 #include "protocol/hub_protocol.hpp"
 #include "tracing/otlp_exporter.hpp"
@@ -57,6 +58,23 @@ void record_upstream_span(const connection::Connection& connection, const connec
                   {"switchboard.outcome", std::string(upstream::to_string(outcome))},
                   {"http.response.status_code", std::to_string(status)}};
   tracing::record(std::move(s));
+}
+
+// The live trace's view of a connection and the trace one of its events went out with.
+console::TraceSubject trace_subject(const connection::Connection& connection, const connection::UpstreamEvent& event) {
+  auto subject = connection.trace_subject();
+  subject.trace = trace_id_of(event);
+  return subject;
+}
+
+std::string_view message_type_name(protocol::MessageType type) {
+  switch (type) {
+    case protocol::MessageType::invocation: return "invocation";
+    case protocol::MessageType::stream_invocation: return "stream_invocation";
+    case protocol::MessageType::stream_item: return "stream_item";
+    case protocol::MessageType::completion: return "completion";
+    default: return "other";
+  }
 }
 
 // The Completion texts Azure sends when an invocation's upstream call fails (PROTOCOL.md part 2 §2.6).
@@ -150,13 +168,19 @@ void HubDispatcher::deliver(std::shared_ptr<connection::Connection> connection, 
           *invocation_id, "No upstream is configured for '" + event.message.target + "'.")), std::move(done));
     return done();
   }
+  if (event.kind == UpstreamEventKind::message && console::live_trace().is_watched())
+    console::live_trace().publish(console::TraceKind::invocation, trace_subject(*connection, event),
+                                  {{"target", event.message.target},
+                                   {"type", event.upload ? "upload" : message_type_name(event.message.type)},
+                                   {"invocationId", event.message.invocation_id.value_or("")}});
   auto started = std::chrono::steady_clock::now();
   auto event_ptr = std::make_shared<connection::UpstreamEvent>(std::move(event));
   auto delivery = event_ptr->kind == UpstreamEventKind::message ? upstream::Delivery::at_most_once
                                                                 : upstream::Delivery::at_least_once;
   auto* route_latency = &metrics().upstream_route_latency.with(request->route);
   const auto started_unix = tracing::is_exporting() ? tracing::unix_nanos_now() : 0;
-  upstream_.send(std::move(*request), delivery, [this, connection, event_ptr, done = std::move(done), started, route_latency,
+  auto route = request->route;
+  upstream_.send(std::move(*request), delivery, [this, connection, event_ptr, done = std::move(done), started, route_latency, route,
                                                  started_unix, span, parent_span = parent ? parent->span_id : std::string()](
                                                     upstream::CallOutcome outcome, upstream::HttpResponse response,
                                                     std::size_t) mutable {
@@ -164,6 +188,13 @@ void HubDispatcher::deliver(std::shared_ptr<connection::Connection> connection, 
     metrics().upstream_latency.observe(elapsed);
     route_latency->observe(elapsed);
     if (started_unix != 0) record_upstream_span(*connection, *event_ptr, span, parent_span, started_unix, outcome, response.status);
+    if (console::live_trace().is_watched())
+      console::live_trace().publish(console::TraceKind::upstream, trace_subject(*connection, *event_ptr),
+                                    {{"event", event_name(*event_ptr)},
+                                     {"url", route},
+                                     {"status", response.status},
+                                     {"outcome", upstream::to_string(outcome)},
+                                     {"latencyMs", std::chrono::duration<double, std::milli>(elapsed).count()}});
     on_reply(connection, *event_ptr, outcome, std::move(response), std::move(done));
   });
 }
@@ -300,6 +331,11 @@ void HubDispatcher::on_reply(const std::shared_ptr<connection::Connection>& conn
         break;
     }
   }
+  if (console::live_trace().is_watched())
+    console::live_trace().publish(console::TraceKind::reply, trace_subject(*connection, event),
+                                  {{"event", event_name(event)},
+                                   {"actions", reply->actions.size()},
+                                   {"answer", completion ? "completion" : "none"}});
   // Answered early (or, for a send(), refused): the rest of the upload goes nowhere.
   if (upload && !upload->is_last &&
       (completion || (reply->kind == hub::ReplyKind::envelope && reply->error)))

@@ -2,6 +2,7 @@
 
 #include "backplane/backplane_log.hpp"
 #include "connection/connection_log.hpp"
+#include "console/console_log.hpp"
 #include "http/http_log.hpp"
 #include "server/server_log.hpp"
 #include "tracing/tracing_log.hpp"
@@ -15,7 +16,8 @@ std::vector<const log::Event*> all_log_events() {
                      std::span<const log::Event* const>(connection::log_events::all),
                      std::span<const log::Event* const>(upstream::log_events::all),
                      std::span<const log::Event* const>(backplane::log_events::all),
-                     std::span<const log::Event* const>(tracing::log_events::all)})
+                     std::span<const log::Event* const>(tracing::log_events::all),
+                     std::span<const log::Event* const>(console::log_events::all)})
     events.insert(events.end(), table.begin(), table.end());
   return events;
 }

@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
     sb::tracing::start_export(*sb::parse_url(loaded.config.server.otlp_endpoint));
   int status = 0;
   {
-    sb::server::Gateway gateway(loaded.config);
+    sb::server::Gateway gateway(loaded.config, SB_VERSION);
     status = gateway.run();
   }
   sb::tracing::stop_export();  // the spans of the last requests

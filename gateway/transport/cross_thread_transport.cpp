@@ -39,7 +39,8 @@ CrossThreadTransport::CrossThreadTransport(std::shared_ptr<Transport> inner, boo
       own_executor_(std::move(own_executor)),
       supports_binary_(inner_->supports_binary()),
       has_inherent_keepalive_(inner_->has_inherent_keepalive()),
-      supports_reconnect_(inner_->supports_reconnect()) {}
+      supports_reconnect_(inner_->supports_reconnect()),
+      name_(inner_->name()) {}
 
 CrossThreadTransport::~CrossThreadTransport() {
   boost::asio::post(inner_executor_, [inner = std::move(inner_)] {});

@@ -32,6 +32,7 @@ class CrossThreadTransport : public Transport, public std::enable_shared_from_th
   bool supports_binary() const override { return supports_binary_; }
   bool has_inherent_keepalive() const override { return has_inherent_keepalive_; }
   bool supports_reconnect() const override { return supports_reconnect_; }
+  std::string_view name() const override { return name_; }
 
  private:
   class Relay;
@@ -44,6 +45,7 @@ class CrossThreadTransport : public Transport, public std::enable_shared_from_th
   bool supports_binary_;
   bool has_inherent_keepalive_;
   bool supports_reconnect_;
+  std::string_view name_;  // the inner transport's (a literal)
   bool is_finished_ = false;  // own thread
 };
 

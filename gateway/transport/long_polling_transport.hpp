@@ -52,6 +52,8 @@ class LongPollingTransport : public Transport, public std::enable_shared_from_th
   void close() override;
   void abort() override;
   bool supports_binary() const override { return true; }
+  std::string_view name() const override { return "LongPolling"; }
+  std::size_t queued_bytes() const override { return queued_bytes_; }
   bool has_inherent_keepalive() const override { return true; }
 
  private:

@@ -29,6 +29,8 @@ class SseTransport : public Transport, public std::enable_shared_from_this<SseTr
   void close() override;
   void abort() override;
   bool supports_binary() const override { return false; }
+  std::string_view name() const override { return "ServerSentEvents"; }
+  std::size_t queued_bytes() const override { return queued_bytes_; }
 
  private:
   void do_watch();

@@ -51,6 +51,10 @@ class Transport {
   virtual bool has_inherent_keepalive() const { return false; }
   // True for WebSockets: the only transport the clients resume with stateful reconnect.
   virtual bool supports_reconnect() const { return false; }
+  // The transport's name as negotiate lists it ("WebSockets", "ServerSentEvents", "LongPolling"), and
+  // the bytes queued for the client now: what the operator console shows of a connection.
+  virtual std::string_view name() const { return {}; }
+  virtual std::size_t queued_bytes() const { return 0; }
 };
 
 }  // namespace sb::transport

@@ -53,6 +53,8 @@ class WebSocketTransport : public Transport,
   void close() override;
   void abort() override;
   bool supports_binary() const override { return true; }
+  std::string_view name() const override { return "WebSockets"; }
+  std::size_t queued_bytes() const override { return queued_bytes_; }
   bool supports_reconnect() const override { return true; }
 
  private:

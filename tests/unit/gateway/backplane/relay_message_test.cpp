@@ -144,7 +144,7 @@ TEST_CASE("rejects a relay message of unknown version or type") {
 TEST_CASE("rejects a relayed request whose kind is none of the known ones") {
   auto bytes = encode_relay_message(a_send());
   REQUIRE(bytes[send_kind_at] == static_cast<char>(RelayKind::send));
-  for (char kind : {'\x00', '\x07', '\xff'}) {
+  for (char kind : {'\x00', '\x08', '\xff'}) {
     bytes[send_kind_at] = kind;
     CHECK(rejection(bytes).find("request.kind: unknown value") == 0);
   }
