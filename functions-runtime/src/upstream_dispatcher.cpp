@@ -392,6 +392,7 @@ UpstreamResponse UpstreamDispatcher::dispatch(const UpstreamRequest& request) co
 
     if (const std::string* user_id = find_header(request.headers, "X-ASRS-User-Id")) context.user_id = *user_id;
     if (const std::string* trace = find_header(request.headers, "traceparent")) context.trace_parent = *trace;
+    if (const std::string* state = find_header(request.headers, "tracestate")) context.trace_state = *state;
     if (const std::string* claims = find_header(request.headers, "X-ASRS-User-Claims")) {
       context.claims = parse_user_claims(*claims);
     }

@@ -14,7 +14,8 @@ std::string encode_identity(const connection::ConnectionIdentity& identity) {
                      {"claims", claims},
                      {"query", identity.client_query},
                      {"tokenExpiresAt", identity.token_expires_at},
-                     {"traceParent", identity.trace_parent}};
+                     {"traceParent", identity.trace_parent},
+                     {"traceState", identity.trace_state}};
   return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -32,6 +33,7 @@ Result<connection::ConnectionIdentity> decode_identity(std::string_view json) {
   identity.user_id = text_of("userId");
   identity.client_query = text_of("query");
   identity.trace_parent = text_of("traceParent");
+  identity.trace_state = text_of("traceState");
   if (auto claims = doc.find("claims"); claims != doc.end() && claims->is_array())
     for (const auto& pair : *claims)
       if (pair.is_array() && pair.size() == 2 && pair[0].is_string() && pair[1].is_string())

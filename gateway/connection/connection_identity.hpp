@@ -23,6 +23,7 @@ struct ConnectionIdentity {
   std::vector<std::string> initial_groups;  // joined when it opens (a blocking `connect` reply's groups)
   std::int64_t token_expires_at = 0;        // unix seconds: its access token's exp (refresh moves it); 0: none
   std::string trace_parent;                 // the connect request's valid traceparent: its events' parent; or empty
+  std::string trace_state;                  // with it, the connect request's tracestate (accepted_tracestate), or empty
 };
 
 // refreshed: the client presented a fresh access token (--refresh-event; docs/upstream.md "Token refresh").
@@ -38,8 +39,10 @@ struct UpstreamEvent {
   // A part of a client upload: the invocation that opened streams, or a stream's items and end (its
   // body then holds framed records). Absent for every other event.
   std::optional<UploadStep> upload{};
-  // The traceparent sent with it (set when it is delivered): the upstream request's span.
+  // The traceparent sent with it (set when it is delivered): the upstream request's span; and the
+  // tracestate that goes with its parent, passed on as it came.
   std::string trace_parent{};
+  std::string trace_state{};
 };
 
 }  // namespace sb::connection

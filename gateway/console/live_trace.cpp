@@ -1,6 +1,7 @@
 #include "console/live_trace.hpp"
 
 #include <cstdio>
+#include <vector>
 
 #include "common/ascii.hpp"
 #include "common/metrics.hpp"
@@ -148,6 +149,15 @@ std::unique_ptr<LiveTrace::Watch> LiveTrace::watch(TraceFilter filter, std::shar
   watchers_.fetch_add(1, std::memory_order_relaxed);
   metrics().console_viewers.add(1);
   return std::unique_ptr<Watch>(new Watch(*this, entries_.begin()));
+}
+
+void LiveTrace::end_all() {
+  std::vector<std::shared_ptr<TraceSink>> sinks;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& entry : entries_) sinks.push_back(entry.sink);
+  }
+  for (auto& sink : sinks) sink->end();  // each lets go of its Watch, which takes the lock
 }
 
 LiveTrace::Watch::~Watch() {

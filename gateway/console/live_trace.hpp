@@ -61,6 +61,8 @@ class TraceSink {
  public:
   virtual ~TraceSink() = default;
   virtual void deliver(Frame lines) = 0;
+  // The gateway stops (its loops have stopped): end the stream now, on the calling thread.
+  virtual void end() {}
 };
 
 // One viewer's registration, in LiveTrace's list.
@@ -95,6 +97,9 @@ class LiveTrace {
     std::list<TraceWatchEntry>::iterator entry_;
   };
   std::unique_ptr<Watch> watch(TraceFilter filter, std::shared_ptr<TraceSink> sink);
+  // Ends every viewer's stream (TraceSink::end), once the event loops have stopped: a stream must not
+  // outlive the io_context it was served on.
+  void end_all();
 
  private:
   std::atomic<std::size_t> watchers_{0};

@@ -34,6 +34,10 @@ class TraceStream : public TraceSink,
     });
   }
 
+  void end() override {
+    if (auto transport = transport_) transport->abort();  // on_transport_closed lets go of everything
+  }
+
   void on_transport_data(std::string_view, transport::FrameFormat) override {}
 
   void on_transport_closed(transport::TransportEnd end, std::string_view detail) override {

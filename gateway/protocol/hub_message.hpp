@@ -29,6 +29,7 @@ struct InboundMessage {
   std::string target;                        // invocation, stream invocation
   std::vector<std::string> stream_ids;       // an invocation's client upload streams (streamIds)
   std::string trace_parent;                  // an invocation's headers.traceparent, as sent (unchecked)
+  std::string trace_state;                   // its headers.tracestate, as sent (unchecked)
   std::optional<std::string> error;          // close
   std::uint64_t sequence_id = 0;             // ack, sequence
   std::string raw;                           // the record without its framing (no 0x1E / VarInt)

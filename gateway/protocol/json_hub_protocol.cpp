@@ -57,9 +57,12 @@ Result<InboundMessage> parse_record(std::string_view record) {
       if (arguments == object.end()) return bad("Missing required property 'arguments'.");
       if (!arguments->is_array()) return bad("arguments: expected an array");
       // The .NET client (9 and later) sends its trace context in the invocation's headers.
-      if (auto headers = object.find("headers"); headers != object.end() && headers->is_object())
+      if (auto headers = object.find("headers"); headers != object.end() && headers->is_object()) {
         if (auto trace = headers->find("traceparent"); trace != headers->end() && trace->is_string())
           message.trace_parent = trace->get<std::string>();
+        if (auto state = headers->find("tracestate"); state != headers->end() && state->is_string())
+          message.trace_state = state->get<std::string>();
+      }
       auto stream_ids = object.find("streamIds");
       if (stream_ids != object.end() && !stream_ids->is_null()) {
         if (!stream_ids->is_array()) return bad("streamIds: expected an array");

@@ -115,6 +115,7 @@ Result<InboundMessage> parse_record(std::string_view record) {
       if (auto ok = need(5); !ok) return ok.error();
       if (auto ok = check_headers(array[1]); !ok) return ok.error();
       if (auto trace = array[1].find("traceparent"); trace != array[1].end()) message.trace_parent = trace->get<std::string>();
+      if (auto state = array[1].find("tracestate"); state != array[1].end()) message.trace_state = state->get<std::string>();
       if (auto ok = read_id(array[2], "invocationId", message.invocation_id); !ok) return ok.error();
       if (message.type == MessageType::stream_invocation && !message.invocation_id)
         return bad("invocationId: required for a stream invocation");

@@ -312,6 +312,7 @@ void handle_negotiate(const Request& request, NegotiateServices services, std::f
   caller.client_query = query_without(split_target(request.target()).query, {"access_token"});
   // The blocking `connect` call continues the negotiate's trace (the caller's traceparent, if any).
   caller.trace_parent = tracing::continue_or_start(request["traceparent"]).header();
+  if (tracing::parse_traceparent(request["traceparent"])) caller.trace_state = tracing::accepted_tracestate(request["tracestate"]);
   auto call = upstream::build_connect_request(*rule, *context.keys, caller, std::chrono::system_clock::now());
   auto started = std::chrono::steady_clock::now();
   // The reply arrives on this thread (the upstream client is this shard's), so the session is answered
@@ -487,7 +488,10 @@ ConnectDecision open_connection(const Request& request, ClientRequest& client, G
   identity.token_expires_at = client.token_expires_at;
   // A client that sends a trace context when it connects (Node clients' `headers` option) gets its
   // events' upstream requests in that trace.
-  if (auto trace = tracing::parse_traceparent(request["traceparent"])) identity.trace_parent = trace->header();
+  if (auto trace = tracing::parse_traceparent(request["traceparent"])) {
+    identity.trace_parent = trace->header();
+    identity.trace_state = tracing::accepted_tracestate(request["tracestate"]);
+  }
   // The client's query goes upstream without its secrets: the access token and the connection token.
   identity.client_query = query_without(split_target(request.target()).query, {"access_token", "id"});
   return decision;

@@ -466,6 +466,7 @@ int Gateway::run() {
   for (std::size_t i = 1; i < s.shards.size(); ++i) threads.emplace_back([&io = s.shards[i]->io] { run_loop(io); });
   run_loop(s.main_io());
   for (auto& t : threads) t.join();
+  console::live_trace().end_all();  // live-trace streams still open end with their loops
   // The drain closed every connection (each left Redis's state as it went); now the lease goes too,
   // so no other gateway reaps us. Bounded: Redis may be down.
   if (s.redis) s.redis->stop(std::chrono::seconds(2));

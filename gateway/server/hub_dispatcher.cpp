@@ -153,10 +153,14 @@ void HubDispatcher::deliver(std::shared_ptr<connection::Connection> connection, 
   const auto kind = connection->protocol();
   // One span per upstream request: under the invocation's own trace context (its headers), else the
   // connection's (its connect request), else a new trace. Sent as `traceparent`, logged, exported.
-  const auto& parent_header = !event.message.trace_parent.empty() ? event.message.trace_parent : connection->identity().trace_parent;
+  const bool is_message_trace = !event.message.trace_parent.empty();
+  const auto& parent_header = is_message_trace ? event.message.trace_parent : connection->identity().trace_parent;
   const auto parent = tracing::parse_traceparent(parent_header);
   const auto span = parent ? tracing::child_of(*parent) : tracing::new_trace();
   event.trace_parent = span.header();
+  // The vendors' state travels with its parent; without a valid parent there is none to pass on.
+  if (parent)
+    event.trace_state = is_message_trace ? tracing::accepted_tracestate(event.message.trace_state) : connection->identity().trace_state;
   auto request = upstream::build_upstream_request(config_.upstream.rules, *keys_, connection->identity(), kind, event,
                                                   std::chrono::system_clock::now());
   if (!request) {

@@ -67,4 +67,26 @@ TraceContext continue_or_start(std::string_view parent_header) {
   return parent ? child_of(*parent) : new_trace();
 }
 
+std::string accepted_tracestate(std::string_view header) {
+  if (header.size() > 512) return {};
+  std::string out;
+  std::size_t members = 0;
+  while (!header.empty()) {
+    auto comma = header.find(',');
+    auto member = header.substr(0, comma);
+    header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
+    while (!member.empty() && (member.front() == ' ' || member.front() == '\t')) member.remove_prefix(1);
+    while (!member.empty() && (member.back() == ' ' || member.back() == '\t')) member.remove_suffix(1);
+    if (member.empty()) continue;  // empty members are allowed and dropped
+    auto eq = member.find('=');
+    if (eq == 0 || eq == std::string_view::npos || eq + 1 == member.size() || ++members > 32) return {};
+    for (char c : member)
+      if (c < 0x20 || c > 0x7e) return {};
+    if (member.find('=', eq + 1) != std::string_view::npos) return {};
+    if (!out.empty()) out += ',';
+    out += member;
+  }
+  return out;
+}
+
 }  // namespace sb::tracing

@@ -29,4 +29,10 @@ TraceContext child_of(const TraceContext& parent);
 // A child of `parent_header` when it parses, else a new trace.
 TraceContext continue_or_start(std::string_view parent_header);
 
+// A tracestate header value fit to pass on with its traceparent (W3C: vendors' key=value list members,
+// comma-separated): at most 512 characters and 32 members, printable ASCII, each member a key and a
+// value around '='; blanks around members dropped. Anything else: empty (not passed on, as the spec
+// allows).
+std::string accepted_tracestate(std::string_view header);
+
 }  // namespace sb::tracing

@@ -59,6 +59,7 @@ UpstreamRequest build_connect_request(const config::UpstreamRule& rule, const au
   h.emplace_back("X-ASRS-Signature", auth::upstream_signature(keys, ""));
   h.emplace_back("X-Switchboard-Event-Id", request.event_id);
   if (!caller.trace_parent.empty()) h.emplace_back("traceparent", caller.trace_parent);
+  if (!caller.trace_state.empty()) h.emplace_back("tracestate", caller.trace_state);
 
   nlohmann::json body = {
       {"type", "connect"}, {"claims", pairs_to_object(caller.claims)}, {"query", pairs_to_object(caller.query)}};

@@ -27,6 +27,7 @@ struct ConnectCaller {
   std::vector<std::pair<std::string, std::string>> query;  // decoded negotiate query, access_token removed
   std::string client_query;                                // the same, raw "?…" (X-ASRS-Client-Query), or empty
   std::string trace_parent;                                // the call's traceparent (under the negotiate's), or empty
+  std::string trace_state;                                 // the negotiate's tracestate, when its traceparent was valid
 };
 
 // The first rule naming `connect` explicitly that matches `hub` (category `connections`); null: none, the

@@ -88,6 +88,7 @@ std::optional<UpstreamRequest> build_upstream_request(const std::vector<config::
   if (event.kind == UpstreamEventKind::message && event.inbound_id != 0)
     h.emplace_back("X-Switchboard-Idempotency-Key", identity.connection_id + ":" + std::to_string(event.inbound_id));
   if (!event.trace_parent.empty()) h.emplace_back("traceparent", event.trace_parent);
+  if (!event.trace_state.empty()) h.emplace_back("tracestate", event.trace_state);
   // A part of a client upload: which stream, and the number of the body's first item
   // (docs/upstream.md "Upload streams").
   if (event.upload && !event.upload->stream_id.empty()) {

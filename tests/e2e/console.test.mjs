@@ -315,6 +315,20 @@ describe('live trace filters', { timeout: 60_000 }, () => {
   });
 });
 
+describe('a gateway stopping while someone watches', { timeout: 60_000 }, () => {
+  test('exits cleanly with a live-trace stream open, and the stream ends', async () => {
+    const own = await startStack({ gatewayArgs: ['--admin-key', ADMIN_KEY, '--shutdown-timeout', '1s'] });
+    let viewer;
+    try {
+      viewer = await openTrace(own, '');
+      await until(async () => (await metric(own, 'switchboard_console_viewers')) === 1, { what: 'the viewer registered' });
+    } finally {
+      await own.stop();  // throws when the gateway crashed or needed SIGKILL
+    }
+    viewer.close();
+  });
+});
+
 describe('operator console over a fleet of two', { timeout: 120_000 }, () => {
   let fleet;
   let clients;

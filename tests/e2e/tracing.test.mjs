@@ -93,6 +93,21 @@ describe('trace context end to end', { timeout: 120_000 }, () => {
     assert.equal(parse(connected.traceParent)[0], client.trace);
   });
 
+  test("the tracestate that comes with a client's traceparent reaches the function; alone or malformed it does not", async () => {
+    const client = traceparent();
+    const state = 'vendor=abc, other=x y';
+    const c = await clients.connect({ user: 'stated', httpOptions: { headers: { traceparent: client.header, tracestate: state } } });
+    assert.equal(await withTimeout(c.invoke('echo', 1), 10_000, 'echo'), 1);
+    for (const e of await functionEvents(stack, c.connectionId)) assert.equal(e.traceState, 'vendor=abc,other=x y', e.event);
+
+    const alone = await clients.connect({ user: 'stateless', httpOptions: { headers: { tracestate: state } } });
+    const long = await clients.connect({ user: 'long', httpOptions: { headers: { traceparent: client.header, tracestate: `v=${'x'.repeat(600)}` } } });
+    for (const d of [alone, long]) {
+      assert.equal(await withTimeout(d.invoke('echo', 2), 10_000, 'echo'), 2);
+      for (const e of await functionEvents(stack, d.connectionId)) assert.equal(e.traceState, '', `${e.event}: ${e.traceState}`);
+    }
+  });
+
   test('without a client trace, each invocation starts its own; a failing call logs its trace id', async () => {
     const c = await clients.connect({ user: 'untraced' });
     await withTimeout(c.invoke('echo', 1), 10_000, 'echo');

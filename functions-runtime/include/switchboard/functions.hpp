@@ -76,6 +76,7 @@ struct Context {
   // the trace of the client's or REST caller's own context when it sent one. Pass it on to what the
   // handler calls. Empty when the request carried none (an older gateway, Azure).
   std::string trace_parent;
+  std::string trace_state;  // the W3C tracestate that came with it (vendors' key=value list), or empty
   std::multimap<std::string, std::string> headers; // every request header, names as received
 
   std::string claim(std::string_view type) const;         // first value of a claim type, or ""

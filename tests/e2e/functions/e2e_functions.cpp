@@ -72,6 +72,7 @@ class EventLog {
         {"idempotencyKey", ctx.header("X-Switchboard-Idempotency-Key")},
         {"claims", multimap_to_json(ctx.claims)},
         {"traceParent", ctx.trace_parent},
+        {"traceState", ctx.trace_state},
     };
     if (ctx.upload) {
       entry["upload"] = {{"streamId", ctx.upload->stream_id}, {"firstSequence", ctx.upload->first_sequence},

@@ -17,6 +17,8 @@ ConnectionIdentity alice() {
   identity.client_query = "?room=1&x=%20";
   identity.token_expires_at = 1'767'225'600;  // moves with a handoff: --close-on-token-expiry applies there too
   identity.initial_groups = {"not", "stored"};
+  identity.trace_parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";  // its events stay in the trace
+  identity.trace_state = "vendor=abc";
   return identity;
 }
 
@@ -28,6 +30,8 @@ void check_same(const ConnectionIdentity& got, const ConnectionIdentity& want) {
   CHECK(got.claims == want.claims);
   CHECK(got.client_query == want.client_query);
   CHECK(got.token_expires_at == want.token_expires_at);
+  CHECK(got.trace_parent == want.trace_parent);
+  CHECK(got.trace_state == want.trace_state);
 }
 
 }  // namespace
@@ -47,7 +51,7 @@ TEST_CASE("writes the JSON every gateway of the fleet reads") {
   identity.hub_key = "chat";
   identity.claims = {{"sub", "bob"}};
   CHECK(encode_identity(identity) ==
-        R"({"claims":[["sub","bob"]],"connectionId":"c1","hub":"Chat","hubKey":"chat","query":"","tokenExpiresAt":0,"traceParent":"","userId":""})");
+        R"({"claims":[["sub","bob"]],"connectionId":"c1","hub":"Chat","hubKey":"chat","query":"","tokenExpiresAt":0,"traceParent":"","traceState":"","userId":""})");
 }
 
 TEST_CASE("reads leniently: missing or mistyped fields are empty, malformed claims are skipped") {

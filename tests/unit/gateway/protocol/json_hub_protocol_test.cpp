@@ -313,3 +313,13 @@ TEST_CASE("json_quote escapes and replaces invalid UTF-8") {
     CHECK(parsed.is_string());
   }
 }
+
+TEST_CASE("an invocation's trace headers are read as sent") {
+  auto messages = parse_ok(rs(R"({"type":1,"invocationId":"1","target":"t","arguments":[],)"
+                              R"("headers":{"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01","tracestate":"a=1"}})"));
+  REQUIRE(messages.size() == 1);
+  CHECK(messages[0].trace_parent == "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+  CHECK(messages[0].trace_state == "a=1");
+  auto plain = parse_ok(rs(R"({"type":1,"target":"t","arguments":[],"headers":{"tracestate":7}})"));
+  CHECK(plain[0].trace_state.empty());  // not a string: ignored
+}

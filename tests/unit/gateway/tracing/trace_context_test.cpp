@@ -90,3 +90,21 @@ TEST_CASE("span names and attributes are JSON-escaped, invalid UTF-8 replaced") 
   CHECK(spans[0]["attributes"][0]["value"]["stringValue"] == "a\x01\xEF\xBF\xBD\xEF\xBF\xBD");
   CHECK(nlohmann::json::parse(encode_otlp_json({}))["resourceSpans"][0]["scopeSpans"][0]["spans"].empty());
 }
+
+TEST_CASE("a tracestate is passed on only when it is a well-formed list, at most 512 characters") {
+  CHECK(accepted_tracestate("congo=t61rcWkgMzE") == "congo=t61rcWkgMzE");
+  CHECK(accepted_tracestate("rojo=00f067aa0ba902b7, congo=t61rcWkgMzE") == "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE");
+  CHECK(accepted_tracestate(" a=1 ,, b=2 ") == "a=1,b=2");  // blanks and empty members dropped
+  CHECK(accepted_tracestate("").empty());
+  CHECK(accepted_tracestate("novalue").empty());
+  CHECK(accepted_tracestate("=1").empty());
+  CHECK(accepted_tracestate("a=").empty());
+  CHECK(accepted_tracestate("a=1=2").empty());
+  CHECK(accepted_tracestate("a=\x01").empty());
+  CHECK(accepted_tracestate("a=\xc3\xa9").empty());
+  CHECK(accepted_tracestate("a=" + std::string(511, 'x')).empty());  // 513 characters
+  CHECK(accepted_tracestate("a=" + std::string(510, 'x')).size() == 512);
+  std::string many;
+  for (int i = 0; i < 33; ++i) many += "k" + std::to_string(i) + "=v,";
+  CHECK(accepted_tracestate(many).empty());  // 33 members
+}
