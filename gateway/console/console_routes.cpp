@@ -74,6 +74,8 @@ Response redirect(const Request& request, std::string_view location) {
   return response;
 }
 
+constexpr unsigned long max_login_bytes = 4096;
+
 // Sign-in attempts, at most this many a second in this process: the key can't be guessed quickly.
 class LoginLimiter {
  public:
@@ -157,7 +159,15 @@ void add_console_routes(http::Router& router, const ConsoleRoutes& console) {
       secure(response, page_policy);
       return s.write(std::move(response));
     }
-    // The body is a password form, a few hundred bytes at most: read it before the key is known.
+    // The body is a password form, a few hundred bytes: read before the key is known, so only a small
+    // one with a declared length (an anonymous socket must not make the gateway hold more).
+    const auto length = std::string_view(s.request()[field::field::content_length]);
+    if (length.empty() || length.size() > 4 || std::strtoul(std::string(length).c_str(), nullptr, 10) > max_login_bytes) {
+      log::emit(log_events::login_failed, {{"reason", "bad_form"}});
+      auto response = http::json_error(s.request(), 413, "form_too_large", "A sign-in form is a few hundred bytes with a Content-Length.");
+      secure(response, page_policy);
+      return s.write(std::move(response));
+    }
     s.read_body([auth, is_tls](HttpSession& session) {
       auto key = form_field(session.request().body(), "key");
       if (key.empty() || !auth->is_key(key)) {

@@ -99,6 +99,12 @@ describe('operator console routes', { timeout: 120_000 }, () => {
     assert.match(wrong.text, /class="error"/);
     assert.equal(wrong.headers.get('set-cookie'), null);
 
+    // An anonymous sign-in can't make the gateway read a large body.
+    const large = await call(stack, 'POST', '/admin/login', {
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: `key=${'k'.repeat(5000)}`,
+    });
+    assert.equal(large.status, 413);
+
     const login = await call(stack, 'POST', '/admin/login', {
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: `key=${encodeURIComponent(ADMIN_KEY)}`,
     });
