@@ -533,6 +533,21 @@ const std::vector<Option>& options() {
                    c.server.admin_key = std::string(v);
                    return std::nullopt;
                  }});
+    t.push_back({"admin-listen", "HOST:PORT", "(none: /admin/ on --listen)",
+                 "serve the operator console on this address instead (an internal interface or port), with "
+                 "--admin-key; port 0 picks a free port", false, ',',
+                 [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   auto colon = v.rfind(':');
+                   if (colon == std::string_view::npos) return "expected HOST:PORT";
+                   std::uint64_t port = 0;
+                   if (auto e = parse_unsigned(v.substr(colon + 1), 65535, port)) return e;
+                   auto host = v.substr(0, colon);
+                   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+                   c.server.admin_listen_host = host.empty() ? "0.0.0.0" : std::string(host);
+                   c.server.admin_listen_port = static_cast<std::uint16_t>(port);
+                   c.server.has_admin_listen = true;
+                   return std::nullopt;
+                 }});
     t.push_back({"otlp-endpoint", "URL", "(none)",
                  "export spans (REST calls, negotiates, upstream requests) in OTLP/HTTP JSON to this collector "
                  "(http://host:port; /v1/traces is appended)", false, ',',
@@ -848,6 +863,8 @@ LoadResult load_config(int argc, const char* const* argv, const char* const* env
   if (c.access_keys.empty())
     result.errors.push_back("no access key: give --access-key KEY or --connection-string (or SWITCHBOARD_ACCESS_KEY)");
   if (c.redis.lease < milliseconds(300)) result.errors.push_back("--redis-lease must be at least 300ms");
+  if (c.server.has_admin_listen && c.server.admin_key.empty())
+    result.errors.push_back("--admin-listen serves the console, which needs --admin-key");
   if (c.redis.tls_cert.empty() != c.redis.tls_key.empty())
     result.errors.push_back("--redis-cert and --redis-key go together: give both or neither");
   if (c.redis.url.empty() && (!c.redis.sentinels.empty() || !c.redis.tls_ca.empty() || !c.redis.tls_cert.empty()))

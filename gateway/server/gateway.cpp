@@ -116,8 +116,9 @@ struct Gateway::State {
     for (auto& s : shards) {
       s->routes = make_routes(*s, *context, *rest);
       if (console_api)
-        console::add_console_routes(s->routes, {std::make_shared<const console::AdminAuth>(c.server.admin_key), console_api,
-                                                !c.server.tls_cert_file.empty()});
+        console::add_console_routes(c.server.has_admin_listen ? s->admin_routes : s->routes,
+                                    {std::make_shared<const console::AdminAuth>(c.server.admin_key), console_api,
+                                     !c.server.tls_cert_file.empty()});
     }
   }
 
@@ -187,10 +188,18 @@ struct Gateway::State {
   std::shared_ptr<console::ConsoleApi> console_api;
   http::HttpSessionSettings session_settings;
   std::unique_ptr<http::TlsCertificates> tls;  // --tls-cert: the listener speaks TLS only
-  std::unique_ptr<tcp::acceptor> acceptor;
-  std::size_t next_shard = 0;
+  // One listener: the main one (clients, REST, probes; the console unless --admin-listen) or the
+  // console's own. Its sockets go to the shards in turn and are served with `routes` of that shard.
+  struct Listener {
+    std::unique_ptr<tcp::acceptor> acceptor;
+    std::unique_ptr<asio::steady_timer> pause;  // on the acceptor's executor
+    http::Router Shard::*routes = &Shard::routes;
+    std::size_t next_shard = 0;
+  };
+
+  Listener main_listener;
+  Listener admin_listener;  // --admin-listen only
   static constexpr auto accept_retry_pause = std::chrono::milliseconds(50);
-  std::unique_ptr<asio::steady_timer> accept_pause;  // on the acceptor's executor
   log::LogThrottle accept_failure_log{std::chrono::seconds(1)};
   std::vector<WorkGuard> guards;
   std::vector<std::unique_ptr<asio::steady_timer>> expiry_timers;
@@ -207,32 +216,56 @@ struct Gateway::State {
   std::chrono::steady_clock::time_point next_progress_log;
   bool is_first_check = true;
 
-  void do_accept() {
-    Shard& target = *shards[next_shard];
-    next_shard = (next_shard + 1) % shards.size();
+  void do_accept(Listener& listener) {
+    Shard& target = *shards[listener.next_shard];
+    listener.next_shard = (listener.next_shard + 1) % shards.size();
     // The socket is created on the target thread's context; the connection lives there for good.
-    acceptor->async_accept(target.io, [this, &target](boost::system::error_code ec, tcp::socket socket) {
+    listener.acceptor->async_accept(target.io, [this, &listener, &target](boost::system::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
       if (!ec) {
         boost::system::error_code address_ec;
         auto peer = socket.remote_endpoint(address_ec);
         auto socket_admission = socket_limits->admit(address_ec ? asio::ip::address() : peer.address());
-        asio::post(target.io, [this, &target, socket = std::move(socket), socket_admission = std::move(socket_admission)]() mutable {
-          http::HttpSession::serve(std::move(socket), std::move(socket_admission), session_settings, target.routes,
+        asio::post(target.io, [this, &target, routes = listener.routes, socket = std::move(socket),
+                               socket_admission = std::move(socket_admission)]() mutable {
+          http::HttpSession::serve(std::move(socket), std::move(socket_admission), session_settings, target.*routes,
                                    target.waiting_sessions);
         });
-        do_accept();
+        do_accept(listener);
         return;
       }
       // E.g. out of file descriptors (EMFILE): the pending connection stays in the backlog, so accepting
       // again at once fails again at once and spins a core. Pause, and log once a second at most.
       if (auto skipped = accept_failure_log.admit(std::chrono::steady_clock::now()))
         log::emit(log_events::accept_failed, {{"error", ec.message()}, {"skipped", *skipped}});
-      accept_pause->expires_after(accept_retry_pause);
-      accept_pause->async_wait([this](boost::system::error_code wait_ec) {
-        if (!wait_ec && acceptor->is_open()) do_accept();
+      listener.pause->expires_after(accept_retry_pause);
+      listener.pause->async_wait([this, &listener](boost::system::error_code wait_ec) {
+        if (!wait_ec && listener.acceptor->is_open()) do_accept(listener);
       });
     });
+  }
+
+  // Opens, binds and listens; the error's text, or nullopt.
+  std::optional<std::string> open_listener(Listener& listener, const std::string& host, std::uint16_t port) {
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(host, ec);
+    if (ec) return "'" + host + "' is not an IP address";
+    tcp::endpoint endpoint(address, port);
+    listener.acceptor = std::make_unique<tcp::acceptor>(main_io());
+    listener.pause = std::make_unique<asio::steady_timer>(main_io());
+    listener.acceptor->open(endpoint.protocol(), ec);
+    if (!ec) listener.acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) listener.acceptor->bind(endpoint, ec);
+    if (!ec) listener.acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return "cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message();
+    return std::nullopt;
+  }
+
+  void close_listener(Listener& listener) {
+    if (!listener.acceptor) return;
+    boost::system::error_code ignored;
+    listener.pause->cancel();
+    listener.acceptor->close(ignored);  // a successor may bind the port now (it sets SO_REUSEADDR, as we do)
   }
 
   // SIGHUP: read the certificate and key again. Disk on a loop thread breaks STYLE.md's rule on purpose:
@@ -273,9 +306,8 @@ struct Gateway::State {
                {"timeout_ms", shutdown.timeout.count()},
                {"spread_ms", is_reconnect ? shutdown.spread.count() : 0},
                {"message", shutdown.message_target.empty() ? "(none)" : shutdown.message_target}});
-    boost::system::error_code ignored;
-    accept_pause->cancel();
-    acceptor->close(ignored);  // a successor may bind the port now (it sets SO_REUSEADDR, as we do)
+    close_listener(main_listener);
+    close_listener(admin_listener);
 
     auto now = std::chrono::steady_clock::now();
     DrainPlan plan;
@@ -366,12 +398,6 @@ void run_loop(asio::io_context& io) {
 int Gateway::run() {
   auto& s = *state_;
   const auto& server = s.config.server;
-  boost::system::error_code ec;
-  auto address = asio::ip::make_address(server.listen_host, ec);
-  if (ec) {
-    std::fprintf(stderr, "switchboard: --listen: '%s' is not an IP address\n", server.listen_host.c_str());
-    return 2;
-  }
   if (s.redis)
     if (auto error = s.redis->prepare()) {
       std::fprintf(stderr, "switchboard: %s\n", error->c_str());
@@ -385,19 +411,18 @@ int Gateway::run() {
     }
     s.session_settings.tls = s.tls.get();
   }
-  tcp::endpoint endpoint(address, server.listen_port);
-  s.acceptor = std::make_unique<tcp::acceptor>(s.main_io());
-  s.accept_pause = std::make_unique<asio::steady_timer>(s.main_io());
-  s.acceptor->open(endpoint.protocol(), ec);
-  if (!ec) s.acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) s.acceptor->bind(endpoint, ec);
-  if (!ec) s.acceptor->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    std::fprintf(stderr, "switchboard: cannot listen on %s:%u: %s\n", server.listen_host.c_str(), server.listen_port,
-                 ec.message().c_str());
-    return 1;
+  if (auto error = s.open_listener(s.main_listener, server.listen_host, server.listen_port)) {
+    std::fprintf(stderr, "switchboard: --listen: %s\n", error->c_str());
+    return error->rfind("cannot listen", 0) == 0 ? 1 : 2;
   }
-  auto port = s.acceptor->local_endpoint().port();
+  if (server.has_admin_listen) {
+    s.admin_listener.routes = &Shard::admin_routes;
+    if (auto error = s.open_listener(s.admin_listener, server.admin_listen_host, server.admin_listen_port)) {
+      std::fprintf(stderr, "switchboard: --admin-listen: %s\n", error->c_str());
+      return error->rfind("cannot listen", 0) == 0 ? 1 : 2;
+    }
+  }
+  auto port = s.main_listener.acceptor->local_endpoint().port();
 
   for (auto& shard : s.shards) {
     s.guards.emplace_back(shard->io.get_executor());
@@ -431,7 +456,8 @@ int Gateway::run() {
       server.max_connections != 0 ? server.max_connections : automatic_max_connections(descriptors.after),
       server.max_unauthenticated_per_address, server.max_unauthenticated_bytes});
   s.session_settings.limits = s.socket_limits.get();
-  s.do_accept();
+  s.do_accept(s.main_listener);
+  if (s.admin_listener.acceptor) s.do_accept(s.admin_listener);
   s.is_ready = true;
   if (s.stats_sampler) s.stats_sampler->start();
 
@@ -450,6 +476,12 @@ int Gateway::run() {
   }
   std::printf("switchboard listening on %s://%s:%u\n", scheme,
               host.find(':') != std::string::npos ? ("[" + host + "]").c_str() : host.c_str(), port);
+  if (s.admin_listener.acceptor) {
+    const auto& admin_host = server.admin_listen_host;
+    std::printf("switchboard console on %s://%s:%u/admin/\n", scheme,
+                admin_host.find(':') != std::string::npos ? ("[" + admin_host + "]").c_str() : admin_host.c_str(),
+                s.admin_listener.acceptor->local_endpoint().port());
+  }
   std::printf("connection string: %s\n",
               config::format_connection_string(display_host, display_port,
                                                s.config.shows_access_key ? s.config.access_keys.front() : "***",

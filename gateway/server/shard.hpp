@@ -46,7 +46,8 @@ struct Shard {
   upstream::ReliableUpstream reliable_upstream;
   std::unique_ptr<HubDispatcher> dispatcher;  // needs the backplane, which needs every shard: set after
   ShardDrain drain;
-  http::Router routes;  // set once the dispatcher is (server/routes.cpp)
+  http::Router routes;        // set once the dispatcher is (server/routes.cpp)
+  http::Router admin_routes;  // --admin-listen: the console's routes, for that listener's sessions
   http::UnauthenticatedSessions waiting_sessions;  // evicted oldest first at --max-connections
 };
 

@@ -321,6 +321,31 @@ describe('live trace filters', { timeout: 60_000 }, () => {
   });
 });
 
+describe('the console on its own address (--admin-listen)', { timeout: 60_000 }, () => {
+  test('serves the console there only, still behind the key', async () => {
+    const own = await startStack({ gatewayArgs: ['--admin-key', ADMIN_KEY, '--admin-listen', '127.0.0.1:0', '--shutdown-timeout', '1s'] });
+    try {
+      const printed = /switchboard console on (http:\/\/[^\s]+)\/admin\//.exec(own.gateway.stdout());
+      assert.ok(printed, own.gateway.stdout());
+      const admin = { gatewayUrl: printed[1] };
+      assert.notEqual(admin.gatewayUrl, own.gatewayUrl);
+      assert.equal((await call(admin, 'GET', '/admin/api/fleet', { headers: bearer() })).status, 200);
+      assert.equal((await call(admin, 'GET', '/admin/api/fleet')).status, 401);
+      assert.equal((await call(admin, 'GET', '/admin/', { headers: { Accept: 'text/html' } })).status, 401);
+      // Not on the main listener; and the admin listener serves nothing but the console.
+      assert.equal((await call(own, 'GET', '/admin/api/fleet', { headers: bearer() })).status, 404);
+      assert.equal((await call(admin, 'GET', '/health/ready')).status, 404);
+      assert.equal((await call(admin, 'POST', '/client/negotiate?hub=e2e')).status, 404);
+    } finally {
+      await own.stop();
+    }
+  });
+
+  test('is refused without --admin-key', async () => {
+    await assert.rejects(startStack({ gatewayArgs: ['--admin-listen', '127.0.0.1:0'] }), /--admin-listen serves the console, which needs --admin-key/);
+  });
+});
+
 describe('a gateway stopping while someone watches', { timeout: 60_000 }, () => {
   test('exits cleanly with a live-trace stream open, and the stream ends', async () => {
     const own = await startStack({ gatewayArgs: ['--admin-key', ADMIN_KEY, '--shutdown-timeout', '1s'] });
