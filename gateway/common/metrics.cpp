@@ -216,7 +216,7 @@ std::string Metrics::render() const {
           trace_spans_exported.value());
   counter("switchboard_trace_spans_dropped_total",
           "Spans dropped: the export queue was full, or the collector refused or timed out.", trace_spans_dropped.value());
-  header(out, "switchboard_console_viewers", "Operator console live-trace streams open.", "gauge");
+  header(out, "switchboard_console_viewers", "Operator console live-trace streams open here, and watches held here for viewers on other gateways.", "gauge");
   sample_line(out, "switchboard_console_viewers", console_viewers.value());
   counter("switchboard_console_viewers_dropped_total",
           "Operator console live-trace streams ended because their viewer read too slowly.", console_viewers_dropped.value());

@@ -6,6 +6,7 @@
 
 #include "backplane/backplane.hpp"
 #include "console/stats_sampler.hpp"
+#include "console/trace_filter_codec.hpp"
 #include "http/url_query.hpp"
 #include "hub/hub_name.hpp"
 #include "hub/message_encoding.hpp"
@@ -83,6 +84,19 @@ std::string string_field(const json& body, const char* key) {
 
 }  // namespace
 
+ConsoleApi::ConsoleApi(ConsoleServices services)
+    : services_(std::move(services)),
+      peer_watches_(std::make_shared<PeerTraceWatches>(services_.executor, services_.gateway_id)) {}
+
+std::shared_ptr<FleetTraceFeed> ConsoleApi::fleet_trace(asio::any_io_executor executor, TraceFilter filter,
+                                                        FleetTraceFeed::Deliver deliver) {
+  if (!services_.backplane || services_.backplane->gateway_id().empty()) return nullptr;  // no fleet
+  auto feed = std::make_shared<FleetTraceFeed>(executor, *services_.backplane, services_.gateway_id, std::move(filter),
+                                               std::move(deliver));
+  feed->start();
+  return feed;
+}
+
 void ConsoleApi::answer(bool is_post, std::string_view route, std::string_view query, std::string body, bool relayed,
                         asio::any_io_executor reply_on, Done done) {
   auto params = http::parse_query(query);
@@ -91,6 +105,23 @@ void ConsoleApi::answer(bool is_post, std::string_view route, std::string_view q
   const std::string gateway = param("gateway");
 
   if (!is_post && route == "fleet") return fleet(std::move(reply_on), std::move(done));
+  if (is_post && relayed && (route == "trace-poll" || route == "trace-unwatch")) {
+    // Another gateway's viewer of a fleet-wide trace (fleet_trace_feed.hpp): on the console's executor.
+    auto request = decode_peer_watch(body);
+    if (!request) return post_answer(reply_on, std::move(done), error(400, "invalid_body", "Expected {\"watch\":…}."));
+    return asio::post(services_.executor, [watches = peer_watches_, is_poll = route == "trace-poll",
+                                           request = std::move(*request), reply_on, done = std::move(done)]() mutable {
+      if (!is_poll) {
+        watches->unwatch(request.watch_id);
+        return post_answer(reply_on, std::move(done), {200, ""});
+      }
+      watches->poll(request.watch_id, std::move(request.filter),
+                    [reply_on, done = std::move(done)](unsigned status, std::string lines) mutable {
+                      if (status != 200) lines = error(status, "too_many_watches", "This gateway has too many trace viewers.").body;
+                      post_answer(reply_on, std::move(done), {status, std::move(lines)});
+                    });
+    });
+  }
   if (!is_post && route == "history") return history(gateway, std::move(reply_on), std::move(done));
   if (is_post && (route == "close-connection" || route == "close-group" || route == "send"))
     return action(route, body, std::move(reply_on), std::move(done));

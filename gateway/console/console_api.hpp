@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "console/fleet_trace_feed.hpp"
+#include "console/peer_trace_watches.hpp"
 #include "console/registry_report.hpp"
 
 namespace sb::backplane {
@@ -34,11 +36,12 @@ struct ConsoleServices {
   std::string gateway_id;                // this gateway's id in the fleet ("local" without one)
   std::function<void()> drain;           // starts this gateway's drain, as SIGTERM does
   std::function<std::string()> redis_state;  // "off", "ready" or "degraded"
+  boost::asio::any_io_executor executor;     // where the console's own timers run (the main loop)
 };
 
 class ConsoleApi {
  public:
-  explicit ConsoleApi(ConsoleServices services) : services_(std::move(services)) {}
+  explicit ConsoleApi(ConsoleServices services);
 
   // `route`: the path under /admin/api/ ("hubs"), `query` the raw query, `body` a POST's JSON.
   // `relayed`: it came from another gateway (it is never relayed again).
@@ -47,6 +50,10 @@ class ConsoleApi {
 
   const std::string& gateway_id() const { return services_.gateway_id; }
 
+  // A fleet-wide trace for one viewer (fleet_trace_feed.hpp), started; nullptr without a fleet.
+  std::shared_ptr<FleetTraceFeed> fleet_trace(boost::asio::any_io_executor executor, TraceFilter filter,
+                                              FleetTraceFeed::Deliver deliver);
+
  private:
   void fleet(boost::asio::any_io_executor reply_on, std::function<void(ApiAnswer)> done);
   void history(const std::string& gateway, boost::asio::any_io_executor reply_on, std::function<void(ApiAnswer)> done);
@@ -54,6 +61,8 @@ class ConsoleApi {
               std::function<void(ApiAnswer)> done);
 
   ConsoleServices services_;
+  // Viewers on other gateways watching this one's trace ("trace-poll", relayed only).
+  std::shared_ptr<PeerTraceWatches> peer_watches_;
 };
 
 }  // namespace sb::console

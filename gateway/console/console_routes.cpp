@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "console/console_log.hpp"
+#include "console/trace_filter_codec.hpp"
 #include "console/trace_stream.hpp"
 #include "console/web_assets.hpp"
 #include "http/http_session.hpp"
@@ -119,11 +120,11 @@ TraceFilter trace_filter(const http::QueryParams& params) {
   }
   if (auto sample = http::query_value(params, "sample")) {
     auto n = std::strtoul(sample->c_str(), nullptr, 10);
-    filter.sample_every = static_cast<std::uint32_t>(std::clamp<unsigned long>(n, 1, 1'000'000));
+    filter.sample_every = static_cast<std::uint32_t>(std::clamp<unsigned long>(n, 1, max_sample_every));
   }
   if (auto budget = http::query_value(params, "budget")) {  // bytes a second
     auto n = std::strtoull(budget->c_str(), nullptr, 10);
-    filter.bytes_per_second = static_cast<std::size_t>(std::clamp<unsigned long long>(n, 1024, 16 * 1024 * 1024));
+    filter.bytes_per_second = static_cast<std::size_t>(std::clamp<unsigned long long>(n, min_bytes_per_second, max_bytes_per_second));
   }
   return filter;
 }
@@ -193,14 +194,20 @@ void add_console_routes(http::Router& router, const ConsoleRoutes& console) {
     s.write(std::move(response));
   });
 
-  router.add({field::verb::get}, "/admin/api/trace", Match::exact, [admitted](HttpSession& s) {
+  router.add({field::verb::get}, "/admin/api/trace", Match::exact, [admitted, api](HttpSession& s) {
     if (!admitted(s)) return s.write(refusal(s.request()));
     auto params = http::parse_query(http::split_target(s.request().target()).query);
     if (!params) return s.write(http::json_error(s.request(), 400, "invalid_query", "The query has a malformed escape."));
     std::string head =
         "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\nX-Accel-Buffering: no\r\n"
         "X-Content-Type-Options: nosniff\r\nTransfer-Encoding: chunked\r\nServer: switchboard\r\n\r\n";
-    open_trace_stream(s.take_stream(), std::move(head), trace_filter(*params));
+    auto filter = trace_filter(*params);
+    FleetFeedStarter fleet;
+    if (http::query_value(*params, "scope").value_or("") == "fleet")
+      fleet = [api, filter](boost::asio::any_io_executor executor, FleetTraceFeed::Deliver deliver) {
+        return api->fleet_trace(executor, filter, std::move(deliver));
+      };
+    open_trace_stream(s.take_stream(), std::move(head), std::move(filter), std::move(fleet));
   });
 
   router.add("/admin/api/", Match::prefix, [admitted, api](HttpSession& session) {

@@ -20,8 +20,13 @@ class TraceStream : public TraceSink,
   TraceStream(asio::any_io_executor executor, std::shared_ptr<transport::SseTransport> transport)
       : executor_(executor), transport_(std::move(transport)), keepalive_(executor) {}
 
-  void start(TraceFilter filter) {
+  void start(TraceFilter filter, const FleetFeedStarter& fleet) {
     transport_->start(shared_from_this());
+    if (fleet)
+      feed_ = fleet(executor_, [weak = weak_from_this()](std::string lines) {
+        auto self = weak.lock();
+        if (self && self->transport_) self->transport_->send(make_frame(std::move(lines)), transport::FrameFormat::text);
+      });
     watch_ = live_trace().watch(std::move(filter), shared_from_this());
     arm_keepalive();
   }
@@ -46,6 +51,8 @@ class TraceStream : public TraceSink,
       log::emit(log_events::viewer_dropped, {{"queued_bytes", detail}});
     }
     keepalive_.cancel();
+    if (feed_) feed_->stop();  // the other gateways let go of their watches
+    feed_.reset();
     watch_.reset();  // the trace lets go of this stream
     transport_.reset();
   }
@@ -67,17 +74,19 @@ class TraceStream : public TraceSink,
   std::shared_ptr<transport::SseTransport> transport_;
   asio::steady_timer keepalive_;
   std::unique_ptr<LiveTrace::Watch> watch_;
+  std::shared_ptr<FleetTraceFeed> feed_;
 };
 
 }  // namespace
 
-void open_trace_stream(transport::ClientStream stream, std::string response_head, TraceFilter filter) {
+void open_trace_stream(transport::ClientStream stream, std::string response_head, TraceFilter filter,
+                       FleetFeedStarter fleet) {
   // A small socket buffer: a viewer that stops reading is found out after about a megabyte, not many.
   boost::system::error_code ignored;
   stream.socket().set_option(asio::socket_base::send_buffer_size(64 * 1024), ignored);
   auto executor = stream.get_executor();
   auto transport = std::make_shared<transport::SseTransport>(std::move(stream), std::move(response_head), max_queued_bytes);
-  std::make_shared<TraceStream>(executor, std::move(transport))->start(std::move(filter));
+  std::make_shared<TraceStream>(executor, std::move(transport))->start(std::move(filter), fleet);
 }
 
 }  // namespace sb::console

@@ -144,6 +144,7 @@ struct Gateway::State {
       });
     };
     services.redis_state = [this] { return !redis ? "off" : redis->is_degraded() ? "degraded" : "ready"; };
+    services.executor = main_io().get_executor();
     console_api = std::make_shared<console::ConsoleApi>(std::move(services));
   }
 

@@ -1,17 +1,17 @@
 // The operator console in a real browser: headless Chromium (over the DevTools pipe) signs in through
 // the console's form, and the page shows what the test did — the connections it opened and the
 // messages it sent, on one gateway and across a fleet of two over Redis; a live-trace filter on a user
-// shows only that user's events; closing a connection from the page closes the client; a test message
-// sent from the page reaches its user. SB_CONSOLE_SCREENSHOTS=1 writes the screenshots docs/operations.md
+// shows only that user's events, on the other gateway of a fleet too; closing a connection from the
+// page closes the client; a test message sent from the page reaches its user. SB_CONSOLE_SCREENSHOTS=1 writes the screenshots docs/operations.md
 // shows (docs/console-*.png).
 
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT, randomKey, startStack } from './lib/processes.mjs';
+import { REPO_ROOT, randomKey, startStack, until } from './lib/processes.mjs';
 import { Clients, withTimeout } from './lib/client.mjs';
-import { fleetClients, startFleet } from './lib/fleet.mjs';
+import { fleetClients, metric, startFleet } from './lib/fleet.mjs';
 import { Browser } from './lib/cdp.mjs';
 
 const ADMIN_KEY = `admin-${randomKey()}`;
@@ -182,5 +182,22 @@ describe('operator console of a fleet of two in Chromium', { timeout: 180_000 },
     const perGateway = await page.evaluate(
       `[...document.querySelectorAll('#gateways tr[data-gateway]')].map((r) => Number(r.querySelector('[data-field="connections"]').textContent)).sort()`);
     assert.deepEqual(perGateway, [1, 2]);
+
+    // The live trace on this gateway's page shows a user's events on the other gateway (scope: every gateway).
+    const fleetView = await (await fetch(`${g0.gatewayUrl}/admin/api/fleet`, { headers: { Authorization: `Bearer ${ADMIN_KEY}` } })).json();
+    const other = fleetView.gateways.find((g) => !g.self).id;
+    await page.evaluate(`location.hash = '#trace'`);
+    await page.waitFor(`document.body.dataset.traceState === 'open'`, { what: 'the trace stream open' });
+    assert.equal(await page.evaluate(`document.querySelector('#trace-scope').value`), 'fleet');
+    await setValue(page, '#trace-user', 'fay');
+    await click(page, '#trace-apply');
+    await page.waitFor(`document.body.dataset.traceState === 'open'`, { what: 'the filtered stream open' });
+    // The other gateway starts watching within a refresh of the fleet's list (a second or so).
+    await until(async () => (await metric(g1, 'switchboard_console_viewers')) === 1, { what: "the other gateway's watch" });
+    const fay = await clients.connect({ user: 'fay', baseUrl: g1.gatewayUrl });
+    assert.equal(await fay.invoke('echo', 'fay'), 'fay');
+    await page.waitFor(`document.querySelector('#trace-list [data-kind="reply"][data-user="fay"]')`, { what: "fay's reply row" });
+    const gateways = await page.evaluate(`[...document.querySelectorAll('#trace-list [data-kind] .t-gateway')].map((e) => e.textContent)`);
+    assert.deepEqual([...new Set(gateways)], [other]);
   });
 });

@@ -370,6 +370,48 @@ describe('operator console over a fleet of two', { timeout: 120_000 }, () => {
   after(async () => { await fleet?.stop(); });
   afterEach(async (t) => { await clients.cleanUp(t); });
 
+  test("a fleet-wide trace on one gateway shows the other's events, filtered there; a gateway-only one does not", async () => {
+    const [g0, g1] = fleet.gateways;
+    const fleetView = await until(async () => {
+      const f = (await call(g0, 'GET', '/admin/api/fleet', { headers: bearer() })).json();
+      return f.gateways.length === 2 && f;
+    }, { what: 'both gateways in the fleet view' });
+    const self = fleetView.gateways.find((g) => g.self).id;
+    const other = fleetView.gateways.find((g) => !g.self).id;
+    const viewersBefore = await metric(g1, 'switchboard_console_viewers');
+    const fleetWide = await openTrace(g0, 'scope=fleet&user=dora');
+    const gatewayOnly = await openTrace(g0, 'user=dora');
+    // The other gateway watches on behalf of the fleet-wide viewer.
+    await until(async () => (await metric(g1, 'switchboard_console_viewers')) === viewersBefore + 1, { what: 'a watch on the other gateway' });
+
+    const eli = await clients.connect({ user: 'eli', baseUrl: g1.gatewayUrl });
+    assert.equal(await eli.invoke('echo', 'eli'), 'eli');
+    const doraThere = await clients.connect({ user: 'dora', baseUrl: g1.gatewayUrl });
+    assert.equal(await doraThere.invoke('echo', 'there'), 'there');
+    await doraThere.stop();
+    const disconnect = await fleetWide.waitFor((e) => e.kind === 'disconnect' && e.gateway === other, "dora's disconnect on the other gateway");
+    assert.equal(disconnect.reason, 'client_close');
+    const doraHere = await clients.connect({ user: 'dora', baseUrl: g0.gatewayUrl });
+    assert.equal(await doraHere.invoke('echo', 'here'), 'here');
+    await fleetWide.waitFor((e) => e.kind === 'reply' && e.gateway === self, "dora's reply here, in the fleet-wide view");
+    await gatewayOnly.waitFor((e) => e.kind === 'reply' && e.gateway === self, "dora's reply here, in the gateway's own view");
+
+    const there = fleetWide.events.filter((e) => e.gateway === other);
+    for (const kind of ['connect', 'invocation', 'upstream', 'reply', 'disconnect'])
+      assert.ok(there.some((e) => e.kind === kind), `${kind} from the other gateway in ${there.map((e) => e.kind)}`);
+    assert.deepEqual([...new Set(fleetWide.events.map((e) => e.user))], ['dora'], 'the filter applies on the other gateway too');
+    assert.ok(!gatewayOnly.events.some((e) => e.gateway === other), "the gateway's own view has none of the other's events");
+    // Each event arrives once.
+    const keys = there.map((e) => JSON.stringify(e));
+    assert.equal(new Set(keys).size, keys.length);
+
+    fleetWide.close();
+    gatewayOnly.close();
+    // The other gateway lets go of its watch when the viewer leaves, not only when it stops being asked.
+    await until(async () => (await metric(g1, 'switchboard_console_viewers')) === viewersBefore, { what: 'the watch let go' });
+    await doraHere.stop();
+  });
+
   test("each gateway's console sees the fleet, asks the other gateway, and acts on its clients", async () => {
     const [g0, g1] = fleet.gateways;
     const here = await clients.connect({ user: 'ann', baseUrl: g0.gatewayUrl });

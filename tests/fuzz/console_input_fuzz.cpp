@@ -1,7 +1,8 @@
 // libFuzzer target for the operator console's inputs (console/): the Authorization and Cookie headers
-// every console request carries (AdminAuth), and the live trace's encoding of whatever a client put in
-// its ids. Properties: never crashes; nothing but the key or a session it signed is admitted; every
-// trace event is one line of valid JSON.
+// every console request carries (AdminAuth), the live trace's encoding of whatever a client put in
+// its ids, and a peer gateway's watch request (trace_filter_codec). Properties: never crashes; nothing
+// but the key or a session it signed is admitted; every trace event is one line of valid JSON; a watch
+// request decodes to a filter within a viewer's limits, and re-encodes to one that decodes the same.
 #include <cstddef>
 #include <cstdint>
 #include <cctype>
@@ -13,6 +14,7 @@
 
 #include "console/admin_auth.hpp"
 #include "console/live_trace.hpp"
+#include "console/trace_filter_codec.hpp"
 
 namespace {
 
@@ -43,5 +45,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static sb::console::LiveTrace trace;
   static auto watch = trace.watch({}, std::make_shared<Checker>());
   trace.publish(sb::console::TraceKind::invocation, {authorization, cookie, input, input}, {{input, input}, {"n", size}});
+
+  if (auto request = sb::console::decode_peer_watch(input)) {
+    const auto& f = request->filter;
+    if (request->watch_id.empty() || request->watch_id.size() > 200) std::abort();
+    if (f.sample_every < 1 || f.sample_every > sb::console::max_sample_every) std::abort();
+    if (f.bytes_per_second < sb::console::min_bytes_per_second || f.bytes_per_second > sb::console::max_bytes_per_second) std::abort();
+    if (f.kinds >= (1u << sb::console::trace_kind_count)) std::abort();
+    auto again = sb::console::decode_peer_watch(sb::console::encode_peer_watch(request->watch_id, f));
+    // Invalid UTF-8 in a string is replaced on encoding, so only the numbers must survive exactly.
+    if (!again || again->filter.kinds != f.kinds || again->filter.sample_every != f.sample_every ||
+        again->filter.bytes_per_second != f.bytes_per_second)
+      std::abort();
+  }
   return 0;
 }

@@ -51,7 +51,7 @@
   const widgets = new WeakMap(); // table cell -> its two-step button, kept across refreshes
 
   function defaultTraceFilter() {
-    return { hub: "", user: "", connection: "", kinds: new Set(TRACE_KINDS), sample: "1" };
+    return { hub: "", user: "", connection: "", kinds: new Set(TRACE_KINDS), sample: "1", scope: "fleet" };
   }
 
   function loadGatewayChoice() {
@@ -1445,6 +1445,7 @@
     const params = { hub: f.hub, user: f.user, connection: f.connection };
     if (f.kinds.size < TRACE_KINDS.length) params.kinds = TRACE_KINDS.filter((k) => f.kinds.has(k)).join(",");
     if (f.sample && f.sample !== "1") params.sample = f.sample;
+    if (f.scope === "fleet") params.scope = "fleet"; // the other gateways' events too, through Redis
     return withQuery("api/trace", params);
   }
 
@@ -1548,6 +1549,8 @@
     const kindBoxes = TRACE_KINDS.map((k) => el("input", { type: "checkbox", name: "kind", value: k, checked: f.kinds.has(k) }));
     const sample = el("select", { id: "trace-sample", title: "Keeps 1 in N invocation, upstream and reply events" },
       [["1", "every event"], ["10", "1 in 10"], ["100", "1 in 100"]].map(([value, text]) => el("option", { value, text, selected: f.sample === value })));
+    const scope = el("select", { id: "trace-scope", title: "Every gateway of the fleet, or only the one serving this page" },
+      [["fleet", "every gateway"], ["gateway", "this gateway"]].map(([value, text]) => el("option", { value, text, selected: f.scope === value })));
     const applyButton = el("button", { type: "submit", id: "trace-apply", class: "btn btn-primary", text: "Apply" });
     const pauseButton = el("button", { type: "button", id: "trace-pause", class: "btn", text: "Pause", "aria-pressed": "false" });
     const clearButton = el("button", { type: "button", id: "trace-clear", class: "btn", text: "Clear" });
@@ -1563,7 +1566,7 @@
     const form = el("form", { id: "trace-form", class: "card trace-controls", novalidate: true },
       el("div", { class: "trace-bar" },
         labelled("Hub", hubInput), labelled("User", userInput), labelled("Connection", connectionInput),
-        labelled("Sample", sample), applyButton),
+        labelled("Sample", sample), labelled("Gateways", scope), applyButton),
       el("div", { class: "trace-bar kinds" },
         el("span", { class: "field-inline", text: "Kinds" }),
         TRACE_KINDS.map((k, i) => el("label", { class: "kind-check" }, kindBoxes[i], el("span", { class: `badge kind-${k}`, text: k })))),
@@ -1743,6 +1746,7 @@
       f.connection = connectionInput.value.trim();
       f.kinds = new Set(kindBoxes.filter((b) => b.checked).map((b) => b.value));
       f.sample = sample.value;
+      f.scope = scope.value;
     };
 
     const clearAll = () => {
