@@ -70,6 +70,7 @@ tracing::Span server_span(const Request& request, std::string_view kind) {
   span.context = parent ? tracing::child_of(*parent) : tracing::new_trace();
   if (parent) span.parent_span_id = parent->span_id;
   if (!tracing::is_exporting()) return span;
+  if (parent) span.trace_state = tracing::accepted_tracestate(request["tracestate"]);
   span.start_unix_nanos = tracing::unix_nanos_now();
   span.kind = tracing::SpanKind::server;
   span.name = std::string(kind) + " " + std::string(request.method_string());

@@ -47,6 +47,7 @@ void record_upstream_span(const connection::Connection& connection, const connec
   tracing::Span s;
   s.context = span;
   s.parent_span_id = parent_span;
+  s.trace_state = event.trace_state;
   s.kind = tracing::SpanKind::client;
   s.name = "upstream " + std::string(event_name(event));
   s.start_unix_nanos = started_unix;

@@ -200,6 +200,10 @@ std::string encode_otlp_json(const std::vector<Span>& spans) {
     first = false;
     out += R"({"traceId":")" + span.context.trace_id + R"(","spanId":")" + span.context.span_id + '"';
     if (!span.parent_span_id.empty()) out += R"(,"parentSpanId":")" + span.parent_span_id + '"';
+    if (!span.trace_state.empty()) {
+      out += R"(,"traceState":)";
+      append_json_string(out, span.trace_state);
+    }
     out += R"(,"name":)";
     append_json_string(out, span.name);
     out += R"(,"kind":)" + std::to_string(static_cast<int>(span.kind));

@@ -15,6 +15,7 @@ enum class SpanKind { server = 2, client = 3 };  // OTLP's numbering
 struct Span {
   TraceContext context;        // its trace and its own span id
   std::string parent_span_id;  // empty for a root
+  std::string trace_state;     // the caller's tracestate (accepted_tracestate), or empty
   std::string name;            // "POST /api/hubs/{hub}/:send", "upstream message say", ...
   SpanKind kind = SpanKind::server;
   std::uint64_t start_unix_nanos = 0;

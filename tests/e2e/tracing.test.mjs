@@ -64,6 +64,15 @@ describe('trace context end to end', { timeout: 120_000 }, () => {
     assert.equal(exported.parentSpanId, caller.span);
     assert.equal(exported.name, 'REST POST');
     assert.equal(exported.kind, 2);
+    assert.equal(exported.traceState, undefined);  // the caller sent none
+
+    // A caller's tracestate goes with its traceparent into the span.
+    const stated = traceparent();
+    const withState = await rest(stack, 'POST', '/api/v1/hubs/e2e', {
+      json: { target: 'news', arguments: [4] }, headers: { traceparent: stated.header, tracestate: 'rest=1' } });
+    const [, statedSpan] = parse(withState.headers.get('traceparent'));
+    const statedExport = await until(() => collector.spans.find((s) => s.spanId === statedSpan), { what: 'the REST span with its tracestate' });
+    assert.equal(statedExport.traceState, 'rest=1');
 
     // Without one, a new trace each time.
     const a = parse((await rest(stack, 'POST', '/api/v1/hubs/e2e', { json: { target: 'news', arguments: [2] } })).headers.get('traceparent'));
@@ -98,7 +107,12 @@ describe('trace context end to end', { timeout: 120_000 }, () => {
     const state = 'vendor=abc, other=x y';
     const c = await clients.connect({ user: 'stated', httpOptions: { headers: { traceparent: client.header, tracestate: state } } });
     assert.equal(await withTimeout(c.invoke('echo', 1), 10_000, 'echo'), 1);
-    for (const e of await functionEvents(stack, c.connectionId)) assert.equal(e.traceState, 'vendor=abc,other=x y', e.event);
+    const seen = await functionEvents(stack, c.connectionId);
+    for (const e of seen) assert.equal(e.traceState, 'vendor=abc,other=x y', e.event);
+    // The exported span of the call carries it too.
+    const [, span] = parse(seen.find((e) => e.target === 'echo').traceParent);
+    const exported = await until(() => collector.spans.find((s) => s.spanId === span), { what: 'the upstream span' });
+    assert.equal(exported.traceState, 'vendor=abc,other=x y');
 
     const alone = await clients.connect({ user: 'stateless', httpOptions: { headers: { tracestate: state } } });
     const long = await clients.connect({ user: 'long', httpOptions: { headers: { traceparent: client.header, tracestate: `v=${'x'.repeat(600)}` } } });

@@ -74,8 +74,12 @@ TEST_CASE("spans are encoded as OTLP/HTTP JSON") {
   CHECK(s["startTimeUnixNano"] == "1700000000000000001");
   CHECK(s["status"]["code"] == 2);
   CHECK(s["attributes"][0]["value"]["stringValue"] == "chat");
+  CHECK_FALSE(s.contains("traceState"));  // none given
   span.parent_span_id.clear();
-  CHECK_FALSE(nlohmann::json::parse(encode_otlp_json({span}))["resourceSpans"][0]["scopeSpans"][0]["spans"][0].contains("parentSpanId"));
+  span.trace_state = R"(vendor=a"b\c,other=x y)";
+  const auto again = nlohmann::json::parse(encode_otlp_json({span}))["resourceSpans"][0]["scopeSpans"][0]["spans"][0];
+  CHECK_FALSE(again.contains("parentSpanId"));
+  CHECK(again["traceState"] == R"(vendor=a"b\c,other=x y)");
 }
 
 TEST_CASE("span names and attributes are JSON-escaped, invalid UTF-8 replaced") {
