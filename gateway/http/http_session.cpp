@@ -307,6 +307,12 @@ void HttpSession::write(Response response) {
     response.keep_alive(false);
     must_linger_ = true;
   }
+  // HEAD: what a GET would answer, without its body (RFC 9110 §9.3.2), whatever the route wrote.
+  if (parser_ && parser_->is_header_done() && parser_->get().method() == beast_http::verb::head &&
+      !response.body().empty()) {
+    if (!response.has_content_length()) response.prepare_payload();
+    response.body().clear();
+  }
   held_bytes_.release();
   response_ = std::make_shared<Response>(std::move(response));
   bool keep_alive = response_->keep_alive();

@@ -92,6 +92,23 @@ describe('operator console routes', { timeout: 120_000 }, () => {
         assert.match(res.headers.get('content-security-policy') ?? '', /default-src 'self'/);
       }
     }
+    // HEAD: a GET's headers and no body (a raw socket sees every byte the gateway writes).
+    for (const [path, key] of [['/admin/', ADMIN_KEY], ['/admin/console.js', ADMIN_KEY], ['/admin/', 'wrong-key-of-some-length']]) {
+      const raw = await new Promise((resolve, reject) => {
+        const { hostname, port } = new URL(stack.gatewayUrl);
+        const socket = net.connect(Number(port), hostname, () => socket.end(
+          `HEAD ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nConnection: close\r\n\r\n`));
+        let text = '';
+        socket.on('data', (d) => { text += d.toString('latin1'); });
+        socket.on('end', () => resolve(text));
+        socket.on('error', reject);
+      });
+      const [head, body] = raw.split('\r\n\r\n');
+      assert.match(head, key === ADMIN_KEY ? /^HTTP\/1\.1 200/ : /^HTTP\/1\.1 401/);
+      assert.ok(Number(/content-length: (\d+)/i.exec(head)?.[1]) > 0, head);
+      assert.equal(body, '', `HEAD ${path} wrote a body`);
+    }
+
     const wrong = await call(stack, 'POST', '/admin/login', {
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'key=wrong-key-of-some-length',
     });
