@@ -20,6 +20,7 @@
 #include "http/http_log.hpp"
 #include "http/rest_input.hpp"
 #include "http/rest_routes.hpp"
+#include "http/server_span.hpp"
 #include "http/url_query.hpp"
 #include "hub/hub_name.hpp"
 #include "hub/message_encoding.hpp"
@@ -27,8 +28,6 @@
 #include "protocol/hub_protocol.hpp"
 #include "protocol/json_hub_protocol.hpp"
 #include "protocol/nesting.hpp"
-#include "tracing/otlp_exporter.hpp"
-#include "tracing/trace_context.hpp"
 
 namespace sb::http {
 namespace {
@@ -62,23 +61,6 @@ std::optional<std::size_t> parse_count(const std::string& text, std::size_t max)
   return value;
 }
 
-// The span of a request this gateway serves, under the caller's traceparent when it sent a valid one.
-// Its start is taken only while spans are exported.
-tracing::Span server_span(const Request& request, std::string_view kind) {
-  tracing::Span span;
-  auto parent = tracing::parse_traceparent(request["traceparent"]);
-  span.context = parent ? tracing::child_of(*parent) : tracing::new_trace();
-  if (parent) span.parent_span_id = parent->span_id;
-  if (!tracing::is_exporting()) return span;
-  if (parent) span.trace_state = tracing::accepted_tracestate(request["tracestate"]);
-  span.start_unix_nanos = tracing::unix_nanos_now();
-  span.kind = tracing::SpanKind::server;
-  span.name = std::string(kind) + " " + std::string(request.method_string());
-  auto target = std::string_view(request.target());
-  span.attributes.emplace_back("url.path", std::string(target.substr(0, target.find('?'))));
-  return span;
-}
-
 // The hub a REST path names (/api/…/hubs/{hub}/…), or empty: what the live trace filters on.
 std::string_view path_hub(std::string_view path) {
   auto at = path.find("/hubs/");
@@ -105,13 +87,7 @@ class RestReply {
     metrics().rest_requests.with(std::to_string(response.result_int())).inc();
     response.set("traceparent", span_.context.header());
     if (console::live_trace().is_watched()) trace(response.result_int());
-    if (span_.start_unix_nanos != 0) {
-      auto span = span_;
-      span.end_unix_nanos = tracing::unix_nanos_now();
-      span.is_error = response.result_int() >= 500;
-      span.attributes.emplace_back("http.response.status_code", std::to_string(response.result_int()));
-      tracing::record(std::move(span));
-    }
+    if (span_.start_unix_nanos != 0) finish_server_span(span_, response.result_int());
     respond_(std::move(response));
   }
   // An answer with no body.

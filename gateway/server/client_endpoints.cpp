@@ -14,6 +14,7 @@
 #include "common/ids.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
+#include "http/server_span.hpp"
 #include "http/url_query.hpp"
 #include "hub/action.hpp"
 #include "hub/hub_name.hpp"
@@ -22,6 +23,7 @@
 #include "protocol/negotiate.hpp"
 #include "server/follow_ups.hpp"
 #include "server/server_log.hpp"
+#include "tracing/otlp_exporter.hpp"
 #include "tracing/trace_context.hpp"
 #include "upstream/connect_request.hpp"
 #include "upstream/reliable_upstream.hpp"
@@ -240,6 +242,30 @@ Response on_connect_reply(const Request& request, const NegotiateServices& servi
   return finish_negotiate(request, context, std::move(draft));
 }
 
+// The span of a negotiate's blocking `connect` call, under the negotiate's span; started only while
+// spans are exported.
+tracing::Span connect_call_span(const tracing::Span& negotiate, const std::string& hub) {
+  tracing::Span span;
+  span.context = tracing::child_of(negotiate.context);
+  span.parent_span_id = negotiate.context.span_id;
+  if (negotiate.start_unix_nanos == 0) return span;
+  span.trace_state = negotiate.trace_state;
+  span.kind = tracing::SpanKind::client;
+  span.name = "upstream connect";
+  span.start_unix_nanos = tracing::unix_nanos_now();
+  span.attributes = {{"switchboard.hub", hub}, {"switchboard.event", "connect"}};
+  return span;
+}
+
+void record_connect_call_span(tracing::Span span, upstream::CallOutcome outcome, int status) {
+  if (span.start_unix_nanos == 0) return;
+  span.end_unix_nanos = tracing::unix_nanos_now();
+  span.is_error = outcome != upstream::CallOutcome::ok || status < 200 || status >= 300;
+  span.attributes.emplace_back("switchboard.outcome", std::string(upstream::to_string(outcome)));
+  span.attributes.emplace_back("http.response.status_code", std::to_string(status));
+  tracing::record(std::move(span));
+}
+
 Response draining_refusal(const Request& request, GatewayContext& context, std::string_view hub) {
   context.admission.record(RefusalReason::draining, hub, "", "");
   auto response = plain_refusal(request, 503, "The server is shutting down; connect again.");
@@ -254,9 +280,14 @@ Response draining_refusal(const Request& request, GatewayContext& context, std::
 void handle_negotiate(const Request& request, NegotiateServices services, std::function<void(Response)> respond_to) {
   auto& context = services.context;
   auto basis = std::make_shared<const Request>(basis_of(request));
-  auto respond = [basis, respond_to = std::move(respond_to)](Response response) {
+  // The negotiate's span: its answer names it (as a REST call's does), and a blocking connect call is
+  // its child.
+  auto span = std::make_shared<const tracing::Span>(http::server_span(request, "negotiate"));
+  auto respond = [basis, span, respond_to = std::move(respond_to)](Response response) {
     metrics().negotiations.with(std::to_string(response.result_int())).inc();
     add_cors(*basis, response);
+    response.set("traceparent", span->context.header());
+    http::finish_server_span(*span, response.result_int());
     respond_to(std::move(response));
   };
   if (request.method() != beast_http::verb::post)
@@ -310,17 +341,19 @@ void handle_negotiate(const Request& request, NegotiateServices services, std::f
   for (auto& [name, value] : hub.params)
     if (!iequals(name, "access_token")) caller.query.emplace_back(name, value);
   caller.client_query = query_without(split_target(request.target()).query, {"access_token"});
-  // The blocking `connect` call continues the negotiate's trace (the caller's traceparent, if any).
-  caller.trace_parent = tracing::continue_or_start(request["traceparent"]).header();
-  if (tracing::parse_traceparent(request["traceparent"])) caller.trace_state = tracing::accepted_tracestate(request["tracestate"]);
+  // The blocking `connect` call is a span of the negotiate's trace, under the negotiate's own.
+  auto connect_span = std::make_shared<tracing::Span>(connect_call_span(*span, draft.hub));
+  caller.trace_parent = connect_span->context.header();
+  if (!span->parent_span_id.empty()) caller.trace_state = tracing::accepted_tracestate(request["tracestate"]);
   auto call = upstream::build_connect_request(*rule, *context.keys, caller, std::chrono::system_clock::now());
   auto started = std::chrono::steady_clock::now();
   // The reply arrives on this thread (the upstream client is this shard's), so the session is answered
   // where it lives. The function may take a while: nothing waits for it but this one negotiate.
   services.upstream.send(std::move(call), upstream::Delivery::at_most_once,
-                         [basis, respond, services, draft = std::move(draft), started](
+                         [basis, respond, services, draft = std::move(draft), started, connect_span](
                              upstream::CallOutcome outcome, upstream::HttpResponse response, std::size_t) mutable {
                            metrics().upstream_latency.observe(std::chrono::steady_clock::now() - started);
+                           record_connect_call_span(std::move(*connect_span), outcome, response.status);
                            respond(on_connect_reply(*basis, services, std::move(draft), outcome, response));
                          });
 }

@@ -7,7 +7,6 @@
 #include "server/client_transport_endpoints.hpp"
 #include "server/gateway_context.hpp"
 #include "server/shard.hpp"
-#include "tracing/trace_context.hpp"
 
 namespace sb::server {
 using namespace sb::http;  // requests, responses, the session
@@ -33,13 +32,9 @@ http::Router make_routes(Shard& shard, GatewayContext& context, http::RestContex
   router.add("/client/negotiate", Match::exact, [&shard, &context](HttpSession& s) {
     auto session = s.shared_from_this();
     // The caller's trace continues through the negotiate: the answer names the negotiate's span.
-    auto trace = tracing::continue_or_start(s.request()["traceparent"]).header();
     handle_negotiate(s.request(),
                      NegotiateServices{context, shard.reliable_upstream, s.executor(), [session] { session->authenticated(); }},
-                     [session, trace](Response response) {
-                       response.set("traceparent", trace);
-                       session->write(std::move(response));
-                     });
+                     [session](Response response) { session->write(std::move(response)); });
   });
   router.add("/client/refresh", Match::exact, [&context](HttpSession& s) {
     auto session = s.shared_from_this();

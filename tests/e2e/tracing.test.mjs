@@ -144,6 +144,59 @@ describe('trace context end to end', { timeout: 120_000 }, () => {
     const res = await fetch(`${stack.gatewayUrl}/client/negotiate?hub=e2e&negotiateVersion=1`,
       { method: 'POST', headers: { authorization: `Bearer ${token}`, traceparent: caller.header } });
     assert.equal(res.status, 200);
-    assert.equal(parse(res.headers.get('traceparent'))[0], caller.trace);
+    const [trace, span] = parse(res.headers.get('traceparent'));
+    assert.equal(trace, caller.trace);
+    const exported = await until(() => collector.spans.find((s) => s.spanId === span), { what: 'the negotiate span' });
+    assert.equal(exported.parentSpanId, caller.span);
+    assert.equal(exported.name, 'negotiate POST');
+    assert.equal(exported.kind, 2);
+  });
+});
+
+describe("a negotiate's blocking connect call", { timeout: 60_000 }, () => {
+  let collector;
+  let stack;
+  let server;
+  const calls = [];
+  before(async () => {
+    collector = await startCollector();
+    server = http.createServer((req, res) => {
+      calls.push(req.headers);
+      req.resume();
+      req.on('end', () => res.writeHead(204).end());
+    });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const connectUrl = `http://127.0.0.1:${server.address().port}/connect`;
+    stack = await startStack({ gatewayArgs: ['--otlp-endpoint', collector.url, '--upstream', `hub=*;category=connections;event=connect;url=${connectUrl}`] });
+  });
+  after(async () => {
+    await stack?.stop();
+    await collector?.stop();
+    await new Promise((resolve) => server?.close(resolve));
+  });
+
+  test('is a span under the negotiate\'s, with the caller\'s tracestate, and both are exported', async () => {
+    const caller = traceparent();
+    const token = clientToken(stack.gatewayUrl, stack.key, { user: 'gated' });
+    const res = await fetch(`${stack.gatewayUrl}/client/negotiate?hub=e2e&negotiateVersion=1`,
+      { method: 'POST', headers: { authorization: `Bearer ${token}`, traceparent: caller.header, tracestate: 'gate=1' } });
+    assert.equal(res.status, 200);
+    const [trace, negotiateSpan] = parse(res.headers.get('traceparent'));
+    assert.equal(trace, caller.trace);
+    const call = calls.find((h) => h['x-asrs-user-id'] === 'gated');
+    assert.ok(call, 'the connect function was called');
+    const [callTrace, callSpan] = parse(call.traceparent);
+    assert.equal(callTrace, caller.trace);
+    assert.equal(call.tracestate, 'gate=1');
+
+    const negotiate = await until(() => collector.spans.find((s) => s.spanId === negotiateSpan), { what: 'the negotiate span' });
+    assert.equal(negotiate.parentSpanId, caller.span);
+    assert.equal(negotiate.traceState, 'gate=1');
+    const connect = await until(() => collector.spans.find((s) => s.spanId === callSpan), { what: 'the connect call span' });
+    assert.equal(connect.parentSpanId, negotiateSpan);
+    assert.equal(connect.traceId, caller.trace);
+    assert.equal(connect.name, 'upstream connect');
+    assert.equal(connect.kind, 3);
+    assert.ok(connect.attributes.some((a) => a.key === 'http.response.status_code' && a.value.stringValue === '204'));
   });
 });
