@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "backplane/backplane.hpp"
+#include "console/fleet_history.hpp"
 #include "console/stats_sampler.hpp"
 #include "console/trace_filter_codec.hpp"
 #include "http/url_query.hpp"
@@ -24,46 +25,6 @@ ApiAnswer error(unsigned status, std::string_view code, std::string_view message
 
 void post_answer(const asio::any_io_executor& reply_on, Done done, ApiAnswer answer) {
   asio::post(reply_on, [done = std::move(done), answer = std::move(answer)]() mutable { done(std::move(answer)); });
-}
-
-// The fleet's samples of one second summed: counts and rates add up, latency percentiles are the
-// worst gateway's, reasons add up by name.
-json sum_samples(const std::vector<json>& samples) {
-  json out = samples.front();
-  out["gateway"] = "all";
-  static constexpr const char* added[] = {"connections", "connectsPerSecond", "disconnectsPerSecond",
-                                          "messagesInPerSecond", "messagesOutPerSecond", "upstreamCallsPerSecond",
-                                          "upstreamErrorsPerSecond", "restCallsPerSecond"};
-  static constexpr const char* worst[] = {"upstreamP50Ms", "upstreamP95Ms", "upstreamP99Ms"};
-  for (std::size_t i = 1; i < samples.size(); ++i) {
-    const auto& s = samples[i];
-    for (const char* key : added)
-      if (s.contains(key) && s[key].is_number()) out[key] = out.value(key, 0.0) + s[key].get<double>();
-    for (const char* key : worst)
-      if (s.contains(key) && s[key].is_number() && (!out[key].is_number() || s[key].get<double>() > out[key].get<double>()))
-        out[key] = s[key];
-    for (const char* map : {"closes", "rejected", "totals"}) {
-      if (!s.contains(map) || !s[map].is_object()) continue;
-      if (!out[map].is_object()) out[map] = json::object();
-      for (const auto& [reason, value] : s[map].items())
-        if (value.is_number()) out[map][reason] = out[map].value(reason, 0.0) + value.get<double>();
-    }
-  }
-  return out;
-}
-
-// Samples of every gateway, merged into one per second.
-json merge_history(const backplane::Backplane::ConsoleSamples& gateways) {
-  std::map<long long, std::vector<json>> by_second;
-  for (const auto& [gateway, samples] : gateways)
-    for (const auto& text : samples) {
-      auto sample = json::parse(text, nullptr, false);
-      if (sample.is_discarded() || !sample.is_object() || !sample.contains("t") || !sample["t"].is_number_integer()) continue;
-      by_second[sample["t"].get<long long>() / 1000].push_back(std::move(sample));
-    }
-  auto out = json::array();
-  for (auto& [second, samples] : by_second) out.push_back(sum_samples(samples));
-  return out;
 }
 
 // A JSON array text of samples, checked to be one (Redis's copies are signed, but a console answer
@@ -223,7 +184,7 @@ void ConsoleApi::history(const std::string& gateway, asio::any_io_executor reply
           if (gateway == "all") return done({200, "{\"intervalMs\":1000,\"samples\":" + local + "}"});
           return done(error(404, "gateway_not_found", "No gateway of the fleet has that id."));
         }
-        if (gateway == "all") return done({200, json{{"intervalMs", 1000}, {"samples", merge_history(*all)}}.dump()});
+        if (gateway == "all") return done({200, "{\"intervalMs\":1000,\"samples\":" + merge_fleet_history(*all) + "}"});
         for (const auto& [id, samples] : *all)
           if (id == gateway) return done({200, json{{"intervalMs", 1000}, {"samples", parsed_samples(samples)}}.dump()});
         done(error(404, "gateway_not_found", "No gateway of the fleet has that id."));

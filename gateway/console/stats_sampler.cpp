@@ -55,13 +55,12 @@ double rate(std::uint64_t now, std::uint64_t before, double seconds) {
   return now > before ? static_cast<double>(now - before) / seconds : 0.0;
 }
 
-// Milliseconds with 0.01 precision, or null when nothing was observed.
+}  // namespace
+
 nlohmann::json milliseconds_or_null(double ms) {
   if (ms < 0) return nullptr;
   return std::round(ms * 100) / 100;
 }
-
-}  // namespace
 
 StatsSampler::StatsSampler(boost::asio::any_io_executor executor, Identity identity, std::function<bool()> is_draining,
                            std::function<void(std::string)> publish)
@@ -143,6 +142,9 @@ std::string StatsSampler::encode(const Totals& now, const Totals& before, double
       {"upstreamP50Ms", milliseconds_or_null(percentile_ms(bounds, latency, 0.50))},
       {"upstreamP95Ms", milliseconds_or_null(percentile_ms(bounds, latency, 0.95))},
       {"upstreamP99Ms", milliseconds_or_null(percentile_ms(bounds, latency, 0.99))},
+      // The second's counts per latency bucket, so the fleet's percentiles can be worked out from
+      // every gateway's (percentiles themselves don't add up).
+      {"upstreamLatencyBuckets", latency},
       {"restCallsPerSecond", rate(now.rest, before.rest, seconds)},
       {"closes", rates(now.closes, before.closes, seconds)},
       {"rejected", rates(now.rejected, before.rejected, seconds)},

@@ -12,6 +12,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,8 @@ namespace sb::console {
 // The percentile `q` (0..1) of the observations counted in `buckets` (one count per upper bound in
 // `bounds`, seconds, then +Inf), in milliseconds, interpolated within its bucket; negative when empty.
 double percentile_ms(const std::vector<double>& bounds, const std::vector<std::uint64_t>& buckets, double q);
+// Milliseconds with 0.01 precision, or null when negative (nothing was observed).
+nlohmann::json milliseconds_or_null(double ms);
 
 class StatsSampler {
  public:
