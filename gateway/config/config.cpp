@@ -533,6 +533,14 @@ const std::vector<Option>& options() {
                    c.server.admin_key = std::string(v);
                    return std::nullopt;
                  }});
+    t.push_back({"admin-read-key", "KEY", "(none)",
+                 "a second console key that may look but not act: every page, figure and the live trace, but no "
+                 "close, send or drain (at least 16 characters; with --admin-key, and not the same)", false, ',',
+                 [](Config& c, std::string_view v) -> std::optional<std::string> {
+                   if (v.size() < 16) return "must be at least 16 characters";
+                   c.server.admin_read_key = std::string(v);
+                   return std::nullopt;
+                 }});
     t.push_back({"admin-listen", "HOST:PORT", "(none: /admin/ on --listen)",
                  "serve the operator console on this address instead (an internal interface or port), with "
                  "--admin-key; port 0 picks a free port", false, ',',
@@ -833,7 +841,7 @@ LoadResult load_config(int argc, const char* const* argv, const char* const* env
   // Values that hold a secret are not repeated in errors.
   auto is_secret_option = [](const std::string& name) {
     return name == "access-key" || name == "connection-string" || name == "redis" || name == "redis-sentinel-password" ||
-           name == "admin-key";
+           name == "admin-key" || name == "admin-read-key";
   };
   auto is_key_option = [](const std::string& name) { return name == "access-key" || name == "connection-string"; };
   const Collected* key_source = nullptr;
@@ -865,6 +873,10 @@ LoadResult load_config(int argc, const char* const* argv, const char* const* env
   if (c.redis.lease < milliseconds(300)) result.errors.push_back("--redis-lease must be at least 300ms");
   if (c.server.has_admin_listen && c.server.admin_key.empty())
     result.errors.push_back("--admin-listen serves the console, which needs --admin-key");
+  if (!c.server.admin_read_key.empty() && c.server.admin_key.empty())
+    result.errors.push_back("--admin-read-key opens the console to look only, which needs --admin-key");
+  if (!c.server.admin_read_key.empty() && c.server.admin_read_key == c.server.admin_key)
+    result.errors.push_back("--admin-read-key must differ from --admin-key");
   if (c.redis.tls_cert.empty() != c.redis.tls_key.empty())
     result.errors.push_back("--redis-cert and --redis-key go together: give both or neither");
   if (c.redis.url.empty() && (!c.redis.sentinels.empty() || !c.redis.tls_ca.empty() || !c.redis.tls_cert.empty()))

@@ -42,6 +42,7 @@ struct ServerConfig {
   std::uint16_t public_port = 0;  // with public_host: as written, else the scheme's default
   std::string otlp_endpoint;      // http://collector:4318: spans go there (OTLP/HTTP JSON); empty: none
   std::string admin_key;          // the operator console's key (--admin-key); empty: no console
+  std::string admin_read_key;     // --admin-read-key: looks but doesn't act; empty: none
   bool has_admin_listen = false;  // --admin-listen: the console on its own address, not on listen_host
   std::string admin_listen_host;
   std::uint16_t admin_listen_port = 0;

@@ -1,9 +1,11 @@
 #pragma once
 // Who may use the operator console (docs/operations.md "Operator console"): whoever knows the admin key
-// (--admin-key). A browser signs in once through the login form and then carries a session cookie
-// (HttpOnly, SameSite=Strict, 12 hours) that proves it, signed with the key, so nothing is stored and
-// every gateway of a fleet with the same key accepts it. Scripts send the key itself, as a Bearer token
-// or as the password of Basic authentication. Never anonymous. Pure: the caller passes the time.
+// (--admin-key), and, to look without acting, whoever knows the read key (--admin-read-key). A browser
+// signs in once through the login form and then carries a session cookie (HttpOnly, SameSite=Strict,
+// 12 hours) that proves it, signed with the key it signed in with, so nothing is stored, every gateway
+// of a fleet with the same keys accepts it, and changing a key signs out its sessions. Scripts send a
+// key itself, as a Bearer token or as the password of Basic authentication. Never anonymous. Pure: the
+// caller passes the time.
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -11,25 +13,38 @@
 
 namespace sb::console {
 
+// What a console request may do: nothing (401), look (every page, figure and the trace), or also act
+// (close, send, drain).
+enum class ConsoleAccess { none, read, full };
+std::string_view to_string(ConsoleAccess access);
+
 class AdminAuth {
  public:
   static constexpr std::string_view cookie_name = "sb_console";
   static constexpr std::chrono::seconds session_lifetime{12 * 3600};
 
-  explicit AdminAuth(std::string key) : key_(std::move(key)) {}
+  // `read_key`: empty for none.
+  explicit AdminAuth(std::string key, std::string read_key = {}) : key_(std::move(key)), read_key_(std::move(read_key)) {}
 
-  // True when the request's Authorization header or Cookie header proves the key, at `now_unix`.
-  bool admits(std::string_view authorization, std::string_view cookie_header, std::int64_t now_unix) const;
-  // True for exactly the admin key (a login form's field).
-  bool is_key(std::string_view candidate) const;
-  // A session cookie's value, valid until now + session_lifetime.
-  std::string session_value(std::int64_t now_unix) const;
-  // True for a session value this key signed that has not expired.
-  bool is_session(std::string_view value, std::int64_t now_unix) const;
+  // What the request's Authorization header or Cookie header proves, at `now_unix`.
+  ConsoleAccess access(std::string_view authorization, std::string_view cookie_header, std::int64_t now_unix) const;
+  bool admits(std::string_view authorization, std::string_view cookie_header, std::int64_t now_unix) const {
+    return access(authorization, cookie_header, now_unix) != ConsoleAccess::none;
+  }
+  // What a key (a login form's field) gives: full for the admin key, read for the read key.
+  ConsoleAccess key_access(std::string_view candidate) const;
+  bool is_key(std::string_view candidate) const { return key_access(candidate) == ConsoleAccess::full; }
+  // A session cookie's value for `access` (read or full), valid until now + session_lifetime.
+  std::string session_value(std::int64_t now_unix, ConsoleAccess access = ConsoleAccess::full) const;
+  // What a session value gives: none unless one of the keys signed it and it has not expired.
+  ConsoleAccess session_access(std::string_view value, std::int64_t now_unix) const;
+  bool is_session(std::string_view value, std::int64_t now_unix) const {
+    return session_access(value, now_unix) != ConsoleAccess::none;
+  }
 
  private:
-  std::string signature(std::string_view expiry) const;
   std::string key_;
+  std::string read_key_;
 };
 
 // The value of cookie `name` in a Cookie header ("a=1; b=2"), or empty.

@@ -11,11 +11,12 @@ using log::Event;
 using log::Level;
 using log::LogThrottle;
 
-inline constexpr Event signed_in{Level::info, "console", "signed_in", "",
-                                 "Someone signed in to the operator console with the admin key."};
+inline constexpr Event signed_in{Level::info, "console", "signed_in", "access",
+                                 "Someone signed in to the operator console: with the admin key (access=full) or the read key "
+                                 "(access=read)."};
 inline LogThrottle login_failed_throttle{std::chrono::seconds(5)};
 inline constexpr Event login_failed{Level::warn, "console", "login_failed", "reason",
-                                    "A console sign-in or request carried a wrong admin key, or came too fast.",
+                                    "A console sign-in or request carried a wrong key, or came too fast.",
                                     &login_failed_throttle};
 inline constexpr Event action{Level::info, "console", "action", "action hub id gateway",
                               "An operator acted from the console: closed a connection or a group, sent a test message, "

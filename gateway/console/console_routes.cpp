@@ -138,15 +138,18 @@ void add_console_routes(http::Router& router, const ConsoleRoutes& console) {
   auto limiter = std::make_shared<LoginLimiter>();
   const bool is_tls = console.is_tls;
 
-  auto admitted = [auth](HttpSession& s) {
+  // What the request may do (none: answer 401); the session counts as authenticated otherwise.
+  auto access_of = [auth](HttpSession& s) {
     const auto& request = s.request();
-    if (!auth->admits(request[field::field::authorization], request[field::field::cookie], now_unix())) {
+    auto access = auth->access(request[field::field::authorization], request[field::field::cookie], now_unix());
+    if (access == ConsoleAccess::none) {
       if (!request[field::field::authorization].empty()) log::emit(log_events::login_failed, {{"reason", "wrong_key"}});
-      return false;
+      return access;
     }
     s.authenticated();
-    return true;
+    return access;
   };
+  auto admitted = [access_of](HttpSession& s) { return access_of(s) != ConsoleAccess::none; };
 
   router.add({field::verb::get, field::verb::head}, "/admin", Match::exact, [admitted](HttpSession& s) {
     if (!admitted(s)) return s.write(refusal(s.request()));
@@ -171,15 +174,16 @@ void add_console_routes(http::Router& router, const ConsoleRoutes& console) {
     }
     s.read_body([auth, is_tls](HttpSession& session) {
       auto key = form_field(session.request().body(), "key");
-      if (key.empty() || !auth->is_key(key)) {
+      const auto access = key.empty() ? ConsoleAccess::none : auth->key_access(key);
+      if (access == ConsoleAccess::none) {
         log::emit(log_events::login_failed, {{"reason", "wrong_key"}});
         auto response = asset_response(session.request(), 401, *web_asset("login.html"), login_policy, "That is not the admin key.");
         response.set(field::field::www_authenticate, R"(Bearer realm="switchboard-console")");
         return session.write(std::move(response));
       }
-      log::emit(log_events::signed_in);
+      log::emit(log_events::signed_in, {{"access", to_string(access)}});
       auto response = redirect(session.request(), "/admin/");
-      response.set(field::field::set_cookie, std::string(AdminAuth::cookie_name) + "=" + auth->session_value(now_unix()) +
+      response.set(field::field::set_cookie, std::string(AdminAuth::cookie_name) + "=" + auth->session_value(now_unix(), access) +
                                                  "; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=" +
                                                  std::to_string(AdminAuth::session_lifetime.count()) +
                                                  (is_tls ? "; Secure" : ""));
@@ -210,15 +214,22 @@ void add_console_routes(http::Router& router, const ConsoleRoutes& console) {
     open_trace_stream(s.take_stream(), std::move(head), std::move(filter), std::move(fleet));
   });
 
-  router.add("/admin/api/", Match::prefix, [admitted, api](HttpSession& session) {
-    if (!admitted(session)) return session.write(refusal(session.request()));
+  router.add("/admin/api/", Match::prefix, [access_of, api](HttpSession& session) {
+    const auto access = access_of(session);
+    if (access == ConsoleAccess::none) return session.write(refusal(session.request()));
     const auto& request = session.request();
     const bool is_post = request.method() == field::verb::post;
     if (!is_post && request.method() != field::verb::get)
       return session.write(http::json_error(request, 405, "method_not_allowed", "The console API takes GET and POST."));
     if (is_post && request["X-Switchboard-Console"] != "1")
       return session.write(http::json_error(request, 403, "missing_console_header", "A console POST carries X-Switchboard-Console: 1."));
-    auto run = [api, is_post](HttpSession& s) {
+    // Every POST acts (close, send, drain): the read key looks only.
+    if (is_post && access != ConsoleAccess::full) {
+      auto response = http::json_error(request, 403, "read_only", "This console key may look but not act.");
+      secure(response, page_policy);
+      return session.write(std::move(response));
+    }
+    auto run = [api, is_post, access](HttpSession& s) {
       auto target = http::split_target(s.request().target());
       auto route = target.path.substr(std::string_view("/admin/api/").size());
       auto basis = std::make_shared<Request>();
@@ -236,9 +247,10 @@ void add_console_routes(http::Router& router, const ConsoleRoutes& console) {
                                        {"gateway", route == "drain" ? text("gateway") : api->gateway_id()}});
       }
       api->answer(is_post, route, target.query, is_post ? std::move(s.request().body()) : std::string(), false, s.executor(),
-                  [session = s.shared_from_this(), basis](ApiAnswer answer) {
+                  [session = s.shared_from_this(), basis, access](ApiAnswer answer) {
                     auto response = http::json_response(*basis, answer.status, std::move(answer.body));
                     secure(response, page_policy);
+                    response.set("X-Switchboard-Console-Access", to_string(access));  // the page hides what it can't do
                     session->write(std::move(response));
                   });
     };

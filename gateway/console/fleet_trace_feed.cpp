@@ -76,15 +76,9 @@ void FleetTraceFeed::ask(const std::string& gateway) {
           if (!answer->body.empty()) self->deliver_(std::move(answer->body));
           return self->ask(gateway);
         }
-        if (!answer || answer->status == 404) {
-          self->asking_.erase(gateway);  // gone, or no console there: the next refresh looks again
-          return;
-        }
-        // A timeout or a refusal (503, 429): ask again a little later.
-        auto timer = std::make_shared<asio::steady_timer>(self->executor_, retry_after);
-        timer->async_wait([weak, gateway, timer](boost::system::error_code ec) {
-          if (auto feed = weak.lock(); feed && !ec && !feed->stopped_) feed->ask(gateway);
-        });
+        // Gone, no console there, a timeout or a refusal (404, 503, 429): the next refresh asks again
+        // if the gateway is still in the fleet.
+        self->asking_.erase(gateway);
       });
 }
 

@@ -28,9 +28,8 @@ namespace sb::console {
 
 class FleetTraceFeed : public std::enable_shared_from_this<FleetTraceFeed> {
  public:
+  // Also how long a gateway whose question failed (a relay timeout, too many watches) waits to be asked again.
   static constexpr std::chrono::milliseconds refresh_every{5000};
-  // After a question failed (the gateway's relay timed out, or it is too busy): wait before asking again.
-  static constexpr std::chrono::milliseconds retry_after{1000};
 
   // `deliver` gets JSON lines, on the executor.
   using Deliver = std::function<void(std::string lines)>;

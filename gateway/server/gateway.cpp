@@ -117,7 +117,7 @@ struct Gateway::State {
       s->routes = make_routes(*s, *context, *rest);
       if (console_api)
         console::add_console_routes(c.server.has_admin_listen ? s->admin_routes : s->routes,
-                                    {std::make_shared<const console::AdminAuth>(c.server.admin_key), console_api,
+                                    {std::make_shared<const console::AdminAuth>(c.server.admin_key, c.server.admin_read_key), console_api,
                                      !c.server.tls_cert_file.empty()});
     }
   }

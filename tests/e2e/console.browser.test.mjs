@@ -15,14 +15,15 @@ import { fleetClients, metric, startFleet } from './lib/fleet.mjs';
 import { Browser } from './lib/cdp.mjs';
 
 const ADMIN_KEY = `admin-${randomKey()}`;
+const READ_KEY = `read-${randomKey()}`;
 const SCREENSHOTS = process.env.SB_CONSOLE_SCREENSHOTS === '1';
 
 /** Opens the console on `gatewayUrl` and signs in through its form; resolves once the overview shows data. */
-async function signIn(browser, gatewayUrl) {
+async function signIn(browser, gatewayUrl, key = ADMIN_KEY) {
   const page = await browser.newPage(`${gatewayUrl}/admin/`);
   await browser.send('Emulation.setDeviceMetricsOverride', { width: 1280, height: 800, deviceScaleFactor: 1, mobile: false }, page.sessionId);
   await page.waitFor(`document.querySelector('#key')`, { what: 'the sign-in form' });
-  await page.type('#key', ADMIN_KEY);
+  await page.type('#key', key);
   const loaded = browser.waitForEvent('Page.loadEventFired', page.sessionId);
   await page.pressEnter();
   await loaded;
@@ -60,7 +61,7 @@ describe('operator console in Chromium', { timeout: 180_000 }, () => {
   let page;
 
   before(async () => {
-    stack = await startStack({ gatewayArgs: ['--admin-key', ADMIN_KEY, '--threads', '2'] });
+    stack = await startStack({ gatewayArgs: ['--admin-key', ADMIN_KEY, '--admin-read-key', READ_KEY, '--threads', '2'] });
     clients = new Clients(stack);
     browser = await Browser.launch();
     page = await signIn(browser, stack.gatewayUrl);
@@ -142,6 +143,27 @@ describe('operator console in Chromium', { timeout: 180_000 }, () => {
     // Leaving the view closes the stream: the gateway counts no viewer.
     await page.evaluate(`location.hash = '#overview'`);
     await page.waitFor(`document.body.dataset.view === 'overview'`, { what: 'the overview' });
+  });
+
+  // Last: signing in with the read key replaces the browser's session cookie.
+  test('signed in with the read key, the page shows everything but offers no action', async () => {
+    const gus = await clients.connect({ user: 'gus' });
+    await gus.invoke('joinGroup', 'lobby');
+    await browser.send('Network.clearBrowserCookies', {}, page.sessionId);  // signed out: the form again
+    const reader = await signIn(browser, stack.gatewayUrl, READ_KEY);
+    const visible = (selector) => reader.evaluate(`(() => { const e = document.querySelector(${JSON.stringify(selector)}); return !!e && e.getClientRects().length > 0; })()`);
+    await reader.waitFor(`document.body.dataset.access === 'read'`, { what: 'the read access noticed' });
+    assert.equal(await visible('#access-badge'), true);
+    assert.equal(await visible('#gateways [data-action="drain"]'), false);
+    await reader.evaluate(`location.hash = '#hub/e2e'`);
+    await reader.waitFor(`document.querySelector('#groups tr[data-group="lobby"]')`, { what: 'the lobby group' });
+    assert.equal(await visible('#send-form'), false);
+    assert.equal(await visible('#groups [data-action="close-group"]'), false);
+    await reader.evaluate(`location.hash = '#connection/e2e/' + encodeURIComponent(${JSON.stringify(gus.connectionId)})`);
+    await reader.waitFor(`document.querySelector('dd[data-field="user"]')?.textContent === 'gus'`, { what: "gus's details" });
+    assert.equal(await reader.evaluate(`!!document.querySelector('#close-connection')`), true);  // there, but hidden
+    assert.equal(await visible('#close-connection'), false);
+    assert.equal(await gus.invoke('echo', 'untouched'), 'untouched');
   });
 });
 

@@ -247,9 +247,9 @@ describe('operator console routes', { timeout: 120_000 }, () => {
 });
 
 /** Reads SSE events from a console trace stream; resolves with the parsed event once `predicate` holds. */
-async function openTrace(stack, query) {
+async function openTrace(stack, query, key = ADMIN_KEY) {
   const controller = new AbortController();
-  const res = await fetch(`${stack.gatewayUrl}/admin/api/trace?${query}`, { headers: bearer(), signal: controller.signal });
+  const res = await fetch(`${stack.gatewayUrl}/admin/api/trace?${query}`, { headers: bearer(key), signal: controller.signal });
   assert.equal(res.status, 200);
   const reader = res.body.getReader();
   const decoder = new TextDecoder();
@@ -335,6 +335,71 @@ describe('live trace filters', { timeout: 60_000 }, () => {
     all.close();
     onlyAlice.close();
     await until(async () => (await metric(stack, 'switchboard_console_viewers')) === 0, { what: 'the viewers gone' });
+  });
+});
+
+describe('the read key (--admin-read-key)', { timeout: 60_000 }, () => {
+  const READ_KEY = `read-${randomKey()}`;
+  let stack;
+  let clients;
+  before(async () => {
+    stack = await startStack({ gatewayArgs: ['--admin-key', ADMIN_KEY, '--admin-read-key', READ_KEY] });
+    clients = new Clients(stack);
+  });
+  after(async () => { await stack?.stop(); });
+  afterEach(async (t) => { await clients.cleanUp(t); });
+
+  test('looks at every page, figure and the trace, but cannot close, send or drain', async () => {
+    const kim = await clients.connect({ user: 'kim' });
+    for (const path of ['/admin/', '/admin/console.js', '/admin/api/fleet', '/admin/api/hubs', '/admin/api/hub?hub=e2e',
+      `/admin/api/connection?hub=e2e&id=${encodeURIComponent(kim.connectionId)}`]) {
+      const res = await call(stack, 'GET', path, { headers: bearer(READ_KEY) });
+      assert.equal(res.status, 200, `${path}: ${res.text.slice(0, 200)}`);
+      if (path.startsWith('/admin/api/')) assert.equal(res.headers.get('x-switchboard-console-access'), 'read');
+    }
+    const trace = await openTrace(stack, 'user=kim', READ_KEY);
+    assert.equal(await kim.invoke('echo', 'seen'), 'seen');
+    await trace.waitFor((e) => e.kind === 'reply', "kim's reply in the read key's trace");
+    trace.close();
+
+    // Every action is refused, and nothing happens.
+    const actions = [
+      ['/admin/api/close-connection', { hub: 'e2e', connectionId: kim.connectionId }],
+      ['/admin/api/close-group', { hub: 'e2e', group: 'g' }],
+      ['/admin/api/send', { hub: 'e2e', scope: 'user', id: 'kim', target: 'fromReader', arguments: [] }],
+      ['/admin/api/drain', { gateway: 'local' }],
+    ];
+    let received = 0;
+    kim.on('fromReader', () => { received += 1; });
+    for (const [path, body] of actions) {
+      const res = await post(stack, path, body, bearer(READ_KEY));
+      assert.equal(res.status, 403, path);
+      assert.equal(res.json().code, 'read_only');
+    }
+    assert.equal(await kim.invoke('echo', 'still open'), 'still open');
+    assert.equal((await fetch(`${stack.gatewayUrl}/health/ready`)).status, 200, 'not draining');
+
+    // Signed in through the form with the read key, the session looks but does not act either.
+    const login = await call(stack, 'POST', '/admin/login', {
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: `key=${encodeURIComponent(READ_KEY)}`,
+    });
+    assert.equal(login.status, 303);
+    const session = login.headers.get('set-cookie').split(';')[0];
+    assert.equal((await call(stack, 'GET', '/admin/api/hubs', { headers: { Cookie: session } })).status, 200);
+    assert.equal((await post(stack, '/admin/api/close-connection', actions[0][1], { Cookie: session })).status, 403);
+    assert.match(stack.gatewayLog(), /console signed_in access=read/);
+
+    // The admin key still acts; its answers say so.
+    const send = await post(stack, '/admin/api/send', { hub: 'e2e', scope: 'user', id: 'kim', target: 'fromReader', arguments: [] });
+    assert.equal(send.status, 202);
+    assert.equal(send.headers.get('x-switchboard-console-access'), 'full');
+    await until(() => received === 1, { what: "the admin's message" });
+    assert.ok(!stack.gatewayLog().includes(READ_KEY), 'the read key is in the gateway log');
+  });
+
+  test('is refused without --admin-key, or equal to it', async () => {
+    await assert.rejects(startStack({ gatewayArgs: ['--admin-read-key', READ_KEY] }), /needs --admin-key/);
+    await assert.rejects(startStack({ gatewayArgs: ['--admin-key', ADMIN_KEY, '--admin-read-key', ADMIN_KEY] }), /must differ/);
   });
 });
 

@@ -191,6 +191,9 @@
     try {
       response = await fetch(path, { credentials: "same-origin", cache: "no-store", ...options });
       text = await response.text();
+      // Signed in with the read key: the page hides what it may not do (the gateway refuses it anyway).
+      const access = response.headers.get("X-Switchboard-Console-Access");
+      if (access) document.body.dataset.access = access;
     } catch (e) {
       throw new ApiError(0, "network_error", "The gateway did not answer (network error).");
     }
@@ -599,6 +602,12 @@
     ];
   }
 
+  // An element only the admin key may use: hidden when signed in with the read key.
+  function actsOnly(node) {
+    node.classList.add("acts");
+    return node;
+  }
+
   // Two clicks instead of window.confirm(): a dialog would block the page (and automated tests).
   // o: {label, confirmLabel, action, confirmAction, id?, confirmId?, small?, run: async () => note?}
   function twoStep(o) {
@@ -638,7 +647,7 @@
       }
     });
     return {
-      node: el("span", { class: "two-step" }, first, confirm, cancel, note),
+      node: el("span", { class: "two-step acts" }, first, confirm, cancel, note),
       lock(text) {
         first.disabled = true;
         setText(first, text);
@@ -1113,7 +1122,7 @@
       textCol("members", "Members", (g) => fmtInt(g.members), { num: true }),
       widgetCol("actions", "", (g) => ({
         node: el("span", { class: "two-step" },
-          el("button", { type: "button", class: "btn btn-sm btn-link", text: "Message", title: "Fill in the send form for this group", onclick: () => send.prefill("group", str(g.name)) }),
+          el("button", { type: "button", class: "btn btn-sm btn-link acts", text: "Message", title: "Fill in the send form for this group", onclick: () => send.prefill("group", str(g.name)) }),
           closeGroupButton(hub, str(g.name), refreshSoon).node),
       })),
     ], "group", (g) => str(g.name));
@@ -1127,7 +1136,7 @@
       el("div", { class: "tiles tiles-narrow" }, Object.values(stats).map((s) => s.node)),
       el("div", { class: "split" },
         card("Groups (largest first)", groups.node, groupsEmpty),
-        card("Send test message", el("div", { class: "card-body" }, send.node))),
+        actsOnly(card("Send test message", el("div", { class: "card-body" }, send.node)))),
       card("Connections", connections.node, connectionsEmpty, truncated),
     );
 

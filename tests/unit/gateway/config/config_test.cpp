@@ -516,3 +516,18 @@ TEST_CASE("docs/configuration.md carries the option table that --help --format m
   // over the one in docs/configuration.md.
   CHECK(text.str().find(options_markdown()) != std::string::npos);
 }
+
+TEST_CASE("--admin-read-key comes with --admin-key, differs from it, and stays out of errors") {
+  const std::string admin = "admin-key-0123456789", reader = "read-key-0123456789";
+  auto ok = load({"--access-key", "k", "--admin-key", admin, "--admin-read-key", reader});
+  REQUIRE_MESSAGE(ok.errors.empty(), all_errors(ok));
+  CHECK(ok.config.server.admin_read_key == reader);
+  auto from_env = load({"--access-key", "k", "--admin-key", admin}, {"SWITCHBOARD_ADMIN_READ_KEY=" + reader});
+  REQUIRE_MESSAGE(from_env.errors.empty(), all_errors(from_env));
+  CHECK(from_env.config.server.admin_read_key == reader);
+  CHECK(has_error_containing(load({"--access-key", "k", "--admin-read-key", reader}), "needs --admin-key"));
+  CHECK(has_error_containing(load({"--access-key", "k", "--admin-key", admin, "--admin-read-key", admin}), "must differ"));
+  auto short_key = load({"--access-key", "k", "--admin-key", admin, "--admin-read-key", "short-secret"});
+  CHECK(has_error_containing(short_key, "at least 16 characters"));
+  CHECK(all_errors(short_key).find("short-secret") == std::string::npos);
+}

@@ -5,6 +5,7 @@
 #include <string>
 
 using sb::console::AdminAuth;
+using sb::console::ConsoleAccess;
 using sb::console::cookie_value;
 
 namespace {
@@ -67,6 +68,35 @@ TEST_CASE("a session cookie is signed with the key, expires, and can't be altere
     CHECK_FALSE(auth.is_session(bad, now));
   // A wrong Authorization header is not saved by a good cookie: the header decides.
   CHECK_FALSE(auth.admits("Bearer wrong", "sb_console=" + value, now));
+}
+
+TEST_CASE("the read key looks but does not act; its sessions are its own") {
+  const std::string read_key = "the-read-key-0123456789";
+  AdminAuth auth(key, read_key);
+  CHECK(auth.access("Bearer " + key, "", now) == ConsoleAccess::full);
+  CHECK(auth.access("Bearer " + read_key, "", now) == ConsoleAccess::read);
+  CHECK(auth.access(basic("viewer:" + read_key), "", now) == ConsoleAccess::read);
+  CHECK(auth.access("Bearer " + read_key + "x", "", now) == ConsoleAccess::none);
+  CHECK(auth.key_access(read_key) == ConsoleAccess::read);
+  CHECK_FALSE(auth.is_key(read_key));
+
+  auto read = auth.session_value(now, ConsoleAccess::read);
+  auto full = auth.session_value(now, ConsoleAccess::full);
+  CHECK(auth.session_access(read, now) == ConsoleAccess::read);
+  CHECK(auth.session_access(full, now) == ConsoleAccess::full);
+  CHECK(auth.access("", "sb_console=" + read, now) == ConsoleAccess::read);
+  CHECK(auth.session_access(read, now + AdminAuth::session_lifetime.count()) == ConsoleAccess::none);  // expired
+  // A read session can't be turned into a full one by dropping its marker, nor the other way round.
+  const auto dot = read.find('.');
+  CHECK(auth.session_access(read.substr(0, dot + 1) + read.substr(dot + 3), now) == ConsoleAccess::none);
+  CHECK(auth.session_access(full.substr(0, full.find('.') + 1) + "r." + full.substr(full.find('.') + 1), now) ==
+        ConsoleAccess::none);
+  // Changing the read key signs out its sessions, not the admin's; without a read key there are none.
+  AdminAuth rotated(key, "another-read-key-0123456789");
+  CHECK(rotated.session_access(read, now) == ConsoleAccess::none);
+  CHECK(rotated.session_access(full, now) == ConsoleAccess::full);
+  CHECK(AdminAuth(key).session_access(read, now) == ConsoleAccess::none);
+  CHECK(AdminAuth(key).access("Bearer ", "", now) == ConsoleAccess::none);  // an empty read key is no key
 }
 
 TEST_CASE("cookie values are found by exact name") {
