@@ -25,6 +25,12 @@ struct Checker : sb::console::TraceSink {
   }
 };
 
+bool scheme_is_bearer(std::string_view authorization) {
+  std::string scheme(authorization.substr(0, 7));
+  for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return scheme == "bearer ";
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -32,14 +38,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto half = input.size() / 2;
   const auto authorization = input.substr(0, half);
   const auto cookie = input.substr(half);
-  static const sb::console::AdminAuth auth("fuzzing-admin-key-0123456789");
+  static const sb::console::AdminAuth auth("fuzzing-admin-key-0123456789", "fuzzing-read-key-0123456789");
   constexpr std::int64_t now = 1'800'000'000;
-  if (auth.admits(authorization, cookie, now)) {
+  const auto access = auth.access(authorization, cookie, now);
+  // Full access only with the admin key itself (or Basic, or a session it signed): never from the read key.
+  if (access == sb::console::ConsoleAccess::full && authorization.find("fuzzing-read-key-0123456789") != std::string_view::npos &&
+      authorization.find("fuzzing-admin-key-0123456789") == std::string_view::npos && scheme_is_bearer(authorization))
+    std::abort();
+  if (access != sb::console::ConsoleAccess::none) {
     // Only the key itself, or a session the key signed: the fuzzer can't find either by chance.
     // (Basic carries the key base64-encoded: the header alone can't be checked here; the unit tests do.)
     std::string scheme(authorization.substr(0, 6));
     for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    const bool has_key = authorization.find("fuzzing-admin-key-0123456789") != std::string_view::npos || scheme == "basic ";
+    const bool has_key = authorization.find("fuzzing-admin-key-0123456789") != std::string_view::npos ||
+                         authorization.find("fuzzing-read-key-0123456789") != std::string_view::npos || scheme == "basic ";
     if (!has_key && !auth.is_session(sb::console::cookie_value(cookie, "sb_console"), now)) std::abort();
   }
   static sb::console::LiveTrace trace;
