@@ -1,5 +1,6 @@
 #include "console/peer_trace_watches.hpp"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <mutex>
 
@@ -106,6 +107,7 @@ void PeerTraceWatches::poll(const std::string& watch_id, TraceFilter filter, Ans
   if (it == watches_.end()) {
     if (watches_.size() >= max_watches) return answer(429, {});
     auto held = std::make_shared<Held>(executor_, gateway_id_, timing_.poll_wait);
+    filter.bytes_per_second = std::min(filter.bytes_per_second, max_bytes_per_second);
     auto watch = trace_.watch(std::move(filter), held);
     it = watches_.emplace(watch_id, Entry{std::move(held), std::move(watch), {}}).first;
     arm_sweep();

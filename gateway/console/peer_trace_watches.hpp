@@ -32,6 +32,8 @@ class PeerTraceWatches : public std::enable_shared_from_this<PeerTraceWatches> {
  public:
   static constexpr std::size_t max_watches = 64;
   static constexpr std::size_t max_held_bytes = 1024 * 1024;
+  // A watch's byte budget at most: its events travel through Redis, whose subscribers must keep up.
+  static constexpr std::size_t max_bytes_per_second = 1024 * 1024;
   using Timing = PeerTraceTiming;
 
   PeerTraceWatches(boost::asio::any_io_executor executor, std::string gateway_id, LiveTrace& trace = live_trace(),

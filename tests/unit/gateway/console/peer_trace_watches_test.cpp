@@ -6,11 +6,13 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "console/trace_filter_codec.hpp"
 
 using namespace sb::console;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -85,8 +87,6 @@ TEST_CASE("a peer's question waits for the first event, then gets what the watch
   CHECK(watches->size() == 0);
 }
 
-using namespace std::chrono_literals;
-
 TEST_CASE("a question that finds nothing is answered empty after poll_wait; a second one answers the first") {
   boost::asio::io_context io;
   LiveTrace trace;
@@ -115,15 +115,20 @@ TEST_CASE("watches are bounded in number and in what they hold") {
   for (std::size_t i = 0; i < PeerTraceWatches::max_watches; ++i) watches->unwatch("w" + std::to_string(i));
   io.poll();
 
-  // A watch nobody asks about holds at most max_held_bytes; the rest is counted and reported.
+  // A watch nobody asks about holds at most max_held_bytes; the rest is counted and reported. Its
+  // budget is at most max_bytes_per_second, so the events come in two seconds, each within budget.
   TraceFilter unlimited;
   unlimited.bytes_per_second = max_bytes_per_second;
   Answered first;
   watches->poll("w", unlimited, into(first));
   const std::string big(1000, 'x');
   std::size_t published = 0;
-  for (; published < 2 * PeerTraceWatches::max_held_bytes / 1000; ++published)
-    trace.publish(TraceKind::invocation, {"chat", "c", "u", ""}, {{"target", big}});
+  const std::size_t per_second = PeerTraceWatches::max_bytes_per_second * 6 / 10 / 1100;  // ~60% of the budget
+  for (int second = 0; second < 2; ++second) {
+    if (second == 1) std::this_thread::sleep_for(1050ms);  // the trace's next budget window (a duration)
+    for (std::size_t i = 0; i < per_second; ++i, ++published)
+      trace.publish(TraceKind::invocation, {"chat", "c", "u", ""}, {{"target", big}});
+  }
   io.poll();  // the waiting question gets what is held when its answer runs
   REQUIRE(first.status == 200u);
   CHECK(first.lines.size() <= PeerTraceWatches::max_held_bytes + 200);
