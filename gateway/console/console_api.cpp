@@ -1,7 +1,6 @@
 #include "console/console_api.hpp"
 
 #include <boost/asio/post.hpp>
-#include <map>
 #include <nlohmann/json.hpp>
 
 #include "backplane/backplane.hpp"

@@ -177,7 +177,7 @@ void add_console_routes(http::Router& router, const ConsoleRoutes& console) {
       const auto access = key.empty() ? ConsoleAccess::none : auth->key_access(key);
       if (access == ConsoleAccess::none) {
         log::emit(log_events::login_failed, {{"reason", "wrong_key"}});
-        auto response = asset_response(session.request(), 401, *web_asset("login.html"), login_policy, "That is not the admin key.");
+        auto response = asset_response(session.request(), 401, *web_asset("login.html"), login_policy, "That is not a console key.");
         response.set(field::field::www_authenticate, R"(Bearer realm="switchboard-console")");
         return session.write(std::move(response));
       }

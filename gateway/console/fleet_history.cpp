@@ -78,5 +78,4 @@ std::string merge_fleet_history(const std::vector<std::pair<std::string, std::ve
   return out.dump();
 }
 
-
 }  // namespace sb::console

@@ -40,9 +40,6 @@ class FleetTraceFeed : public std::enable_shared_from_this<FleetTraceFeed> {
   // The viewer is gone: no more questions, and each gateway is told to let go of its watch.
   void stop();
 
-  // The gateways asked now (for tests and the trace's "gateways" line).
-  const std::set<std::string>& gateways() const { return asking_; }
-
  private:
   void refresh();
   void ask(const std::string& gateway);

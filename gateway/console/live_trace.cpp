@@ -82,6 +82,13 @@ long long unix_millis() {
 
 }  // namespace
 
+std::string skipped_notice(std::string_view gateway_id, std::uint64_t count) {
+  std::string notice = "{\"t\":" + std::to_string(unix_millis());
+  append_member(notice, "gateway", gateway_id);
+  notice += ",\"kind\":\"skipped\",\"count\":" + std::to_string(count) + "}\n";
+  return notice;
+}
+
 std::string_view to_string(TraceKind kind) { return kind_names[static_cast<std::size_t>(kind)]; }
 
 std::optional<TraceKind> parse_trace_kind(std::string_view name) {
@@ -122,12 +129,7 @@ void LiveTrace::publish(TraceKind kind, const TraceSubject& subject, std::initia
     if (!matches(entry.filter, kind, subject)) continue;
     if (is_busy(kind) && entry.filter.sample_every > 1 && entry.sampled++ % entry.filter.sample_every != 0) continue;
     if (now - entry.window_start >= std::chrono::seconds(1)) {
-      if (entry.skipped > 0) {
-        std::string notice = "{\"t\":" + std::to_string(unix_millis());
-        append_member(notice, "gateway", gateway_id_);
-        notice += ",\"kind\":\"skipped\",\"count\":" + std::to_string(entry.skipped) + "}\n";
-        entry.sink->deliver(make_frame(std::move(notice)));
-      }
+      if (entry.skipped > 0) entry.sink->deliver(make_frame(skipped_notice(gateway_id_, entry.skipped)));
       entry.window_start = now;
       entry.window_bytes = 0;
       entry.skipped = 0;

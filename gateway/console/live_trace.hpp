@@ -27,6 +27,8 @@ enum class TraceKind : std::uint8_t { connect, disconnect, invocation, upstream,
 constexpr std::size_t trace_kind_count = 7;
 std::string_view to_string(TraceKind kind);
 std::optional<TraceKind> parse_trace_kind(std::string_view name);
+// The line that tells a viewer how many events `gateway_id` left out ({"kind":"skipped","count":N}).
+std::string skipped_notice(std::string_view gateway_id, std::uint64_t count);
 
 // Whose event it is: what viewers filter on. Any part may be empty.
 struct TraceSubject {

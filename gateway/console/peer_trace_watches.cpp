@@ -78,10 +78,7 @@ class PeerTraceWatches::Held : public TraceSink, public std::enable_shared_from_
     std::string out = std::move(lines_);
     lines_.clear();
     if (overflow_ > 0) {
-      const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                           std::chrono::system_clock::now().time_since_epoch()).count();
-      out += "{\"t\":" + std::to_string(now) + ",\"gateway\":\"" + gateway_id_ +
-             "\",\"kind\":\"skipped\",\"count\":" + std::to_string(overflow_) + "}\n";
+      out += skipped_notice(gateway_id_, overflow_);
       overflow_ = 0;
     }
     return out;

@@ -287,7 +287,7 @@ void handle_negotiate(const Request& request, NegotiateServices services, std::f
     metrics().negotiations.with(std::to_string(response.result_int())).inc();
     add_cors(*basis, response);
     response.set("traceparent", span->context.header());
-    http::finish_server_span(*span, response.result_int());
+    if (span->start_unix_nanos != 0) http::finish_server_span(*span, response.result_int());
     respond_to(std::move(response));
   };
   if (request.method() != beast_http::verb::post)
